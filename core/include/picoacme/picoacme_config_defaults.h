@@ -1,0 +1,131 @@
+/*
+ * picoacme_config_defaults.h - compile-time options and their defaults.
+ *
+ * Every option here has a Kconfig twin CONFIG_PICOACME_<NAME> with the same
+ * default (see Kconfig at the repository root). A port or application may
+ * override any of them from the file named by PICOACME_CONFIG_FILE, which is
+ * included first. core/ never reads CONFIG_* itself.
+ */
+#ifndef PICOACME_CONFIG_DEFAULTS_H
+#define PICOACME_CONFIG_DEFAULTS_H
+
+#ifdef PICOACME_CONFIG_FILE
+#include PICOACME_CONFIG_FILE
+#endif
+
+/* Receive buffer: one whole HTTP response (headers + decoded body). */
+#ifndef PICOACME_RX_BUF_SIZE
+#define PICOACME_RX_BUF_SIZE 8192U
+#endif
+
+/* Transmit buffer: one whole HTTP request (headers + JWS body). */
+#ifndef PICOACME_TX_BUF_SIZE
+#define PICOACME_TX_BUF_SIZE 3072U
+#endif
+
+/* Scratch buffer for JSON payloads, CSR DER and protected headers. */
+#ifndef PICOACME_WORK_BUF_SIZE
+#define PICOACME_WORK_BUF_SIZE 1536U
+#endif
+
+/* Longest URL kept (directory endpoints, account, order, authz...). */
+#ifndef PICOACME_URL_MAX
+#define PICOACME_URL_MAX 192U
+#endif
+
+/* Longest Replay-Nonce kept. */
+#ifndef PICOACME_NONCE_MAX
+#define PICOACME_NONCE_MAX 80U
+#endif
+
+/* Longest host name or textual identifier. */
+#ifndef PICOACME_NAME_MAX
+#define PICOACME_NAME_MAX 64U
+#endif
+
+/* Identifiers (DNS names + IP addresses) in one order. */
+#ifndef PICOACME_MAX_IDENTIFIERS
+#define PICOACME_MAX_IDENTIFIERS 4U
+#endif
+
+/* JSON tokens for one response. */
+#ifndef PICOACME_JSON_TOKENS
+#define PICOACME_JSON_TOKENS 96U
+#endif
+
+/* Longest certificate chain kept in the store (PEM bytes). */
+#ifndef PICOACME_CERT_MAX
+#define PICOACME_CERT_MAX 4096U
+#endif
+
+/* Longest ACME challenge token. */
+#ifndef PICOACME_TOKEN_MAX
+#define PICOACME_TOKEN_MAX 64U
+#endif
+
+/* badNonce answers retried for one request before giving up. */
+#ifndef PICOACME_BADNONCE_RETRIES
+#define PICOACME_BADNONCE_RETRIES 128U
+#endif
+
+/* Polls of one authorization or order before giving up. */
+#ifndef PICOACME_POLL_MAX
+#define PICOACME_POLL_MAX 40U
+#endif
+
+/* First poll back-off (the first poll is immediate), then doubled up to the max. */
+#ifndef PICOACME_POLL_MIN_MS
+#define PICOACME_POLL_MIN_MS 250U
+#endif
+#ifndef PICOACME_POLL_MAX_MS
+#define PICOACME_POLL_MAX_MS 8000U
+#endif
+
+/* Longest Retry-After honoured before the engine gives up (seconds). */
+#ifndef PICOACME_RETRY_AFTER_MAX_S
+#define PICOACME_RETRY_AFTER_MAX_S 3600U
+#endif
+
+/* rateLimited / 503 answers honoured for one request before giving up. */
+#ifndef PICOACME_RATELIMIT_RETRIES
+#define PICOACME_RATELIMIT_RETRIES 3U
+#endif
+
+/* Deadline for one network exchange (connect, request, response). */
+#ifndef PICOACME_IO_TIMEOUT_MS
+#define PICOACME_IO_TIMEOUT_MS 30000U
+#endif
+
+/* Renew when this fraction (per mille) of the lifetime has passed. */
+#ifndef PICOACME_RENEW_PERMILLE
+#define PICOACME_RENEW_PERMILLE 667U
+#endif
+
+/* Built-in challenge responders. */
+#ifndef PICOACME_HTTP01
+#define PICOACME_HTTP01 1
+#endif
+
+/* Log level: 0 none, 1 error, 2 warning, 3 info, 4 debug. */
+#ifndef PICOACME_LOG_LEVEL
+#define PICOACME_LOG_LEVEL 0
+#endif
+
+/* Sanity checks, lwIP style. */
+#if PICOACME_RX_BUF_SIZE < 1024U
+#error "PICOACME_RX_BUF_SIZE must be at least 1024"
+#endif
+#if PICOACME_TX_BUF_SIZE < 1024U
+#error "PICOACME_TX_BUF_SIZE must be at least 1024"
+#endif
+#if PICOACME_MAX_IDENTIFIERS < 1U
+#error "PICOACME_MAX_IDENTIFIERS must be at least 1"
+#endif
+#if PICOACME_RENEW_PERMILLE < 100U || PICOACME_RENEW_PERMILLE > 950U
+#error "PICOACME_RENEW_PERMILLE must be between 100 and 950"
+#endif
+#if PICOACME_CERT_MAX > PICOACME_RX_BUF_SIZE
+#error "PICOACME_CERT_MAX cannot exceed PICOACME_RX_BUF_SIZE (the chain is downloaded into it)"
+#endif
+
+#endif

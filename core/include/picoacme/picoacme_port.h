@@ -1,0 +1,129 @@
+/*
+ * picoacme_port.h - the interfaces a port implements for the core.
+ *
+ * One struct of function pointers per concern plus an opaque `user`
+ * pointer handed back on every call (coreHTTP's transport style). No call
+ * may block: where a POSIX call would wait, return PICOACME_WANT_READ or
+ * PICOACME_WANT_WRITE and the engine will come back when the socket is
+ * ready. The core never owns port memory and the port never owns core
+ * memory; buffers passed in are only valid for the duration of the call.
+ */
+#ifndef PICOACME_PORT_H
+#define PICOACME_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "picoacme_err.h"
+
+/* A connection or listener handle chosen by the port (an fd, a pool index).
+ * Negative means "no socket". */
+typedef int32_t picoacme_sock_t;
+#define PICOACME_SOCK_NONE ((picoacme_sock_t)-1)
+
+/* A gather list entry, for hashing without copying. */
+typedef struct picoacme_iov {
+    const uint8_t *ptr;
+    size_t len;
+} picoacme_iov_t;
+
+/* ---- transport: non-blocking TCP ------------------------------------- */
+typedef struct picoacme_transport {
+    void *user;
+    /* Start connecting to host (a name or a literal IPv4/IPv6 address) and
+     * port. Returns PICOACME_OK with *sock set as soon as the attempt is
+     * under way; until it completes, send() returns PICOACME_WANT_WRITE.
+     * A failed attempt surfaces as PICOACME_ERR_IO from send()/recv(). */
+    picoacme_err_t (*connect)(void *user, const char *host, uint16_t port,
+                              picoacme_sock_t *sock);
+    /* Send up to len bytes. PICOACME_OK with *sent >= 1, or WANT_WRITE, or
+     * an error. */
+    picoacme_err_t (*send)(void *user, picoacme_sock_t sock, const uint8_t *buf,
+                           size_t len, size_t *sent);
+    /* Receive up to len bytes. PICOACME_OK with *received >= 1, WANT_READ,
+     * PICOACME_ERR_CLOSED on an orderly close by the peer, or an error. */
+    picoacme_err_t (*recv)(void *user, picoacme_sock_t sock, uint8_t *buf,
+                           size_t len, size_t *received);
+    /* Close and release the handle. Never fails. */
+    void (*close)(void *user, picoacme_sock_t sock);
+    /* Optional (may be NULL): listen on a TCP port of every local address,
+     * for the http-01 responder. */
+    picoacme_err_t (*listen)(void *user, uint16_t port, picoacme_sock_t *lsock);
+    /* Optional: accept one pending connection, or WANT_READ if none. */
+    picoacme_err_t (*accept)(void *user, picoacme_sock_t lsock, picoacme_sock_t *sock);
+} picoacme_transport_t;
+
+/* ---- tls: a client session over a transport socket -------------------- */
+/* The port holds one client session at a time. Trust anchors are those of
+ * the CA in use, configured in the port (never the system store unless the
+ * integrator asks for it). */
+typedef struct picoacme_tls {
+    void *user;
+    /* Start a session over sock; host is sent as SNI and verified against
+     * the server certificate (DNS name or IP address). The handshake runs
+     * inside the first send()/recv(). */
+    picoacme_err_t (*open)(void *user, picoacme_sock_t sock, const char *host);
+    /* Same contract as the transport's send/recv; a certificate that does
+     * not verify fails with PICOACME_ERR_TLS_VERIFY. */
+    picoacme_err_t (*send)(void *user, const uint8_t *buf, size_t len, size_t *sent);
+    picoacme_err_t (*recv)(void *user, uint8_t *buf, size_t len, size_t *received);
+    /* End the session (best-effort close_notify); does not close sock. */
+    void (*close)(void *user);
+} picoacme_tls_t;
+
+/* ---- crypto: P-256 keys in slots, hashes, randomness ------------------ */
+typedef enum picoacme_key_slot {
+    PICOACME_KEY_ACCOUNT = 0, /* the ACME account key */
+    PICOACME_KEY_CERT = 1,    /* the key of the certificate being ordered */
+    PICOACME_KEY_SLOTS = 2
+} picoacme_key_slot_t;
+
+typedef struct picoacme_crypto {
+    void *user;
+    /* Fill buf with len bytes from a seeded DRBG. */
+    picoacme_err_t (*random)(void *user, uint8_t *buf, size_t len);
+    /* SHA-256 over the concatenation of iov[0..iovcnt). */
+    picoacme_err_t (*sha256)(void *user, const picoacme_iov_t *iov, size_t iovcnt,
+                             uint8_t out[32]);
+    /* HMAC-SHA256 with key over the concatenation of iov[0..iovcnt). */
+    picoacme_err_t (*hmac_sha256)(void *user, const uint8_t *key, size_t key_len,
+                                  const picoacme_iov_t *iov, size_t iovcnt,
+                                  uint8_t out[32]);
+    /* Generate a fresh P-256 key in slot, replacing what was there. */
+    picoacme_err_t (*key_generate)(void *user, picoacme_key_slot_t slot);
+    /* Public key of slot as X||Y (32 bytes each, big endian). */
+    picoacme_err_t (*key_public)(void *user, picoacme_key_slot_t slot, uint8_t pub[64]);
+    /* ECDSA over a SHA-256 digest; signature as r||s (32 bytes each). */
+    picoacme_err_t (*key_sign)(void *user, picoacme_key_slot_t slot,
+                               const uint8_t digest[32], uint8_t sig[64]);
+    /* Private scalar out of / into a slot, for the store. A secure element
+     * that keeps keys inside returns PICOACME_ERR_UNSUPPORTED and persists
+     * the slot itself. */
+    picoacme_err_t (*key_export)(void *user, picoacme_key_slot_t slot, uint8_t priv[32]);
+    picoacme_err_t (*key_import)(void *user, picoacme_key_slot_t slot,
+                                 const uint8_t priv[32]);
+} picoacme_crypto_t;
+
+/* ---- storage: a byte-addressed flash region --------------------------- */
+typedef struct picoacme_storage {
+    void *user;
+    size_t size;       /* bytes in the region, a multiple of erase_size */
+    size_t erase_size; /* erase block size in bytes */
+    picoacme_err_t (*read)(void *user, size_t off, uint8_t *buf, size_t len);
+    /* Program erased bytes (NOR semantics: a write can only clear bits). */
+    picoacme_err_t (*write)(void *user, size_t off, const uint8_t *buf, size_t len);
+    /* Erase [off, off+len) to 0xFF; both multiples of erase_size. */
+    picoacme_err_t (*erase)(void *user, size_t off, size_t len);
+} picoacme_storage_t;
+
+/* ---- clock ------------------------------------------------------------ */
+#define PICOACME_TIME_UNKNOWN ((int64_t)-1)
+typedef struct picoacme_clock {
+    void *user;
+    /* Unix seconds, or PICOACME_TIME_UNKNOWN when the RTC was never set. */
+    int64_t (*wall_s)(void *user);
+    /* Monotonic milliseconds; may wrap (compare with subtraction). */
+    uint32_t (*mono_ms)(void *user);
+} picoacme_clock_t;
+
+#endif
