@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# run_e2e.sh -- end-to-end tests of the picoacme Linux command against a
+# Pebble internal CA on loopback (see pebble_env.sh).
+#
+#   bash tests/e2e/run_e2e.sh BUILD_DIR CASE
+#
+# picoacme cases (binary BUILD_DIR/platform/linux/picoacme):
+#   one-name      one DNS identifier
+#   two-names     two DNS identifiers and an account e-mail
+#   with-ip       a DNS identifier and the IP identifier 127.0.0.1 (RFC 8738)
+#   nonce-reject  Pebble rejects 90% of good nonces (badNonce retry)
+#   wrong-root    client trusts a root the WFE certificate does not chain to:
+#                 must fail, say why on its last stderr line, write nothing
+#   status        issue, then `picoacme status` shows names/notBefore/notAfter/renew
+# harness self-checks with uacme (no picoacme needed):
+#   uacme-one-name, uacme-two-names
+#
+# A success case checks: exit 0, leaf verifies against Pebble's issuing root
+# (openssl verify -untrusted <rest of cert.pem>), key.pem is EC P-256 with the
+# leaf's public key, and the leaf's SANs are exactly the requested ones.
+# Prints PASS or FAIL and exits 0 or 1. Work files stay in
+# BUILD_DIR/tests/e2e/work/CASE for inspection.
+set -u
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$E2E_DIR/pebble_env.sh"
+. "$E2E_DIR/clients_env.sh"
+
+if [ $# -ne 2 ]; then
+    echo "usage: $0 BUILD_DIR CASE" >&2
+    exit 2
+fi
+BUILD_DIR=$(cd "$1" && pwd) || exit 2
+CASE=$2
+PICOACME=$BUILD_DIR/platform/linux/picoacme
+WORK=$BUILD_DIR/tests/e2e/work/$CASE
+PICOACME_TIMEOUT=${PICOACME_TIMEOUT:-120}
+
+fail() { echo "FAIL: $CASE: $*"; exit 1; }
+pass() { echo "PASS: $CASE"; exit 0; }
+
+cleanup() { http01_stop; pebble_stop; }
+trap cleanup EXIT
+
+# check_issued CERT KEY ID... : ID is DNS:name or IP:addr
+check_issued() {
+    local cert=$1 key=$2; shift 2
+    [ -s "$cert" ] || fail "no $cert"
+    [ -s "$key" ] || fail "no $key"
+    local d=$WORK/check
+    mkdir -p "$d"
+    # leaf = first PEM block, rest = the chain after it
+    awk -v leaf="$d/leaf.pem" -v rest="$d/rest.pem" '
+        /-----BEGIN CERTIFICATE-----/ { n++ }
+        n == 1 { print > leaf } n > 1 { print > rest }' "$cert"
+    [ -s "$d/leaf.pem" ] || fail "cert.pem has no certificate"
+    [ -s "$d/rest.pem" ] || fail "cert.pem has no chain after the leaf"
+    local v
+    v=$(openssl verify -CAfile "$PEBBLE_ISSUER_ROOT" -untrusted "$d/rest.pem" "$d/leaf.pem" 2>&1)
+    [ "$v" = "$d/leaf.pem: OK" ] || fail "openssl verify: $v"
+    # key: EC P-256, same public key as the leaf
+    openssl pkey -in "$key" -noout -text 2>/dev/null | grep -q 'NIST CURVE: P-256' \
+        || fail "key.pem is not an EC P-256 key"
+    local kpub cpub
+    kpub=$(openssl pkey -in "$key" -pubout 2>/dev/null) || fail "key.pem unreadable"
+    cpub=$(openssl x509 -in "$d/leaf.pem" -noout -pubkey 2>/dev/null) || fail "leaf unreadable"
+    [ -n "$kpub" ] && [ "$kpub" = "$cpub" ] || fail "key.pem public key differs from the certificate's"
+    # SANs exactly as requested
+    local got want id
+    got=$(openssl x509 -in "$d/leaf.pem" -noout -ext subjectAltName 2>/dev/null \
+          | tail -n +2 | tr ',' '\n' | sed 's/^ *//; s/^IP Address:/IP:/' | grep -v '^$' | sort)
+    want=$(for id in "$@"; do echo "$id"; done | sort)
+    [ "$got" = "$want" ] || fail "SANs: got [$(echo $got)], want [$(echo $want)]"
+}
+
+# run_picoacme_issue OUTDIR ARGS... : stdout/stderr to WORK/picoacme.{out,err}, returns its status
+run_picoacme_issue() {
+    local out=$1; shift
+    timeout "$PICOACME_TIMEOUT" "$PICOACME" issue --directory "$PEBBLE_DIR_URL" \
+        --ca-root "${CA_ROOT:-$PEBBLE_TLS_ROOT}" --state "$WORK/state" \
+        --http01-port "$PEBBLE_HTTP01_PORT" --out "$out" "$@" \
+        >"$WORK/picoacme.out" 2>"$WORK/picoacme.err"
+}
+
+# issue_ok ID... : issue with picoacme and run check_issued
+issue_ok() {
+    local -a args=() id
+    for id in "$@"; do
+        case "$id" in
+            DNS:*) args+=(--domain "${id#DNS:}") ;;
+            IP:*) args+=(--ip "${id#IP:}") ;;
+            MAIL:*) args+=(--email "${id#MAIL:}") ;;
+        esac
+    done
+    local rc=0
+    run_picoacme_issue "$WORK/out" "${args[@]}" || rc=$?
+    if [ $rc -ne 0 ]; then
+        tail -n 20 "$WORK/picoacme.err" >&2
+        fail "picoacme issue exited $rc: $(tail -n 1 "$WORK/picoacme.err")"
+    fi
+    local -a ids=()
+    for id in "$@"; do case "$id" in MAIL:*) ;; *) ids+=("$id") ;; esac; done
+    check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" "${ids[@]}"
+}
+
+start_ca() {
+    pebble_start "$WORK/pebble" "$@" || fail "pebble did not start"
+}
+
+need_picoacme() {
+    [ -x "$PICOACME" ] || fail "picoacme not built at $PICOACME"
+}
+
+rm -rf "$WORK"
+mkdir -p "$WORK" || exit 1
+
+case "$CASE" in
+one-name)
+    need_picoacme; start_ca
+    issue_ok DNS:one.internal
+    pass ;;
+two-names)
+    need_picoacme; start_ca
+    issue_ok DNS:a.internal DNS:b.internal MAIL:admin@a.internal
+    pass ;;
+with-ip)
+    need_picoacme; start_ca
+    issue_ok DNS:ip.internal IP:127.0.0.1
+    pass ;;
+nonce-reject)
+    need_picoacme
+    PEBBLE_WFE_NONCEREJECT=90 start_ca
+    grep -q 'reject 90% of good nonces' "$WORK/pebble/pebble.log" \
+        || fail "pebble is not rejecting nonces"
+    issue_ok DNS:nonce.internal
+    pass ;;
+wrong-root)
+    need_picoacme; start_ca
+    pebble_make_root "$WORK" other-root "picoacme e2e unrelated root" || fail "openssl"
+    mkdir -p "$WORK/out"
+    rc=0
+    CA_ROOT=$WORK/other-root.pem run_picoacme_issue "$WORK/out" --domain wrong.internal || rc=$?
+    [ $rc -ne 0 ] || fail "picoacme issue succeeded with the wrong root"
+    [ $rc -ne 124 ] || fail "picoacme issue timed out instead of failing"
+    last=$(grep -v '^[[:space:]]*$' "$WORK/picoacme.err" | tail -n 1)
+    echo "last stderr line: $last"
+    echo "$last" | grep -qiE 'certif|verif|trust|root|\bCA\b|x509|chain|issuer' \
+        || fail "last stderr line does not name the certificate/CA problem: '$last'"
+    [ -z "$(ls -A "$WORK/out")" ] || fail "output directory not empty: $(ls -A "$WORK/out" | tr '\n' ' ')"
+    pass ;;
+status)
+    need_picoacme; start_ca
+    issue_ok DNS:s1.internal DNS:s2.internal
+    rc=0
+    timeout 30 "$PICOACME" status --state "$WORK/state" >"$WORK/status.out" 2>"$WORK/status.err" || rc=$?
+    cat "$WORK/status.out"
+    [ $rc -eq 0 ] || fail "picoacme status exited $rc: $(tail -n 1 "$WORK/status.err")"
+    for w in s1.internal s2.internal notBefore notAfter renew; do
+        grep -qi -- "$w" "$WORK/status.out" || fail "status output lacks '$w'"
+    done
+    # the notAfter year of the issued certificate must appear
+    year=$(openssl x509 -in "$WORK/check/leaf.pem" -noout -enddate | sed -E 's/.* ([0-9]{4}) GMT$/\1/')
+    grep -q "$year" "$WORK/status.out" || fail "status output lacks the notAfter year $year"
+    pass ;;
+uacme-one-name|uacme-two-names)
+    start_ca
+    if [ "$CASE" = uacme-one-name ]; then set -- u1.internal; else set -- u1.internal u2.internal; fi
+    uacme_issue "$WORK/uacme" "$@" || fail "uacme failed"
+    ids=(); for n in "$@"; do ids+=("DNS:$n"); done
+    check_issued "$WORK/uacme/$1/cert.pem" "$WORK/uacme/private/$1/key.pem" "${ids[@]}"
+    pass ;;
+*)
+    echo "unknown case: $CASE" >&2
+    exit 2 ;;
+esac
