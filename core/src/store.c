@@ -1,0 +1,383 @@
+/*
+ * store.c - the power-fail-safe A/B record store (see picoacme_store.h).
+ *
+ * Layout. The region is cut into two slots of equal size: half the region,
+ * rounded down to a whole number of erase blocks (at least one block). Slot
+ * A starts at offset 0, slot B right after it; any tail is unused. Each slot
+ * holds one record: a 24-byte header, then the payload.
+ *
+ * Header (all fields little endian):
+ *   0  "PACM"         magic
+ *   4  u16 version    1
+ *   6  u16 flags      0 (a record with unknown flags is not valid)
+ *   8  u32 generation
+ *  12  u32 length     payload bytes, at most slot size - 24
+ *  16  u32 crc        CRC-32 of the payload
+ *  20  u32 hcrc       CRC-32 of header bytes 0..19
+ *
+ * Save order. The target is the slot that does NOT hold the newest valid
+ * record (slot A when none is valid). It is erased whole, so no stale byte
+ * of an older record can ever be read as part of the new one; its first
+ * block (the one with the header) is erased first, so an interrupted erase
+ * destroys the stale header before anything else. Then the payload is
+ * programmed, read back and compared, and only then the header is
+ * programmed and read back. The header goes last and carries its own CRC,
+ * so until its final byte lands the target slot is not valid and the other
+ * slot still holds the newest record: a power cut at any byte leaves either
+ * the old record or the complete new one. (The one failure that can
+ * return an error although the new record is in place is a port read error
+ * during the final header read-back; the caller then simply saves again.)
+ *
+ * Generations use serial-number arithmetic (RFC 1982 style, 32 bits): the
+ * record whose generation is "after" the other's wins, so 0xFFFFFFFF wraps
+ * to 0 and saving never stops. By construction the two valid records differ
+ * by exactly one. Equal generations (impossible unless forged) pick slot A.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "picoacme_store.h"
+
+#define STORE_VERSION 1U
+#define STORE_SLOTS 2U
+/* Stack buffer for streamed CRC and read-back checks. */
+#define STORE_IOBUF 64U
+/* Payload is programmed in pieces of at most this many bytes (a common NOR
+ * page size), each aligned to the piece size within the slot. */
+#define STORE_CHUNK 256U
+
+static const uint8_t store_magic[4] = {'P', 'A', 'C', 'M'};
+
+/* Nibble table for the reflected polynomial 0xEDB88320 (64 bytes of flash
+ * instead of 1 KiB). */
+static const uint32_t crc_nibble[16] = {
+    0x00000000U, 0x1DB71064U, 0x3B6E20C8U, 0x26D930ACU, 0x76DC4190U, 0x6B6B51F4U,
+    0x4DB26158U, 0x5005713CU, 0xEDB88320U, 0xF00F9344U, 0xD6D6A3E8U, 0xCB61B38CU,
+    0x9B64C2B0U, 0x86D3D2D4U, 0xA00AE278U, 0xBDBDF21CU,
+};
+
+uint32_t picoacme_crc32(uint32_t crc, const uint8_t *data, size_t len)
+{
+    size_t i;
+
+    if (data == NULL) {
+        return crc;
+    }
+    crc = ~crc;
+    for (i = 0; i < len; i++) {
+        crc ^= data[i];
+        crc = (crc >> 4) ^ crc_nibble[crc & 0x0FU];
+        crc = (crc >> 4) ^ crc_nibble[crc & 0x0FU];
+    }
+    return ~crc;
+}
+
+typedef struct store_hdr {
+    uint32_t generation;
+    uint32_t length;
+    uint32_t crc;
+} store_hdr_t;
+
+static void put_u16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v & 0xFFU);
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v & 0xFFU);
+    p[1] = (uint8_t)((v >> 8) & 0xFFU);
+    p[2] = (uint8_t)((v >> 16) & 0xFFU);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static uint16_t get_u16(const uint8_t *p)
+{
+    return (uint16_t)((uint16_t)p[0] | (uint16_t)((uint16_t)p[1] << 8));
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+
+static bool storage_ok(const picoacme_storage_t *st)
+{
+    return st != NULL && st->read != NULL && st->write != NULL && st->erase != NULL &&
+           st->erase_size != 0U;
+}
+
+/* Slot size in bytes, or 0 when the region cannot hold two slots with a
+ * header each. */
+static size_t slot_size(const picoacme_storage_t *st)
+{
+    size_t half;
+    size_t slot;
+
+    if (!storage_ok(st)) {
+        return 0;
+    }
+    half = st->size / STORE_SLOTS;
+    slot = half - (half % st->erase_size);
+    if (slot < st->erase_size || slot <= PICOACME_STORE_HDR_LEN) {
+        return 0;
+    }
+    return slot;
+}
+
+size_t picoacme_store_capacity(const picoacme_storage_t *st)
+{
+    size_t slot = slot_size(st);
+    size_t cap;
+
+    if (slot == 0U) {
+        return 0;
+    }
+    cap = slot - PICOACME_STORE_HDR_LEN;
+    if (cap > (size_t)UINT32_MAX) {
+        cap = (size_t)UINT32_MAX; /* the length field is 32 bits */
+    }
+    return cap;
+}
+
+static void hdr_encode(uint8_t out[PICOACME_STORE_HDR_LEN], const store_hdr_t *h)
+{
+    memcpy(out, store_magic, sizeof store_magic);
+    put_u16(out + 4, (uint16_t)STORE_VERSION);
+    put_u16(out + 6, 0U);
+    put_u32(out + 8, h->generation);
+    put_u32(out + 12, h->length);
+    put_u32(out + 16, h->crc);
+    put_u32(out + 20, picoacme_crc32(0U, out, 20U));
+}
+
+/* Checks everything the header alone can tell; cap is the slot capacity. */
+static bool hdr_decode(const uint8_t in[PICOACME_STORE_HDR_LEN], size_t cap, store_hdr_t *h)
+{
+    if (memcmp(in, store_magic, sizeof store_magic) != 0) {
+        return false;
+    }
+    if (get_u16(in + 4) != STORE_VERSION || get_u16(in + 6) != 0U) {
+        return false;
+    }
+    if (get_u32(in + 20) != picoacme_crc32(0U, in, 20U)) {
+        return false;
+    }
+    h->generation = get_u32(in + 8);
+    h->length = get_u32(in + 12);
+    h->crc = get_u32(in + 16);
+    return (size_t)h->length <= cap;
+}
+
+/* CRC-32 of len bytes at off, streamed through a small stack buffer. */
+static picoacme_err_t crc_region(const picoacme_storage_t *st, size_t off, size_t len,
+                                 uint32_t *crc)
+{
+    uint8_t buf[STORE_IOBUF];
+    uint32_t c = 0;
+
+    while (len > 0U) {
+        size_t n = len < sizeof buf ? len : sizeof buf;
+        if (st->read(st->user, off, buf, n) != PICOACME_OK) {
+            return PICOACME_ERR_STORAGE;
+        }
+        c = picoacme_crc32(c, buf, n);
+        off += n;
+        len -= n;
+    }
+    *crc = c;
+    return PICOACME_OK;
+}
+
+/* Whether slot i holds a valid record (header and payload CRC). A port
+ * failure is reported as such, never as "invalid". */
+static picoacme_err_t slot_check(const picoacme_storage_t *st, size_t slot, unsigned i,
+                                 store_hdr_t *h, bool *valid)
+{
+    uint8_t raw[PICOACME_STORE_HDR_LEN];
+    size_t base = slot * i;
+    uint32_t crc;
+    picoacme_err_t e;
+
+    *valid = false;
+    if (st->read(st->user, base, raw, sizeof raw) != PICOACME_OK) {
+        return PICOACME_ERR_STORAGE;
+    }
+    if (!hdr_decode(raw, slot - PICOACME_STORE_HDR_LEN, h)) {
+        return PICOACME_OK;
+    }
+    e = crc_region(st, base + PICOACME_STORE_HDR_LEN, (size_t)h->length, &crc);
+    if (e != PICOACME_OK) {
+        return e;
+    }
+    *valid = (crc == h->crc);
+    return PICOACME_OK;
+}
+
+/* Finds the newest valid record: *which is 0 (A), 1 (B) or -1 (none). */
+static picoacme_err_t find_newest(const picoacme_storage_t *st, size_t slot, int *which,
+                                  store_hdr_t *newest)
+{
+    store_hdr_t h[STORE_SLOTS];
+    bool valid[STORE_SLOTS];
+    unsigned i;
+
+    for (i = 0; i < STORE_SLOTS; i++) {
+        picoacme_err_t e = slot_check(st, slot, i, &h[i], &valid[i]);
+        if (e != PICOACME_OK) {
+            return e;
+        }
+    }
+    if (valid[0] && valid[1]) {
+        /* Serial-number order: B wins only if strictly after A. */
+        *which = ((int32_t)(h[1].generation - h[0].generation) > 0) ? 1 : 0;
+    } else if (valid[0]) {
+        *which = 0;
+    } else if (valid[1]) {
+        *which = 1;
+    } else {
+        *which = -1;
+        return PICOACME_OK;
+    }
+    *newest = h[*which];
+    return PICOACME_OK;
+}
+
+picoacme_err_t picoacme_store_load(const picoacme_storage_t *st, uint8_t *buf, size_t cap,
+                                   size_t *len, uint32_t *generation)
+{
+    size_t slot = slot_size(st);
+    store_hdr_t h;
+    int which = -1;
+    size_t off;
+    picoacme_err_t e;
+
+    if (slot == 0U || len == NULL || (buf == NULL && cap != 0U)) {
+        return PICOACME_ERR_PARAM;
+    }
+    *len = 0;
+    e = find_newest(st, slot, &which, &h);
+    if (e != PICOACME_OK) {
+        return e;
+    }
+    if (which < 0) {
+        return PICOACME_ERR_NOT_FOUND;
+    }
+    if ((size_t)h.length > cap) {
+        return PICOACME_ERR_NOSPACE;
+    }
+    off = slot * (size_t)which + PICOACME_STORE_HDR_LEN;
+    if (h.length > 0U && st->read(st->user, off, buf, (size_t)h.length) != PICOACME_OK) {
+        return PICOACME_ERR_STORAGE;
+    }
+    /* The bytes handed out are checked themselves, not only the scan. */
+    if (picoacme_crc32(0U, buf, (size_t)h.length) != h.crc) {
+        return PICOACME_ERR_STORAGE;
+    }
+    *len = (size_t)h.length;
+    if (generation != NULL) {
+        *generation = h.generation;
+    }
+    return PICOACME_OK;
+}
+
+/* Reads back len bytes at off and compares them with data. */
+static picoacme_err_t verify(const picoacme_storage_t *st, size_t off, const uint8_t *data,
+                             size_t len)
+{
+    uint8_t buf[STORE_IOBUF];
+
+    while (len > 0U) {
+        size_t n = len < sizeof buf ? len : sizeof buf;
+        if (st->read(st->user, off, buf, n) != PICOACME_OK) {
+            return PICOACME_ERR_STORAGE;
+        }
+        if (memcmp(buf, data, n) != 0) {
+            return PICOACME_ERR_STORAGE;
+        }
+        off += n;
+        data += n;
+        len -= n;
+    }
+    return PICOACME_OK;
+}
+
+picoacme_err_t picoacme_store_save(const picoacme_storage_t *st, const uint8_t *data,
+                                   size_t len)
+{
+    size_t slot = slot_size(st);
+    uint8_t raw[PICOACME_STORE_HDR_LEN];
+    store_hdr_t h;
+    store_hdr_t newest;
+    int which = -1;
+    size_t base;
+    size_t done;
+    picoacme_err_t e;
+
+    if (slot == 0U || (data == NULL && len != 0U)) {
+        return PICOACME_ERR_PARAM;
+    }
+    if (len > picoacme_store_capacity(st)) {
+        return PICOACME_ERR_NOSPACE;
+    }
+    e = find_newest(st, slot, &which, &newest);
+    if (e != PICOACME_OK) {
+        return e;
+    }
+    h.generation = (which < 0) ? 1U : newest.generation + 1U; /* wraps by design */
+    h.length = (uint32_t)len;
+    h.crc = picoacme_crc32(0U, data, len);
+    base = (which == 0) ? slot : 0U;
+
+    /* Header block first, then the rest of the slot. */
+    if (st->erase(st->user, base, st->erase_size) != PICOACME_OK) {
+        return PICOACME_ERR_STORAGE;
+    }
+    if (slot > st->erase_size &&
+        st->erase(st->user, base + st->erase_size, slot - st->erase_size) != PICOACME_OK) {
+        return PICOACME_ERR_STORAGE;
+    }
+
+    done = 0;
+    while (done < len) {
+        size_t pos = PICOACME_STORE_HDR_LEN + done;
+        size_t n = STORE_CHUNK - (pos % STORE_CHUNK);
+        if (n > len - done) {
+            n = len - done;
+        }
+        if (st->write(st->user, base + pos, data + done, n) != PICOACME_OK) {
+            return PICOACME_ERR_STORAGE;
+        }
+        done += n;
+    }
+    e = verify(st, base + PICOACME_STORE_HDR_LEN, data, len);
+    if (e != PICOACME_OK) {
+        return e;
+    }
+
+    hdr_encode(raw, &h);
+    if (st->write(st->user, base, raw, sizeof raw) != PICOACME_OK) {
+        return PICOACME_ERR_STORAGE;
+    }
+    return verify(st, base, raw, sizeof raw);
+}
+
+picoacme_err_t picoacme_store_wipe(const picoacme_storage_t *st)
+{
+    size_t slot = slot_size(st);
+    unsigned i;
+
+    if (slot == 0U) {
+        return PICOACME_ERR_PARAM;
+    }
+    for (i = 0; i < STORE_SLOTS; i++) {
+        if (st->erase(st->user, slot * i, slot) != PICOACME_OK) {
+            return PICOACME_ERR_STORAGE;
+        }
+    }
+    return PICOACME_OK;
+}
