@@ -25,7 +25,7 @@
 
 /* Scratch buffer for JSON payloads, CSR DER and protected headers. */
 #ifndef PICOACME_WORK_BUF_SIZE
-#define PICOACME_WORK_BUF_SIZE 1536U
+#define PICOACME_WORK_BUF_SIZE 2048U
 #endif
 
 /* Longest URL kept (directory endpoints, account, order, authz...). */
@@ -81,6 +81,13 @@
 #define PICOACME_POLL_MAX_MS 8000U
 #endif
 
+/* After the validator fetched an http-01 token, poll the authorization
+ * this much later (it decides in the meantime); also the delay of the first
+ * order poll after finalize when the CA gives no Retry-After. */
+#ifndef PICOACME_POLL_SETTLE_MS
+#define PICOACME_POLL_SETTLE_MS 20U
+#endif
+
 /* Longest Retry-After honoured before the engine gives up (seconds). */
 #ifndef PICOACME_RETRY_AFTER_MAX_S
 #define PICOACME_RETRY_AFTER_MAX_S 3600U
@@ -106,9 +113,10 @@
 #define PICOACME_HTTP01 1
 #endif
 
-/* Log level: 0 none, 1 error, 2 warning, 3 info, 4 debug. */
+/* Highest log level compiled in: 0 none, 1 error, 2 warning, 3 info,
+ * 4 debug. Messages go to the log hook of picoacme_ports_t (when set). */
 #ifndef PICOACME_LOG_LEVEL
-#define PICOACME_LOG_LEVEL 0
+#define PICOACME_LOG_LEVEL 3
 #endif
 
 /* Sanity checks, lwIP style. */

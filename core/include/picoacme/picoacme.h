@@ -1,0 +1,245 @@
+/*
+ * picoacme.h - the ACME (RFC 8555) engine.
+ *
+ * A state machine the caller pumps: picoacme_step() never blocks. It
+ * returns PICOACME_OK when the certificate is issued and stored,
+ * PICOACME_WANT_READ / PICOACME_WANT_WRITE / PICOACME_AGAIN while it waits
+ * (the picoacme_wait_t says for which sockets and for how long), or an
+ * error, with the detail in picoacme_last_problem().
+ *
+ * All memory is the caller's picoacme_ctx_t; its size follows from the
+ * options in picoacme_config_defaults.h. The context may be a static
+ * global. Nothing here allocates, sleeps or touches the OS: the ports do.
+ */
+#ifndef PICOACME_H
+#define PICOACME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "picoacme_config_defaults.h"
+#include "picoacme_err.h"
+#include "picoacme_http.h"
+#include "picoacme_json.h"
+#include "picoacme_port.h"
+#include "picoacme_x509.h"
+
+/* Log levels of the hook. */
+#define PICOACME_LOG_LVL_ERR 1
+#define PICOACME_LOG_LVL_WRN 2
+#define PICOACME_LOG_LVL_INF 3
+#define PICOACME_LOG_LVL_DBG 4
+
+#if defined(__GNUC__)
+#define PICOACME_PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PICOACME_PRINTF_LIKE(f, a)
+#endif
+
+/* printf-like log hook; the platform formats (the core has no stdio). */
+typedef void (*picoacme_log_fn)(void *user, int level, const char *fmt, ...)
+    PICOACME_PRINTF_LIKE(3, 4);
+
+/* The ports one engine uses. Pointers must stay valid while it runs. */
+typedef struct picoacme_ports {
+    const picoacme_transport_t *transport;
+    const picoacme_tls_t *tls;        /* NULL: only http:// directories */
+    const picoacme_crypto_t *crypto;
+    const picoacme_storage_t *storage;
+    const picoacme_clock_t *clock;
+    picoacme_log_fn log;              /* optional */
+    void *log_user;
+} picoacme_ports_t;
+
+/* What to obtain. Strings must stay valid while the engine runs. */
+typedef struct picoacme_config {
+    const char *directory_url;        /* https://ca.internal/acme/directory;
+                                         NULL: only picoacme_stored() */
+    const char *email;                /* optional account contact */
+    const picoacme_ident_t *ids;      /* 1..PICOACME_MAX_IDENTIFIERS */
+    size_t n_ids;
+    uint16_t http01_port;             /* built-in http-01 listener; 0 = none */
+} picoacme_config_t;
+
+typedef enum picoacme_state {
+    PICOACME_ST_IDLE = 0,
+    PICOACME_ST_DIRECTORY,
+    PICOACME_ST_NONCE,
+    PICOACME_ST_ACCOUNT,
+    PICOACME_ST_ORDER,
+    PICOACME_ST_AUTHZ,
+    PICOACME_ST_CHALLENGE,
+    PICOACME_ST_POLL_AUTHZ,
+    PICOACME_ST_FINALIZE,
+    PICOACME_ST_POLL_ORDER,
+    PICOACME_ST_CERT,
+    PICOACME_ST_STORE,
+    PICOACME_ST_DONE,
+    PICOACME_ST_FAILED
+} picoacme_state_t;
+
+/* Static name of a state ("directory", "finalize", ...). */
+const char *picoacme_state_str(picoacme_state_t s);
+
+/* The detail of the last failure (BearSSL-style sticky error). */
+typedef struct picoacme_problem {
+    picoacme_err_t err;
+    picoacme_state_t state;           /* the step that failed */
+    uint16_t http_status;             /* 0 when no HTTP answer was involved */
+    char type[64];                    /* problem type without the
+                                         "urn:ietf:params:acme:error:" prefix */
+    char detail[160];                 /* the problem's detail, truncated */
+} picoacme_problem_t;
+
+#define PICOACME_EV_READ 1U
+#define PICOACME_EV_WRITE 2U
+#define PICOACME_WAIT_SOCKS 3U
+
+/* What picoacme_step() waits for: any of the sockets becoming ready as
+ * flagged, or timeout_ms passing (UINT32_MAX = no timer). */
+typedef struct picoacme_wait {
+    picoacme_sock_t sock[PICOACME_WAIT_SOCKS];
+    uint8_t events[PICOACME_WAIT_SOCKS];
+    uint8_t count;
+    uint32_t timeout_ms;
+} picoacme_wait_t;
+
+/* Counters for tests and the bench. */
+typedef struct picoacme_stats {
+    uint32_t requests;     /* HTTP requests sent to the CA */
+    uint32_t connections;  /* TCP (and TLS) connections opened to the CA */
+    uint32_t bad_nonces;   /* badNonce answers retried */
+    uint32_t polls;        /* authorization/order polls */
+} picoacme_stats_t;
+
+/* What the store holds, from picoacme_stored(). */
+typedef struct picoacme_stored_info {
+    const char *chain_pem;   /* points into the context; valid until the next call */
+    size_t chain_len;
+    int64_t not_before_s;
+    int64_t not_after_s;
+    int64_t renew_at_s;      /* not_before + lifetime * PICOACME_RENEW_PERMILLE / 1000 */
+    bool has_account;
+} picoacme_stored_info_t;
+
+/* ---- the context ------------------------------------------------------ */
+typedef struct picoacme_ctx {
+    picoacme_config_t cfg;
+    picoacme_ports_t ports;
+    picoacme_state_t state;
+    picoacme_state_t resume;          /* state to return to after NONCE */
+    picoacme_problem_t problem;
+    picoacme_stats_t stats;
+
+    /* endpoints, RFC 8555 §7.1.1 */
+    char new_nonce[PICOACME_URL_MAX];
+    char new_account[PICOACME_URL_MAX];
+    char new_order[PICOACME_URL_MAX];
+    char account_url[PICOACME_URL_MAX];
+    char order_url[PICOACME_URL_MAX];
+    char finalize_url[PICOACME_URL_MAX];
+    char cert_url[PICOACME_URL_MAX];
+    char chall_url[PICOACME_URL_MAX];
+    char authz_url[PICOACME_MAX_IDENTIFIERS][PICOACME_URL_MAX];
+    char token[PICOACME_MAX_IDENTIFIERS][PICOACME_TOKEN_MAX];
+    char thumbprint[44];
+    char nonce[PICOACME_NONCE_MAX];
+    uint8_t n_authz;
+    uint8_t authz_idx;
+    bool account_key_loaded;          /* account key came from the store */
+    bool only_existing;               /* next newAccount uses onlyReturnExisting */
+    bool finalize_again;              /* orderNotReady: finalize once ready */
+
+    /* connection to the CA */
+    char conn_host[PICOACME_NAME_MAX];
+    uint16_t conn_port;
+    bool conn_tls;
+    bool conn_reused;                 /* the exchange runs on a kept-alive connection */
+    bool conn_retried;
+    picoacme_sock_t sock;
+
+    /* the exchange in flight */
+    uint8_t phase;
+    uint8_t want;                     /* PICOACME_EV_* the exchange waits for */
+    size_t tx_start;
+    size_t tx_off;
+    size_t tx_end;
+    size_t rx_len;
+    picoacme_http_resp_t resp;
+    uint32_t deadline_ms;
+    bool timer;                       /* deadline_ms is a wake-up time */
+    uint16_t bad_nonce_left;
+    uint8_t rate_limit_left;
+    uint16_t polls_left;
+    uint32_t backoff_ms;
+
+    /* time: the CA's Date header when the RTC is unknown */
+    int64_t date_s;
+    uint32_t date_mono_ms;
+
+    /* http-01 responder */
+    picoacme_sock_t h01_lsock;
+    picoacme_sock_t h01_sock;
+    size_t h01_len;
+    size_t h01_sent;
+    size_t h01_out;
+    uint32_t h01_deadline_ms;
+    uint32_t h01_served;              /* key authorizations handed out */
+    uint32_t h01_seen;                /* h01_served when last looked at */
+    uint8_t h01_buf[384];
+
+    /* buffers */
+    uint8_t rx[PICOACME_RX_BUF_SIZE];
+    uint8_t tx[PICOACME_TX_BUF_SIZE];
+    char work[PICOACME_WORK_BUF_SIZE];
+    picoacme_json_tok_t tok[PICOACME_JSON_TOKENS];
+} picoacme_ctx_t;
+
+/* Prepare ctx (which may be uninitialised) for cfg and ports; checks the
+ * configuration (identifiers, URL). Does no I/O. */
+picoacme_err_t picoacme_init(picoacme_ctx_t *ctx, const picoacme_config_t *cfg,
+                             const picoacme_ports_t *ports);
+
+/* Begin obtaining a certificate for cfg->ids: loads the account from the
+ * store when one exists for this directory (its key is imported into the
+ * crypto port), otherwise a new account key is generated. A fresh
+ * certificate key is always generated. Opens the http-01 listener. */
+picoacme_err_t picoacme_issue_start(picoacme_ctx_t *ctx);
+
+/* Pump the engine. See the file comment. */
+picoacme_err_t picoacme_step(picoacme_ctx_t *ctx, picoacme_wait_t *wait);
+
+/* Stop and release sockets (also after success or failure). */
+void picoacme_abort(picoacme_ctx_t *ctx);
+
+/* The last failure's detail. */
+const picoacme_problem_t *picoacme_last_problem(const picoacme_ctx_t *ctx);
+
+/* After picoacme_step() returned PICOACME_OK: the issued chain (PEM, leaf
+ * first), valid until the context is used again. */
+picoacme_err_t picoacme_result(const picoacme_ctx_t *ctx, const char **pem, size_t *len);
+
+/* Read the store: the chain, its validity and the renewal time. The
+ * certificate key is imported into slot PICOACME_KEY_CERT and the account
+ * key into PICOACME_KEY_ACCOUNT when the crypto port supports import.
+ * PICOACME_ERR_NOT_FOUND when no certificate was ever stored. */
+picoacme_err_t picoacme_stored(picoacme_ctx_t *ctx, picoacme_stored_info_t *info);
+
+/* Renewal time for a certificate valid [not_before, not_after]. */
+int64_t picoacme_renew_at(int64_t not_before_s, int64_t not_after_s);
+
+/* The current time in Unix seconds: the clock port's wall clock, or the
+ * last CA Date header plus the monotonic time since, or
+ * PICOACME_TIME_UNKNOWN. */
+int64_t picoacme_now(const picoacme_ctx_t *ctx);
+
+/* http-01 for an appliance's own web server: given the request path
+ * ("/.well-known/acme-challenge/<token>"), write the key authorization to
+ * out. PICOACME_ERR_NOT_FOUND for any other path or an unknown token. A
+ * served token wakes the engine's authorization poll early. */
+picoacme_err_t picoacme_http01_lookup(picoacme_ctx_t *ctx, const char *path,
+                                      size_t path_len, char *out, size_t cap,
+                                      size_t *out_len);
+
+#endif
