@@ -93,6 +93,7 @@ issue_ok() {
         esac
     done
     local rc=0
+    mkdir -p "$WORK/out"
     run_picoacme_issue "$WORK/out" "${args[@]}" || rc=$?
     if [ $rc -ne 0 ]; then
         tail -n 20 "$WORK/picoacme.err" >&2

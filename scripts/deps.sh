@@ -1,0 +1,22 @@
+# deps.sh -- sourced by scripts/*.sh: install the Debian packages picoacme
+# needs, only when something is missing (a warm machine never runs apt).
+#
+#   . scripts/deps.sh; picoacme_deps [EXTRA_PKG ...]
+
+PICOACME_PKGS="build-essential cmake ninja-build pkg-config libwolfssl-dev
+ libjsmn-dev libcmocka-dev pebble openssl python3 clang gcc-arm-none-eabi
+ libnewlib-arm-none-eabi picolibc-arm-none-eabi curl uacme lego valgrind time"
+
+picoacme_deps() {
+    local p missing=""
+    for p in $PICOACME_PKGS "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+            || missing="$missing $p"
+    done
+    [ -n "$missing" ] || return 0
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    echo "deps: installing$missing"
+    $sudo apt-get update -q || return 1
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
+}

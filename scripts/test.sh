@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# test.sh -- install what is missing, build everything, run every test.
+# .ci/run calls exactly this.
+#
+#   build/       host build (ports, linux command, unit + e2e + static tests)
+#   build-m3/    core cross-built for Cortex-M3 (cmake/arm-none-eabi.cmake),
+#                checked for heap allocator references with arm-none-eabi-nm
+#   build-fuzz/  clang build with -DPICOACME_FUZZ=ON, fuzz tests run
+#
+# Ends with one line "N passed, N failed": the sum over all ctest runs plus
+# the M3 no-heap check, with every build step that fails counted as one
+# failure. Exits non-zero on any failure. PICOACME_BUILD_PREFIX=build-x
+# uses build-x/, build-x-m3/, build-x-fuzz/ instead.
+set -u
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$REPO/scripts/deps.sh"
+B=$REPO/${PICOACME_BUILD_PREFIX:-build}   # build dirs: $B, $B-m3, $B-fuzz
+JOBS=$(nproc 2>/dev/null || echo 2)
+PASSED=0
+FAILED=0
+FAILURES=()
+
+step() { printf '\n=== %s\n' "$*"; }
+bad() { FAILED=$((FAILED + 1)); FAILURES+=("$1"); echo "FAILED: $1"; }
+
+# run_ctest NAME DIR [ctest args]: run, add its counts to the totals.
+run_ctest() {
+    local name=$1 dir=$2; shift 2
+    local log=$dir/ctest-summary.log rc=0
+    ctest --test-dir "$dir" --output-on-failure -j "$JOBS" "$@" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    local line failed total
+    line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+    if [ -n "$line" ]; then
+        failed=$(echo "$line" | sed -E 's/.*tests passed, ([0-9]+) tests? failed out of ([0-9]+).*/\1/')
+        total=$(echo "$line" | sed -E 's/.*tests passed, ([0-9]+) tests? failed out of ([0-9]+).*/\2/')
+        PASSED=$((PASSED + total - failed))
+        FAILED=$((FAILED + failed))
+        [ "$failed" -eq 0 ] || FAILURES+=("$name: $failed of $total tests")
+        if [ "$failed" -eq 0 ] && [ "$rc" -ne 0 ]; then bad "$name: ctest exited $rc"; fi
+    elif grep -q 'No tests were found' "$log"; then
+        echo "($name: no tests)"
+    else
+        bad "$name: ctest did not run (exit $rc)"
+    fi
+}
+
+step "dependencies"
+picoacme_deps || { echo "dependency installation failed"; echo "0 passed, 1 failed"; exit 1; }
+
+step "host build (build/)"
+if cmake -S "$REPO" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+   && cmake --build "$B" -j "$JOBS"; then
+    step "host tests (all labels)"
+    run_ctest host "$B"
+else
+    bad "host build"
+fi
+
+step "Cortex-M3 core build (build-m3/)"
+if cmake -S "$REPO" -B "$B-m3" -G Ninja \
+        -DCMAKE_TOOLCHAIN_FILE="$REPO/cmake/arm-none-eabi.cmake" \
+   && cmake --build "$B-m3" -j "$JOBS" --target picoacme_core; then
+    # the whole cross tree too (firmware targets, when present)
+    cmake --build "$B-m3" -j "$JOBS" || bad "build-m3 (all targets)"
+    step "Cortex-M3 core: no heap allocator"
+    if bash "$REPO/scripts/check_no_heap.sh" arm-none-eabi-nm "$B-m3/core/libpicoacme_core.a"; then
+        PASSED=$((PASSED + 1))
+    else
+        bad "m3 core references a heap allocator"
+    fi
+    arm-none-eabi-size -t "$B-m3/core/libpicoacme_core.a" | tail -n 1
+else
+    bad "build-m3 (picoacme_core)"
+fi
+
+step "fuzz build (build-fuzz/, clang)"
+if CC=clang cmake -S "$REPO" -B "$B-fuzz" -G Ninja -DPICOACME_FUZZ=ON \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+   && cmake --build "$B-fuzz" -j "$JOBS"; then
+    step "fuzz tests"
+    run_ctest fuzz "$B-fuzz" -L fuzz
+else
+    bad "fuzz build"
+fi
+
+step "summary"
+for f in "${FAILURES[@]+"${FAILURES[@]}"}"; do echo "  failed: $f"; done
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
