@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -562,6 +563,60 @@ static void test_tcp_connect(void **state)
     close(lfd);
 }
 
+/* Runs in a child under nss_wrapper, where dual.picoacme.test resolves to
+ * ::1 and 127.0.0.1: only the address getaddrinfo returns second listens,
+ * so the connect must fall over from the first (refused) to it. */
+static void test_tcp_fallback_child(void **state)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    picoacme_transport_t tp;
+    int lfd, one = 1;
+    uint16_t port;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    (void)state;
+
+    assert_int_equal(getaddrinfo("dual.picoacme.test", "1", &hints, &res), 0);
+    assert_non_null(res->ai_next);
+    assert_int_not_equal(res->ai_family, res->ai_next->ai_family);
+    print_message("first address family %s\n", res->ai_family == AF_INET6 ? "IPv6" : "IPv4");
+    lfd = socket(res->ai_next->ai_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    assert_true(lfd >= 0);
+    (void)setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    memcpy(&ss, res->ai_next->ai_addr, res->ai_next->ai_addrlen);
+    ((struct sockaddr_in *)&ss)->sin_port = 0; /* same offset in sockaddr_in6 */
+    assert_int_equal(bind(lfd, (struct sockaddr *)&ss, res->ai_next->ai_addrlen), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&ss, &len), 0);
+    port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    freeaddrinfo(res);
+    picoacme_posix_transport(&tp);
+    connect_via(&tp, "dual.picoacme.test", port, lfd);
+    close(lfd);
+}
+
+static void test_tcp_fallback(void **state)
+{
+    static const char wrapper[] = "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so";
+    char self[512];
+    ssize_t n;
+    (void)state;
+
+    if (access(wrapper, R_OK) != 0) {
+        print_message("libnss-wrapper not installed: address fallback not tested\n");
+        skip();
+    }
+    n = readlink("/proc/self/exe", self, sizeof self - 1);
+    assert_true(n > 0);
+    self[n] = '\0';
+    write_file(DIR "/hosts", (const uint8_t *)"::1 dual.picoacme.test\n"
+                                              "127.0.0.1 dual.picoacme.test\n", 52);
+    assert_int_equal(run("LD_PRELOAD=%s NSS_WRAPPER_HOSTS=%s/hosts "
+                         "ASAN_OPTIONS=verify_asan_link_order=0 PICOACME_PORTS_CHILD=1 %s",
+                         wrapper, DIR, self),
+                     0);
+}
+
 static void test_tcp_refused(void **state)
 {
     picoacme_transport_t tp;
@@ -988,6 +1043,7 @@ int main(void)
         cmocka_unit_test(test_clock),
         cmocka_unit_test(test_entropy),
         cmocka_unit_test(test_tcp_connect),
+        cmocka_unit_test(test_tcp_fallback),
         cmocka_unit_test(test_tcp_refused),
         cmocka_unit_test(test_tcp_listen_accept),
     };
@@ -1000,8 +1056,14 @@ int main(void)
         cmocka_unit_test(test_tls_bad_input),
         cmocka_unit_test(test_tls_refused),
     };
+    const struct CMUnitTest child_tests[] = {
+        cmocka_unit_test(test_tcp_fallback_child),
+    };
     int fails = 0;
 
+    if (getenv("PICOACME_PORTS_CHILD") != NULL) {
+        return cmocka_run_group_tests_name("nss child", child_tests, NULL, NULL);
+    }
     mkdir(DIR, 0755);
     fails += cmocka_run_group_tests_name("crypto", crypto_tests, crypto_setup, crypto_teardown);
     fails += cmocka_run_group_tests_name("posix", posix_tests, NULL, NULL);
