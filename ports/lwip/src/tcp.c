@@ -1,0 +1,405 @@
+/*
+ * tcp.c - picoacme_transport_t over lwIP raw TCP (NO_SYS).
+ *
+ * connect: static name table or literal IPv4, tcp_connect(); send:
+ * tcp_write() of what fits in tcp_sndbuf() then tcp_output(); recv: from
+ * the per-connection ring the recv callback fills, tcp_recved() as the data
+ * is consumed; close: tcp_close() (tcp_abort() if lwIP is out of memory).
+ * lwIP errors map to PICOACME_ERR_IO, an orderly FIN to PICOACME_ERR_CLOSED
+ * once the ring is empty.
+ */
+#include "picoacme_lwip.h"
+
+#include <string.h>
+
+#include "lwip/ip_addr.h"
+#include "lwip/opt.h"
+#include "lwip/pbuf.h"
+#include "lwip/tcp.h"
+
+#if !LWIP_TCP || !NO_SYS
+#error "picoacme_lwip needs LWIP_TCP and the NO_SYS raw API"
+#endif
+#if PICOACME_LWIP_RX_RING < TCP_WND
+#error "PICOACME_LWIP_RX_RING must be >= TCP_WND (the window is the flow control)"
+#endif
+
+enum conn_state {
+    ST_FREE = 0,
+    ST_CONNECTING, /* SYN sent */
+    ST_OPEN,       /* established */
+    ST_PEER_CLOSED,/* FIN received: drain the ring, then CLOSED */
+    ST_FAILED      /* pcb gone (reset, abort, refused): report err */
+};
+
+static picoacme_lwip_conn_t *conn_get(picoacme_lwip_t *l, picoacme_sock_t sock)
+{
+    if (sock < 0 || (uint32_t)sock >= PICOACME_LWIP_CONNS) {
+        return NULL;
+    }
+    picoacme_lwip_conn_t *c = &l->conn[sock];
+    return c->state == ST_FREE ? NULL : c;
+}
+
+static int conn_alloc(picoacme_lwip_t *l)
+{
+    for (uint32_t i = 0; i < PICOACME_LWIP_CONNS; i++) {
+        if (l->conn[i].state == ST_FREE) {
+            picoacme_lwip_conn_t *c = &l->conn[i];
+            c->pcb = NULL;
+            c->pending_accept = false;
+            c->err = PICOACME_OK;
+            c->head = 0;
+            c->len = 0;
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static bool ascii_ieq(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        char x = *a;
+        char y = *b;
+        if (x >= 'A' && x <= 'Z') {
+            x = (char)(x - 'A' + 'a');
+        }
+        if (y >= 'A' && y <= 'Z') {
+            y = (char)(y - 'A' + 'a');
+        }
+        if (x != y) {
+            return false;
+        }
+        if (x == '\0') {
+            return true;
+        }
+    }
+}
+
+static bool resolve(const picoacme_lwip_t *l, const char *host, ip_addr_t *out)
+{
+    for (size_t i = 0; i < l->n_hosts; i++) {
+        if (l->hosts[i].name != NULL && ascii_ieq(l->hosts[i].name, host)) {
+            return ipaddr_aton(l->hosts[i].addr, out) != 0 && IP_IS_V4(out);
+        }
+    }
+    return ipaddr_aton(host, out) != 0 && IP_IS_V4(out);
+}
+
+/* ---- lwIP callbacks (arg is the connection) ---------------------------- */
+
+static void on_err(void *arg, err_t err)
+{
+    picoacme_lwip_conn_t *c = arg;
+    (void)err;
+    /* lwIP has already freed the pcb. */
+    c->pcb = NULL;
+    c->state = ST_FAILED;
+    c->err = PICOACME_ERR_IO;
+}
+
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    picoacme_lwip_conn_t *c = arg;
+    if (p == NULL) {
+        if (c->state == ST_OPEN || c->state == ST_CONNECTING) {
+            c->state = ST_PEER_CLOSED;
+        }
+        return ERR_OK;
+    }
+    if (err != ERR_OK) {
+        pbuf_free(p);
+        return err;
+    }
+    if (p->tot_len > sizeof c->ring - c->len) {
+        /* Cannot happen while the ring >= TCP_WND; let lwIP keep it. */
+        (void)pcb;
+        return ERR_MEM;
+    }
+    size_t tail = (c->head + c->len) % sizeof c->ring;
+    size_t first = sizeof c->ring - tail;
+    if (first > p->tot_len) {
+        first = p->tot_len;
+    }
+    (void)pbuf_copy_partial(p, &c->ring[tail], (u16_t)first, 0);
+    if (first < p->tot_len) {
+        (void)pbuf_copy_partial(p, c->ring, (u16_t)(p->tot_len - first), (u16_t)first);
+    }
+    c->len += p->tot_len;
+    pbuf_free(p);
+    return ERR_OK;
+}
+
+static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+    picoacme_lwip_conn_t *c = arg;
+    (void)pcb;
+    if (err != ERR_OK) {
+        c->state = ST_FAILED;
+        c->err = PICOACME_ERR_IO;
+        return ERR_OK;
+    }
+    if (c->state == ST_CONNECTING) {
+        c->state = ST_OPEN;
+    }
+    return ERR_OK;
+}
+
+static void conn_attach(picoacme_lwip_conn_t *c, struct tcp_pcb *pcb)
+{
+    c->pcb = pcb;
+    tcp_arg(pcb, c);
+    tcp_err(pcb, on_err);
+    tcp_recv(pcb, on_recv);
+}
+
+static void conn_detach_close(picoacme_lwip_conn_t *c)
+{
+    struct tcp_pcb *pcb = c->pcb;
+    c->pcb = NULL;
+    if (pcb == NULL) {
+        return;
+    }
+    tcp_arg(pcb, NULL);
+    tcp_err(pcb, NULL);
+    tcp_recv(pcb, NULL);
+    tcp_sent(pcb, NULL);
+    if (tcp_close(pcb) != ERR_OK) {
+        tcp_abort(pcb);
+    }
+}
+
+/* ---- transport --------------------------------------------------------- */
+
+static picoacme_err_t t_connect(void *user, const char *host, uint16_t port,
+                                picoacme_sock_t *sock)
+{
+    picoacme_lwip_t *l = user;
+    ip_addr_t addr;
+    if (host == NULL || sock == NULL || port == 0) {
+        return PICOACME_ERR_PARAM;
+    }
+    *sock = PICOACME_SOCK_NONE;
+    if (!resolve(l, host, &addr)) {
+        return PICOACME_ERR_IO;
+    }
+    int idx = conn_alloc(l);
+    if (idx < 0) {
+        return PICOACME_ERR_NOSPACE;
+    }
+    struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+    if (pcb == NULL) {
+        return PICOACME_ERR_NOSPACE;
+    }
+    picoacme_lwip_conn_t *c = &l->conn[idx];
+    c->state = ST_CONNECTING;
+    conn_attach(c, pcb);
+    if (tcp_connect(pcb, &addr, port, on_connected) != ERR_OK) {
+        conn_detach_close(c);
+        c->state = ST_FREE;
+        return PICOACME_ERR_IO;
+    }
+    *sock = (picoacme_sock_t)idx;
+    return PICOACME_OK;
+}
+
+static picoacme_err_t t_send(void *user, picoacme_sock_t sock, const uint8_t *buf,
+                             size_t len, size_t *sent)
+{
+    picoacme_lwip_conn_t *c = conn_get(user, sock);
+    if (c == NULL || sent == NULL || (buf == NULL && len != 0)) {
+        return PICOACME_ERR_PARAM;
+    }
+    *sent = 0;
+    switch (c->state) {
+    case ST_CONNECTING:
+        return PICOACME_WANT_WRITE;
+    case ST_FAILED:
+        return c->err;
+    default:
+        break;
+    }
+    if (len == 0) {
+        return PICOACME_ERR_PARAM;
+    }
+    size_t n = tcp_sndbuf(c->pcb);
+    if (n > len) {
+        n = len;
+    }
+    if (n == 0) {
+        return PICOACME_WANT_WRITE;
+    }
+    err_t e = tcp_write(c->pcb, buf, (u16_t)n, TCP_WRITE_FLAG_COPY);
+    if (e == ERR_MEM) {
+        (void)tcp_output(c->pcb);
+        return PICOACME_WANT_WRITE; /* segment queue full */
+    }
+    if (e != ERR_OK) {
+        return PICOACME_ERR_IO;
+    }
+    (void)tcp_output(c->pcb);
+    *sent = n;
+    return PICOACME_OK;
+}
+
+static picoacme_err_t t_recv(void *user, picoacme_sock_t sock, uint8_t *buf, size_t len,
+                             size_t *received)
+{
+    picoacme_lwip_conn_t *c = conn_get(user, sock);
+    if (c == NULL || received == NULL || buf == NULL || len == 0) {
+        return PICOACME_ERR_PARAM;
+    }
+    *received = 0;
+    if (c->len > 0) {
+        size_t n = c->len < len ? c->len : len;
+        size_t first = sizeof c->ring - c->head;
+        if (first > n) {
+            first = n;
+        }
+        memcpy(buf, &c->ring[c->head], first);
+        memcpy(buf + first, c->ring, n - first);
+        c->head = (c->head + n) % sizeof c->ring;
+        c->len -= n;
+        if (c->pcb != NULL) {
+            /* n <= PICOACME_LWIP_RX_RING, a u16 on any sane config. */
+            size_t left = n;
+            while (left > 0) {
+                u16_t chunk = (u16_t)(left > 0xFFFFu ? 0xFFFFu : left);
+                tcp_recved(c->pcb, chunk);
+                left -= chunk;
+            }
+        }
+        *received = n;
+        return PICOACME_OK;
+    }
+    switch (c->state) {
+    case ST_PEER_CLOSED:
+        return PICOACME_ERR_CLOSED;
+    case ST_FAILED:
+        return c->err;
+    default:
+        return PICOACME_WANT_READ;
+    }
+}
+
+static void t_close(void *user, picoacme_sock_t sock)
+{
+    picoacme_lwip_t *l = user;
+    if (sock == PICOACME_LWIP_LISTENER) {
+        if (l->listener != NULL) {
+            tcp_arg(l->listener, NULL);
+            tcp_accept(l->listener, NULL);
+            (void)tcp_close(l->listener); /* never fails for a listener */
+            l->listener = NULL;
+        }
+        return;
+    }
+    picoacme_lwip_conn_t *c = conn_get(l, sock);
+    if (c == NULL) {
+        return;
+    }
+    conn_detach_close(c);
+    c->state = ST_FREE;
+    c->pending_accept = false;
+    c->len = 0;
+}
+
+static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
+{
+    picoacme_lwip_t *l = arg;
+    if (err != ERR_OK || newpcb == NULL) {
+        return ERR_VAL;
+    }
+    int idx = conn_alloc(l);
+    if (idx < 0) {
+        tcp_abort(newpcb);
+        return ERR_ABRT;
+    }
+    picoacme_lwip_conn_t *c = &l->conn[idx];
+    c->state = ST_OPEN;
+    c->pending_accept = true;
+    conn_attach(c, newpcb);
+    return ERR_OK;
+}
+
+static picoacme_err_t t_listen(void *user, uint16_t port, picoacme_sock_t *lsock)
+{
+    picoacme_lwip_t *l = user;
+    if (lsock == NULL || port == 0) {
+        return PICOACME_ERR_PARAM;
+    }
+    *lsock = PICOACME_SOCK_NONE;
+    if (l->listener != NULL) {
+        return PICOACME_ERR_STATE;
+    }
+    struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
+    if (pcb == NULL) {
+        return PICOACME_ERR_NOSPACE;
+    }
+    if (tcp_bind(pcb, IP4_ADDR_ANY, port) != ERR_OK) {
+        tcp_abort(pcb);
+        return PICOACME_ERR_IO;
+    }
+    struct tcp_pcb *lpcb = tcp_listen_with_backlog(pcb, (u8_t)PICOACME_LWIP_CONNS);
+    if (lpcb == NULL) {
+        tcp_abort(pcb);
+        return PICOACME_ERR_NOSPACE;
+    }
+    l->listener = lpcb;
+    tcp_arg(lpcb, l);
+    tcp_accept(lpcb, on_accept);
+    *lsock = PICOACME_LWIP_LISTENER;
+    return PICOACME_OK;
+}
+
+static picoacme_err_t t_accept(void *user, picoacme_sock_t lsock, picoacme_sock_t *sock)
+{
+    picoacme_lwip_t *l = user;
+    if (sock == NULL || lsock != PICOACME_LWIP_LISTENER || l->listener == NULL) {
+        return PICOACME_ERR_PARAM;
+    }
+    *sock = PICOACME_SOCK_NONE;
+    for (uint32_t i = 0; i < PICOACME_LWIP_CONNS; i++) {
+        if (l->conn[i].state != ST_FREE && l->conn[i].pending_accept) {
+            l->conn[i].pending_accept = false;
+            *sock = (picoacme_sock_t)i;
+            return PICOACME_OK;
+        }
+    }
+    return PICOACME_WANT_READ;
+}
+
+void picoacme_lwip_init(picoacme_lwip_t *l, const picoacme_lwip_host_t *hosts,
+                        size_t n_hosts, picoacme_transport_t *out)
+{
+    memset(l, 0, sizeof *l);
+    l->hosts = hosts;
+    l->n_hosts = hosts != NULL ? n_hosts : 0;
+    out->user = l;
+    out->connect = t_connect;
+    out->send = t_send;
+    out->recv = t_recv;
+    out->close = t_close;
+    out->listen = t_listen;
+    out->accept = t_accept;
+}
+
+void picoacme_lwip_shutdown(picoacme_lwip_t *l)
+{
+    for (uint32_t i = 0; i < PICOACME_LWIP_CONNS; i++) {
+        picoacme_lwip_conn_t *c = &l->conn[i];
+        if (c->pcb != NULL) {
+            struct tcp_pcb *pcb = c->pcb;
+            c->pcb = NULL;
+            tcp_arg(pcb, NULL);
+            tcp_err(pcb, NULL);
+            tcp_recv(pcb, NULL);
+            tcp_abort(pcb);
+        }
+        c->state = ST_FREE;
+        c->pending_accept = false;
+        c->len = 0;
+    }
+    t_close(l, PICOACME_LWIP_LISTENER);
+}
