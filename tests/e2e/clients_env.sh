@@ -7,6 +7,7 @@
 #   with_ca_bundle ROOT CMD...  run CMD with ROOT as the only system CA bundle
 #   uacme_issue CONFDIR NAME [NAME...]   account + one issuance; cert in
 #                             CONFDIR/NAME/cert.pem, key in CONFDIR/private/NAME/key.pem
+#   uacme_run CONFDIR NAME... the same without starting the http-01 server
 #   lego_issue PATHDIR NAME [NAME...]    one issuance; cert in PATHDIR/certificates/NAME.crt
 #
 # uacme (Debian build: libcurl-gnutls) has no CA option and ignores
@@ -49,13 +50,10 @@ with_ca_bundle() {
         "$root" "$CA_BUNDLE_PATH" "$@"
 }
 
-uacme_issue() {
+# uacme_run CONFDIR NAME...: account + issuance; needs an http-01 server
+# (http01_serve "$UACME_WEBROOT") already running.
+uacme_run() {
     local conf=$1; shift
-    mkdir -p "$conf" || return 1
-    UACME_WEBROOT=$conf/www
-    export UACME_WEBROOT
-    mkdir -p "$UACME_WEBROOT"
-    http01_serve "$UACME_WEBROOT" || return 1
     local rc=0
     with_ca_bundle "$PEBBLE_TLS_ROOT" uacme -v -c "$conf" -a "$PEBBLE_DIR_URL" \
         -t EC -b 256 -y new x@example.internal >"$conf/uacme.log" 2>&1 || rc=$?
@@ -63,6 +61,16 @@ uacme_issue() {
         with_ca_bundle "$PEBBLE_TLS_ROOT" uacme -v -c "$conf" -a "$PEBBLE_DIR_URL" \
             -t EC -b 256 -y -h "$E2E_DIR/uacme_hook.sh" issue "$@" >>"$conf/uacme.log" 2>&1 || rc=$?
     fi
+    return $rc
+}
+
+uacme_issue() {
+    local conf=$1; shift
+    export UACME_WEBROOT=$conf/www
+    mkdir -p "$conf" "$UACME_WEBROOT" || return 1
+    http01_serve "$UACME_WEBROOT" || return 1
+    local rc=0
+    uacme_run "$conf" "$@" || rc=$?
     http01_stop
     [ $rc -eq 0 ] || { echo "clients_env: uacme failed ($rc), see $conf/uacme.log:" >&2; tail -n 5 "$conf/uacme.log" >&2; }
     return $rc

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# bench.sh -- footprint and speed figures as a markdown table (a benchmark,
+# not a timed test). Progress goes to stderr, the table to stdout.
+#
+#   scripts/bench.sh              (build dir: build/; BENCH_RUNS=5)
+#
+# Speed: wall time of one single-name issuance with a fresh client state
+# (new account key, account, order, http-01, finalize, download) against one
+# local Pebble (loopback, PEBBLE_WFE_NONCEREJECT=0, PEBBLE_AUTHZREUSE=0 so
+# every run does the full flow), median of BENCH_RUNS runs, for picoacme,
+# uacme and lego. Peak RSS from GNU time (%M, max over the client's processes).
+set -u
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=$REPO/${PICOACME_BUILD_DIR:-build}
+RUNS=${BENCH_RUNS:-5}
+. "$REPO/scripts/deps.sh"
+. "$REPO/tests/e2e/pebble_env.sh"
+. "$REPO/tests/e2e/clients_env.sh"
+
+log() { echo "bench: $*" >&2; }
+
+picoacme_deps >&2 || exit 1
+{ cmake -S "$REPO" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  && cmake --build "$BUILD" --target picoacme; } >&2 || log "picoacme build failed"
+PICOACME=$BUILD/platform/linux/picoacme
+[ -x "$PICOACME" ] || PICOACME=""
+
+WORK=$(mktemp -d /tmp/picoacme-bench.XXXXXX)
+trap 'http01_stop; pebble_stop' EXIT
+PEBBLE_WFE_NONCEREJECT=0 pebble_start "$WORK/ca" PEBBLE_AUTHZREUSE=0 >&2 || { log "pebble failed"; exit 1; }
+
+# timed NAME RUN CMD...: run CMD under GNU time; append "seconds kib" to
+# $WORK/NAME.times when it succeeds.
+timed() {
+    local name=$1 run=$2; shift 2
+    local t0 t1 rc=0
+    t0=$(date +%s%N)
+    /usr/bin/time -f '%M' -o "$WORK/$name.$run.rss" "$@" >"$WORK/$name.$run.out" 2>&1 || rc=$?
+    t1=$(date +%s%N)
+    if [ $rc -ne 0 ]; then
+        log "$name run $run failed ($rc):"; tail -n 3 "$WORK/$name.$run.out" >&2
+        return 1
+    fi
+    echo "$(( (t1 - t0) / 1000000 )) $(tail -n 1 "$WORK/$name.$run.rss")" >>"$WORK/$name.times"
+}
+
+bench_picoacme() {
+    local r=$1 d=$WORK/picoacme.$1
+    mkdir -p "$d/out"
+    timed picoacme "$r" "$PICOACME" issue --directory "$PEBBLE_DIR_URL" --ca-root "$PEBBLE_TLS_ROOT" \
+        --state "$d/state" --domain "p$r.bench.internal" --http01-port "$PEBBLE_HTTP01_PORT" --out "$d/out"
+}
+
+bench_uacme() {
+    local r=$1 d=$WORK/uacme.$1 rc=0
+    export UACME_WEBROOT=$d/www
+    mkdir -p "$d" "$UACME_WEBROOT"
+    http01_serve "$UACME_WEBROOT" || return 1      # not timed: uacme needs an external web server
+    timed uacme "$r" bash -c '. "$1"; shift; uacme_run "$@"' _ "$REPO/tests/e2e/clients_env.sh" \
+        "$d" "u$r.bench.internal" || rc=1
+    http01_stop
+    return $rc
+}
+
+bench_lego() {
+    local r=$1 d=$WORK/lego.$1
+    mkdir -p "$d"
+    timed lego "$r" env LEGO_CA_CERTIFICATES="$PEBBLE_TLS_ROOT" lego --server "$PEBBLE_DIR_URL" \
+        --email x@example.internal --domains "l$r.bench.internal" --key-type ec256 \
+        --http --http.port "127.0.0.1:$PEBBLE_HTTP01_PORT" --accept-tos --path "$d" run
+}
+
+# median_col NAME COL: median of column COL (1 = ms, 2 = KiB) over the runs, or "".
+median_col() {
+    [ -s "$WORK/$1.times" ] || { echo ""; return; }
+    awk -v c="$2" '{ print $c }' "$WORK/$1.times" | sort -n \
+        | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+clients="uacme lego"
+[ -n "$PICOACME" ] && clients="picoacme $clients"
+for r in $(seq 1 "$RUNS"); do
+    for c in $clients; do
+        log "$c run $r/$RUNS"
+        "bench_$c" "$r" || true
+    done
+done
+
+debver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
+ver_uacme=$(debver uacme)
+ver_lego=$(debver lego)
+ver_pebble=$(debver pebble)
+p_ms=$(median_col picoacme 1)
+
+row() {   # row CLIENT VERSION
+    local ms kib ratio ok
+    ms=$(median_col "$1" 1); kib=$(median_col "$1" 2)
+    ok=$( [ -s "$WORK/$1.times" ] && wc -l <"$WORK/$1.times" || echo 0)
+    if [ -z "$ms" ]; then
+        echo "| $1 | $2 | failed | — | — | 0/$RUNS |"; return
+    fi
+    if [ -n "$p_ms" ] && [ "$p_ms" -gt 0 ]; then
+        ratio=$(awk -v a="$ms" -v b="$p_ms" 'BEGIN { printf "%.1f×", a / b }')
+    else
+        ratio="—"
+    fi
+    printf '| %s | %s | %d.%03d | %s | %s | %s/%s |\n' "$1" "$2" $((ms / 1000)) $((ms % 1000)) \
+        "$ratio" "$kib" "$ok" "$RUNS"
+}
+
+echo "## picoacme bench"
+echo
+echo "Pebble $ver_pebble on 127.0.0.1, http-01, one DNS name, fresh account per run, EC P-256 keys;"
+echo "median of $RUNS runs on $(nproc) CPUs ($(uname -m))."
+echo
+echo "| client | version | wall time (s) | × picoacme | peak RSS (KiB) | runs ok |"
+echo "|---|---|---:|---:|---:|---:|"
+if [ -n "$PICOACME" ]; then
+    row picoacme "$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo dev)"
+else
+    echo "| picoacme | — | not built | — | — | — |"
+fi
+row uacme "$ver_uacme"
+row lego "$ver_lego"
+echo
+echo "uacme's time excludes its external http-01 web server (started before timing)."
+echo "lego waits a fixed interval before it polls the authorization, which dominates its time."
+echo
+echo "## footprint"
+echo
+echo "| item | value |"
+echo "|---|---:|"
+echo "| TODO: picoacme Linux binary, stripped (bytes) | TODO |"
+echo "| TODO: libpicoacme_core.a Cortex-M3 text / data / bss (bytes) | TODO |"
+echo "| TODO: qemu-mps2 firmware image flash / RAM (bytes) | TODO |"
+echo "| TODO: picoacme context struct size, default options (bytes) | TODO |"
+echo "| TODO: wolfSSL share of the firmware image (bytes) | TODO |"
+echo "| TODO: stack high-water mark during one issuance (bytes) | TODO |"
