@@ -1166,6 +1166,10 @@ picoacme_err_t picoacme_issue_start(picoacme_ctx_t *ctx)
         return fail(ctx, PICOACME_ERR_CRYPTO, "key generation failed");
     }
     if (ctx->cfg.http01_port != 0U) {
+        if (!PICOACME_HTTP01) {
+            return fail(ctx, PICOACME_ERR_UNSUPPORTED,
+                        "built without the http-01 responder (PICOACME_HTTP01)");
+        }
         if (ctx->ports.transport->listen == NULL || ctx->ports.transport->accept == NULL) {
             return fail(ctx, PICOACME_ERR_UNSUPPORTED, "the transport cannot listen for http-01");
         }
@@ -1312,6 +1316,7 @@ picoacme_err_t picoacme_http01_lookup(picoacme_ctx_t *ctx, const char *path,
     return PICOACME_ERR_NOT_FOUND;
 }
 
+#if PICOACME_HTTP01
 static size_t h01_answer(picoacme_ctx_t *ctx, size_t req_end)
 {
     static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
@@ -1428,6 +1433,13 @@ static void h01_service(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
     h01_close(ctx);
     wait_add(wait, ctx->h01_lsock, PICOACME_EV_READ);
 }
+#else
+static void h01_service(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
+{
+    (void)ctx;
+    (void)wait;
+}
+#endif
 
 /* ---- the pump ------------------------------------------------------------ */
 
