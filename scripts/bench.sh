@@ -71,6 +71,12 @@ bench_lego() {
         --http --http.port "127.0.0.1:$PEBBLE_HTTP01_PORT" --accept-tos --path "$d" run
 }
 
+# min_col NAME COL: smallest value of column COL, or "".
+min_col() {
+    [ -s "$WORK/$1.times" ] || { echo ""; return; }
+    awk -v c="$2" '{ print $c }' "$WORK/$1.times" | sort -n | head -n 1
+}
+
 # median_col NAME COL: median of column COL (1 = ms, 2 = KiB) over the runs, or "".
 median_col() {
     [ -s "$WORK/$1.times" ] || { echo ""; return; }
@@ -94,19 +100,19 @@ ver_pebble=$(debver pebble)
 p_ms=$(median_col picoacme 1)
 
 row() {   # row CLIENT VERSION
-    local ms kib ratio ok
-    ms=$(median_col "$1" 1); kib=$(median_col "$1" 2)
+    local ms kib ratio ok min
+    ms=$(median_col "$1" 1); kib=$(median_col "$1" 2); min=$(min_col "$1" 1)
     ok=$( [ -s "$WORK/$1.times" ] && wc -l <"$WORK/$1.times" || echo 0)
     if [ -z "$ms" ]; then
-        echo "| $1 | $2 | failed | — | — | 0/$RUNS |"; return
+        echo "| $1 | $2 | failed | — | — | — | 0/$RUNS |"; return
     fi
     if [ -n "$p_ms" ] && [ "$p_ms" -gt 0 ]; then
         ratio=$(awk -v a="$ms" -v b="$p_ms" 'BEGIN { printf "%.1f×", a / b }')
     else
         ratio="—"
     fi
-    printf '| %s | %s | %d.%03d | %s | %s | %s/%s |\n' "$1" "$2" $((ms / 1000)) $((ms % 1000)) \
-        "$ratio" "$kib" "$ok" "$RUNS"
+    printf '| %s | %s | %d.%03d | %d.%03d | %s | %s | %s/%s |\n' "$1" "$2" \
+        $((ms / 1000)) $((ms % 1000)) $((min / 1000)) $((min % 1000)) "$ratio" "$kib" "$ok" "$RUNS"
 }
 
 echo "## picoacme bench"
@@ -114,18 +120,19 @@ echo
 echo "Pebble $ver_pebble on 127.0.0.1, http-01, one DNS name, fresh account per run, EC P-256 keys;"
 echo "median of $RUNS runs on $(nproc) CPUs ($(uname -m))."
 echo
-echo "| client | version | wall time (s) | × picoacme | peak RSS (KiB) | runs ok |"
-echo "|---|---|---:|---:|---:|---:|"
+echo "| client | version | wall time, median (s) | min (s) | median × picoacme | peak RSS (KiB) | runs ok |"
+echo "|---|---|---:|---:|---:|---:|---:|"
 if [ -n "$PICOACME" ]; then
     row picoacme "$(git -C "$REPO" describe --always --dirty 2>/dev/null || echo dev)"
 else
-    echo "| picoacme | — | not built | — | — | — |"
+    echo "| picoacme | — | not built | — | — | — | — |"
 fi
 row uacme "$ver_uacme"
 row lego "$ver_lego"
 echo
 echo "uacme's time excludes its external http-01 web server (started before timing)."
-echo "lego waits a fixed interval before it polls the authorization, which dominates its time."
+echo "lego sleeps about 5 s when the authorization is still pending at its first poll"
+echo "(a race with Pebble's asynchronous validation), so its median and min can differ widely."
 echo
 echo "## footprint"
 echo
