@@ -134,6 +134,10 @@ nonce-reject)
     grep -q 'reject 90% of good nonces' "$WORK/pebble/pebble.log" \
         || fail "pebble is not rejecting nonces"
     issue_ok DNS:nonce.internal
+    # picoacme's summary line counts its badNonce retries: with 90% rejected
+    # there must have been some (skipped if the line is absent).
+    nb=$(grep -oE '[0-9]+ badNonce' "$WORK/picoacme.err" | tail -n 1 | cut -d' ' -f1)
+    [ -z "$nb" ] || [ "$nb" -gt 0 ] || fail "no badNonce retry although Pebble rejects 90%"
     pass ;;
 wrong-root)
     need_picoacme; start_ca
