@@ -47,14 +47,10 @@ _Static_assert(sizeof(picoacme_json_tok_t) == sizeof(jsmntok_t),
 _Static_assert(sizeof(jsmntype_t) <= sizeof(int), "jsmntype_t wider than int");
 _Static_assert(_Alignof(picoacme_json_tok_t) >= _Alignof(jsmntok_t),
                "picoacme_json_tok_t alignment");
-_Static_assert(offsetof(picoacme_json_tok_t, type) == offsetof(jsmntok_t, type),
-               "type offset");
-_Static_assert(offsetof(picoacme_json_tok_t, start) == offsetof(jsmntok_t, start),
-               "start offset");
-_Static_assert(offsetof(picoacme_json_tok_t, end) == offsetof(jsmntok_t, end),
-               "end offset");
-_Static_assert(offsetof(picoacme_json_tok_t, size) == offsetof(jsmntok_t, size),
-               "size offset");
+_Static_assert(offsetof(picoacme_json_tok_t, type) == offsetof(jsmntok_t, type), "type offset");
+_Static_assert(offsetof(picoacme_json_tok_t, start) == offsetof(jsmntok_t, start), "start offset");
+_Static_assert(offsetof(picoacme_json_tok_t, end) == offsetof(jsmntok_t, end), "end offset");
+_Static_assert(offsetof(picoacme_json_tok_t, size) == offsetof(jsmntok_t, size), "size offset");
 
 /* Deepest nesting of objects/arrays accepted from the network. */
 #ifndef PICOACME_JSON_MAX_DEPTH
@@ -183,17 +179,14 @@ static bool scan_string(const char *js, size_t len, size_t *pos)
             case 'f':
             case 'n':
             case 'r':
-            case 't':
-                i += 2;
-                break;
+            case 't': i += 2; break;
             case 'u':
                 if (hex4(js + i + 2, len - (i + 2)) < 0) {
                     return false;
                 }
                 i += 6;
                 break;
-            default:
-                return false;
+            default: return false;
             }
             continue;
         }
@@ -263,12 +256,12 @@ static bool scan_literal(const char *js, size_t len, size_t *pos, const char *li
 }
 
 enum vstate {
-    V_VALUE,       /* a value is expected */
-    V_VALUE_OR_END,/* after '[': a value or ']' */
-    V_KEY,         /* after ',' in an object: a key */
-    V_KEY_OR_END,  /* after '{': a key or '}' */
-    V_COLON,       /* after a key */
-    V_NEXT         /* after a value: ',' or the closer (or end of text) */
+    V_VALUE,        /* a value is expected */
+    V_VALUE_OR_END, /* after '[': a value or ']' */
+    V_KEY,          /* after ',' in an object: a key */
+    V_KEY_OR_END,   /* after '{': a key or '}' */
+    V_COLON,        /* after a key */
+    V_NEXT          /* after a value: ',' or the closer (or end of text) */
 };
 
 /* Whole text is exactly one JSON value (RFC 8259 §2), object or array at
@@ -334,8 +327,7 @@ static bool validate(const char *js, size_t len)
                 continue;
             }
             break;
-        case V_VALUE:
-            break;
+        case V_VALUE: break;
         }
         /* a value */
         if (c == '{' || c == '[') {
@@ -549,34 +541,16 @@ static size_t decode_char(const char *p, size_t n, unsigned char out[4], size_t 
     }
     *used = 2;
     switch (p[1]) {
-    case '"':
-        out[0] = '"';
-        return 1;
-    case '\\':
-        out[0] = '\\';
-        return 1;
-    case '/':
-        out[0] = '/';
-        return 1;
-    case 'b':
-        out[0] = '\b';
-        return 1;
-    case 'f':
-        out[0] = '\f';
-        return 1;
-    case 'n':
-        out[0] = '\n';
-        return 1;
-    case 'r':
-        out[0] = '\r';
-        return 1;
-    case 't':
-        out[0] = '\t';
-        return 1;
-    case 'u':
-        break;
-    default:
-        return 0;
+    case '"': out[0] = '"'; return 1;
+    case '\\': out[0] = '\\'; return 1;
+    case '/': out[0] = '/'; return 1;
+    case 'b': out[0] = '\b'; return 1;
+    case 'f': out[0] = '\f'; return 1;
+    case 'n': out[0] = '\n'; return 1;
+    case 'r': out[0] = '\r'; return 1;
+    case 't': out[0] = '\t'; return 1;
+    case 'u': break;
+    default: return 0;
     }
     cp = hex4(p + 2, n - 2U);
     if (cp <= 0) {
@@ -619,8 +593,8 @@ static size_t decode_char(const char *p, size_t n, unsigned char out[4], size_t 
     return 4;
 }
 
-picoacme_err_t picoacme_json_string(const picoacme_json_t *j, int t, char *out,
-                                    size_t cap, size_t *out_len)
+picoacme_err_t picoacme_json_string(const picoacme_json_t *j, int t, char *out, size_t cap,
+                                    size_t *out_len)
 {
     const char *p;
     size_t n, i = 0, o = 0;
@@ -658,9 +632,8 @@ picoacme_err_t picoacme_json_string(const picoacme_json_t *j, int t, char *out,
     return PICOACME_OK;
 }
 
-picoacme_err_t picoacme_json_get_string(const picoacme_json_t *j, int obj,
-                                        const char *key, char *out, size_t cap,
-                                        size_t *out_len)
+picoacme_err_t picoacme_json_get_string(const picoacme_json_t *j, int obj, const char *key,
+                                        char *out, size_t cap, size_t *out_len)
 {
     int v = picoacme_json_member(j, obj, key);
 

@@ -158,16 +158,14 @@ static void test_directory(void **state)
     assert_string_equal(gs(&j, 0, "newAccount"), "https://127.0.0.1:14000/sign-me-up");
     assert_string_equal(gs(&j, 0, "newOrder"), "https://127.0.0.1:14000/order-plz");
     assert_string_equal(gs(&j, 0, "revokeCert"), "https://127.0.0.1:14000/revoke-cert");
-    assert_string_equal(gs(&j, 0, "keyChange"),
-                        "https://127.0.0.1:14000/rollover-account-key");
+    assert_string_equal(gs(&j, 0, "keyChange"), "https://127.0.0.1:14000/rollover-account-key");
     assert_string_equal(gs(&j, 0, "renewalInfo"),
                         "https://127.0.0.1:14000/draft-ietf-acme-ari-03/renewalInfo");
 
     int meta = picoacme_json_member(&j, 0, "meta");
     assert_int_equal(meta, 4);
     assert_int_equal(picoacme_json_size(&j, meta), 2);
-    assert_string_equal(gs(&j, meta, "termsOfService"),
-                        "data:text/plain,Do%20what%20thou%20wilt");
+    assert_string_equal(gs(&j, meta, "termsOfService"), "data:text/plain,Do%20what%20thou%20wilt");
     int ear = picoacme_json_member(&j, meta, "externalAccountRequired");
     assert_true(ear > meta);
     assert_false(picoacme_json_is_string(&j, ear));
@@ -185,9 +183,9 @@ static void test_directory(void **state)
     assert_int_equal(n, 0);
     assert_int_equal(picoacme_json_get_string(&j, 0, "meta", buf, sizeof buf, &n),
                      PICOACME_ERR_PARSE);
-    assert_int_equal(picoacme_json_get_string(&j, meta, "externalAccountRequired", buf,
-                                              sizeof buf, &n),
-                     PICOACME_ERR_PARSE);
+    assert_int_equal(
+        picoacme_json_get_string(&j, meta, "externalAccountRequired", buf, sizeof buf, &n),
+        PICOACME_ERR_PARSE);
     /* prefix / extension of a key does not match */
     assert_int_equal(picoacme_json_member(&j, 0, "newNon"), -1);
     assert_int_equal(picoacme_json_member(&j, 0, "newNonces"), -1);
@@ -203,8 +201,7 @@ static void test_order(void **state)
     assert_string_equal(gs(&j, 0, "status"), "pending");
     assert_string_equal(gs(&j, 0, "finalize"),
                         "https://example.com/acme/order/TOlocE8rfgo/finalize");
-    assert_string_equal(gs(&j, 0, "certificate"),
-                        "https://example.com/acme/cert/mAt3xBGaobw");
+    assert_string_equal(gs(&j, 0, "certificate"), "https://example.com/acme/cert/mAt3xBGaobw");
 
     int ids = picoacme_json_member(&j, 0, "identifiers");
     assert_int_equal(picoacme_json_size(&j, ids), 2);
@@ -223,34 +220,30 @@ static void test_order(void **state)
     assert_int_equal(picoacme_json_size(&j, az), 2);
     char buf[128];
     size_t n;
-    assert_int_equal(picoacme_json_string(&j, picoacme_json_element(&j, az, 0), buf,
-                                          sizeof buf, &n),
-                     PICOACME_OK);
+    assert_int_equal(
+        picoacme_json_string(&j, picoacme_json_element(&j, az, 0), buf, sizeof buf, &n),
+        PICOACME_OK);
     assert_string_equal(buf, "https://example.com/acme/authz/PAniVnsZcis");
-    assert_int_equal(picoacme_json_string(&j, picoacme_json_element(&j, az, 1), buf,
-                                          sizeof buf, &n),
-                     PICOACME_OK);
+    assert_int_equal(
+        picoacme_json_string(&j, picoacme_json_element(&j, az, 1), buf, sizeof buf, &n),
+        PICOACME_OK);
     assert_string_equal(buf, "https://example.com/acme/authz/r4HqLzrSrpI");
     assert_int_equal(n, strlen(buf));
 
     /* wrong kinds */
-    assert_int_equal(picoacme_json_element(&j, 0, 0), -1);     /* object */
-    assert_int_equal(picoacme_json_member(&j, az, "x"), -1);   /* array */
+    assert_int_equal(picoacme_json_element(&j, 0, 0), -1);   /* object */
+    assert_int_equal(picoacme_json_member(&j, az, "x"), -1); /* array */
     assert_int_equal(picoacme_json_size(&j, picoacme_json_element(&j, az, 0)), -1);
     assert_int_equal(picoacme_json_size(&j, -1), -1);
     assert_int_equal(picoacme_json_size(&j, j.count), -1);
     assert_int_equal(picoacme_json_member(&j, -1, "status"), -1);
     assert_int_equal(picoacme_json_member(&j, j.count, "status"), -1);
     assert_false(picoacme_json_is_string(&j, j.count));
-    assert_int_equal(picoacme_json_string(&j, j.count, buf, sizeof buf, &n),
-                     PICOACME_ERR_PARSE);
+    assert_int_equal(picoacme_json_string(&j, j.count, buf, sizeof buf, &n), PICOACME_ERR_PARSE);
     assert_int_equal(picoacme_json_string(&j, az, buf, sizeof buf, &n), PICOACME_ERR_PARSE);
-    assert_true(picoacme_json_string_eq(&j, picoacme_json_member(&j, 0, "status"),
-                                        "pending"));
-    assert_false(picoacme_json_string_eq(&j, picoacme_json_member(&j, 0, "status"),
-                                         "pendin"));
-    assert_false(picoacme_json_string_eq(&j, picoacme_json_member(&j, 0, "status"),
-                                         "pendingx"));
+    assert_true(picoacme_json_string_eq(&j, picoacme_json_member(&j, 0, "status"), "pending"));
+    assert_false(picoacme_json_string_eq(&j, picoacme_json_member(&j, 0, "status"), "pendin"));
+    assert_false(picoacme_json_string_eq(&j, picoacme_json_member(&j, 0, "status"), "pendingx"));
     assert_false(picoacme_json_string_eq(&j, az, "pending"));
 }
 
@@ -308,8 +301,7 @@ static void test_problem(void **state)
     assert_int_equal(parse_s(&j, k_problem), PICOACME_OK);
     assert_int_equal(j.count, 7);
     assert_string_equal(gs(&j, 0, "type"), "urn:ietf:params:acme:error:badNonce");
-    assert_string_equal(gs(&j, 0, "detail"),
-                        "JWS has an invalid anti-replay nonce: \"zincFoo\"");
+    assert_string_equal(gs(&j, 0, "detail"), "JWS has an invalid anti-replay nonce: \"zincFoo\"");
     int st = picoacme_json_member(&j, 0, "status");
     tok_text(&j, st, txt, sizeof txt);
     assert_string_equal(txt, "400");
@@ -322,8 +314,7 @@ static void test_problem(void **state)
         assert_int_equal(j.count, 0);
         assert_int_equal(picoacme_json_member(&j, 0, "type"), -1);
     }
-    assert_int_equal(picoacme_json_parse(&j, k_problem, strlen(k_problem), t7, 7),
-                     PICOACME_OK);
+    assert_int_equal(picoacme_json_parse(&j, k_problem, strlen(k_problem), t7, 7), PICOACME_OK);
     assert_int_equal(j.count, 7);
     assert_true(picoacme_json_string_eq(&j, picoacme_json_member(&j, 0, "type"),
                                         "urn:ietf:params:acme:error:badNonce"));
@@ -387,10 +378,18 @@ static void test_valid_edges(void **state)
     (void)state;
     picoacme_json_t j;
     static const char *const ok[] = {
-        "{}", "[]", " \t\r\n{ } \r\n", "[1]", "[\"\"]", "{\"a\" : [ ] }",
+        "{}",
+        "[]",
+        " \t\r\n{ } \r\n",
+        "[1]",
+        "[\"\"]",
+        "{\"a\" : [ ] }",
         "[0,-0,1.5,-0.25e+10,1E-2,2e3,123456789012345678901234567890]",
-        "[true,false,null]", "{\"\\u00e9\\ud83d\\ude00\":\"\xc3\xa9\xf0\x9f\x98\x80\"}",
-        "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]", "[[[[[]]]]]", "[{},{},[]]",
+        "[true,false,null]",
+        "{\"\\u00e9\\ud83d\\ude00\":\"\xc3\xa9\xf0\x9f\x98\x80\"}",
+        "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]",
+        "[[[[[]]]]]",
+        "[{},{},[]]",
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         assert_int_equal(parse_s(&j, ok[i]), PICOACME_OK);
@@ -417,22 +416,87 @@ static void test_invalid(void **state)
     (void)state;
     picoacme_json_t j;
     static const char *const bad[] = {
-        "", " ", "{", "}", "[", "]", "{]", "[}", "{\"a\":[1,2}", "{\"a\":{\"b\":1}",
-        "[1,2]]", "{}}", "{} x", "{}{}", "{},", "{} []", "[] 1", "{}\"\"",
-        "\"str\"", "1", "true", "null", "-", /* top level must be a container */
-        "{\"a\":tru}", "{\"a\":nul}", "{\"a\":True}", "{\"a\":abc}", "{\"a\":truex}",
-        "{\"a\":nan}", "{\"a\":Infinity}", "{a:1}", "{'a':1}", "{\"a\":'b'}",
-        "{\"a\":1,}", "[1,]", "[,1]", "[,]", "{,}", "{\"a\" 1}", "{\"a\":1 \"b\":2}",
-        "[1 2]", "[\"a\" \"b\"]", "{\"a\"}", "{\"a\":}", "{:1}", "{\"a\"::1}",
-        "{1:2}", "{[]:1}", "{{}:1}", "[\"a\":1]",
-        "[01]", "[1.]", "[.5]", "[-]", "[1e]", "[1e+]", "[+1]", "[0x10]", "[1.2.3]",
-        "[--1]", "[1-2]", "[- 1]",
-        "[\"\\x\"]", "[\"\\u12G4\"]", "[\"\\u12\"]", "[\"\\\"]", "[\"abc]", "[\"\\'\"]",
-        "[\"a\tb\"]", "[\"a\nb\"]", "[\"\x1f\"]",
-        "[\"\xc0\x80\"]", "[\"\xed\xa0\x80\"]", "[\"\xf5\x80\x80\x80\"]", "[\"\x80\"]",
-        "[\"\xe2\x82\"]", "[\"\xf0\x8f\xbf\xbf\"]", "[\"\xff\"]",
+        "",
+        " ",
+        "{",
+        "}",
+        "[",
+        "]",
+        "{]",
+        "[}",
+        "{\"a\":[1,2}",
+        "{\"a\":{\"b\":1}",
+        "[1,2]]",
+        "{}}",
+        "{} x",
+        "{}{}",
+        "{},",
+        "{} []",
+        "[] 1",
+        "{}\"\"",
+        "\"str\"",
+        "1",
+        "true",
+        "null",
+        "-", /* top level must be a container */
+        "{\"a\":tru}",
+        "{\"a\":nul}",
+        "{\"a\":True}",
+        "{\"a\":abc}",
+        "{\"a\":truex}",
+        "{\"a\":nan}",
+        "{\"a\":Infinity}",
+        "{a:1}",
+        "{'a':1}",
+        "{\"a\":'b'}",
+        "{\"a\":1,}",
+        "[1,]",
+        "[,1]",
+        "[,]",
+        "{,}",
+        "{\"a\" 1}",
+        "{\"a\":1 \"b\":2}",
+        "[1 2]",
+        "[\"a\" \"b\"]",
+        "{\"a\"}",
+        "{\"a\":}",
+        "{:1}",
+        "{\"a\"::1}",
+        "{1:2}",
+        "{[]:1}",
+        "{{}:1}",
+        "[\"a\":1]",
+        "[01]",
+        "[1.]",
+        "[.5]",
+        "[-]",
+        "[1e]",
+        "[1e+]",
+        "[+1]",
+        "[0x10]",
+        "[1.2.3]",
+        "[--1]",
+        "[1-2]",
+        "[- 1]",
+        "[\"\\x\"]",
+        "[\"\\u12G4\"]",
+        "[\"\\u12\"]",
+        "[\"\\\"]",
+        "[\"abc]",
+        "[\"\\'\"]",
+        "[\"a\tb\"]",
+        "[\"a\nb\"]",
+        "[\"\x1f\"]",
+        "[\"\xc0\x80\"]",
+        "[\"\xed\xa0\x80\"]",
+        "[\"\xf5\x80\x80\x80\"]",
+        "[\"\x80\"]",
+        "[\"\xe2\x82\"]",
+        "[\"\xf0\x8f\xbf\xbf\"]",
+        "[\"\xff\"]",
         "\xef\xbb\xbf{}", /* BOM */
-        "[\x7f]", "{\"a\":1}\x0b",
+        "[\x7f]",
+        "{\"a\":1}\x0b",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         j.count = 99;
@@ -448,8 +512,7 @@ static void test_invalid(void **state)
     assert_int_equal(picoacme_json_parse(&j, "{}\0", 3, g_tok, NTOK), PICOACME_ERR_PARSE);
     assert_int_equal(picoacme_json_parse(&j, "{\"a\":\"x\0\"}", 10, g_tok, NTOK),
                      PICOACME_ERR_PARSE);
-    assert_int_equal(picoacme_json_parse(&j, "{\"a\":1\0}", 8, g_tok, NTOK),
-                     PICOACME_ERR_PARSE);
+    assert_int_equal(picoacme_json_parse(&j, "{\"a\":1\0}", 8, g_tok, NTOK), PICOACME_ERR_PARSE);
     /* length bounds the text: a valid prefix is parsed, the rest not read */
     assert_int_equal(picoacme_json_parse(&j, "{}garbage", 2, g_tok, NTOK), PICOACME_OK);
     assert_int_equal(picoacme_json_parse(&j, NULL, 0, g_tok, NTOK), PICOACME_ERR_PARSE);
@@ -478,9 +541,21 @@ static void test_invalid_python_agrees(void **state)
     (void)state;
     picoacme_json_t j;
     static const char *const cases[] = {
-        "{\"a\":1,}", "[1 2]", "{\"a\" 1}", "[01]", "[1.]", "[\"\\x\"]", "{}{}",
-        "[\"a\tb\"]", "{\"a\":[1,2}", "[1,2]]", "{\"a\":tru}", "{\"a\":-0.5e-3}",
-        "[\"\\ud83d\\ude00\"]", "[ ]", "{\"a\":{\"b\":[{}]}}",
+        "{\"a\":1,}",
+        "[1 2]",
+        "{\"a\" 1}",
+        "[01]",
+        "[1.]",
+        "[\"\\x\"]",
+        "{}{}",
+        "[\"a\tb\"]",
+        "{\"a\":[1,2}",
+        "[1,2]]",
+        "{\"a\":tru}",
+        "{\"a\":-0.5e-3}",
+        "[\"\\ud83d\\ude00\"]",
+        "[ ]",
+        "{\"a\":{\"b\":[{}]}}",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         bool ours = parse_s(&j, cases[i]) == PICOACME_OK;
@@ -495,16 +570,19 @@ static void test_escapes(void **state)
     char buf[64], hex[256];
     size_t n;
     static const char *const strs[] = {
-        "\\\"\\\\\\/\\b\\f\\n\\r\\t", "\\u0041\\u00e9\\u00E9\\u20ac\\u20AC",
-        "\\ud83d\\ude00x\\uD834\\uDD1E", "\\u007f\\u0080\\u07ff\\u0800\\uffff",
-        "\\udbff\\udfff", "raw \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\\u0001\\u001F",
+        "\\\"\\\\\\/\\b\\f\\n\\r\\t",
+        "\\u0041\\u00e9\\u00E9\\u20ac\\u20AC",
+        "\\ud83d\\ude00x\\uD834\\uDD1E",
+        "\\u007f\\u0080\\u07ff\\u0800\\uffff",
+        "\\udbff\\udfff",
+        "raw \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+        "\\u0001\\u001F",
     };
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         char doc[128], want[256];
         snprintf(doc, sizeof doc, "{\"k\":\"%s\"}", strs[i]);
         assert_int_equal(parse_s(&j, doc), PICOACME_OK);
-        assert_int_equal(picoacme_json_get_string(&j, 0, "k", buf, sizeof buf, &n),
-                         PICOACME_OK);
+        assert_int_equal(picoacme_json_get_string(&j, 0, "k", buf, sizeof buf, &n), PICOACME_OK);
         bytes_hex(buf, n, hex);
         /* python3's decoding, as UTF-8 bytes */
         int st;
@@ -522,12 +600,15 @@ static void test_escapes(void **state)
     assert_int_equal(parse_s(&j, "[\"\\ud83d\\ude00\\u20ac\\u00e9A\"]"), PICOACME_OK);
     assert_int_equal(picoacme_json_string(&j, 1, buf, sizeof buf, &n), PICOACME_OK);
     assert_int_equal(n, 10);
-    assert_memory_equal(buf, "\xf0\x9f\x98\x80\xe2\x82\xac\xc3\xa9" "A", 11);
+    assert_memory_equal(buf,
+                        "\xf0\x9f\x98\x80\xe2\x82\xac\xc3\xa9"
+                        "A",
+                        11);
 
     /* rejected at unescape time: lone surrogates, \u0000 */
     static const char *const rej[] = {
-        "[\"\\ud83d\"]", "[\"\\ud83dx\"]", "[\"\\ud83d\\u0041\"]", "[\"\\ude00\"]",
-        "[\"\\ude00\\ud83d\"]", "[\"\\ud83d\\ud83d\"]", "[\"a\\u0000b\"]", "[\"\\ud83d\\n\"]",
+        "[\"\\ud83d\"]",        "[\"\\ud83dx\"]",       "[\"\\ud83d\\u0041\"]", "[\"\\ude00\"]",
+        "[\"\\ude00\\ud83d\"]", "[\"\\ud83d\\ud83d\"]", "[\"a\\u0000b\"]",      "[\"\\ud83d\\n\"]",
     };
     for (size_t i = 0; i < sizeof rej / sizeof rej[0]; i++) {
         assert_int_equal(parse_s(&j, rej[i]), PICOACME_OK);
@@ -673,12 +754,10 @@ static void test_writer_escape(void **state)
     char out[64];
     size_t n;
     assert_int_equal(picoacme_json_parse(&j, buf, w.len, g_tok, NTOK), PICOACME_OK);
-    assert_int_equal(picoacme_json_get_string(&j, 0, "k\"\n", out, sizeof out, &n),
-                     PICOACME_OK);
+    assert_int_equal(picoacme_json_get_string(&j, 0, "k\"\n", out, sizeof out, &n), PICOACME_OK);
     assert_int_equal(n, slen);
     assert_memory_equal(out, s, slen);
-    assert_int_equal(picoacme_json_get_string(&j, 0, "z", out, sizeof out, &n),
-                     PICOACME_ERR_PARSE);
+    assert_int_equal(picoacme_json_get_string(&j, 0, "z", out, sizeof out, &n), PICOACME_ERR_PARSE);
 }
 
 /* Commas at every depth: at each of 31 levels two values before and one
@@ -821,18 +900,12 @@ static void test_writer_bounds(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_directory),
-        cmocka_unit_test(test_order),
-        cmocka_unit_test(test_authz),
-        cmocka_unit_test(test_problem),
-        cmocka_unit_test(test_nested),
-        cmocka_unit_test(test_valid_edges),
-        cmocka_unit_test(test_invalid),
-        cmocka_unit_test(test_invalid_python_agrees),
-        cmocka_unit_test(test_escapes),
-        cmocka_unit_test(test_writer_acme),
-        cmocka_unit_test(test_writer_escape),
-        cmocka_unit_test(test_writer_depth),
+        cmocka_unit_test(test_directory),     cmocka_unit_test(test_order),
+        cmocka_unit_test(test_authz),         cmocka_unit_test(test_problem),
+        cmocka_unit_test(test_nested),        cmocka_unit_test(test_valid_edges),
+        cmocka_unit_test(test_invalid),       cmocka_unit_test(test_invalid_python_agrees),
+        cmocka_unit_test(test_escapes),       cmocka_unit_test(test_writer_acme),
+        cmocka_unit_test(test_writer_escape), cmocka_unit_test(test_writer_depth),
         cmocka_unit_test(test_writer_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
