@@ -1,0 +1,78 @@
+/*
+ * fuzz_x509.c - libFuzzer target over the certificate reader of
+ * core/src/x509.c: the input as DER (parse, then walk every SAN), as PEM text
+ * (every block, each decoded block parsed again) and as IP address text.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "picoacme_x509.h"
+
+/* Walk the SANs of a parsed certificate; every value lies inside the SAN. */
+static void walk_san(const picoacme_x509_t *c)
+{
+    size_t pos = 0;
+    picoacme_id_type_t type;
+    const uint8_t *val;
+    size_t val_len;
+    for (int guard = 0; guard < 4096; guard++) {
+        size_t before = pos;
+        picoacme_err_t e = picoacme_x509_san_next(c, &pos, &type, &val, &val_len);
+        if (e != PICOACME_OK) {
+            return;
+        }
+        if (pos <= before || val < c->san || val + val_len > c->san + c->san_len ||
+            (type == PICOACME_ID_IP && val_len != 4U && val_len != 16U)) {
+            __builtin_trap();
+        }
+    }
+    __builtin_trap(); /* the SAN cannot hold that many names */
+}
+
+static void parse_der(const uint8_t *der, size_t len)
+{
+    picoacme_x509_t c;
+    if (picoacme_x509_parse(der, len, &c) != PICOACME_OK) {
+        return;
+    }
+    if (c.serial == NULL || c.serial < der || c.serial + c.serial_len > der + len ||
+        (c.aki != NULL && (c.aki < der || c.aki + c.aki_len > der + len)) ||
+        (c.san != NULL && (c.san < der || c.san + c.san_len > der + len))) {
+        __builtin_trap();
+    }
+    walk_san(&c);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static uint8_t der[4096];
+
+    parse_der(data, size);
+
+    /* PEM: at most as many blocks as the text could hold */
+    const char *pem = (const char *)data;
+    size_t pos = 0;
+    for (int i = 0; i < 256; i++) {
+        size_t der_len = 0;
+        size_t before = pos;
+        picoacme_err_t e = picoacme_pem_next(pem, size, &pos, der, sizeof der, &der_len);
+        if (e != PICOACME_OK) {
+            break;
+        }
+        if (pos <= before || pos > size || der_len == 0U || der_len > sizeof der) {
+            __builtin_trap();
+        }
+        parse_der(der, der_len);
+    }
+
+    uint8_t ip[16];
+    size_t ip_len = 0;
+    if (picoacme_ip_parse(pem, size, ip, &ip_len) == PICOACME_OK && ip_len != 4U &&
+        ip_len != 16U) {
+        __builtin_trap();
+    }
+    return 0;
+}
