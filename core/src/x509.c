@@ -16,23 +16,23 @@
 #include "picoacme_x509.h"
 
 /* ---- DER tags and object identifiers (contents octets) ---------------- */
-#define TAG_BOOLEAN 0x01U
-#define TAG_INTEGER 0x02U
-#define TAG_BIT_STRING 0x03U
+#define TAG_BOOLEAN      0x01U
+#define TAG_INTEGER      0x02U
+#define TAG_BIT_STRING   0x03U
 #define TAG_OCTET_STRING 0x04U
-#define TAG_OID 0x06U
-#define TAG_UTF8STRING 0x0CU
-#define TAG_UTCTIME 0x17U
-#define TAG_GENTIME 0x18U
-#define TAG_SEQUENCE 0x30U
-#define TAG_SET 0x31U
-#define TAG_CTX0_CONS 0xA0U /* [0] constructed */
-#define TAG_CTX3_CONS 0xA3U /* [3] constructed */
-#define TAG_CTX0_PRIM 0x80U /* [0] primitive */
-#define TAG_CTX1_PRIM 0x81U
-#define TAG_CTX2_PRIM 0x82U
-#define TAG_GN_DNS 0x82U /* GeneralName dNSName [2] IMPLICIT IA5String */
-#define TAG_GN_IP 0x87U  /* GeneralName iPAddress [7] IMPLICIT OCTET STRING */
+#define TAG_OID          0x06U
+#define TAG_UTF8STRING   0x0CU
+#define TAG_UTCTIME      0x17U
+#define TAG_GENTIME      0x18U
+#define TAG_SEQUENCE     0x30U
+#define TAG_SET          0x31U
+#define TAG_CTX0_CONS    0xA0U /* [0] constructed */
+#define TAG_CTX3_CONS    0xA3U /* [3] constructed */
+#define TAG_CTX0_PRIM    0x80U /* [0] primitive */
+#define TAG_CTX1_PRIM    0x81U
+#define TAG_CTX2_PRIM    0x82U
+#define TAG_GN_DNS       0x82U /* GeneralName dNSName [2] IMPLICIT IA5String */
+#define TAG_GN_IP        0x87U /* GeneralName iPAddress [7] IMPLICIT OCTET STRING */
 
 /* 1.2.840.10045.2.1 id-ecPublicKey */
 static const uint8_t oid_ec_pubkey[] = {0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01};
@@ -114,8 +114,8 @@ static bool ipv4_parse(const char *s, size_t len, uint8_t out[4])
 static bool ipv6_parse(const char *s, size_t len, uint8_t out[16])
 {
     uint8_t tmp[16];
-    size_t n = 0;      /* bytes produced */
-    size_t gap = 0;    /* byte index of "::" */
+    size_t n = 0;   /* bytes produced */
+    size_t gap = 0; /* byte index of "::" */
     bool has_gap = false;
     size_t i = 0;
 
@@ -319,8 +319,8 @@ static bool dns_name_ok(const char *s, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
-                  c == '-' || c == '.' || c == '_' || c == '*';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' ||
+                  c == '.' || c == '_' || c == '*';
         if (!ok) {
             return false;
         }
@@ -362,8 +362,8 @@ picoacme_err_t picoacme_csr_build(const picoacme_crypto_t *crypto, picoacme_key_
                                   size_t cap, size_t *out_len)
 {
     if (crypto == NULL || crypto->sha256 == NULL || crypto->key_public == NULL ||
-        crypto->key_sign == NULL || ids == NULL || n_ids == 0U || out == NULL ||
-        out_len == NULL || (unsigned)slot >= (unsigned)PICOACME_KEY_SLOTS) {
+        crypto->key_sign == NULL || ids == NULL || n_ids == 0U || out == NULL || out_len == NULL ||
+        (unsigned)slot >= (unsigned)PICOACME_KEY_SLOTS) {
         return PICOACME_ERR_PARAM;
     }
     *out_len = 0;
@@ -448,8 +448,7 @@ picoacme_err_t picoacme_csr_build(const picoacme_crypto_t *crypto, picoacme_key_
     wr_tlv(&w, TAG_OID, oid_ext_req, sizeof oid_ext_req);
     wr_hdr(&w, TAG_SET, exts);
     wr_hdr(&w, TAG_SEQUENCE, ext);
-    wr_hdr(&w, TAG_SEQUENCE,
-           tlv_size(sizeof oid_san) + (critical ? 3U : 0U) + tlv_size(san_seq));
+    wr_hdr(&w, TAG_SEQUENCE, tlv_size(sizeof oid_san) + (critical ? 3U : 0U) + tlv_size(san_seq));
     wr_tlv(&w, TAG_OID, oid_san, sizeof oid_san);
     if (critical) {
         static const uint8_t true_der[] = {TAG_BOOLEAN, 0x01, 0xFF};
@@ -806,13 +805,13 @@ static bool spki_parse(der_t *tbs, picoacme_x509_t *out)
     if (!der_end(&alg) && !der_next(&alg, &par_tag, &par, &par_len)) {
         return false;
     }
-    if (!der_end(&alg) || !der_expect(&spki, TAG_BIT_STRING, &bits, &bits_len) ||
-        !der_end(&spki) || bits_len == 0U || bits[0] > 7U || (bits_len == 1U && bits[0] != 0U)) {
+    if (!der_end(&alg) || !der_expect(&spki, TAG_BIT_STRING, &bits, &bits_len) || !der_end(&spki) ||
+        bits_len == 0U || bits[0] > 7U || (bits_len == 1U && bits[0] != 0U)) {
         return false;
     }
     if (oid_is(oid, oid_len, oid_ec_pubkey, sizeof oid_ec_pubkey) && par != NULL &&
-        par_tag == TAG_OID && oid_is(par, par_len, oid_p256, sizeof oid_p256) &&
-        bits_len == 66U && bits[0] == 0U && bits[1] == 0x04U) {
+        par_tag == TAG_OID && oid_is(par, par_len, oid_p256, sizeof oid_p256) && bits_len == 66U &&
+        bits[0] == 0U && bits[1] == 0x04U) {
         out->ec_p256 = true;
         memcpy(out->pub, bits + 2, 64);
     }
@@ -851,8 +850,8 @@ static bool cert_parse(const uint8_t *der, size_t len, picoacme_x509_t *out)
     if (!der_expect(&tbs, TAG_INTEGER, &v, &n) || n == 0U) {
         return false;
     }
-    if (n > 1U && ((v[0] == 0x00U && (v[1] & 0x80U) == 0U) ||
-                   (v[0] == 0xFFU && (v[1] & 0x80U) != 0U))) {
+    if (n > 1U &&
+        ((v[0] == 0x00U && (v[1] & 0x80U) == 0U) || (v[0] == 0xFFU && (v[1] & 0x80U) != 0U))) {
         return false;
     }
     out->serial = v;
@@ -958,8 +957,8 @@ static size_t find(const char *hay, size_t len, size_t from, const char *needle,
     return len;
 }
 
-picoacme_err_t picoacme_pem_next(const char *pem, size_t len, size_t *pos, uint8_t *der,
-                                 size_t cap, size_t *der_len)
+picoacme_err_t picoacme_pem_next(const char *pem, size_t len, size_t *pos, uint8_t *der, size_t cap,
+                                 size_t *der_len)
 {
     if (pem == NULL || pos == NULL || der == NULL || der_len == NULL || *pos > len) {
         return PICOACME_ERR_PARAM;

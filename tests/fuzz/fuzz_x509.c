@@ -70,8 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     uint8_t ip[16];
     size_t ip_len = 0;
-    if (picoacme_ip_parse(pem, size, ip, &ip_len) == PICOACME_OK && ip_len != 4U &&
-        ip_len != 16U) {
+    if (picoacme_ip_parse(pem, size, ip, &ip_len) == PICOACME_OK && ip_len != 4U && ip_len != 16U) {
         __builtin_trap();
     }
     return 0;

@@ -107,8 +107,8 @@ static int64_t openssl_date(const char *path, const char *which)
 {
     char line[256];
     char out[64];
-    capture(line, sizeof line, "openssl x509 -inform DER -in %s -noout -%s -dateopt iso_8601",
-            path, which);
+    capture(line, sizeof line, "openssl x509 -inform DER -in %s -noout -%s -dateopt iso_8601", path,
+            which);
     char *eq = strchr(line, '=');
     assert_non_null(eq);
     char *nl = strchr(eq, '\n');
@@ -173,13 +173,44 @@ static void test_ip_parse(void **state)
     ip_ok("1:2:3:4:5:6:1.2.3.4", "00010002000300040005000601020304");
     ip_ok("0000:0000:0000:0000:0000:0000:0000:0001", "00000000000000000000000000000001");
 
-    const char *bad[] = {
-        "", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.256", "01.2.3.4", "1.2.3.04",
-        "1.2.3.4.", ".1.2.3.4", "1..2.3", "1.2.3.-4", "+1.2.3.4", "1.2.3.4 ", " 1.2.3.4",
-        "1.2.3.a", "1234.1.1.1", "0x1.2.3.4", ":", ":::", "1::2::3", "::1::", "1:2:3:4:5:6:7:8:9",
-        "1:2:3:4:5:6:7", "1:2:3:4:5:6:7:8::", "::1:2:3:4:5:6:7:8", "12345::1", "1:", ":1",
-        "1:::2", "g::1", "::ffff:1.2.3", "::ffff:1.2.3.4:5", "1:2:3:4:5:6:7:1.2.3.4",
-        "::ffff:01.2.3.4", "::1%eth0", "fe80::1/64", "[::1]", "1.2.3.4::"};
+    const char *bad[] = {"",
+                         "1.2.3",
+                         "1.2.3.4.5",
+                         "256.1.1.1",
+                         "1.2.3.256",
+                         "01.2.3.4",
+                         "1.2.3.04",
+                         "1.2.3.4.",
+                         ".1.2.3.4",
+                         "1..2.3",
+                         "1.2.3.-4",
+                         "+1.2.3.4",
+                         "1.2.3.4 ",
+                         " 1.2.3.4",
+                         "1.2.3.a",
+                         "1234.1.1.1",
+                         "0x1.2.3.4",
+                         ":",
+                         ":::",
+                         "1::2::3",
+                         "::1::",
+                         "1:2:3:4:5:6:7:8:9",
+                         "1:2:3:4:5:6:7",
+                         "1:2:3:4:5:6:7:8::",
+                         "::1:2:3:4:5:6:7:8",
+                         "12345::1",
+                         "1:",
+                         ":1",
+                         "1:::2",
+                         "g::1",
+                         "::ffff:1.2.3",
+                         "::ffff:1.2.3.4:5",
+                         "1:2:3:4:5:6:7:1.2.3.4",
+                         "::ffff:01.2.3.4",
+                         "::1%eth0",
+                         "fe80::1/64",
+                         "[::1]",
+                         "1.2.3.4::"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ip_bad(bad[i]);
     }
@@ -191,22 +222,57 @@ static void test_ip_parse(void **state)
     assert_int_equal(got[3], 1);
     assert_int_equal(picoacme_ip_parse("::1\0", 4, got, &n), PICOACME_ERR_PARSE);
     assert_int_equal(picoacme_ip_parse(NULL, 0, got, &n), PICOACME_ERR_PARAM);
-
 }
 
 /* Independent check: glibc's inet_pton agrees on every form above. */
 static void test_ip_parse_vs_inet_pton(void **state)
 {
     (void)state;
-    const char *all[] = {
-        "1.2.3.4", "0.0.0.0", "255.255.255.255", "::", "::1", "1::", "2001:db8::1",
-        "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "fe80::abcd:0:1",
-        "::ffff:1.2.3.4", "64:ff9b::192.0.2.33", "1:2:3:4:5:6:1.2.3.4", "ABCD:EF01::",
-        "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.04", "1..2.3", "1.2.3.4 ",
-        "1234.1.1.1", ":", ":::", "1::2::3", "::1::", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7",
-        "1:2:3:4:5:6:7:8::", "::1:2:3:4:5:6:7:8", "12345::1", "1:", ":1", "1:::2", "g::1",
-        "::ffff:1.2.3", "::ffff:1.2.3.4:5", "1:2:3:4:5:6:7:1.2.3.4", "::ffff:01.2.3.4",
-        "::1%eth0", "1.2.3.4::", "::0.0.0.0", "0:0:0:0:0:0:0.0.0.0", "::255.255.255.255"};
+    const char *all[] = {"1.2.3.4",
+                         "0.0.0.0",
+                         "255.255.255.255",
+                         "::",
+                         "::1",
+                         "1::",
+                         "2001:db8::1",
+                         "1:2:3:4:5:6:7:8",
+                         "1:2:3:4:5:6:7::",
+                         "::2:3:4:5:6:7:8",
+                         "fe80::abcd:0:1",
+                         "::ffff:1.2.3.4",
+                         "64:ff9b::192.0.2.33",
+                         "1:2:3:4:5:6:1.2.3.4",
+                         "ABCD:EF01::",
+                         "1.2.3",
+                         "1.2.3.4.5",
+                         "256.1.1.1",
+                         "01.2.3.4",
+                         "1.2.3.04",
+                         "1..2.3",
+                         "1.2.3.4 ",
+                         "1234.1.1.1",
+                         ":",
+                         ":::",
+                         "1::2::3",
+                         "::1::",
+                         "1:2:3:4:5:6:7:8:9",
+                         "1:2:3:4:5:6:7",
+                         "1:2:3:4:5:6:7:8::",
+                         "::1:2:3:4:5:6:7:8",
+                         "12345::1",
+                         "1:",
+                         ":1",
+                         "1:::2",
+                         "g::1",
+                         "::ffff:1.2.3",
+                         "::ffff:1.2.3.4:5",
+                         "1:2:3:4:5:6:7:1.2.3.4",
+                         "::ffff:01.2.3.4",
+                         "::1%eth0",
+                         "1.2.3.4::",
+                         "::0.0.0.0",
+                         "0:0:0:0:0:0:0.0.0.0",
+                         "::255.255.255.255"};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         uint8_t mine[16];
         uint8_t ref[16];
@@ -334,8 +400,9 @@ static void test_csr_openssl(void **state)
     };
     uint8_t der[1024];
     size_t len = 0;
-    assert_int_equal(picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, ids, 5, der, sizeof der, &len),
-                     PICOACME_OK);
+    assert_int_equal(
+        picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, ids, 5, der, sizeof der, &len),
+        PICOACME_OK);
     char text[8192];
     openssl_req("csr1", der, len, text, sizeof text);
     assert_non_null(strstr(text, "Subject: CN = device1.example.com\n"));
@@ -356,18 +423,19 @@ static void test_csr_openssl(void **state)
 
     /* first identifier an IP address: empty subject, critical SAN */
     const picoacme_ident_t ids2[] = {{PICOACME_ID_IP, "127.0.0.1"}, {PICOACME_ID_DNS, "a.b"}};
-    assert_int_equal(picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, ids2, 2, der, sizeof der, &len),
-                     PICOACME_OK);
+    assert_int_equal(
+        picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, ids2, 2, der, sizeof der, &len),
+        PICOACME_OK);
     openssl_req("csr2", der, len, text, sizeof text);
     assert_non_null(strstr(text, "Subject: \n"));
     assert_string_equal(san_text(text, true), "IP Address:127.0.0.1, DNS:a.b");
 
     /* first DNS name longer than 64: empty subject too */
     const picoacme_ident_t ids3[] = {
-        {PICOACME_ID_DNS,
-         "a123456789b123456789c123456789d123456789e123456789f123456789.example"}};
-    assert_int_equal(picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, ids3, 1, der, sizeof der, &len),
-                     PICOACME_OK);
+        {PICOACME_ID_DNS, "a123456789b123456789c123456789d123456789e123456789f123456789.example"}};
+    assert_int_equal(
+        picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, ids3, 1, der, sizeof der, &len),
+        PICOACME_OK);
     openssl_req("csr3", der, len, text, sizeof text);
     assert_non_null(strstr(text, "Subject: \n"));
     assert_string_equal(san_text(text, true), "DNS:a123456789b123456789c123456789"
@@ -377,8 +445,9 @@ static void test_csr_openssl(void **state)
     const picoacme_ident_t ids4[] = {
         {PICOACME_ID_DNS, "a123456789b123456789c123456789d123456789e123456789f12345.example"}};
     assert_int_equal(strlen(ids4[0].value), 64);
-    assert_int_equal(picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, ids4, 1, der, sizeof der, &len),
-                     PICOACME_OK);
+    assert_int_equal(
+        picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, ids4, 1, der, sizeof der, &len),
+        PICOACME_OK);
     openssl_req("csr4", der, len, text, sizeof text);
     assert_non_null(strstr(text, "Subject: CN = a123456789b123456789c123456789d123456789e123456789f"
                                  "12345.example\n"));
@@ -398,9 +467,9 @@ static void test_csr_many_signatures(void **state)
     size_t off = (size_t)snprintf(cmd, sizeof cmd, "set -e; ");
     for (int i = 0; i < 24; i++) {
         assert_int_equal(g_crypto.key_generate(g_crypto.user, PICOACME_KEY_CERT), PICOACME_OK);
-        assert_int_equal(picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, ids, 1, der, sizeof der,
-                                            &len),
-                         PICOACME_OK);
+        assert_int_equal(
+            picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, ids, 1, der, sizeof der, &len),
+            PICOACME_OK);
         /* last element: 03 L+3 00 30 L+? 02 rl r 02 sl s; find the SEQUENCE */
         size_t seq = 0;
         for (size_t l = 6; l <= 70; l++) {
@@ -497,8 +566,8 @@ static void test_csr_sig_encoding(void **state)
     assert_true(len > sizeof want);
     assert_memory_equal(der + len - sizeof want, want, sizeof want);
     /* ecdsa-with-SHA256 AlgorithmIdentifier without parameters just before */
-    static const uint8_t alg[] = {0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86, 0x48,
-                                  0xCE, 0x3D, 0x04, 0x03, 0x02};
+    static const uint8_t alg[] = {0x30, 0x0A, 0x06, 0x08, 0x2A, 0x86,
+                                  0x48, 0xCE, 0x3D, 0x04, 0x03, 0x02};
     assert_memory_equal(der + len - sizeof want - sizeof alg, alg, sizeof alg);
     /* outer SEQUENCE covers everything */
     assert_int_equal(der[0], 0x30);
@@ -513,7 +582,8 @@ static void test_csr_sig_encoding(void **state)
     g_fixed_sig[63] = 1;
     assert_int_equal(picoacme_csr_build(&c, PICOACME_KEY_CERT, ids, 1, der, sizeof der, &len),
                      PICOACME_OK);
-    static const uint8_t tiny[] = {0x03, 0x09, 0x00, 0x30, 0x06, 0x02, 0x01, 0x00, 0x02, 0x01, 0x01};
+    static const uint8_t tiny[] = {0x03, 0x09, 0x00, 0x30, 0x06, 0x02,
+                                   0x01, 0x00, 0x02, 0x01, 0x01};
     assert_memory_equal(der + len - sizeof tiny, tiny, sizeof tiny);
 }
 
@@ -527,8 +597,9 @@ static void test_csr_nospace_and_params(void **state)
                                     {PICOACME_ID_IP, "2001:db8::2"}};
     uint8_t der[600];
     size_t full = 0;
-    assert_int_equal(picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, ids, 2, der, sizeof der, &full),
-                     PICOACME_OK);
+    assert_int_equal(
+        picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, ids, 2, der, sizeof der, &full),
+        PICOACME_OK);
     assert_int_equal(picoacme_csr_build(&fc, PICOACME_KEY_CERT, ids, 2, der, sizeof der, &full),
                      PICOACME_OK);
     for (size_t cap = 0; cap < full; cap++) {
@@ -550,25 +621,29 @@ static void test_csr_nospace_and_params(void **state)
     const picoacme_ident_t empty_dns[] = {{PICOACME_ID_DNS, ""}};
     const picoacme_ident_t null_val[] = {{PICOACME_ID_DNS, NULL}};
     const picoacme_ident_t bad_type[] = {{(picoacme_id_type_t)7, "a.example"}};
-    assert_int_equal(picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, bad_ip, 1, der, sizeof der, &len),
-                     PICOACME_ERR_PARAM);
-    assert_int_equal(picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, bad_dns, 1, der, sizeof der, &len),
-                     PICOACME_ERR_PARAM);
-    assert_int_equal(picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, empty_dns, 1, der, sizeof der,
-                                        &len),
-                     PICOACME_ERR_PARAM);
-    assert_int_equal(picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, null_val, 1, der, sizeof der,
-                                        &len),
-                     PICOACME_ERR_PARAM);
-    assert_int_equal(picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, bad_type, 1, der, sizeof der,
-                                        &len),
-                     PICOACME_ERR_PARAM);
-    assert_int_equal(picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, ids, 0, der, sizeof der, &len),
-                     PICOACME_ERR_PARAM);
+    assert_int_equal(
+        picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, bad_ip, 1, der, sizeof der, &len),
+        PICOACME_ERR_PARAM);
+    assert_int_equal(
+        picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, bad_dns, 1, der, sizeof der, &len),
+        PICOACME_ERR_PARAM);
+    assert_int_equal(
+        picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, empty_dns, 1, der, sizeof der, &len),
+        PICOACME_ERR_PARAM);
+    assert_int_equal(
+        picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, null_val, 1, der, sizeof der, &len),
+        PICOACME_ERR_PARAM);
+    assert_int_equal(
+        picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, bad_type, 1, der, sizeof der, &len),
+        PICOACME_ERR_PARAM);
+    assert_int_equal(
+        picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, ids, 0, der, sizeof der, &len),
+        PICOACME_ERR_PARAM);
     assert_int_equal(picoacme_csr_build(NULL, PICOACME_KEY_CERT, ids, 1, der, sizeof der, &len),
                      PICOACME_ERR_PARAM);
-    assert_int_equal(picoacme_csr_build(&g_crypto, PICOACME_KEY_SLOTS, ids, 1, der, sizeof der, &len),
-                     PICOACME_ERR_PARAM);
+    assert_int_equal(
+        picoacme_csr_build(&g_crypto, PICOACME_KEY_SLOTS, ids, 1, der, sizeof der, &len),
+        PICOACME_ERR_PARAM);
 }
 
 /* ---- certificate parsing ------------------------------------------------- */
@@ -724,19 +799,13 @@ static void test_parse_utctime_window(void **state)
         int64_t want;
         picoacme_err_t err;
     } cases[] = {
-        {"491231235959Z", 2524607999LL, PICOACME_OK},
-        {"500101000000Z", -631152000LL, PICOACME_OK},
-        {"000229120000Z", 951825600LL, PICOACME_OK},
-        {"700101000000Z", 0, PICOACME_OK},
+        {"491231235959Z", 2524607999LL, PICOACME_OK}, {"500101000000Z", -631152000LL, PICOACME_OK},
+        {"000229120000Z", 951825600LL, PICOACME_OK},  {"700101000000Z", 0, PICOACME_OK},
         {"010229000000Z", 0, PICOACME_ERR_PARSE}, /* 2001 not a leap year */
-        {"991301000000Z", 0, PICOACME_ERR_PARSE},
-        {"990100000000Z", 0, PICOACME_ERR_PARSE},
-        {"990101240000Z", 0, PICOACME_ERR_PARSE},
-        {"990101006000Z", 0, PICOACME_ERR_PARSE},
-        {"990101000060Z", 0, PICOACME_ERR_PARSE},
-        {"9901010000000", 0, PICOACME_ERR_PARSE},
-        {"99010100000+Z", 0, PICOACME_ERR_PARSE},
-        {"9 0101000000Z", 0, PICOACME_ERR_PARSE},
+        {"991301000000Z", 0, PICOACME_ERR_PARSE},     {"990100000000Z", 0, PICOACME_ERR_PARSE},
+        {"990101240000Z", 0, PICOACME_ERR_PARSE},     {"990101006000Z", 0, PICOACME_ERR_PARSE},
+        {"990101000060Z", 0, PICOACME_ERR_PARSE},     {"9901010000000", 0, PICOACME_ERR_PARSE},
+        {"99010100000+Z", 0, PICOACME_ERR_PARSE},     {"9 0101000000Z", 0, PICOACME_ERR_PARSE},
     };
     uint8_t saved[13];
     memcpy(saved, p + 2, 13);
@@ -848,7 +917,10 @@ static void test_parse_hostile(void **state)
     /* a mangled SAN element length inside an otherwise valid cert: find the
      * dNSName "a.example" (82 09) and claim 0x7F bytes */
     memcpy(buf, der, len);
-    uint8_t *san = memmem(buf, len, "\x82\x09" "a.example", 11);
+    uint8_t *san = memmem(buf, len,
+                          "\x82\x09"
+                          "a.example",
+                          11);
     assert_non_null(san);
     san[1] = 0x7F;
     assert_int_equal(picoacme_x509_parse(buf, len, &c), PICOACME_ERR_PARSE);
@@ -874,8 +946,9 @@ static void test_pem_next(void **state)
     static uint8_t der[4096];
     size_t leaf_len = slurp(TMP "/leaf.der", leaf, sizeof leaf);
     size_t ca_len = slurp(TMP "/ca.der", ca, sizeof ca);
-    size_t len = capture(pem, sizeof pem, "cat " TMP "/leaf.pem; echo 'junk between'; "
-                                          "sed 's/$/\\r/' " TMP "/ca.pem");
+    size_t len = capture(pem, sizeof pem,
+                         "cat " TMP "/leaf.pem; echo 'junk between'; "
+                         "sed 's/$/\\r/' " TMP "/ca.pem");
     size_t pos = 0;
     size_t n;
     assert_int_equal(picoacme_pem_next(pem, len, &pos, der, sizeof der, &n), PICOACME_OK);
@@ -931,8 +1004,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_csr_openssl, setup_crypto, teardown_crypto),
         cmocka_unit_test_setup_teardown(test_csr_many_signatures, setup_crypto, teardown_crypto),
         cmocka_unit_test_setup_teardown(test_csr_sig_encoding, setup_crypto, teardown_crypto),
-        cmocka_unit_test_setup_teardown(test_csr_nospace_and_params, setup_crypto,
-                                        teardown_crypto),
+        cmocka_unit_test_setup_teardown(test_csr_nospace_and_params, setup_crypto, teardown_crypto),
         cmocka_unit_test(test_parse_leaf),
         cmocka_unit_test(test_parse_long_and_other_keys),
         cmocka_unit_test(test_parse_utctime_window),
