@@ -51,6 +51,14 @@ typedef struct picoacme_transport {
     picoacme_err_t (*listen)(void *user, uint16_t port, picoacme_sock_t *lsock);
     /* Optional: accept one pending connection, or WANT_READ if none. */
     picoacme_err_t (*accept)(void *user, picoacme_sock_t lsock, picoacme_sock_t *sock);
+    /* Optional (NULL without dns-01): an unconnected UDP socket. */
+    picoacme_err_t (*udp_open)(void *user, picoacme_sock_t *sock);
+    /* Send one datagram to host (a literal address or a name) and port. */
+    picoacme_err_t (*udp_send)(void *user, picoacme_sock_t sock, const char *host,
+                               uint16_t port, const uint8_t *buf, size_t len);
+    /* Receive one datagram (truncated to cap), or WANT_READ if none. */
+    picoacme_err_t (*udp_recv)(void *user, picoacme_sock_t sock, uint8_t *buf, size_t cap,
+                               size_t *received);
 } picoacme_transport_t;
 
 /* ---- tls: a client session over a transport socket -------------------- */
@@ -69,13 +77,26 @@ typedef struct picoacme_tls {
     picoacme_err_t (*recv)(void *user, uint8_t *buf, size_t len, size_t *received);
     /* End the session (best-effort close_notify); does not close sock. */
     void (*close)(void *user);
+    /* Optional (NULL without tls-alpn-01), RFC 8737: serve one TLS
+     * handshake on an accepted socket, presenting cert_der (a self-signed
+     * P-256 certificate) with the private scalar priv, accepting only the
+     * ALPN protocol "acme-tls/1". One server session at a time, independent
+     * of the client session. */
+    picoacme_err_t (*server_open)(void *user, picoacme_sock_t sock, const uint8_t *cert_der,
+                                  size_t cert_len, const uint8_t priv[32]);
+    /* Drive the handshake: PICOACME_OK once it completed (the validator
+     * has seen the certificate), WANT_READ/WANT_WRITE, or an error. */
+    picoacme_err_t (*server_step)(void *user);
+    /* End the server session; does not close sock. */
+    void (*server_close)(void *user);
 } picoacme_tls_t;
 
 /* ---- crypto: P-256 keys in slots, hashes, randomness ------------------ */
 typedef enum picoacme_key_slot {
     PICOACME_KEY_ACCOUNT = 0, /* the ACME account key */
     PICOACME_KEY_CERT = 1,    /* the key of the certificate being ordered */
-    PICOACME_KEY_SLOTS = 2
+    PICOACME_KEY_CHALLENGE = 2, /* the tls-alpn-01 challenge certificate's key */
+    PICOACME_KEY_SLOTS = 3
 } picoacme_key_slot_t;
 
 typedef struct picoacme_crypto {

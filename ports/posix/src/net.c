@@ -391,6 +391,7 @@ void picoacme_posix_transport(picoacme_transport_t *out)
     if (out == NULL) {
         return;
     }
+    memset(out, 0, sizeof *out);
     out->user = NULL;
     out->connect = posix_connect;
     out->send = posix_send;

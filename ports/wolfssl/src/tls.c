@@ -360,6 +360,7 @@ picoacme_err_t picoacme_wolfssl_tls_init(picoacme_wolfssl_tls_t *t,
     (void)wolfSSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
 #endif
 
+    memset(out, 0, sizeof *out);
     out->user = t;
     out->open = tls_open;
     out->send = tls_send;
