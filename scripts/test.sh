@@ -49,7 +49,7 @@ run_ctest() {
 step "dependencies"
 picoacme_deps || { echo "dependency installation failed"; echo "0 passed, 1 failed"; exit 1; }
 
-step "host build (build/)"
+step "host build (${B#$REPO/}/)"
 if cmake -S "$REPO" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
    && cmake --build "$B" -j "$JOBS"; then
     step "host tests (all labels)"
@@ -58,7 +58,7 @@ else
     bad "host build"
 fi
 
-step "Cortex-M3 core build (build-m3/)"
+step "Cortex-M3 core build (${B#$REPO/}-m3/)"
 if cmake -S "$REPO" -B "$B-m3" -G Ninja \
         -DCMAKE_TOOLCHAIN_FILE="$REPO/cmake/arm-none-eabi.cmake" \
    && cmake --build "$B-m3" -j "$JOBS" --target picoacme_core; then
@@ -75,7 +75,7 @@ else
     bad "build-m3 (picoacme_core)"
 fi
 
-step "fuzz build (build-fuzz/, clang)"
+step "fuzz build (${B#$REPO/}-fuzz/, clang)"
 if CC=clang cmake -S "$REPO" -B "$B-fuzz" -G Ninja -DPICOACME_FUZZ=ON \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo \
    && cmake --build "$B-fuzz" -j "$JOBS"; then
