@@ -9,7 +9,9 @@
 #   tests/qemu/run_tls_smoke.sh [BUILD_DIR]     (default: <repo>/build-fw-smoke)
 # Env: FW_SMOKE_PORT (default 14433), FW_SMOKE_TIMEOUT (s, default 120),
 #      WOLFSSL_SRC / LWIP_SRC (default: what scripts/fw-deps.sh unpacked),
-#      FW_SMOKE_TLS_ARGS (extra s_server args, e.g. -tls1_2).
+#      FW_SMOKE_POOL_KB (wolfSSL static pool, KiB, default 64).
+# Cases: TLS 1.3 and TLS 1.2 GET (exit 0, HTTP 200), a server from an
+# untrusted CA and one with another name (exit 18, nothing received).
 set -eu
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -43,41 +45,90 @@ printf 'subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digi
 openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 7 -sha256 \
     -extfile srv.ext -out srv.pem 2>/dev/null
 
+# The page: 48 KB in 600 numbered lines, served by s_server -WWW from $work,
+# so the firmware sees full 16 KB TLS records and a filled TCP window.
+i=1
+while [ $i -le 600 ]; do
+    printf 'smoke line %05d 0123456789abcdef0123456789abcdef0123456789abcdef0123456\n' $i
+    i=$((i + 1))
+done > fw-smoke.txt
+
+# A server certificate from a CA the firmware does not trust.
+openssl ecparam -name prime256v1 -genkey -noout -out evil-ca.key 2>/dev/null
+openssl req -x509 -new -key evil-ca.key -sha256 -days 30 -subj "/CN=untrusted CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -out evil-ca.pem 2>/dev/null
+openssl x509 -req -in srv.csr -CA evil-ca.pem -CAkey evil-ca.key -CAcreateserial -days 7 \
+    -sha256 -extfile srv.ext -out evil-srv.pem 2>/dev/null
+
+# A certificate from the trusted CA for another name.
+openssl req -new -key srv.key -subj "/CN=other.test" -out other.csr 2>/dev/null
+printf 'subjectAltName=DNS:other.test\nextendedKeyUsage=serverAuth\n' > other.ext
+openssl x509 -req -in other.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 7 -sha256 \
+    -extfile other.ext -out other-srv.pem 2>/dev/null
+
 # --- firmware with this CA compiled in -----------------------------------
 cmake -S "$repo/platform/qemu-mps2" -B "$build" -G Ninja \
     -DWOLFSSL_SRC="${WOLFSSL_SRC%/}" -DLWIP_SRC="${LWIP_SRC%/}" \
     -DFW_CA_ROOT_DER="$work/ca.der" -DFW_TLS_HOST="$host" -DFW_TLS_PORT="$port" \
-    -DFW_WALL_CLOCK_BASE="$(date +%s)" >/dev/null
+    -DFW_HTTP_PATH=/fw-smoke.txt -DFW_WALL_CLOCK_BASE="$(date +%s)" -DFW_WOLF_POOL_KB="${FW_SMOKE_POOL_KB:-64}" >/dev/null
 cmake --build "$build" >"$work/build.log" 2>&1 || { cat "$work/build.log"; echo "FAIL: build"; exit 1; }
 grep -A2 'text' "$work/build.log" | tail -n 2
 
-# --- loopback-only TLS server ---------------------------------------------
-# shellcheck disable=SC2086
-openssl s_server -www -accept "127.0.0.1:$port" -cert srv.pem -key srv.key -naccept 1 \
-    ${FW_SMOKE_TLS_ARGS:-} >s_server.log 2>&1 &
-srv=$!
-trap 'kill $srv 2>/dev/null || true' EXIT INT TERM
-i=0
-until (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null || [ $i -ge 50 ]; do
-    sleep 0.1; i=$((i + 1))
-done
 
-# --- the device -----------------------------------------------------------
-set +e
-timeout "$tmo" qemu-system-arm -M mps2-an385 -nographic -monitor none \
-    -kernel "$build/fw.elf" -semihosting-config enable=on,target=native \
-    -nic "user,model=lan9118,restrict=on,guestfwd=tcp:10.0.2.100:$port-cmd:socat - TCP:127.0.0.1:$port" \
-    >console.log 2>&1
-rc=$?
-set -e
-cat console.log
-if [ "$rc" -ne 0 ]; then
-    echo "--- s_server.log"; cat s_server.log
-    echo "FAIL: qemu exit status $rc"
+srv=
+trap '[ -z "$srv" ] || kill $srv 2>/dev/null || true' EXIT INT TERM
+fails=0
+
+# run_case NAME WANT_RC WANT_WOLFSSL_ERR CERT S_SERVER_ARGS...
+run_case() {
+    name=$1 want=$2 werr=$3 cert=$4
+    shift 4
+    # loopback-only TLS server, one connection; ready once it prints ACCEPT
+    openssl s_server -WWW -accept "127.0.0.1:$port" -cert "$cert" -key srv.key -naccept 1 \
+        "$@" >"s_server-$name.log" 2>&1 &
+    srv=$!
+    i=0
+    until grep -q '^ACCEPT' "s_server-$name.log" || [ $i -ge 100 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    set +e
+    timeout "$tmo" qemu-system-arm -M mps2-an385 -nographic -monitor none \
+        -kernel "$build/fw.elf" -semihosting-config enable=on,target=native \
+        -nic "user,model=lan9118,restrict=on,guestfwd=tcp:10.0.2.100:$port-cmd:socat - TCP:127.0.0.1:$port" \
+        >"console-$name.log" 2>&1
+    rc=$?
+    set -e
+    kill $srv 2>/dev/null || true; wait $srv 2>/dev/null || true
+    srv=
+    ok=yes
+    [ "$rc" -eq "$want" ] || ok=no
+    if [ "$want" -eq 0 ]; then
+        grep -q '^HTTP/1.0 200 ok' "console-$name.log" || ok=no
+        grep -q 'fw: HTTP status line 200 OK' "console-$name.log" || ok=no
+        [ "$(grep -c '^smoke line [0-9]* 0123456789abcdef' "console-$name.log")" -eq 600 ] || ok=no
+        grep -q '^smoke line 00600 ' "console-$name.log" || ok=no
+    else
+        ! grep -q '^HTTP/1.0 200' "console-$name.log" || ok=no
+        grep -q "TLS failed: .*(wolfSSL error $werr)" "console-$name.log" || ok=no
+    fi
+    if [ "$ok" = yes ]; then
+        echo "PASS $name: exit $rc; $(grep -E 'handshake done|TLS failed' "console-$name.log" | sed 's/^fw: //')"
+        grep -E 'pool|bucket|closed|^fw: exit' "console-$name.log" | sed 's/^/    /'
+    else
+        echo "FAIL $name: exit $rc, wanted $want"
+        sed 's/^/    console: /' "console-$name.log"
+        sed 's/^/    s_server: /' "s_server-$name.log" | tail -n 20
+        fails=$((fails + 1))
+    fi
+}
+
+run_case tls13 0 - srv.pem -tls1_3
+run_case tls12 0 - srv.pem -tls1_2
+run_case untrusted 18 -188 evil-srv.pem    # ASN_NO_SIGNER_E
+run_case wrongname 18 -322 other-srv.pem   # DOMAIN_NAME_MISMATCH
+
+if [ "$fails" -ne 0 ]; then
+    echo "FAIL: $fails case(s)"
     exit 1
 fi
-if ! grep -q '^HTTP/1.0 200 ok' console.log || ! grep -q 'fw: HTTP status line 200 OK' console.log; then
-    echo "FAIL: no HTTP 200 in the console"
-    exit 1
-fi
-echo "PASS: TLS GET from the emulated device ($(grep 'handshake done' console.log | sed 's/^fw: //'))"
+echo "PASS: TLS 1.3 and 1.2 GET from the emulated device; untrusted CA and wrong name refused"

@@ -36,8 +36,11 @@
 #ifndef FW_TLS_PORT
 #define FW_TLS_PORT 4433
 #endif
+#ifndef FW_HTTP_PATH
+#define FW_HTTP_PATH "/"
+#endif
 #ifndef FW_WOLF_POOL_SIZE
-#define FW_WOLF_POOL_SIZE (160u * 1024u)
+#define FW_WOLF_POOL_SIZE (64u * 1024u)
 #endif
 #ifndef FW_DEADLINE_MS
 #define FW_DEADLINE_MS 60000u
@@ -67,13 +70,14 @@ static uint8_t wolf_pool[FW_WOLF_POOL_SIZE] __attribute__((aligned(16)));
 static uint8_t rx_buf[1024];
 static char head[64];
 static size_t head_len;
+static size_t rx_total;
 
 static const picoacme_lwip_host_t hosts[] = {
     {FW_TLS_HOST, FW_TLS_ADDR},
 };
 
 static const char request[] =
-    "GET / HTTP/1.0\r\nHost: " FW_TLS_HOST "\r\nUser-Agent: picoacme-fw\r\n\r\n";
+    "GET " FW_HTTP_PATH " HTTP/1.0\r\nHost: " FW_TLS_HOST "\r\nUser-Agent: picoacme-fw\r\n\r\n";
 
 static void net_pump(void)
 {
@@ -88,6 +92,38 @@ static size_t pool_touched(void)
         n += wolf_pool[i] != PAINT;
     }
     return n;
+}
+
+/* Sizing aid: wolfSSL's static buckets are LIFO free lists, so the number
+ * of blocks of a size that were ever written equals the peak number in use
+ * at once. Mirrors wolfSSL 5.5.4's private block header (memory.c). */
+struct fw_wc_memory {
+    uint8_t *buffer;
+    struct fw_wc_memory *next;
+    uint32_t sz;
+};
+static WOLFSSL_HEAP_HINT *pool_heap;
+static void pool_report(void)
+{
+    if (pool_heap == NULL || pool_heap->memory == NULL) {
+        return;
+    }
+    printf("fw: wolfSSL buckets (size used/total):");
+    for (int i = 0; i < WOLFMEM_MAX_BUCKETS; i++) {
+        unsigned total = 0, used = 0;
+        const struct fw_wc_memory *m = (const void *)pool_heap->memory->ava[i];
+        for (; m != NULL && total < 4096u; m = m->next) {
+            total++;
+            for (uint32_t k = 0; k < m->sz; k++) {
+                if (m->buffer[k] != PAINT) {
+                    used++;
+                    break;
+                }
+            }
+        }
+        printf(" %u:%u/%u", (unsigned)pool_heap->memory->sizeList[i], used, total);
+    }
+    printf("\n");
 }
 
 /* Paint the stack below our frame; the high-water mark is measured at exit. */
@@ -111,6 +147,7 @@ static size_t stack_used(void)
 
 static void finish(int code)
 {
+    pool_report();
     printf("fw: wolfSSL pool %u of %u bytes touched, stack high-water ~%u bytes\n",
            (unsigned)pool_touched(), (unsigned)sizeof wolf_pool, (unsigned)stack_used());
     printf("fw: exit %d after %lu ms\n", code, (unsigned long)board_ms());
@@ -159,6 +196,7 @@ int main(void)
         printf("fw: wc_LoadStaticMemory failed\n");
         finish(EXIT_POOL);
     }
+    pool_heap = heap;
 
     picoacme_transport_t tp;
     picoacme_tls_t tls;
@@ -238,9 +276,10 @@ int main(void)
                     memcpy(head + head_len, rx_buf, n);
                     head_len += n;
                 }
+                rx_total += got;
                 fwrite(rx_buf, 1, got, stdout);
             } else if (e == PICOACME_ERR_CLOSED) {
-                printf("\nfw: server closed the connection\n");
+                printf("\nfw: server closed the connection after %u bytes\n", (unsigned)rx_total);
                 head[head_len] = '\0';
                 int ok = (strncmp(head, "HTTP/1.0 200", 12) == 0 ||
                           strncmp(head, "HTTP/1.1 200", 12) == 0);
