@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "board.h"
-#include "fw_tls.h"
 #include "lan9118.h"
 #include "picoacme_lwip.h"
+#include "picoacme_wolfssl.h"
 
 #include "lwip/dhcp.h"
 #include "lwip/init.h"
@@ -65,7 +65,7 @@ enum step { S_ADDR, S_SEND, S_RECV, S_DONE };
 
 static struct netif netif;
 static picoacme_lwip_t lwip_tp;
-static fw_tls_t tls_ctx;
+static picoacme_wolfssl_tls_t tls_ctx;
 static uint8_t wolf_pool[FW_WOLF_POOL_SIZE] __attribute__((aligned(16)));
 static uint8_t rx_buf[1024];
 static char head[64];
@@ -201,8 +201,8 @@ int main(void)
     picoacme_transport_t tp;
     picoacme_tls_t tls;
     picoacme_lwip_init(&lwip_tp, hosts, sizeof hosts / sizeof hosts[0], &tp);
-    picoacme_err_t e = fw_tls_init(&tls_ctx, &tp, heap, fw_ca_root_der, fw_ca_root_der_len,
-                                   "http/1.1", &tls);
+    picoacme_err_t e = picoacme_wolfssl_tls_init(&tls_ctx, &tp, heap, fw_ca_root_der,
+                                                 fw_ca_root_der_len, PICOACME_WOLFSSL_DER, &tls);
     if (e != PICOACME_OK) {
         printf("fw: TLS init failed (%d)\n", (int)e);
         finish(EXIT_TLS_INIT);
@@ -219,7 +219,7 @@ int main(void)
         net_pump();
         if (board_ms() - t_start > FW_DEADLINE_MS) {
             printf("fw: deadline passed in step %d (last wolfSSL error %d)\n", (int)step,
-                   tls_ctx.last_err);
+                   tls_ctx.last_wolfssl_err);
             break;
         }
         switch (step) {
@@ -260,7 +260,8 @@ int main(void)
                     step = S_RECV;
                 }
             } else if (e != PICOACME_WANT_READ && e != PICOACME_WANT_WRITE) {
-                printf("fw: TLS failed: %d (wolfSSL error %d)\n", (int)e, tls_ctx.last_err);
+                printf("fw: TLS failed: %d (wolfSSL error %d): %s\n", (int)e,
+                       tls_ctx.last_wolfssl_err, picoacme_wolfssl_tls_reason(&tls_ctx));
                 result = e == PICOACME_ERR_TLS_VERIFY ? EXIT_TLS_VERIFY : EXIT_TLS;
                 step = S_DONE;
             }
@@ -287,7 +288,7 @@ int main(void)
                 result = ok ? EXIT_OK : EXIT_HTTP;
                 step = S_DONE;
             } else if (e != PICOACME_WANT_READ && e != PICOACME_WANT_WRITE) {
-                printf("fw: TLS read failed: %d (wolfSSL error %d)\n", (int)e, tls_ctx.last_err);
+                printf("fw: TLS read failed: %d (wolfSSL error %d)\n", (int)e, tls_ctx.last_wolfssl_err);
                 result = EXIT_TLS;
                 step = S_DONE;
             }
@@ -307,7 +308,7 @@ int main(void)
     while (board_ms() - t_end < 200u) {
         net_pump();
     }
-    fw_tls_free(&tls_ctx);
+    picoacme_wolfssl_tls_free(&tls_ctx);
     finish(result);
     return result;
 }
