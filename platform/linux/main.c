@@ -282,8 +282,8 @@ static int cmd_issue(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (stat(out, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        fprintf(stderr, "picoacme: --out %s is not a directory\n", out);
+    if (stat(out, &sb) == 0 ? !S_ISDIR(sb.st_mode) : errno != ENOENT) {
+        fprintf(stderr, "picoacme: --out %s is not a usable directory\n", out);
         return 2;
     }
     if (root_path != NULL && read_file(root_path, &roots, &roots_len) != 0) {
@@ -348,6 +348,12 @@ static int cmd_issue(int argc, char **argv)
         if (picoacme_result(&g_ctx, &pem, &pem_len) != PICOACME_OK ||
             key_pem(&wc, key, sizeof key, &key_len) != 0) {
             fprintf(stderr, "picoacme: issue failed: cannot export the certificate key\n");
+            goto done;
+        }
+        /* --out is created on success only: a failure leaves nothing */
+        if (mkdir(out, 0755) != 0 && errno != EEXIST) {
+            fprintf(stderr, "picoacme: issue failed: cannot create %s: %s\n", out,
+                    strerror(errno));
             goto done;
         }
         if (write_atomic(out, "key.pem", key, key_len, 0600, tmp_key, sizeof tmp_key) != 0 ||
