@@ -7,16 +7,19 @@
 # Passes when the console shows the HTTP 200 answer and QEMU exits 0.
 #
 #   tests/qemu/run_tls_smoke.sh [BUILD_DIR]     (default: <repo>/build-fw-smoke)
-# Env: FW_SMOKE_PORT (default 14433), FW_SMOKE_TIMEOUT (s, default 120),
+# Env: FW_SMOKE_PORT (default 14433), FW_SMOKE_HTTP_PORT (default 18080), FW_SMOKE_TIMEOUT (s, default 120),
 #      WOLFSSL_SRC / LWIP_SRC (default: what scripts/fw-deps.sh unpacked),
 #      FW_SMOKE_POOL_KB (wolfSSL static pool, KiB, default 64).
-# Cases: TLS 1.3 and TLS 1.2 GET (exit 0, HTTP 200), a server from an
+# Cases: TLS 1.3 and TLS 1.2 GET (exit 0, HTTP 200) after which the device
+# serves one plain HTTP request through hostfwd 127.0.0.1:HTTP_PORT -> :80
+# (the lwIP transport's listen/accept, as http-01 uses it), a server from an
 # untrusted CA and one with another name (exit 18, nothing received).
 set -eu
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$repo/build-fw-smoke}
 port=${FW_SMOKE_PORT:-14433}
+hport=${FW_SMOKE_HTTP_PORT:-18080}
 tmo=${FW_SMOKE_TIMEOUT:-120}
 host=fw-tls.test
 work=$build/smoke
@@ -70,7 +73,7 @@ openssl x509 -req -in other.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 7
 cmake -S "$repo/platform/qemu-mps2" -B "$build" -G Ninja \
     -DWOLFSSL_SRC="${WOLFSSL_SRC%/}" -DLWIP_SRC="${LWIP_SRC%/}" \
     -DFW_CA_ROOT_DER="$work/ca.der" -DFW_TLS_HOST="$host" -DFW_TLS_PORT="$port" \
-    -DFW_HTTP_PATH=/fw-smoke.txt -DFW_WALL_CLOCK_BASE="$(date +%s)" -DFW_WOLF_POOL_KB="${FW_SMOKE_POOL_KB:-64}" >/dev/null
+    -DFW_HTTP_PATH=/fw-smoke.txt -DFW_LISTEN_PORT=80 -DFW_WALL_CLOCK_BASE="$(date +%s)" -DFW_WOLF_POOL_KB="${FW_SMOKE_POOL_KB:-64}" >/dev/null
 cmake --build "$build" >"$work/build.log" 2>&1 || { cat "$work/build.log"; echo "FAIL: build"; exit 1; }
 grep -A2 'text' "$work/build.log" | tail -n 2
 
@@ -91,11 +94,24 @@ run_case() {
     until grep -q '^ACCEPT' "s_server-$name.log" || [ $i -ge 100 ]; do
         sleep 0.1; i=$((i + 1))
     done
-    set +e
     timeout "$tmo" qemu-system-arm -M mps2-an385 -nographic -monitor none \
         -kernel "$build/fw.elf" -semihosting-config enable=on,target=native \
-        -nic "user,model=lan9118,restrict=on,guestfwd=tcp:10.0.2.100:$port-cmd:socat - TCP:127.0.0.1:$port" \
-        >"console-$name.log" 2>&1
+        -nic "user,model=lan9118,restrict=on,guestfwd=tcp:10.0.2.100:$port-cmd:socat - TCP:127.0.0.1:$port,hostfwd=tcp:127.0.0.1:$hport-:80" \
+        >"console-$name.log" 2>&1 &
+    qemu=$!
+    : >"http-$name.log"
+    if [ "$want" -eq 0 ]; then
+        # the device listens once its GET is done: poll through the hostfwd
+        i=0
+        while kill -0 $qemu 2>/dev/null && [ $i -lt 300 ]; do
+            printf 'GET /.well-known/acme-challenge/x HTTP/1.0\r\n\r\n' |
+                socat -T 2 - "TCP:127.0.0.1:$hport" >"http-$name.log" 2>/dev/null || true
+            grep -q 'hello-from-device' "http-$name.log" && break
+            sleep 0.2; i=$((i + 1))
+        done
+    fi
+    set +e
+    wait $qemu
     rc=$?
     set -e
     kill $srv 2>/dev/null || true; wait $srv 2>/dev/null || true
@@ -107,6 +123,9 @@ run_case() {
         grep -q 'fw: HTTP status line 200 OK' "console-$name.log" || ok=no
         [ "$(grep -c '^smoke line [0-9]* 0123456789abcdef' "console-$name.log")" -eq 600 ] || ok=no
         grep -q '^smoke line 00600 ' "console-$name.log" || ok=no
+        grep -q '^HTTP/1.0 200 OK' "http-$name.log" || ok=no
+        grep -q '^hello-from-device$' "http-$name.log" || ok=no
+        grep -q 'fw: served one HTTP request' "console-$name.log" || ok=no
     else
         ! grep -q '^HTTP/1.0 200' "console-$name.log" || ok=no
         grep -q "TLS failed: .*(wolfSSL error $werr)" "console-$name.log" || ok=no
@@ -118,6 +137,7 @@ run_case() {
         echo "FAIL $name: exit $rc, wanted $want"
         sed 's/^/    console: /' "console-$name.log"
         sed 's/^/    s_server: /' "s_server-$name.log" | tail -n 20
+        sed 's/^/    http: /' "http-$name.log"
         fails=$((fails + 1))
     fi
 }
@@ -131,4 +151,4 @@ if [ "$fails" -ne 0 ]; then
     echo "FAIL: $fails case(s)"
     exit 1
 fi
-echo "PASS: TLS 1.3 and 1.2 GET from the emulated device; untrusted CA and wrong name refused"
+echo "PASS: TLS 1.3 and 1.2 GET from the emulated device, HTTP served through hostfwd; untrusted CA and wrong name refused"

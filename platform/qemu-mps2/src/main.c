@@ -42,6 +42,11 @@
 #ifndef FW_WOLF_POOL_SIZE
 #define FW_WOLF_POOL_SIZE (64u * 1024u)
 #endif
+/* After the GET, serve one plain HTTP request on this port (the http-01
+ * responder path: listen/accept of the lwIP transport); 0 = off. */
+#ifndef FW_LISTEN_PORT
+#define FW_LISTEN_PORT 0
+#endif
 #ifndef FW_DEADLINE_MS
 #define FW_DEADLINE_MS 60000u
 #endif
@@ -58,10 +63,11 @@ enum exit_code {
     EXIT_TLS = 15,
     EXIT_HTTP = 16,
     EXIT_TIMEOUT = 17,
-    EXIT_TLS_VERIFY = 18
+    EXIT_TLS_VERIFY = 18,
+    EXIT_LISTEN = 19
 };
 
-enum step { S_ADDR, S_SEND, S_RECV, S_DONE };
+enum step { S_ADDR, S_SEND, S_RECV, S_ACCEPT, S_SERVE, S_DONE };
 
 static struct netif netif;
 static picoacme_lwip_t lwip_tp;
@@ -75,6 +81,9 @@ static size_t rx_total;
 static const picoacme_lwip_host_t hosts[] = {
     {FW_TLS_HOST, FW_TLS_ADDR},
 };
+
+static const char served[] = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n"
+                             "Content-Length: 18\r\n\r\nhello-from-device\n";
 
 static const char request[] =
     "GET " FW_HTTP_PATH " HTTP/1.0\r\nHost: " FW_TLS_HOST "\r\nUser-Agent: picoacme-fw\r\n\r\n";
@@ -210,6 +219,8 @@ int main(void)
 
     enum step step = S_ADDR;
     picoacme_sock_t sock = PICOACME_SOCK_NONE;
+    picoacme_sock_t lsock = PICOACME_SOCK_NONE;
+    picoacme_sock_t csock = PICOACME_SOCK_NONE;
     size_t req_off = 0;
     uint32_t t_start = board_ms();
     uint32_t t_conn = 0;
@@ -287,9 +298,57 @@ int main(void)
                 printf("fw: HTTP status line %s\n", ok ? "200 OK" : "not 200");
                 result = ok ? EXIT_OK : EXIT_HTTP;
                 step = S_DONE;
+                if (ok && FW_LISTEN_PORT != 0) {
+                    e = tp.listen(tp.user, FW_LISTEN_PORT, &lsock);
+                    printf("fw: listening on tcp/%d: %d\n", FW_LISTEN_PORT, (int)e);
+                    result = EXIT_LISTEN;
+                    step = e == PICOACME_OK ? S_ACCEPT : S_DONE;
+                }
             } else if (e != PICOACME_WANT_READ && e != PICOACME_WANT_WRITE) {
                 printf("fw: TLS read failed: %d (wolfSSL error %d)\n", (int)e, tls_ctx.last_wolfssl_err);
                 result = EXIT_TLS;
+                step = S_DONE;
+            }
+            break;
+        }
+        case S_ACCEPT:
+            e = tp.accept(tp.user, lsock, &csock);
+            if (e == PICOACME_OK) {
+                printf("fw: accepted a connection\n");
+                head_len = 0;
+                req_off = 0;
+                step = S_SERVE;
+            } else if (e != PICOACME_WANT_READ) {
+                step = S_DONE;
+            }
+            break;
+        case S_SERVE: {
+            size_t got = 0;
+            if (head_len < 4 || memcmp(head + head_len - 4, "\r\n\r\n", 4) != 0) {
+                /* read the request head byte by byte into head[] */
+                if (head_len == sizeof head - 1u) {
+                    head_len -= 4; /* keep only the tail of a long head */
+                    memmove(head, head + 4, head_len);
+                }
+                e = tp.recv(tp.user, csock, (uint8_t *)head + head_len, 1, &got);
+                if (e == PICOACME_OK) {
+                    head_len += got;
+                } else if (e != PICOACME_WANT_READ) {
+                    step = S_DONE;
+                }
+                break;
+            }
+            size_t sent = 0;
+            e = tp.send(tp.user, csock, (const uint8_t *)served + req_off,
+                        sizeof served - 1u - req_off, &sent);
+            if (e == PICOACME_OK) {
+                req_off += sent;
+                if (req_off == sizeof served - 1u) {
+                    printf("fw: served one HTTP request\n");
+                    result = EXIT_OK;
+                    step = S_DONE;
+                }
+            } else if (e != PICOACME_WANT_WRITE) {
                 step = S_DONE;
             }
             break;
@@ -303,9 +362,15 @@ int main(void)
     if (sock != PICOACME_SOCK_NONE) {
         tp.close(tp.user, sock);
     }
-    /* Let the FIN/ACKs go out before stopping the machine. */
+    if (csock != PICOACME_SOCK_NONE) {
+        tp.close(tp.user, csock);
+    }
+    if (lsock != PICOACME_SOCK_NONE) {
+        tp.close(tp.user, lsock);
+    }
+    /* Let the data and FIN/ACKs go out before stopping the machine. */
     uint32_t t_end = board_ms();
-    while (board_ms() - t_end < 200u) {
+    while (board_ms() - t_end < 500u) {
         net_pump();
     }
     picoacme_wolfssl_tls_free(&tls_ctx);

@@ -30,7 +30,21 @@
 #define PICOACME_LWIP_RX_RING 8192U
 #endif
 
+/* UDP sockets (dns-01: RFC 2136 UPDATE and the propagation query). */
+#ifndef PICOACME_LWIP_UDP_SOCKS
+#define PICOACME_LWIP_UDP_SOCKS 1U
+#endif
+/* Datagrams queued per UDP socket, and the largest kept (longer ones are
+ * truncated, as the contract says). */
+#ifndef PICOACME_LWIP_UDP_QUEUE
+#define PICOACME_LWIP_UDP_QUEUE 2U
+#endif
+#ifndef PICOACME_LWIP_UDP_MAX
+#define PICOACME_LWIP_UDP_MAX 1232U
+#endif
+
 struct tcp_pcb;
+struct udp_pcb;
 
 /* One static name -> address entry (addr is a dotted IPv4 literal). */
 typedef struct picoacme_lwip_host {
@@ -48,15 +62,30 @@ typedef struct picoacme_lwip_conn {
     uint8_t ring[PICOACME_LWIP_RX_RING];
 } picoacme_lwip_conn_t;
 
+/* An unconnected UDP socket. Only datagrams from the address and port
+ * last sent to are queued (a DNS client talks to one server at a time). */
+typedef struct picoacme_lwip_udp {
+    struct udp_pcb *pcb;
+    uint32_t peer_addr;   /* network order, 0 until the first send */
+    uint16_t peer_port;
+    uint8_t head;         /* oldest queued datagram */
+    uint8_t count;        /* datagrams queued */
+    uint16_t len[PICOACME_LWIP_UDP_QUEUE];
+    uint8_t data[PICOACME_LWIP_UDP_QUEUE][PICOACME_LWIP_UDP_MAX];
+} picoacme_lwip_udp_t;
+
 typedef struct picoacme_lwip {
     const picoacme_lwip_host_t *hosts;
     size_t n_hosts;
     struct tcp_pcb *listener;
     picoacme_lwip_conn_t conn[PICOACME_LWIP_CONNS];
+    picoacme_lwip_udp_t udp[PICOACME_LWIP_UDP_SOCKS];
 } picoacme_lwip_t;
 
-/* The listener's handle (a single listener is supported). */
+/* Handles: 0..CONNS-1 are TCP connections, CONNS is the listener (one is
+ * supported), CONNS+1.. are UDP sockets. */
 #define PICOACME_LWIP_LISTENER ((picoacme_sock_t)PICOACME_LWIP_CONNS)
+#define PICOACME_LWIP_UDP_BASE ((picoacme_sock_t)(PICOACME_LWIP_CONNS + 1U))
 
 /* Reset the context and fill *out. hosts (may be NULL when n_hosts is 0)
  * must outlive the context; the table is searched case-insensitively. */

@@ -6,7 +6,8 @@
  * the per-connection ring the recv callback fills, tcp_recved() as the data
  * is consumed; close: tcp_close() (tcp_abort() if lwIP is out of memory).
  * lwIP errors map to PICOACME_ERR_IO, an orderly FIN to PICOACME_ERR_CLOSED
- * once the ring is empty.
+ * once the ring is empty. UDP (for dns-01): unconnected sockets with a small
+ * fixed datagram queue, filled by the udp_recv callback.
  */
 #include "picoacme_lwip.h"
 
@@ -16,9 +17,13 @@
 #include "lwip/opt.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
+#include "lwip/udp.h"
 
-#if !LWIP_TCP || !NO_SYS
-#error "picoacme_lwip needs LWIP_TCP and the NO_SYS raw API"
+#if !LWIP_TCP || !LWIP_UDP || !NO_SYS
+#error "picoacme_lwip needs LWIP_TCP, LWIP_UDP and the NO_SYS raw API"
+#endif
+#if PICOACME_LWIP_UDP_MAX > 0xFFFFU || PICOACME_LWIP_UDP_QUEUE > 255U
+#error "PICOACME_LWIP_UDP_MAX must fit a u16_t, PICOACME_LWIP_UDP_QUEUE a u8_t"
 #endif
 #if PICOACME_LWIP_RX_RING < TCP_WND
 #error "PICOACME_LWIP_RX_RING must be >= TCP_WND (the window is the flow control)"
@@ -283,6 +288,130 @@ static picoacme_err_t t_recv(void *user, picoacme_sock_t sock, uint8_t *buf, siz
     }
 }
 
+/* ---- UDP --------------------------------------------------------------- */
+
+static picoacme_lwip_udp_t *udp_get(picoacme_lwip_t *l, picoacme_sock_t sock)
+{
+    if (sock < PICOACME_LWIP_UDP_BASE ||
+        (uint32_t)(sock - PICOACME_LWIP_UDP_BASE) >= PICOACME_LWIP_UDP_SOCKS) {
+        return NULL;
+    }
+    picoacme_lwip_udp_t *u = &l->udp[sock - PICOACME_LWIP_UDP_BASE];
+    return u->pcb != NULL ? u : NULL;
+}
+
+static void on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
+                        const ip_addr_t *addr, u16_t port)
+{
+    picoacme_lwip_udp_t *u = arg;
+    (void)pcb;
+    if (p == NULL) {
+        return;
+    }
+    if (u->peer_addr == 0 || addr == NULL || !IP_IS_V4(addr) ||
+        ip4_addr_get_u32(ip_2_ip4(addr)) != u->peer_addr || port != u->peer_port ||
+        u->count >= PICOACME_LWIP_UDP_QUEUE) {
+        pbuf_free(p); /* not from our server, or queue full: drop */
+        return;
+    }
+    uint32_t slot = (u->head + u->count) % PICOACME_LWIP_UDP_QUEUE;
+    u16_t n = p->tot_len > PICOACME_LWIP_UDP_MAX ? (u16_t)PICOACME_LWIP_UDP_MAX : p->tot_len;
+    u->len[slot] = pbuf_copy_partial(p, u->data[slot], n, 0);
+    u->count++;
+    pbuf_free(p);
+}
+
+static picoacme_err_t t_udp_open(void *user, picoacme_sock_t *sock)
+{
+    picoacme_lwip_t *l = user;
+    if (sock == NULL) {
+        return PICOACME_ERR_PARAM;
+    }
+    *sock = PICOACME_SOCK_NONE;
+    for (uint32_t i = 0; i < PICOACME_LWIP_UDP_SOCKS; i++) {
+        picoacme_lwip_udp_t *u = &l->udp[i];
+        if (u->pcb != NULL) {
+            continue;
+        }
+        struct udp_pcb *pcb = udp_new_ip_type(IPADDR_TYPE_V4);
+        if (pcb == NULL) {
+            return PICOACME_ERR_NOSPACE;
+        }
+        if (udp_bind(pcb, IP4_ADDR_ANY, 0) != ERR_OK) {
+            udp_remove(pcb);
+            return PICOACME_ERR_IO;
+        }
+        u->pcb = pcb;
+        u->peer_addr = 0;
+        u->peer_port = 0;
+        u->head = 0;
+        u->count = 0;
+        udp_recv(pcb, on_udp_recv, u);
+        *sock = PICOACME_LWIP_UDP_BASE + (picoacme_sock_t)i;
+        return PICOACME_OK;
+    }
+    return PICOACME_ERR_NOSPACE;
+}
+
+static picoacme_err_t t_udp_send(void *user, picoacme_sock_t sock, const char *host,
+                                 uint16_t port, const uint8_t *buf, size_t len)
+{
+    picoacme_lwip_t *l = user;
+    picoacme_lwip_udp_t *u = udp_get(l, sock);
+    ip_addr_t addr;
+    if (u == NULL || host == NULL || port == 0 || buf == NULL || len == 0 ||
+        len > 0xFFFFU - 28U) {
+        return PICOACME_ERR_PARAM;
+    }
+    if (!resolve(l, host, &addr)) {
+        return PICOACME_ERR_IO;
+    }
+    struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
+    if (p == NULL) {
+        return PICOACME_WANT_WRITE;
+    }
+    if (pbuf_take(p, buf, (u16_t)len) != ERR_OK) {
+        pbuf_free(p);
+        return PICOACME_ERR_IO;
+    }
+    u->peer_addr = ip4_addr_get_u32(ip_2_ip4(&addr));
+    u->peer_port = port;
+    err_t e = udp_sendto(u->pcb, p, &addr, port);
+    pbuf_free(p);
+    if (e == ERR_MEM) {
+        return PICOACME_WANT_WRITE;
+    }
+    return e == ERR_OK ? PICOACME_OK : PICOACME_ERR_IO;
+}
+
+static picoacme_err_t t_udp_recv(void *user, picoacme_sock_t sock, uint8_t *buf, size_t cap,
+                                 size_t *received)
+{
+    picoacme_lwip_udp_t *u = udp_get(user, sock);
+    if (u == NULL || buf == NULL || cap == 0 || received == NULL) {
+        return PICOACME_ERR_PARAM;
+    }
+    *received = 0;
+    if (u->count == 0) {
+        return PICOACME_WANT_READ;
+    }
+    size_t n = u->len[u->head] < cap ? u->len[u->head] : cap;
+    memcpy(buf, u->data[u->head], n);
+    u->head = (uint8_t)((u->head + 1U) % PICOACME_LWIP_UDP_QUEUE);
+    u->count--;
+    *received = n;
+    return PICOACME_OK;
+}
+
+static void udp_sock_close(picoacme_lwip_udp_t *u)
+{
+    if (u->pcb != NULL) {
+        udp_remove(u->pcb);
+        u->pcb = NULL;
+    }
+    u->count = 0;
+}
+
 static void t_close(void *user, picoacme_sock_t sock)
 {
     picoacme_lwip_t *l = user;
@@ -293,6 +422,11 @@ static void t_close(void *user, picoacme_sock_t sock)
             (void)tcp_close(l->listener); /* never fails for a listener */
             l->listener = NULL;
         }
+        return;
+    }
+    picoacme_lwip_udp_t *u = udp_get(l, sock);
+    if (u != NULL) {
+        udp_sock_close(u);
         return;
     }
     picoacme_lwip_conn_t *c = conn_get(l, sock);
@@ -383,6 +517,9 @@ void picoacme_lwip_init(picoacme_lwip_t *l, const picoacme_lwip_host_t *hosts,
     out->close = t_close;
     out->listen = t_listen;
     out->accept = t_accept;
+    out->udp_open = t_udp_open;
+    out->udp_send = t_udp_send;
+    out->udp_recv = t_udp_recv;
 }
 
 void picoacme_lwip_shutdown(picoacme_lwip_t *l)
@@ -400,6 +537,9 @@ void picoacme_lwip_shutdown(picoacme_lwip_t *l)
         c->state = ST_FREE;
         c->pending_accept = false;
         c->len = 0;
+    }
+    for (uint32_t i = 0; i < PICOACME_LWIP_UDP_SOCKS; i++) {
+        udp_sock_close(&l->udp[i]);
     }
     t_close(l, PICOACME_LWIP_LISTENER);
 }
