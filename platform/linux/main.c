@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +36,9 @@ static void usage(FILE *f)
           "  picoacme issue  --directory URL --ca-root PEMFILE --state FILE\n"
           "                  --domain NAME [--domain NAME ...] [--ip ADDR ...]\n"
           "                  --http01-port PORT --out DIR [--email ADDR] [-v]\n"
+          "                  [--challenge http-01,tls-alpn-01,dns-01] [--tls-alpn01-port PORT]\n"
+          "                  [--dns01-server HOST:PORT --tsig-key NAME:hmac-sha256:BASE64SECRET\n"
+          "                   --dns01-resolver HOST:PORT --dns01-timeout SECONDS [--dns01-zone ZONE]]\n"
           "  picoacme status --state FILE\n"
           "\n"
           "issue    obtain a certificate from the ACME CA and write DIR/cert.pem\n"
@@ -51,6 +55,16 @@ static void usage(FILE *f)
           "  --domain NAME      DNS identifier (repeatable)\n"
           "  --ip ADDR          IP address identifier, IPv4 or IPv6 (repeatable)\n"
           "  --http01-port PORT port the built-in http-01 responder listens on\n"
+          "                     (needed when http-01 is allowed)\n"
+          "  --challenge LIST   allowed challenge types in order of preference, comma\n"
+          "                     separated (default http-01); for each authorization the\n"
+          "                     first one the CA offers is used, the next when it fails\n"
+          "  --tls-alpn01-port PORT  port of the built-in tls-alpn-01 responder (RFC 8737)\n"
+          "  --dns01-server HOST:PORT  DNS server taking RFC 2136 updates for the zone\n"
+          "  --tsig-key NAME:hmac-sha256:BASE64SECRET  TSIG key allowed to update it\n"
+          "  --dns01-resolver HOST:PORT  resolver asked until the TXT record is visible\n"
+          "  --dns01-timeout SECONDS     propagation timeout (default 60)\n"
+          "  --dns01-zone ZONE  zone to update (default: found with an SOA query)\n"
           "  --out DIR          directory for cert.pem and key.pem (written only on success)\n"
           "  --email ADDR       account contact (optional)\n"
           "  -v, --verbose      log every ACME request\n"
@@ -213,6 +227,107 @@ static int pump(void)
     }
 }
 
+static int parse_port(const char *s, uint16_t *out)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || v < 1 || v > 65535) {
+        return -1;
+    }
+    *out = (uint16_t)v;
+    return 0;
+}
+
+/* "host:port", "[v6]:port"; host is copied into buf. */
+static int parse_hostport(const char *s, char *buf, size_t cap, uint16_t *port)
+{
+    const char *colon;
+    size_t n;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (close == NULL || close[1] != ':') {
+            return -1;
+        }
+        n = (size_t)(close - s - 1);
+        if (n == 0 || n >= cap) {
+            return -1;
+        }
+        memcpy(buf, s + 1, n);
+        buf[n] = '\0';
+        return parse_port(close + 2, port);
+    }
+    colon = strrchr(s, ':');
+    if (colon == NULL || colon == s || strchr(s, ':') != colon) {
+        return -1;
+    }
+    n = (size_t)(colon - s);
+    if (n >= cap) {
+        return -1;
+    }
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return parse_port(colon + 1, port);
+}
+
+/* "http-01,tls-alpn-01,dns-01" */
+static int parse_challenges(const char *s, picoacme_config_t *cfg)
+{
+    char buf[64];
+    char *save = NULL;
+    char *tok;
+    if (strlen(s) >= sizeof buf) {
+        return -1;
+    }
+    strcpy(buf, s);
+    cfg->n_challenges = 0;
+    for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        picoacme_chall_type_t t;
+        size_t i;
+        if (strcmp(tok, "http-01") == 0) {
+            t = PICOACME_CHALL_HTTP01;
+        } else if (strcmp(tok, "tls-alpn-01") == 0) {
+            t = PICOACME_CHALL_TLSALPN01;
+        } else if (strcmp(tok, "dns-01") == 0) {
+            t = PICOACME_CHALL_DNS01;
+        } else {
+            return -1;
+        }
+        for (i = 0; i < cfg->n_challenges; i++) {
+            if (cfg->challenges[i] == t) {
+                return -1;
+            }
+        }
+        cfg->challenges[cfg->n_challenges++] = t;
+    }
+    return cfg->n_challenges > 0 ? 0 : -1;
+}
+
+/* "NAME:hmac-sha256:BASE64SECRET" */
+static int parse_tsig(const char *s, char *name, size_t name_cap, uint8_t *secret,
+                      size_t secret_cap, size_t *secret_len)
+{
+    const char *c1 = strchr(s, ':');
+    const char *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
+    size_t n;
+    if (c1 == NULL || c2 == NULL || c1 == s) {
+        return -1;
+    }
+    if ((size_t)(c2 - c1 - 1) != strlen("hmac-sha256") ||
+        strncasecmp(c1 + 1, "hmac-sha256", (size_t)(c2 - c1 - 1)) != 0) {
+        return -1;
+    }
+    n = (size_t)(c1 - s);
+    if (n >= name_cap) {
+        return -1;
+    }
+    memcpy(name, s, n);
+    name[n] = '\0';
+    return picoacme_b64_decode(c2 + 1, strlen(c2 + 1), secret, secret_cap, secret_len) ==
+                   PICOACME_OK && *secret_len > 0
+               ? 0
+               : -1;
+}
+
 static int cmd_issue(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -221,7 +336,18 @@ static int cmd_issue(int argc, char **argv)
         {"ip", required_argument, NULL, 'i'},        {"http01-port", required_argument, NULL, 'p'},
         {"out", required_argument, NULL, 'o'},       {"email", required_argument, NULL, 'e'},
         {"verbose", no_argument, NULL, 'v'},         {"help", no_argument, NULL, 'h'},
+        {"challenge", required_argument, NULL, 'c'}, {"tls-alpn01-port", required_argument, NULL, 'a'},
+        {"dns01-server", required_argument, NULL, 'S'}, {"tsig-key", required_argument, NULL, 'k'},
+        {"dns01-resolver", required_argument, NULL, 'R'}, {"dns01-timeout", required_argument, NULL, 't'},
+        {"dns01-zone", required_argument, NULL, 'z'},
         {NULL, 0, NULL, 0}};
+    static char dns_server[256], dns_resolver[256], tsig_name[256];
+    static uint8_t tsig_secret[128];
+    size_t tsig_len = 0;
+    picoacme_dns01_config_t dns;
+    bool have_challenge = false;
+    uint16_t alpn_port = 0;
+    picoacme_config_t cfg;
     picoacme_ident_t ids[PICOACME_MAX_IDENTIFIERS];
     size_t n_ids = 0;
     const char *dir_url = NULL, *root_path = NULL, *state = NULL, *out = NULL, *email = NULL;
@@ -237,11 +363,14 @@ static int cmd_issue(int argc, char **argv)
     picoacme_crypto_t crypto;
     picoacme_wolfssl_tls_t wt;
     picoacme_tls_t tls;
-    picoacme_config_t cfg;
     picoacme_ports_t ports;
     picoacme_err_t e;
     int rc = 1;
     struct stat sb;
+
+    memset(&cfg, 0, sizeof cfg);
+    memset(&dns, 0, sizeof dns);
+    dns.timeout_s = 60;
 
     while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
         switch (c) {
@@ -252,12 +381,12 @@ static int cmd_issue(int argc, char **argv)
         case 'e': email = optarg; break;
         case 'v': g_verbose = 1; break;
         case 'p': {
-            char *end = NULL;
-            port = strtol(optarg, &end, 10);
-            if (end == optarg || *end != '\0' || port < 1 || port > 65535) {
+            uint16_t p16 = 0;
+            if (parse_port(optarg, &p16) != 0) {
                 fprintf(stderr, "picoacme: --http01-port must be 1..65535\n");
                 return 2;
             }
+            port = p16;
             break;
         }
         case 'n':
@@ -271,14 +400,86 @@ static int cmd_issue(int argc, char **argv)
             ids[n_ids].value = optarg;
             n_ids++;
             break;
+        case 'c':
+            if (parse_challenges(optarg, &cfg) != 0) {
+                fprintf(stderr, "picoacme: --challenge takes a comma-separated list of "
+                                "http-01, tls-alpn-01, dns-01\n");
+                return 2;
+            }
+            have_challenge = true;
+            break;
+        case 'a':
+            if (parse_port(optarg, &alpn_port) != 0) {
+                fprintf(stderr, "picoacme: --tls-alpn01-port must be 1..65535\n");
+                return 2;
+            }
+            break;
+        case 'S':
+            if (parse_hostport(optarg, dns_server, sizeof dns_server, &dns.server_port) != 0) {
+                fprintf(stderr, "picoacme: --dns01-server takes HOST:PORT ([v6]:PORT)\n");
+                return 2;
+            }
+            dns.server = dns_server;
+            break;
+        case 'R':
+            if (parse_hostport(optarg, dns_resolver, sizeof dns_resolver, &dns.resolver_port) !=
+                0) {
+                fprintf(stderr, "picoacme: --dns01-resolver takes HOST:PORT ([v6]:PORT)\n");
+                return 2;
+            }
+            dns.resolver = dns_resolver;
+            break;
+        case 'k':
+            if (parse_tsig(optarg, tsig_name, sizeof tsig_name, tsig_secret, sizeof tsig_secret,
+                           &tsig_len) != 0) {
+                fprintf(stderr, "picoacme: --tsig-key takes NAME:hmac-sha256:BASE64SECRET\n");
+                return 2;
+            }
+            dns.tsig.name = tsig_name;
+            dns.tsig.secret = tsig_secret;
+            dns.tsig.secret_len = tsig_len;
+            break;
+        case 't': {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || v < 1 || v > 86400) {
+                fprintf(stderr, "picoacme: --dns01-timeout must be 1..86400 seconds\n");
+                return 2;
+            }
+            dns.timeout_s = (uint32_t)v;
+            break;
+        }
+        case 'z': dns.zone = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (dir_url == NULL || state == NULL || out == NULL || n_ids == 0 || port == 0 ||
+    if (!have_challenge) {
+        cfg.challenges[0] = PICOACME_CHALL_HTTP01;
+        cfg.n_challenges = 1;
+    }
+    {
+        size_t i;
+        for (i = 0; i < cfg.n_challenges; i++) {
+            const char *need = NULL;
+            if (cfg.challenges[i] == PICOACME_CHALL_HTTP01 && port == 0) {
+                need = "http-01 needs --http01-port";
+            } else if (cfg.challenges[i] == PICOACME_CHALL_TLSALPN01 && alpn_port == 0) {
+                need = "tls-alpn-01 needs --tls-alpn01-port";
+            } else if (cfg.challenges[i] == PICOACME_CHALL_DNS01 &&
+                       (dns.server == NULL || dns.tsig.name == NULL)) {
+                need = "dns-01 needs --dns01-server and --tsig-key";
+            }
+            if (need != NULL) {
+                fprintf(stderr, "picoacme: %s\n", need);
+                return 2;
+            }
+        }
+    }
+    if (dir_url == NULL || state == NULL || out == NULL || n_ids == 0 ||
         (strncmp(dir_url, "https://", 8) == 0 && root_path == NULL)) {
-        fprintf(stderr, "picoacme: issue needs --directory, --ca-root, --state, --out, "
-                        "--http01-port and at least one --domain or --ip\n");
+        fprintf(stderr, "picoacme: issue needs --directory, --ca-root, --state, --out "
+                        "and at least one --domain or --ip\n");
         usage(stderr);
         return 2;
     }
@@ -313,8 +514,9 @@ static int cmd_issue(int argc, char **argv)
             goto done;
         }
     }
-    memset(&cfg, 0, sizeof cfg);
     cfg.directory_url = dir_url;
+    cfg.tlsalpn01_port = alpn_port;
+    cfg.dns01 = dns.server != NULL ? &dns : NULL;
     cfg.email = email;
     cfg.ids = ids;
     cfg.n_ids = n_ids;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "picoacme_config_defaults.h"
+#include "picoacme_dns.h"
 #include "picoacme_err.h"
 #include "picoacme_http.h"
 #include "picoacme_json.h"
@@ -52,6 +53,38 @@ typedef struct picoacme_ports {
     void *log_user;
 } picoacme_ports_t;
 
+/* Challenge types (RFC 8555 §8.3, §8.4; RFC 8737). */
+typedef enum picoacme_chall_type {
+    PICOACME_CHALL_HTTP01 = 0,
+    PICOACME_CHALL_TLSALPN01 = 1,
+    PICOACME_CHALL_DNS01 = 2,
+    PICOACME_CHALL_TYPES = 3
+} picoacme_chall_type_t;
+
+/* dns-01 through an integrator's own DNS provider instead of RFC 2136:
+ * publish (add) or remove the TXT record `value` at `fqdn`
+ * ("_acme-challenge.<name>"). Must not block: return PICOACME_AGAIN to be
+ * called again later, PICOACME_OK when done, or an error. */
+typedef struct picoacme_dns_hook {
+    void *user;
+    picoacme_err_t (*txt)(void *user, const char *fqdn, const char *value, bool add);
+} picoacme_dns_hook_t;
+
+/* dns-01 for private zones. The DNS server and resolver, and the TSIG key
+ * that is the trust for them, are separate from the ACME CA and its roots.
+ * No resolver is ever built in: without `resolver`, propagation is not
+ * checked. */
+typedef struct picoacme_dns01_config {
+    const char *server;          /* RFC 2136 primary (literal address or name) */
+    uint16_t server_port;        /* usually 53 */
+    const char *zone;            /* optional; found by an SOA query when NULL */
+    picoacme_tsig_key_t tsig;    /* hmac-sha256 key allowed to update the zone */
+    const char *resolver;        /* asked for the TXT record until it is there */
+    uint16_t resolver_port;
+    uint32_t timeout_s;          /* propagation timeout */
+    const picoacme_dns_hook_t *hook; /* optional: replaces the RFC 2136 update */
+} picoacme_dns01_config_t;
+
 /* What to obtain. Strings must stay valid while the engine runs. */
 typedef struct picoacme_config {
     const char *directory_url;        /* https://ca.internal/acme/directory;
@@ -60,6 +93,13 @@ typedef struct picoacme_config {
     const picoacme_ident_t *ids;      /* 1..PICOACME_MAX_IDENTIFIERS */
     size_t n_ids;
     uint16_t http01_port;             /* built-in http-01 listener; 0 = none */
+    uint16_t tlsalpn01_port;          /* built-in tls-alpn-01 listener; 0 = none */
+    /* allowed challenge types in order of preference; n_challenges == 0
+     * means {http-01}. For each authorization the first type the CA offers
+     * (and that fits the identifier) is used; when it fails, the next. */
+    picoacme_chall_type_t challenges[PICOACME_CHALL_TYPES];
+    size_t n_challenges;
+    const picoacme_dns01_config_t *dns01; /* needed for dns-01 */
 } picoacme_config_t;
 
 typedef enum picoacme_state {
