@@ -496,7 +496,7 @@ static picoacme_err_t body_json(picoacme_ctx_t *ctx, picoacme_json_t *j)
     if (e == PICOACME_ERR_NOSPACE) {
         return fail(ctx, e, "CA answer has more JSON tokens than PICOACME_JSON_TOKENS");
     }
-    if (e != PICOACME_OK || ctx->tok[0].type != 1 /* JSMN_OBJECT */) {
+    if (e != PICOACME_OK || !picoacme_json_is_object(j, 0)) {
         return fail(ctx, PICOACME_ERR_PARSE, "CA answer is not a JSON object");
     }
     return PICOACME_OK;
@@ -620,8 +620,7 @@ static picoacme_err_t on_directory(picoacme_ctx_t *ctx, const picoacme_json_t *j
     if (e == PICOACME_OK) {
         int meta = picoacme_json_member(j, 0, "meta");
         int ear = meta >= 0 ? picoacme_json_member(j, meta, "externalAccountRequired") : -1;
-        if (ear >= 0 && j->tok[ear].end - j->tok[ear].start == 4 &&
-            memcmp(j->js + j->tok[ear].start, "true", 4U) == 0 && !ctx->account_key_loaded) {
+        if (picoacme_json_is_true(j, ear) && !ctx->account_key_loaded) {
             return fail(ctx, PICOACME_ERR_UNSUPPORTED,
                         "the CA requires External Account Binding, which is not configured");
         }

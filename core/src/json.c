@@ -501,6 +501,23 @@ bool picoacme_json_is_string(const picoacme_json_t *j, int t)
     return tok_ok(j, t) && toks(j)[t].type == JSMN_STRING;
 }
 
+bool picoacme_json_is_object(const picoacme_json_t *j, int t)
+{
+    return tok_ok(j, t) && toks(j)[t].type == JSMN_OBJECT;
+}
+
+bool picoacme_json_is_true(const picoacme_json_t *j, int t)
+{
+    const jsmntok_t *tk;
+
+    if (!tok_ok(j, t) || j->js == NULL) {
+        return false;
+    }
+    tk = &toks(j)[t];
+    return tk->type == JSMN_PRIMITIVE && tk->end - tk->start == 4 &&
+           memcmp(j->js + tk->start, "true", 4U) == 0;
+}
+
 /* Bounds of string token t inside j->js, false if t is not a sane string. */
 static bool str_span(const picoacme_json_t *j, int t, const char **p, size_t *n)
 {

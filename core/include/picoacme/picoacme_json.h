@@ -11,8 +11,10 @@
 
 #include "picoacme_err.h"
 
-/* Same size and layout as jsmntok_t (checked at compile time in json.c);
- * only json.c looks inside. */
+/* Same size and field offsets as jsmntok_t (checked at compile time in
+ * json.c). Only json.c reads tokens, through jsmntok_t: with 1-byte enums
+ * (arm-none-eabi) `type` here would hold garbage in its upper bytes, so use
+ * the picoacme_json_is_* accessors. */
 typedef struct picoacme_json_tok {
     int type;
     int start;
@@ -27,8 +29,8 @@ typedef struct picoacme_json {
     int count; /* tokens used */
 } picoacme_json_t;
 
-/* Tokenize js[0..len). The top level must be an object (or an array when
- * allow_array). PICOACME_ERR_NOSPACE if cap tokens are not enough,
+/* Tokenize js[0..len). The top level must be an object or an array (check
+ * with picoacme_json_is_object). PICOACME_ERR_NOSPACE if cap tokens are not enough,
  * PICOACME_ERR_PARSE if invalid. Token 0 is the top-level value. */
 picoacme_err_t picoacme_json_parse(picoacme_json_t *j, const char *js, size_t len,
                                    picoacme_json_tok_t *tok, unsigned cap);
@@ -43,8 +45,10 @@ int picoacme_json_element(const picoacme_json_t *j, int arr, int i);
  * not an array/object. */
 int picoacme_json_size(const picoacme_json_t *j, int t);
 
-/* true if token t is a string. */
+/* true if token t is a string / an object / the literal true. */
 bool picoacme_json_is_string(const picoacme_json_t *j, int t);
+bool picoacme_json_is_object(const picoacme_json_t *j, int t);
+bool picoacme_json_is_true(const picoacme_json_t *j, int t);
 
 /* Copy the string token t, unescaped (\" \\ \/ \b \f \n \r \t \uXXXX to
  * UTF-8), NUL-terminated, into out. PICOACME_ERR_PARSE if t is not a
