@@ -55,6 +55,5 @@
 uint32_t fw_lwip_rand(void);
 #define LWIP_RAND() fw_lwip_rand()
 
-#define LWIP_DEBUG 0
 
 #endif
