@@ -229,6 +229,10 @@ static picoacme_err_t exchange_begin(picoacme_ctx_t *ctx, const picoacme_url_t *
     ctx->conn_port = url->port;
     ctx->conn_tls = url->https;
     ctx->conn_retried = false;
+    /* the problem detail describes this exchange, not the previous answer */
+    ctx->problem.http_status = 0;
+    ctx->problem.type[0] = '\0';
+    ctx->problem.detail[0] = '\0';
     ctx->tx_start = ctx->tx_off;
     ctx->rx_len = 0;
     picoacme_http_resp_init(&ctx->resp, head);
@@ -1444,6 +1448,7 @@ static void h01_service(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
 
 static picoacme_err_t io_failure(picoacme_ctx_t *ctx, picoacme_err_t e)
 {
+    ctx->problem.http_status = ctx->resp.status; /* 0 unless a status line was read */
     switch (e) {
     case PICOACME_ERR_TLS_VERIFY:
         return fail(ctx, e, "the CA's TLS certificate is not trusted (check --ca-root / the "

@@ -1,0 +1,1412 @@
+/*
+ * test_engine.c - the ACME engine (core/src/engine.c) pumped against a
+ * small in-test ACME server behind a fake transport.
+ *
+ * The fake transport collects what the engine sends; once a whole request
+ * is in (head + Content-Length body), the fake server answers it. Answers
+ * come back 7 bytes per recv() with WANT_READ in between, and sends take at
+ * most 512 bytes with WANT_WRITE in between, so every parser runs
+ * incrementally. The clock is fake (it starts just before the 32-bit wrap
+ * and moves only by what picoacme_step() asks to wait); the wall clock is
+ * unknown, so time comes from the server's Date header. Crypto is the real
+ * wolfSSL port, the store the POSIX file flash.
+ *
+ * The server checks every JWS like a CA would (nonce issued and unused,
+ * url, jwk vs kid) and verifies every signature with the openssl CLI. Its
+ * finalize endpoint has openssl sign the engine's CSR with a P-256 test CA;
+ * its http-01 validator fetches the key authorization through the engine's
+ * built-in listener and compares it with token "." thumbprint, the
+ * thumbprint computed by openssl from the account JWK (RFC 7638, RFC 8555
+ * §8.1).
+ */
+#define _POSIX_C_SOURCE 200809L /* popen */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "picoacme.h"
+#include "picoacme_posix.h"
+#include "picoacme_wolfssl.h"
+
+#define D PICOACME_TEST_TMPDIR "/eng_"
+#define BASE "http://ca.test:4000"
+#define TOKEN "tok_ABCdef-0123456789_xyz"
+#define DATE_S 784111777 /* Sun, 06 Nov 1994 08:49:37 GMT, RFC 9110 */
+#define H01_PORT 5002U
+#define LSOCK 100
+
+/* ---- independent helpers -------------------------------------------------- */
+
+static int b64val(char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '-') return 62;
+    if (c == '_') return 63;
+    return -1;
+}
+
+/* base64url without padding (this test's own); -1 on a bad character. */
+static long b64u_dec(const char *in, size_t n, uint8_t *out, size_t cap)
+{
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64val(in[i]);
+        if (v < 0) return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o >= cap) return -1;
+            out[o++] = (uint8_t)(acc >> bits);
+        }
+    }
+    return (long)o;
+}
+
+static void write_file(const char *path, const void *buf, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+static size_t read_file(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    assert_non_null(f);
+    n = fread(buf, 1, cap - 1U, f);
+    buf[n] = '\0';
+    fclose(f);
+    return n;
+}
+
+static void scopy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    assert_true(n < cap);
+    memcpy(dst, src, n + 1U);
+}
+
+static int sh(const char *cmd)
+{
+    return system(cmd);
+}
+
+static void capture(const char *cmd, char *out, size_t cap)
+{
+    FILE *p = popen(cmd, "r");
+    size_t n;
+    assert_non_null(p);
+    n = fread(out, 1, cap - 1U, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r')) out[--n] = '\0';
+}
+
+/* "key":"value" in compact JSON; length or -1. */
+static long jstr(const char *json, const char *key, const char **val)
+{
+    char pat[64];
+    const char *p;
+    const char *e;
+    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    p = strstr(json, pat);
+    if (p == NULL) return -1;
+    p += strlen(pat);
+    e = strchr(p, '"');
+    if (e == NULL) return -1;
+    *val = p;
+    return (long)(e - p);
+}
+
+/* "key":{...} (no nested objects inside) copied out; false if absent. */
+static bool jobj(const char *json, const char *key, char *out, size_t cap)
+{
+    char pat[64];
+    const char *p;
+    const char *e;
+    snprintf(pat, sizeof pat, "\"%s\":{", key);
+    p = strstr(json, pat);
+    if (p == NULL) return false;
+    p += strlen(pat) - 1U;
+    e = strchr(p, '}');
+    if (e == NULL || (size_t)(e - p + 1) >= cap) return false;
+    memcpy(out, p, (size_t)(e - p + 1));
+    out[e - p + 1] = '\0';
+    return true;
+}
+
+/* DER Ecdsa-Sig-Value from raw r||s. */
+static size_t sig_der(const uint8_t rs[64], uint8_t *out)
+{
+    uint8_t ints[2][35];
+    size_t il[2];
+    size_t o = 0;
+    for (int k = 0; k < 2; k++) {
+        const uint8_t *v = rs + 32 * k;
+        size_t s = 0;
+        while (s < 31 && v[s] == 0) s++;
+        il[k] = 0;
+        ints[k][il[k]++] = 0x02;
+        ints[k][il[k]++] = (uint8_t)(32 - s + ((v[s] & 0x80) ? 1 : 0));
+        if (v[s] & 0x80) ints[k][il[k]++] = 0;
+        memcpy(ints[k] + il[k], v + s, 32 - s);
+        il[k] += 32 - s;
+    }
+    out[o++] = 0x30;
+    out[o++] = (uint8_t)(il[0] + il[1]);
+    memcpy(out + o, ints[0], il[0]);
+    o += il[0];
+    memcpy(out + o, ints[1], il[1]);
+    return o + il[1];
+}
+
+/* ---- the fake ACME server ----------------------------------------------------- */
+
+enum { H_NONE = 0, H_TRUNC, H_GARBAGE, H_OVERSIZE, H_OVERSIZE_CHUNKED, H_CHUNKED, H_BADJSON };
+
+#define NCONN 8
+#define IOBUF 32768
+
+typedef struct conn {
+    bool used;          /* handed to the engine, not yet closed by it */
+    bool peer_closed;   /* the server closed its side */
+    bool close_after;   /* close once out is drained */
+    bool validator;     /* an http-01 validation connection */
+    bool want_404;      /* the validator asks for an unknown token */
+    bool rtog;
+    bool wtog;
+    uint8_t in[IOBUF];  /* engine -> server */
+    size_t in_len;
+    uint8_t out[IOBUF]; /* server -> engine */
+    size_t out_len;
+    size_t out_off;
+} conn_t;
+
+static struct srv {
+    /* knobs */
+    unsigned bad_nonce_first;
+    bool bad_nonce_always;
+    unsigned rate_limit_order;
+    int retry_after;            /* -1: no Retry-After */
+    bool reject_ident;
+    bool authz_invalid;
+    bool nonce_missing;
+    bool dir_nonce;             /* the directory answer carries a nonce too */
+    const char *hostile_path;
+    int hostile;
+    unsigned hostile_skip;      /* matching answers left alone first */
+    unsigned close_after_req;   /* Connection: close on the answer to request N */
+    unsigned silent_close_after_req; /* close after answer N without saying so */
+    bool order_not_ready;
+    bool wrong_key;
+    bool h01;                   /* validate through the engine's listener */
+    /* observed / state */
+    unsigned reqs;              /* complete requests seen */
+    unsigned posts;
+    unsigned connects;
+    unsigned verified;          /* POST signatures openssl accepted */
+    unsigned violations;
+    char violation[256];
+    unsigned nonce_ctr;
+    unsigned char nonce_used[4096];
+    bool acct_registered;
+    char acct_jwk[200];
+    uint8_t acct_x[32], acct_y[32];
+    char ka_expect[128];
+    char last_acct_payload[256];
+    char last_acct_jwk[200];
+    unsigned acct_posts;
+    unsigned order_posts;
+    uint32_t order_times[8];
+    unsigned finalizes;
+    unsigned not_ready_sent;
+    bool chall_posted;
+    bool authz_valid;
+    const char *order_status;
+    unsigned pending_validators;
+    bool pending_404_first;
+    unsigned h01_200_ok;
+    unsigned h01_404_ok;
+    unsigned h01_bad;
+    char chain[8192];
+    size_t chain_len;
+    char csr_pub[64];
+} srv;
+
+static conn_t g_conn[NCONN];
+static uint32_t g_now;
+static size_t g_piece = 7;
+
+static void violation(const char *what)
+{
+    srv.violations++;
+    if (srv.violation[0] == '\0') {
+        snprintf(srv.violation, sizeof srv.violation, "%s", what);
+    }
+}
+
+static void srv_reset(bool keep_account)
+{
+    bool reg = srv.acct_registered;
+    char jwk[200];
+    uint8_t x[32], y[32];
+    char ka[128];
+    memcpy(jwk, srv.acct_jwk, sizeof jwk);
+    memcpy(x, srv.acct_x, 32);
+    memcpy(y, srv.acct_y, 32);
+    memcpy(ka, srv.ka_expect, sizeof ka);
+    memset(&srv, 0, sizeof srv);
+    srv.retry_after = -1;
+    srv.h01 = true;
+    srv.order_status = "pending";
+    if (keep_account && reg) {
+        srv.acct_registered = true;
+        memcpy(srv.acct_jwk, jwk, sizeof jwk);
+        memcpy(srv.acct_x, x, 32);
+        memcpy(srv.acct_y, y, 32);
+        memcpy(srv.ka_expect, ka, sizeof ka);
+    }
+    memset(g_conn, 0, sizeof g_conn);
+    g_piece = 7;
+}
+
+static void out_put(conn_t *c, const void *b, size_t n)
+{
+    memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+    c->out_len -= c->out_off;
+    c->out_off = 0;
+    assert_true(c->out_len + n <= IOBUF);
+    memcpy(c->out + c->out_len, b, n);
+    c->out_len += n;
+}
+
+static char g_resp[IOBUF];
+
+/* Queue one answer; every answer gets a fresh Replay-Nonce unless told
+ * otherwise, and a Date. */
+static void respond(conn_t *c, const char *path, int status, const char *ctype,
+                    const char *extra, const char *body, bool nonce)
+{
+    size_t bl = body != NULL ? strlen(body) : 0U;
+    int n = 0;
+    int hostile = H_NONE;
+    bool close_it = false;
+    char nh[64] = "";
+    if (srv.hostile_path != NULL && strcmp(path, srv.hostile_path) == 0 &&
+        srv.hostile_skip-- == 0) {
+        hostile = srv.hostile;
+        srv.hostile_path = NULL; /* once */
+    }
+    if (nonce) {
+        snprintf(nh, sizeof nh, "Replay-Nonce: nonce-%04u-x_y\r\n", srv.nonce_ctr++);
+    }
+    if (srv.reqs == srv.close_after_req) {
+        close_it = true;
+    }
+    if (hostile == H_GARBAGE) {
+        const char g[] = "HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\n{}";
+        out_put(c, g, sizeof g - 1U);
+        return;
+    }
+    n = snprintf(g_resp, sizeof g_resp,
+                 "HTTP/1.1 %d X\r\nServer: fake\r\n%sDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                 "%s%s%s%s",
+                 status, nh, ctype != NULL ? "Content-Type: " : "", ctype != NULL ? ctype : "",
+                 ctype != NULL ? "\r\n" : "", extra != NULL ? extra : "");
+    if (close_it) {
+        n += snprintf(g_resp + n, sizeof g_resp - (size_t)n, "Connection: close\r\n");
+    }
+    if (hostile == H_BADJSON) {
+        body = "{\"status\":\"valid\",,\"certificate\":}";
+        bl = strlen(body);
+    }
+    if (hostile == H_CHUNKED || hostile == H_OVERSIZE_CHUNKED) {
+        size_t total = hostile == H_CHUNKED ? bl : 9000U;
+        size_t off = 0;
+        unsigned k = 0;
+        n += snprintf(g_resp + n, sizeof g_resp - (size_t)n,
+                      "Transfer-Encoding: chunked\r\n\r\n");
+        while (off < total) {
+            size_t cl = (size_t)(1U + (k++ * 37U) % 300U);
+            if (cl > total - off) cl = total - off;
+            n += snprintf(g_resp + n, sizeof g_resp - (size_t)n, "%zx%s\r\n", cl,
+                          k == 2 ? ";ext=1" : "");
+            if (hostile == H_CHUNKED) {
+                memcpy(g_resp + n, body + off, cl);
+            } else {
+                memset(g_resp + n, 'A', cl);
+            }
+            n += (int)cl;
+            n += snprintf(g_resp + n, sizeof g_resp - (size_t)n, "\r\n");
+            off += cl;
+        }
+        n += snprintf(g_resp + n, sizeof g_resp - (size_t)n, "0\r\n\r\n");
+    } else if (hostile == H_OVERSIZE) {
+        n += snprintf(g_resp + n, sizeof g_resp - (size_t)n, "Content-Length: 9000\r\n\r\n");
+        memset(g_resp + n, ' ', 9000);
+        g_resp[n] = '{';
+        g_resp[n + 8999] = '}';
+        n += 9000;
+    } else {
+        n += snprintf(g_resp + n, sizeof g_resp - (size_t)n, "Content-Length: %zu\r\n\r\n", bl);
+        if (bl > 0) memcpy(g_resp + n, body, bl);
+        n += (int)bl;
+    }
+    if (hostile == H_TRUNC) {
+        n = n / 2;
+        close_it = true;
+    }
+    out_put(c, g_resp, (size_t)n);
+    if (close_it || srv.reqs == srv.silent_close_after_req) {
+        c->close_after = true;
+    }
+}
+
+static void problem(conn_t *c, const char *path, int status, const char *type,
+                    const char *detail, const char *extra)
+{
+    char b[512];
+    snprintf(b, sizeof b,
+             "{\"type\":\"urn:ietf:params:acme:error:%s\",\"detail\":\"%s\",\"status\":%d}",
+             type, detail, status);
+    respond(c, path, status, "application/problem+json", extra, b, true);
+}
+
+/* openssl checks an ES256 signature over protected "." payload. */
+static bool openssl_verify(const uint8_t x[32], const uint8_t y[32], const char *prot,
+                           size_t pl, const char *pay, size_t yl, const char *sig, size_t sl)
+{
+    static const uint8_t spki[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                   0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                   0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04};
+    static char input[8192];
+    uint8_t der[128];
+    uint8_t rs[64];
+    uint8_t sd[80];
+    if (b64u_dec(sig, sl, rs, sizeof rs) != 64) return false;
+    memcpy(der, spki, sizeof spki);
+    memcpy(der + sizeof spki, x, 32);
+    memcpy(der + sizeof spki + 32, y, 32);
+    write_file(D "pub.der", der, sizeof spki + 64U);
+    write_file(D "sig.der", sd, sig_der(rs, sd));
+    assert_true(pl + 1U + yl < sizeof input);
+    memcpy(input, prot, pl);
+    input[pl] = '.';
+    memcpy(input + pl + 1U, pay, yl);
+    write_file(D "input.txt", input, pl + 1U + yl);
+    return sh("openssl pkey -pubin -inform DER -in " D "pub.der -out " D "pub.pem 2>/dev/null && "
+              "openssl dgst -sha256 -verify " D "pub.pem -signature " D "sig.der " D
+              "input.txt >/dev/null 2>&1") == 0;
+}
+
+/* openssl thumbprint of a JWK text: base64url(SHA-256(jwk)). */
+static void openssl_thumbprint(const char *jwk, char *out, size_t cap)
+{
+    write_file(D "jwk.txt", jwk, strlen(jwk));
+    capture("openssl dgst -sha256 -binary " D "jwk.txt | basenc --base64url | tr -d '=\\n'", out,
+            cap);
+}
+
+static void authz_body(char *b, size_t cap, const char *status, const char *ch_status,
+                       const char *err)
+{
+    snprintf(b, cap,
+             "{\"identifier\":{\"type\":\"dns\",\"value\":\"a.test\"},\"status\":\"%s\","
+             "\"expires\":\"2030-01-01T00:00:00Z\",\"challenges\":["
+             "{\"type\":\"dns-01\",\"url\":\"" BASE "/chall/9\",\"token\":\"dnsTOKENdnsTOKENdns\","
+             "\"status\":\"pending\"},"
+             "{\"type\":\"http-01\",\"url\":\"" BASE "/chall/0\",\"token\":\"" TOKEN
+             "\",\"status\":\"%s\"%s}]}",
+             status, ch_status, err);
+}
+
+static void order_body(char *b, size_t cap, const char *status)
+{
+    snprintf(b, cap,
+             "{\"status\":\"%s\",\"expires\":\"2030-01-01T00:00:00Z\","
+             "\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.test\"}],"
+             "\"authorizations\":[\"" BASE "/authz/0\"],\"finalize\":\"" BASE "/finalize\"%s}",
+             status,
+             strcmp(status, "valid") == 0 ? ",\"certificate\":\"" BASE "/cert\"" : "");
+}
+
+/* Issue a certificate for the CSR (DER) with the test CA. */
+static void issue_cert(const uint8_t *csr, size_t len)
+{
+    char ca[4096];
+    write_file(D "csr.der", csr, len);
+    if (sh("openssl req -inform DER -in " D "csr.der -verify -noout 2>/dev/null") != 0) {
+        violation("CSR signature does not verify");
+    }
+    if (sh("openssl x509 -req -inform DER -in " D "csr.der -CA " D "ca.pem -CAkey " D
+           "ca.key -days 30 -copy_extensions copyall -out " D "leaf.pem 2>/dev/null") != 0) {
+        violation("openssl refused the CSR");
+        return;
+    }
+    srv.chain_len = read_file(srv.wrong_key ? D "other.pem" : D "leaf.pem", srv.chain,
+                              sizeof srv.chain);
+    srv.chain_len += read_file(D "ca.pem", ca, sizeof ca);
+    strcat(srv.chain, ca);
+}
+
+static void handle_post(conn_t *c, const char *path, const char *body)
+{
+    static char prot[2048];
+    static char pay[4096];
+    char url[256];
+    char b[2048];
+    const char *p64;
+    const char *y64;
+    const char *s64;
+    const char *v;
+    long pl = jstr(body, "protected", &p64);
+    long yl = jstr(body, "payload", &y64);
+    long sl = jstr(body, "signature", &s64);
+    long n;
+    bool is_acct = strcmp(path, "/acct") == 0;
+    uint8_t x[32], y[32];
+    char jwk[200] = "";
+
+    srv.posts++;
+    if (pl < 0 || yl < 0 || sl < 0) {
+        violation("POST body is not a flattened JWS");
+        problem(c, path, 400, "malformed", "not a JWS", NULL);
+        return;
+    }
+    n = b64u_dec(p64, (size_t)pl, (uint8_t *)prot, sizeof prot - 1U);
+    assert_true(n > 0);
+    prot[n] = '\0';
+    n = b64u_dec(y64, (size_t)yl, (uint8_t *)pay, sizeof pay - 1U);
+    assert_true(n >= 0);
+    pay[n] = '\0';
+    if (strstr(prot, "\"alg\":\"ES256\"") == NULL) violation("alg is not ES256");
+    snprintf(url, sizeof url, BASE "%s", path);
+    n = jstr(prot, "url", &v);
+    if (n < 0 || (size_t)n != strlen(url) || memcmp(v, url, (size_t)n) != 0) {
+        violation("protected url differs from the request URL");
+    }
+    if (is_acct) {
+        if (!jobj(prot, "jwk", jwk, sizeof jwk) || strstr(prot, "\"kid\"") != NULL ||
+            strstr(jwk, "\"x\":\"") == NULL || strstr(jwk, "\"y\":\"") == NULL) {
+            violation("newAccount without jwk or with kid");
+            problem(c, path, 400, "malformed", "jwk", NULL);
+            return;
+        }
+        if (b64u_dec(strstr(jwk, "\"x\":\"") + 5, 43, x, 32) != 32 ||
+            b64u_dec(strstr(jwk, "\"y\":\"") + 5, 43, y, 32) != 32) {
+            violation("bad jwk");
+        }
+    } else {
+        if (strstr(prot, "\"jwk\"") != NULL ||
+            strstr(prot, "\"kid\":\"" BASE "/acct/1\"") == NULL) {
+            violation("request without the account kid");
+        }
+        memcpy(x, srv.acct_x, 32);
+        memcpy(y, srv.acct_y, 32);
+    }
+    if (openssl_verify(x, y, p64, (size_t)pl, y64, (size_t)yl, s64, (size_t)sl)) {
+        srv.verified++;
+    } else {
+        violation("JWS signature does not verify with openssl");
+    }
+    /* §6.5: the nonce must be one we issued and not yet used */
+    n = jstr(prot, "nonce", &v);
+    {
+        unsigned k = 0;
+        bool ok = n == 14 && sscanf(v, "nonce-%4u-x_y", &k) == 1 && k < srv.nonce_ctr &&
+                  k < sizeof srv.nonce_used && !srv.nonce_used[k];
+        if (ok) srv.nonce_used[k] = 1;
+        if (!ok || srv.bad_nonce_always || srv.posts <= srv.bad_nonce_first) {
+            if (!ok) violation("nonce not issued or reused");
+            problem(c, path, 400, "badNonce", "JWS has an invalid anti-replay nonce", NULL);
+            return;
+        }
+    }
+
+    if (is_acct) {
+        srv.acct_posts++;
+        scopy(srv.last_acct_payload, sizeof srv.last_acct_payload, pay);
+        scopy(srv.last_acct_jwk, sizeof srv.last_acct_jwk, jwk);
+        if (strstr(pay, "\"onlyReturnExisting\":true") != NULL) {
+            if (!srv.acct_registered || strcmp(jwk, srv.acct_jwk) != 0) {
+                problem(c, path, 400, "accountDoesNotExist", "no account for this key", NULL);
+                return;
+            }
+            respond(c, path, 200, "application/json", "Location: " BASE "/acct/1\r\n",
+                    "{\"status\":\"valid\",\"orders\":\"" BASE "/acct/1/orders\"}", true);
+            return;
+        }
+        if (strstr(pay, "\"termsOfServiceAgreed\":true") == NULL) violation("ToS not agreed");
+        srv.acct_registered = true;
+        memcpy(srv.acct_jwk, jwk, sizeof jwk);
+        memcpy(srv.acct_x, x, 32);
+        memcpy(srv.acct_y, y, 32);
+        {
+            char tp[128];
+            openssl_thumbprint(jwk, tp, sizeof tp);
+            assert_int_equal(strlen(tp), 43);
+            scopy(srv.ka_expect, sizeof srv.ka_expect, TOKEN ".");
+            scopy(srv.ka_expect + strlen(TOKEN) + 1U, sizeof srv.ka_expect - strlen(TOKEN) - 1U, tp);
+        }
+        respond(c, path, 201, "application/json", "Location: " BASE "/acct/1\r\n",
+                "{\"status\":\"valid\",\"contact\":[],\"orders\":\"" BASE "/acct/1/orders\"}",
+                true);
+        return;
+    }
+    if (strcmp(path, "/order") == 0) {
+        if (srv.order_posts < 8) srv.order_times[srv.order_posts] = g_now;
+        srv.order_posts++;
+        if (strcmp(pay, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.test\"}]}") != 0) {
+            violation("newOrder payload");
+        }
+        if (srv.rate_limit_order > 0) {
+            char ra[64] = "";
+            srv.rate_limit_order--;
+            if (srv.retry_after >= 0) snprintf(ra, sizeof ra, "Retry-After: %d\r\n", srv.retry_after);
+            problem(c, path, 429, "rateLimited", "too many new orders", ra);
+            return;
+        }
+        if (srv.reject_ident) {
+            problem(c, path, 400, "rejectedIdentifier",
+                    "Error creating new order :: Cannot issue for \\\"a.test\\\": policy", NULL);
+            return;
+        }
+        srv.order_status = "pending";
+        srv.authz_valid = false;
+        srv.chall_posted = false;
+        order_body(b, sizeof b, "pending");
+        respond(c, path, 201, "application/json", "Location: " BASE "/order/1\r\n", b, true);
+        return;
+    }
+    if (strcmp(path, "/authz/0") == 0) {
+        if (pay[0] != '\0') violation("authz fetch is not POST-as-GET");
+        if (srv.authz_invalid && srv.chall_posted) {
+            authz_body(b, sizeof b, "invalid", "invalid",
+                       ",\"error\":{\"type\":\"urn:ietf:params:acme:error:connection\","
+                       "\"detail\":\"Connection refused\",\"status\":400}");
+        } else {
+            authz_body(b, sizeof b, srv.authz_valid ? "valid" : "pending",
+                       srv.authz_valid ? "valid" : (srv.chall_posted ? "processing" : "pending"),
+                       "");
+        }
+        respond(c, path, 200, "application/json", NULL, b, true);
+        return;
+    }
+    if (strcmp(path, "/chall/0") == 0) {
+        if (strcmp(pay, "{}") != 0) violation("challenge response payload is not {}");
+        srv.chall_posted = true;
+        if (srv.h01) {
+            srv.pending_validators = 2; /* an unknown token first, then ours */
+            srv.pending_404_first = true;
+        } else if (!srv.authz_invalid) {
+            srv.authz_valid = true;
+            srv.order_status = "ready";
+        }
+        respond(c, path, 200, "application/json",
+                "Link: <" BASE "/authz/0>;rel=\"up\"\r\n",
+                "{\"type\":\"http-01\",\"url\":\"" BASE "/chall/0\",\"token\":\"" TOKEN
+                "\",\"status\":\"processing\"}",
+                true);
+        return;
+    }
+    if (strcmp(path, "/finalize") == 0) {
+        uint8_t der[2048];
+        long dl;
+        srv.finalizes++;
+        if (srv.order_not_ready && srv.not_ready_sent == 0) {
+            srv.not_ready_sent++;
+            problem(c, path, 403, "orderNotReady", "Order's status (\\\"pending\\\") is not acceptable for finalization", NULL);
+            return;
+        }
+        if (strcmp(srv.order_status, "ready") != 0) {
+            problem(c, path, 403, "orderNotReady", "not ready", NULL);
+            return;
+        }
+        n = jstr(pay, "csr", &v);
+        dl = n > 0 ? b64u_dec(v, (size_t)n, der, sizeof der) : -1;
+        if (dl <= 0) {
+            violation("finalize without a base64url CSR");
+            problem(c, path, 400, "badCSR", "no CSR", NULL);
+            return;
+        }
+        issue_cert(der, (size_t)dl);
+        srv.order_status = "processing";
+        order_body(b, sizeof b, "processing");
+        respond(c, path, 200, "application/json", "Location: " BASE "/order/1\r\n", b, true);
+        return;
+    }
+    if (strcmp(path, "/order/1") == 0) {
+        if (pay[0] != '\0') violation("order fetch is not POST-as-GET");
+        if (strcmp(srv.order_status, "processing") == 0) srv.order_status = "valid";
+        order_body(b, sizeof b, srv.order_status);
+        respond(c, path, 200, "application/json", NULL, b, true);
+        return;
+    }
+    if (strcmp(path, "/cert") == 0) {
+        if (pay[0] != '\0') violation("certificate fetch is not POST-as-GET");
+        respond(c, path, 200, "application/pem-certificate-chain", NULL, srv.chain, true);
+        return;
+    }
+    problem(c, path, 404, "malformed", "no such resource", NULL);
+}
+
+/* Answer every complete request in c->in. */
+static void serve(conn_t *c)
+{
+    for (;;) {
+        char *end;
+        char method[8];
+        char target[256];
+        size_t head;
+        size_t cl = 0;
+        const char *h;
+        char body[8192];
+        c->in[c->in_len < IOBUF ? c->in_len : IOBUF - 1U] = '\0';
+        end = strstr((char *)c->in, "\r\n\r\n");
+        if (end == NULL) return;
+        head = (size_t)(end - (char *)c->in) + 4U;
+        h = strstr((char *)c->in, "\r\nContent-Length: ");
+        if (h != NULL && h < end) cl = (size_t)strtoul(h + 18, NULL, 10);
+        if (c->in_len < head + cl) return;
+        if (sscanf((char *)c->in, "%7s %255s HTTP/1.1\r\n", method, target) != 2) {
+            violation("bad request line");
+            return;
+        }
+        if (strstr((char *)c->in, "\r\nHost: ca.test:4000\r\n") == NULL) violation("Host header");
+        assert_true(cl < sizeof body);
+        memcpy(body, c->in + head, cl);
+        body[cl] = '\0';
+        srv.reqs++;
+        if (strcmp(target, "/dir") == 0 && strcmp(method, "GET") == 0) {
+            respond(c, target, 200, "application/json", NULL,
+                    "{\"newNonce\":\"" BASE "/nonce\",\"newAccount\":\"" BASE "/acct\","
+                    "\"newOrder\":\"" BASE "/order\",\"revokeCert\":\"" BASE "/revoke\","
+                    "\"keyChange\":\"" BASE "/kc\",\"meta\":{\"termsOfService\":\"" BASE
+                    "/tos\",\"externalAccountRequired\":false}}",
+                    srv.dir_nonce);
+        } else if (strcmp(target, "/nonce") == 0 && strcmp(method, "HEAD") == 0) {
+            respond(c, target, 200, NULL, "Cache-Control: no-store\r\n", NULL, !srv.nonce_missing);
+        } else if (strcmp(method, "POST") == 0) {
+            if (strstr((char *)c->in, "\r\nContent-Type: application/jose+json\r\n") == NULL) {
+                violation("POST without application/jose+json");
+            }
+            if (strcmp(target, "/cert") == 0 &&
+                strstr((char *)c->in, "\r\nAccept: application/pem-certificate-chain\r\n") == NULL) {
+                violation("certificate download without Accept");
+            }
+            handle_post(c, target, body);
+        } else {
+            violation("unexpected method/target");
+            problem(c, target, 405, "malformed", "method", NULL);
+        }
+        memmove(c->in, c->in + head + cl, c->in_len - head - cl);
+        c->in_len -= head + cl;
+    }
+}
+
+/* The validator has its answer (the engine closed the connection). */
+static void validator_done(conn_t *c)
+{
+    char *b;
+    c->in[c->in_len < IOBUF ? c->in_len : IOBUF - 1U] = '\0';
+    b = strstr((char *)c->in, "\r\n\r\n");
+    if (c->want_404) {
+        if (strncmp((char *)c->in, "HTTP/1.1 404 ", 13) == 0 && b != NULL && b[4] == '\0') {
+            srv.h01_404_ok++;
+        } else {
+            srv.h01_bad++;
+        }
+        return;
+    }
+    if (strncmp((char *)c->in, "HTTP/1.1 200 ", 13) == 0 && b != NULL &&
+        strstr((char *)c->in, "\r\nContent-Length: ") != NULL &&
+        strcmp(b + 4, srv.ka_expect) == 0) {
+        srv.h01_200_ok++;
+        if (!srv.authz_invalid) {
+            srv.authz_valid = true;
+            srv.order_status = "ready";
+        }
+    } else {
+        srv.h01_bad++;
+    }
+}
+
+/* ---- fake transport ------------------------------------------------------------ */
+
+static conn_t *conn_of(picoacme_sock_t s)
+{
+    assert_true(s >= 3 && s < 3 + NCONN);
+    assert_true(g_conn[s - 3].used);
+    return &g_conn[s - 3];
+}
+
+static picoacme_sock_t conn_new(void)
+{
+    for (int i = 0; i < NCONN; i++) {
+        if (!g_conn[i].used) {
+            memset(&g_conn[i], 0, sizeof g_conn[i]);
+            g_conn[i].used = true;
+            return (picoacme_sock_t)(i + 3);
+        }
+    }
+    fail_msg("out of fake connections (a socket leaks)");
+    return PICOACME_SOCK_NONE;
+}
+
+static picoacme_err_t t_connect(void *u, const char *host, uint16_t port, picoacme_sock_t *s)
+{
+    (void)u;
+    if (strcmp(host, "ca.test") != 0 || port != 4000U) violation("connect to another host");
+    srv.connects++;
+    *s = conn_new();
+    return PICOACME_OK;
+}
+
+static picoacme_err_t t_send(void *u, picoacme_sock_t s, const uint8_t *b, size_t len,
+                             size_t *sent)
+{
+    conn_t *c = conn_of(s);
+    size_t n = len > 512U ? 512U : len;
+    (void)u;
+    assert_true(len > 0);
+    if ((c->wtog = !c->wtog)) return PICOACME_WANT_WRITE;
+    *sent = n;
+    if (c->peer_closed) return PICOACME_OK; /* like TCP: the first send still "works" */
+    assert_true(c->in_len + n < IOBUF);
+    memcpy(c->in + c->in_len, b, n);
+    c->in_len += n;
+    if (!c->validator) serve(c);
+    return PICOACME_OK;
+}
+
+static picoacme_err_t t_recv(void *u, picoacme_sock_t s, uint8_t *b, size_t len, size_t *got)
+{
+    conn_t *c = conn_of(s);
+    (void)u;
+    assert_true(len > 0);
+    if (c->out_off < c->out_len) {
+        size_t n = c->out_len - c->out_off;
+        if ((c->rtog = !c->rtog)) return PICOACME_WANT_READ;
+        if (n > g_piece) n = g_piece;
+        if (n > len) n = len;
+        memcpy(b, c->out + c->out_off, n);
+        c->out_off += n;
+        *got = n;
+        if (c->out_off == c->out_len && c->close_after) c->peer_closed = true;
+        return PICOACME_OK;
+    }
+    if (c->close_after) c->peer_closed = true;
+    return c->peer_closed ? PICOACME_ERR_CLOSED : PICOACME_WANT_READ;
+}
+
+static void t_close(void *u, picoacme_sock_t s)
+{
+    (void)u;
+    if (s == LSOCK) return;
+    conn_t *c = conn_of(s);
+    if (c->validator) validator_done(c);
+    c->used = false;
+}
+
+static bool g_listening;
+
+static picoacme_err_t t_listen(void *u, uint16_t port, picoacme_sock_t *ls)
+{
+    (void)u;
+    assert_int_equal(port, H01_PORT);
+    g_listening = true;
+    *ls = LSOCK;
+    return PICOACME_OK;
+}
+
+static picoacme_err_t t_accept(void *u, picoacme_sock_t ls, picoacme_sock_t *s)
+{
+    conn_t *c;
+    char req[256];
+    (void)u;
+    assert_int_equal(ls, LSOCK);
+    if (srv.pending_validators == 0) return PICOACME_WANT_READ;
+    srv.pending_validators--;
+    *s = conn_new();
+    c = &g_conn[*s - 3];
+    c->validator = true;
+    c->want_404 = srv.pending_404_first;
+    srv.pending_404_first = false;
+    snprintf(req, sizeof req,
+             "GET /.well-known/acme-challenge/%s HTTP/1.1\r\nHost: a.test\r\n"
+             "User-Agent: validator\r\nAccept: */*\r\n\r\n",
+             c->want_404 ? "unknownTOKENunknownTOKEN" : TOKEN);
+    out_put(c, req, strlen(req));
+    return PICOACME_OK;
+}
+
+/* ---- clock ------------------------------------------------------------------------ */
+
+static int64_t c_wall(void *u)
+{
+    (void)u;
+    return PICOACME_TIME_UNKNOWN;
+}
+
+static uint32_t c_mono(void *u)
+{
+    (void)u;
+    return g_now;
+}
+
+/* ---- environment ----------------------------------------------------------------- */
+
+static picoacme_ctx_t g_ctx;
+static picoacme_wolfssl_crypto_t g_wc;
+static picoacme_crypto_t g_crypto;
+static picoacme_posix_flash_t g_fl;
+static picoacme_storage_t g_st;
+static picoacme_transport_t g_tp;
+static picoacme_clock_t g_clk;
+static picoacme_ports_t g_ports;
+static picoacme_config_t g_cfg;
+static const picoacme_ident_t g_ids[1] = {{PICOACME_ID_DNS, "a.test"}};
+static uint32_t g_waits[64];
+static unsigned g_nwaits;
+static unsigned g_steps;
+
+/* ENGINE_LOG=1 shows the engine's log while debugging a case. */
+static void log_hook(void *user, int level, const char *fmt, ...)
+{
+    va_list ap;
+    (void)user;
+    if (getenv("ENGINE_LOG") == NULL) return;
+    va_start(ap, fmt);
+    fprintf(stderr, "[%d] ", level);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+}
+
+static void env_open(bool fresh_flash)
+{
+    if (fresh_flash) unlink(D "flash.bin");
+    assert_int_equal(picoacme_posix_flash_open(&g_fl, D "flash.bin", 16384U, 4096U, &g_st),
+                     PICOACME_OK);
+    assert_int_equal(picoacme_wolfssl_crypto_init(&g_wc, NULL, &g_crypto), PICOACME_OK);
+    memset(&g_tp, 0, sizeof g_tp);
+    g_tp.connect = t_connect;
+    g_tp.send = t_send;
+    g_tp.recv = t_recv;
+    g_tp.close = t_close;
+    g_tp.listen = t_listen;
+    g_tp.accept = t_accept;
+    g_clk.wall_s = c_wall;
+    g_clk.mono_ms = c_mono;
+    memset(&g_ports, 0, sizeof g_ports);
+    g_ports.transport = &g_tp;
+    g_ports.tls = NULL;
+    g_ports.crypto = &g_crypto;
+    g_ports.storage = &g_st;
+    g_ports.clock = &g_clk;
+    g_ports.log = log_hook;
+    memset(&g_cfg, 0, sizeof g_cfg);
+    g_cfg.directory_url = BASE "/dir";
+    g_cfg.ids = g_ids;
+    g_cfg.n_ids = 1;
+    g_cfg.http01_port = H01_PORT;
+    g_now = UINT32_MAX - 3000U; /* the run crosses the 32-bit wrap */
+    g_listening = false;
+}
+
+static void env_close(void)
+{
+    picoacme_abort(&g_ctx);
+    picoacme_wolfssl_crypto_free(&g_wc);
+    picoacme_posix_flash_close(&g_fl);
+}
+
+static picoacme_err_t run(void)
+{
+    picoacme_wait_t w;
+    picoacme_err_t e;
+    g_nwaits = 0;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    e = picoacme_issue_start(&g_ctx);
+    if (e != PICOACME_OK) return e;
+    for (g_steps = 0; g_steps < 200000U; g_steps++) {
+        e = picoacme_step(&g_ctx, &w);
+        if (e == PICOACME_OK || e >= PICOACME_ERR_PARAM) {
+            /* a finished engine keeps its answer */
+            picoacme_err_t again = picoacme_step(&g_ctx, &w);
+            assert_int_equal(again, e);
+            return e;
+        }
+        if (e == PICOACME_AGAIN) {
+            assert_true(w.timeout_ms != UINT32_MAX);
+            if (g_nwaits < 64) g_waits[g_nwaits++] = w.timeout_ms;
+            g_now += w.timeout_ms;
+        } else {
+            /* WANT_READ / WANT_WRITE: the socket is in the wait set */
+            assert_true(w.count >= 1U);
+            assert_true(w.timeout_ms <= PICOACME_IO_TIMEOUT_MS);
+        }
+    }
+    fail_msg("the engine did not finish in 200000 steps (state %s, %u requests)",
+             picoacme_state_str(g_ctx.state), srv.reqs);
+    return PICOACME_ERR_STATE;
+}
+
+static uint32_t max_wait(void)
+{
+    uint32_t m = 0;
+    for (unsigned i = 0; i < g_nwaits; i++) {
+        if (g_waits[i] > m) m = g_waits[i];
+    }
+    return m;
+}
+
+static void assert_no_violation(void)
+{
+    if (srv.violations != 0) fail_msg("fake CA saw %u violation(s): %s", srv.violations,
+                                      srv.violation);
+}
+
+static void assert_nothing_stored(void)
+{
+    picoacme_stored_info_t info;
+    assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_ERR_NOT_FOUND);
+}
+
+static void assert_problem(picoacme_err_t err, picoacme_state_t st, unsigned http,
+                           const char *type)
+{
+    const picoacme_problem_t *p = picoacme_last_problem(&g_ctx);
+    assert_int_equal(p->err, err);
+    if (p->state != st) fail_msg("failed in state %s, expected %s", picoacme_state_str(p->state),
+                                 picoacme_state_str(st));
+    assert_int_equal(p->http_status, http);
+    assert_string_equal(p->type, type);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (sh("openssl ecparam -name prime256v1 -genkey -noout -out " D "ca.key 2>/dev/null && "
+           "openssl req -x509 -new -key " D "ca.key -subj '/CN=picoacme test CA' -days 30 "
+           "-out " D "ca.pem 2>/dev/null && "
+           "openssl ecparam -name prime256v1 -genkey -noout -out " D "other.key 2>/dev/null && "
+           "openssl req -new -key " D "other.key -subj /CN=a.test -addext "
+           "subjectAltName=DNS:a.test -outform DER -out " D "other.der 2>/dev/null && "
+           "openssl x509 -req -inform DER -in " D "other.der -CA " D "ca.pem -CAkey " D
+           "ca.key -days 30 -copy_extensions copyall -out " D "other.pem 2>/dev/null") != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- cases ----------------------------------------------------------------------- */
+
+/* 1. happy path: one name, one connection, exact request count */
+static void test_happy_path(void **state)
+{
+    const char *pem = NULL;
+    size_t len = 0;
+    picoacme_stored_info_t info;
+    char ka[160];
+    size_t kl = 0;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    /* dir, HEAD nonce, newAccount, newOrder, authz, challenge, authz poll,
+     * finalize, order poll, certificate */
+    assert_int_equal(g_ctx.stats.requests, 10);
+    assert_int_equal(srv.reqs, 10);
+    assert_int_equal(g_ctx.stats.connections, 1);
+    assert_int_equal(srv.connects, 1);
+    assert_int_equal(g_ctx.stats.bad_nonces, 0);
+    assert_int_equal(srv.verified, 8); /* every POST's signature, checked by openssl */
+    assert_true(g_listening);
+    assert_int_equal(srv.h01_404_ok, 1);
+    assert_int_equal(srv.h01_200_ok, 1);
+    assert_int_equal(srv.h01_bad, 0);
+    assert_int_equal(picoacme_result(&g_ctx, &pem, &len), PICOACME_OK);
+    assert_int_equal(len, srv.chain_len);
+    assert_memory_equal(pem, srv.chain, len);
+    assert_int_equal(sh("openssl verify -CAfile " D "ca.pem " D "leaf.pem >/dev/null"), 0);
+    /* no RTC: time comes from the CA's Date (no clock moved since) */
+    assert_int_equal(picoacme_now(&g_ctx), DATE_S);
+    /* http-01 key authorization = token "." openssl thumbprint */
+    assert_int_equal(picoacme_http01_lookup(&g_ctx, "/.well-known/acme-challenge/" TOKEN,
+                                            strlen("/.well-known/acme-challenge/" TOKEN), ka,
+                                            sizeof ka, &kl),
+                     PICOACME_OK);
+    assert_int_equal(kl, strlen(srv.ka_expect));
+    assert_memory_equal(ka, srv.ka_expect, kl);
+    assert_int_equal(picoacme_http01_lookup(&g_ctx, "/.well-known/acme-challenge/" TOKEN, 30U,
+                                            ka, sizeof ka, &kl),
+                     PICOACME_ERR_NOT_FOUND);
+    assert_int_equal(picoacme_http01_lookup(&g_ctx, "/x/" TOKEN, strlen("/x/" TOKEN), ka,
+                                            sizeof ka, &kl),
+                     PICOACME_ERR_NOT_FOUND);
+    assert_int_equal(picoacme_http01_lookup(&g_ctx, "/.well-known/acme-challenge/" TOKEN,
+                                            strlen("/.well-known/acme-challenge/" TOKEN), ka,
+                                            strlen(srv.ka_expect) - 1U, &kl),
+                     PICOACME_ERR_NOSPACE);
+    /* stored: the same chain, validity of the issued leaf */
+    assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+    assert_int_equal(info.chain_len, srv.chain_len);
+    assert_memory_equal(info.chain_pem, srv.chain, srv.chain_len);
+    assert_true(info.has_account);
+    assert_int_equal(info.not_after_s - info.not_before_s, 30 * 86400);
+    assert_int_equal(info.renew_at_s, picoacme_renew_at(info.not_before_s, info.not_after_s));
+    env_close();
+}
+
+/* 2. second issue with the same flash: the account is reused, the
+ * certificate key is new */
+static void test_account_reuse(void **state)
+{
+    uint8_t pub1[64];
+    uint8_t pub2[64];
+    uint8_t acc1[64];
+    uint8_t acc2[64];
+    char jwk1[200];
+    char chain1[8192];
+    picoacme_stored_info_t info;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_non_null(strstr(srv.last_acct_payload, "\"termsOfServiceAgreed\":true"));
+    assert_null(strstr(srv.last_acct_payload, "onlyReturnExisting"));
+    memcpy(jwk1, srv.last_acct_jwk, sizeof jwk1);
+    memcpy(chain1, srv.chain, sizeof chain1);
+    assert_int_equal(g_crypto.key_public(g_crypto.user, PICOACME_KEY_CERT, pub1), PICOACME_OK);
+    assert_int_equal(g_crypto.key_public(g_crypto.user, PICOACME_KEY_ACCOUNT, acc1), PICOACME_OK);
+    env_close();
+
+    /* "reboot": new crypto instance, same flash file, same CA */
+    srv_reset(true);
+    env_open(false);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(srv.acct_posts, 1);
+    assert_string_equal(srv.last_acct_payload, "{\"onlyReturnExisting\":true}");
+    assert_string_equal(srv.last_acct_jwk, jwk1);
+    assert_int_equal(g_ctx.stats.requests, 10);
+    assert_int_equal(g_crypto.key_public(g_crypto.user, PICOACME_KEY_CERT, pub2), PICOACME_OK);
+    assert_int_equal(g_crypto.key_public(g_crypto.user, PICOACME_KEY_ACCOUNT, acc2), PICOACME_OK);
+    assert_memory_equal(acc1, acc2, 64);
+    assert_memory_not_equal(pub1, pub2, 64);
+    assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+    assert_int_equal(info.chain_len, srv.chain_len);
+    assert_memory_equal(info.chain_pem, srv.chain, srv.chain_len);
+    assert_memory_not_equal(srv.chain, chain1, 64 + 27);
+    env_close();
+
+    /* the CA forgot the account: accountDoesNotExist -> a new account */
+    srv_reset(false);
+    env_open(false);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(srv.acct_posts, 2);
+    assert_non_null(strstr(srv.last_acct_payload, "\"termsOfServiceAgreed\":true"));
+    assert_string_equal(srv.last_acct_jwk, jwk1); /* same key, registered anew */
+    assert_int_equal(g_ctx.stats.requests, 11);
+    env_close();
+}
+
+/* 3. badNonce: retried with the fresh nonce, until the budget is spent */
+static void test_bad_nonce(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    srv.bad_nonce_first = 3;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(g_ctx.stats.bad_nonces, 3);
+    assert_int_equal(g_ctx.stats.requests, 13);
+    assert_int_equal(g_ctx.stats.connections, 1);
+    env_close();
+
+    srv_reset(false);
+    srv.bad_nonce_always = true;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_ERR_PROBLEM);
+    assert_no_violation();
+    assert_problem(PICOACME_ERR_PROBLEM, PICOACME_ST_ACCOUNT, 400, "badNonce");
+    assert_int_equal(g_ctx.stats.bad_nonces, PICOACME_BADNONCE_RETRIES);
+    /* dir + HEAD nonce + the first newAccount + every retry */
+    assert_int_equal(g_ctx.stats.requests, 3U + PICOACME_BADNONCE_RETRIES);
+    assert_int_equal(srv.posts, 1U + PICOACME_BADNONCE_RETRIES);
+    assert_nothing_stored();
+    env_close();
+}
+
+/* 4. rateLimited on newOrder */
+static void test_rate_limited(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    srv.rate_limit_order = 1;
+    srv.retry_after = 2;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(srv.order_posts, 2);
+    assert_int_equal(g_waits[0], 2000U); /* the first wait is the Retry-After */
+    assert_int_equal(max_wait(), 2000U);
+    assert_int_equal((uint32_t)(srv.order_times[1] - srv.order_times[0]), 2000U);
+    assert_int_equal(g_ctx.stats.requests, 11);
+    env_close();
+
+    srv_reset(false);
+    srv.rate_limit_order = 100;
+    srv.retry_after = 2;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_ERR_RATE_LIMITED);
+    assert_problem(PICOACME_ERR_RATE_LIMITED, PICOACME_ST_ORDER, 429, "rateLimited");
+    assert_int_equal(srv.order_posts, 1U + PICOACME_RATELIMIT_RETRIES);
+    assert_nothing_stored();
+    env_close();
+
+    srv_reset(false);
+    srv.rate_limit_order = 1;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_ERR_RATE_LIMITED);
+    assert_no_violation();
+    assert_problem(PICOACME_ERR_RATE_LIMITED, PICOACME_ST_ORDER, 429, "rateLimited");
+    assert_string_equal(picoacme_last_problem(&g_ctx)->detail, "too many new orders");
+    assert_int_equal(srv.order_posts, 1);
+    assert_int_equal(g_ctx.stats.requests, 4);
+    assert_nothing_stored();
+    env_close();
+}
+
+/* 5. a problem document on newOrder */
+static void test_rejected_identifier(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    srv.reject_ident = true;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_ERR_PROBLEM);
+    assert_no_violation();
+    assert_problem(PICOACME_ERR_PROBLEM, PICOACME_ST_ORDER, 400, "rejectedIdentifier");
+    assert_string_equal(picoacme_last_problem(&g_ctx)->detail,
+                        "Error creating new order :: Cannot issue for \"a.test\": policy");
+    assert_int_equal(g_ctx.stats.requests, 4);
+    assert_nothing_stored();
+    env_close();
+}
+
+/* 6. the authorization turns invalid with the challenge's error */
+static void test_authz_invalid(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    srv.authz_invalid = true;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_ERR_INVALID);
+    assert_no_violation();
+    assert_problem(PICOACME_ERR_INVALID, PICOACME_ST_POLL_AUTHZ, 200, "connection");
+    assert_string_equal(picoacme_last_problem(&g_ctx)->detail, "Connection refused");
+    assert_int_equal(g_ctx.stats.requests, 7);
+    assert_nothing_stored();
+    env_close();
+}
+
+/* 7. newNonce answered without Replay-Nonce */
+static void test_nonce_missing(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    srv.nonce_missing = true;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_ERR_PROTOCOL);
+    assert_no_violation();
+    assert_problem(PICOACME_ERR_PROTOCOL, PICOACME_ST_NONCE, 200, "");
+    assert_int_equal(g_ctx.stats.requests, 2);
+    assert_nothing_stored();
+    env_close();
+
+    /* a nonce on the directory answer is used: no HEAD at all */
+    srv_reset(false);
+    srv.dir_nonce = true;
+    srv.nonce_missing = true;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(g_ctx.stats.requests, 9);
+    env_close();
+}
+
+/* 8. hostile HTTP */
+static void hostile(const char *path, int kind, picoacme_err_t expect, picoacme_state_t st,
+                    unsigned http)
+{
+    srv_reset(false);
+    srv.hostile_path = path;
+    srv.hostile = kind;
+    env_open(true);
+    assert_int_equal(run(), expect);
+    assert_no_violation();
+    if (expect != PICOACME_OK) {
+        assert_problem(expect, st, http, "");
+        assert_nothing_stored();
+    }
+    env_close();
+}
+
+static void test_hostile_http(void **state)
+{
+    (void)state;
+    hostile("/cert", H_TRUNC, PICOACME_ERR_PARSE, PICOACME_ST_CERT, 200);
+    hostile("/dir", H_TRUNC, PICOACME_ERR_PARSE, PICOACME_ST_DIRECTORY, 200);
+    /* no status line was read: no HTTP status reported */
+    hostile("/cert", H_GARBAGE, PICOACME_ERR_PARSE, PICOACME_ST_CERT, 0);
+    hostile("/authz/0", H_OVERSIZE, PICOACME_ERR_NOSPACE, PICOACME_ST_AUTHZ, 200);
+    hostile("/authz/0", H_OVERSIZE_CHUNKED, PICOACME_ERR_NOSPACE, PICOACME_ST_AUTHZ, 200);
+    hostile("/order/1", H_BADJSON, PICOACME_ERR_PARSE, PICOACME_ST_POLL_ORDER, 200);
+    hostile("/dir", H_BADJSON, PICOACME_ERR_PARSE, PICOACME_ST_DIRECTORY, 200);
+
+    /* a failure after a problem answer reports this exchange, not the
+     * previous answer's badNonce / 400 */
+    srv_reset(false);
+    srv.bad_nonce_first = 3;
+    srv.hostile_path = "/acct";
+    srv.hostile = H_GARBAGE;
+    srv.hostile_skip = 3;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_ERR_PARSE);
+    assert_no_violation();
+    assert_int_equal(g_ctx.stats.bad_nonces, 3);
+    assert_problem(PICOACME_ERR_PARSE, PICOACME_ST_ACCOUNT, 0, "");
+    assert_nothing_stored();
+    env_close();
+
+    /* a chunked certificate chain is joined and stored */
+    hostile("/cert", H_CHUNKED, PICOACME_OK, PICOACME_ST_DONE, 200);
+    {
+        picoacme_stored_info_t info;
+        srv_reset(false);
+        srv.hostile_path = "/cert";
+        srv.hostile = H_CHUNKED;
+        g_piece = 1; /* one byte at a time */
+        env_open(true);
+        assert_int_equal(run(), PICOACME_OK);
+        assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+        assert_int_equal(info.chain_len, srv.chain_len);
+        assert_memory_equal(info.chain_pem, srv.chain, srv.chain_len);
+        env_close();
+    }
+}
+
+/* 9. the CA closes the kept-alive connection */
+static void test_connection_close(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    srv.close_after_req = 3; /* newAccount's answer says Connection: close */
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(g_ctx.stats.connections, 2);
+    assert_int_equal(g_ctx.stats.requests, 10);
+    assert_int_equal(srv.reqs, 10);
+    env_close();
+
+    /* closed without saying so: the request on the dead connection is sent
+     * again on a new one */
+    srv_reset(false);
+    srv.silent_close_after_req = 5;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(g_ctx.stats.connections, 2);
+    assert_int_equal(g_ctx.stats.requests, 10);
+    assert_int_equal(srv.reqs, 10);
+    env_close();
+}
+
+/* 10. orderNotReady on finalize */
+static void test_order_not_ready(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    srv.order_not_ready = true;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(srv.finalizes, 2);
+    /* ... finalize (403), order poll (ready), finalize, order poll, cert */
+    assert_int_equal(g_ctx.stats.requests, 12);
+    env_close();
+}
+
+/* 11. the issued certificate is for another key */
+static void test_wrong_key(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    srv.wrong_key = true;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_ERR_PROTOCOL);
+    assert_no_violation();
+    assert_problem(PICOACME_ERR_PROTOCOL, PICOACME_ST_CERT, 200, "");
+    assert_int_equal(g_ctx.stats.requests, 10);
+    assert_nothing_stored();
+    env_close();
+}
+
+/* 12. renewal at 2/3 (PICOACME_RENEW_PERMILLE) of the lifetime */
+static void test_renew_at(void **state)
+{
+    (void)state;
+    assert_int_equal(PICOACME_RENEW_PERMILLE, 667);
+    /* 90 days = 7776000 s: 7776000 * 667 / 1000 = 5186592 */
+    assert_int_equal(picoacme_renew_at(1700000000, 1700000000 + 7776000), 1700000000 + 5186592);
+    /* 5 minutes: 300 * 667 / 1000 = 200.1 -> 200 */
+    assert_int_equal(picoacme_renew_at(1700000000, 1700000300), 1700000200);
+    /* 5 years, no overflow */
+    assert_int_equal(picoacme_renew_at(0, 157680000), 105172560);
+    /* empty or inverted validity: renew now */
+    assert_int_equal(picoacme_renew_at(1700000000, 1700000000), 1700000000);
+    assert_int_equal(picoacme_renew_at(1700000000, 1600000000), 1700000000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_happy_path),
+        cmocka_unit_test(test_account_reuse),
+        cmocka_unit_test(test_bad_nonce),
+        cmocka_unit_test(test_rate_limited),
+        cmocka_unit_test(test_rejected_identifier),
+        cmocka_unit_test(test_authz_invalid),
+        cmocka_unit_test(test_nonce_missing),
+        cmocka_unit_test(test_hostile_http),
+        cmocka_unit_test(test_connection_close),
+        cmocka_unit_test(test_order_not_ready),
+        cmocka_unit_test(test_wrong_key),
+        cmocka_unit_test(test_renew_at),
+    };
+    return cmocka_run_group_tests(tests, group_setup, NULL);
+}
