@@ -217,6 +217,7 @@ static struct srv {
     bool order_not_ready;
     bool wrong_key;
     bool h01;                   /* validate through the engine's listener */
+    const char *token;          /* the http-01 token served (default TOKEN) */
     /* observed / state */
     unsigned reqs;              /* complete requests seen */
     unsigned posts;
@@ -276,6 +277,7 @@ static void srv_reset(bool keep_account)
     srv.retry_after = -1;
     srv.h01 = true;
     srv.order_status = "pending";
+    srv.token = TOKEN;
     if (keep_account && reg) {
         srv.acct_registered = true;
         memcpy(srv.acct_jwk, jwk, sizeof jwk);
@@ -432,9 +434,9 @@ static void authz_body(char *b, size_t cap, const char *status, const char *ch_s
              "\"expires\":\"2030-01-01T00:00:00Z\",\"challenges\":["
              "{\"type\":\"dns-01\",\"url\":\"" BASE "/chall/9\",\"token\":\"dnsTOKENdnsTOKENdns\","
              "\"status\":\"pending\"},"
-             "{\"type\":\"http-01\",\"url\":\"" BASE "/chall/0\",\"token\":\"" TOKEN
+             "{\"type\":\"http-01\",\"url\":\"" BASE "/chall/0\",\"token\":\"%s"
              "\",\"status\":\"%s\"%s}]}",
-             status, ch_status, err);
+             status, srv.token, ch_status, err);
 }
 
 static void order_body(char *b, size_t cap, const char *status)
@@ -1233,6 +1235,27 @@ static void test_authz_invalid(void **state)
     env_close();
 }
 
+/* hostile challenge tokens: they become a URL path and a file name */
+static void test_bad_token(void **state)
+{
+    static const char *const bad[] = {"..%2F..%2Fetc%2Fpasswd_long", "short_token",
+                                      "tok/../../etc/passwd/xxxxxx",
+                                      "tok_ABCdef-0123456789_xyz_0123456789_0123456789_"
+                                      "0123456789_0123456789"};
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        srv_reset(false);
+        srv.token = bad[i];
+        env_open(true);
+        assert_int_equal(run(), PICOACME_ERR_PROTOCOL);
+        assert_no_violation();
+        assert_problem(PICOACME_ERR_PROTOCOL, PICOACME_ST_AUTHZ, 200, "");
+        assert_int_equal(g_ctx.stats.requests, 5);
+        assert_nothing_stored();
+        env_close();
+    }
+}
+
 /* 7. newNonce answered without Replay-Nonce */
 static void test_nonce_missing(void **state)
 {
@@ -1402,6 +1425,7 @@ int main(void)
         cmocka_unit_test(test_rejected_identifier),
         cmocka_unit_test(test_authz_invalid),
         cmocka_unit_test(test_nonce_missing),
+        cmocka_unit_test(test_bad_token),
         cmocka_unit_test(test_hostile_http),
         cmocka_unit_test(test_connection_close),
         cmocka_unit_test(test_order_not_ready),
