@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "picoacme_posix.h"
+#include "udp.h"
 
 #define NET_PENDING_MAX 8U /* connects in progress at once */
 #define NET_ADDRS_MAX 4U   /* resolved addresses tried per connect */
@@ -399,4 +400,7 @@ void picoacme_posix_transport(picoacme_transport_t *out)
     out->close = posix_close;
     out->listen = posix_listen;
     out->accept = posix_accept;
+    out->udp_open = picoacme_posix_udp_open;
+    out->udp_send = picoacme_posix_udp_send;
+    out->udp_recv = picoacme_posix_udp_recv;
 }
