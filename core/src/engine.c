@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "picoacme_b64.h"
+#include "picoacme_dns.h"
 #include "picoacme_jws.h"
 #include "picoacme_store.h"
 
@@ -18,7 +19,7 @@
 #define ERR_PREFIX_LEN 27U
 
 /* exchange phases */
-enum { PH_IDLE = 0, PH_TIMER, PH_CONNECT, PH_SEND, PH_RECV };
+enum { PH_IDLE = 0, PH_TIMER, PH_CONNECT, PH_SEND, PH_RECV, PH_DNS };
 
 /* store record tags (TLV: tag u8, length u16 little endian, value) */
 enum { T_DIR = 1, T_ACCT_KEY = 2, T_ACCT_URL = 3, T_CERT_KEY = 4, T_CERT = 5 };
@@ -34,9 +35,14 @@ enum { T_DIR = 1, T_ACCT_KEY = 2, T_ACCT_URL = 3, T_CERT_KEY = 4, T_CERT = 5 };
     } while (0)
 
 static const char *const state_names[] = {
-    "idle",     "directory",  "nonce",    "account", "order", "authorization",
-    "challenge", "poll authorization", "finalize", "poll order", "certificate",
-    "store",    "done",       "failed"};
+    "idle",          "directory",          "nonce",         "account",
+    "order",         "authorization",      "dns-01 publish", "dns-01 propagation",
+    "challenge",     "poll authorization", "dns-01 cleanup", "finalize",
+    "poll order",    "certificate",        "store",         "done",
+    "failed"};
+
+static const char *const chall_names[PICOACME_CHALL_TYPES] = {"http-01", "tls-alpn-01",
+                                                              "dns-01"};
 
 const char *picoacme_state_str(picoacme_state_t s)
 {
@@ -139,14 +145,35 @@ static void h01_close(picoacme_ctx_t *ctx)
     }
 }
 
+static void alpn_close(picoacme_ctx_t *ctx)
+{
+    if (ctx->alpn_sock != PICOACME_SOCK_NONE) {
+        if (ctx->alpn_open && ctx->ports.tls != NULL && ctx->ports.tls->server_close != NULL) {
+            ctx->ports.tls->server_close(ctx->ports.tls->user);
+        }
+        ctx->ports.transport->close(ctx->ports.transport->user, ctx->alpn_sock);
+        ctx->alpn_sock = PICOACME_SOCK_NONE;
+    }
+    ctx->alpn_open = false;
+}
+
+static void sock_close(picoacme_ctx_t *ctx, picoacme_sock_t *s)
+{
+    if (*s != PICOACME_SOCK_NONE) {
+        ctx->ports.transport->close(ctx->ports.transport->user, *s);
+        *s = PICOACME_SOCK_NONE;
+    }
+}
+
 static void release(picoacme_ctx_t *ctx)
 {
     conn_close(ctx);
     h01_close(ctx);
-    if (ctx->h01_lsock != PICOACME_SOCK_NONE) {
-        ctx->ports.transport->close(ctx->ports.transport->user, ctx->h01_lsock);
-        ctx->h01_lsock = PICOACME_SOCK_NONE;
-    }
+    alpn_close(ctx);
+    sock_close(ctx, &ctx->h01_lsock);
+    sock_close(ctx, &ctx->alpn_lsock);
+    sock_close(ctx, &ctx->dns_sock);
+    ctx->alpn_cert_len = 0;
 }
 
 static picoacme_err_t fail(picoacme_ctx_t *ctx, picoacme_err_t err, const char *detail)
@@ -161,6 +188,16 @@ static picoacme_err_t fail(picoacme_ctx_t *ctx, picoacme_err_t err, const char *
         picoacme_state_str(ctx->state), picoacme_err_str(err),
         ctx->problem.type[0] != '\0' ? ", " : "", ctx->problem.type,
         (unsigned)ctx->problem.http_status, ctx->problem.detail);
+    if (ctx->dns_published && ctx->state != PICOACME_ST_DNS_CLEANUP) {
+        /* the TXT record is removed on failure too; the failure is reported
+         * once that is done */
+        ctx->final_err = err;
+        conn_close(ctx);
+        ctx->state = PICOACME_ST_DNS_CLEANUP;
+        ctx->phase = 0;
+        ctx->dns_tries = 0;
+        return PICOACME_AGAIN;
+    }
     ctx->state = PICOACME_ST_FAILED;
     release(ctx);
     /* the certificate key of a failed order is never kept */
@@ -590,10 +627,76 @@ static picoacme_err_t poll_again(picoacme_ctx_t *ctx)
     return PICOACME_OK;
 }
 
-static void next_authz(picoacme_ctx_t *ctx)
+/* The configured preference list ({http-01} when empty). */
+static size_t prefs(const picoacme_ctx_t *ctx, const picoacme_chall_type_t **list)
 {
+    static const picoacme_chall_type_t dflt[1] = {PICOACME_CHALL_HTTP01};
+    if (ctx->cfg.n_challenges == 0U) {
+        *list = dflt;
+        return 1U;
+    }
+    *list = ctx->cfg.challenges;
+    return ctx->cfg.n_challenges < PICOACME_CHALL_TYPES ? ctx->cfg.n_challenges
+                                                         : PICOACME_CHALL_TYPES;
+}
+
+/* Can challenge type t validate this identifier? (§8.4: only dns-01 for
+ * wildcards; RFC 8738 §7: no dns-01 for IP addresses.) */
+static bool type_fits(picoacme_chall_type_t t, bool ip, bool wildcard)
+{
+    if (wildcard) {
+        return t == PICOACME_CHALL_DNS01;
+    }
+    return !(ip && t == PICOACME_CHALL_DNS01);
+}
+
+/* The next allowed, fitting type not yet failed for identifier idx. */
+static bool type_left(const picoacme_ctx_t *ctx, size_t idx, bool ip, bool wildcard)
+{
+    const picoacme_chall_type_t *list;
+    size_t n = prefs(ctx, &list);
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (type_fits(list[i], ip, wildcard) && (ctx->failed[idx] & (1U << list[i])) == 0U) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The authorization is done (valid): clean up dns-01, then go on. */
+static void authz_done(picoacme_ctx_t *ctx)
+{
+    if (ctx->dns_published) {
+        goto_state(ctx, PICOACME_ST_DNS_CLEANUP);
+        ctx->dns_tries = 0;
+        return;
+    }
+    ctx->alpn_cert_len = 0;
     ctx->authz_idx++;
     goto_state(ctx, ctx->authz_idx < ctx->n_authz ? PICOACME_ST_AUTHZ : PICOACME_ST_FINALIZE);
+}
+
+/* The challenge of the current authorization failed (the problem is
+ * recorded): fall back to the next allowed type with a new order (an
+ * invalid authorization cannot be retried, §7.1.4), or fail. */
+static picoacme_err_t challenge_failed(picoacme_ctx_t *ctx)
+{
+    ctx->failed[ctx->id_idx] = (uint8_t)(ctx->failed[ctx->id_idx] | (1U << ctx->chall));
+    if (type_left(ctx, ctx->id_idx, ctx->authz_ip, ctx->authz_wildcard) &&
+        ctx->orders < 1U + PICOACME_CHALL_TYPES * PICOACME_MAX_IDENTIFIERS) {
+        LOG(ctx, PICOACME_LOG_LVL_WRN, "%s failed for %s (%s); next challenge type, new order",
+            chall_names[ctx->chall], ctx->authz_name, ctx->problem.type);
+        ctx->retry_order = true;
+        if (ctx->dns_published) {
+            goto_state(ctx, PICOACME_ST_DNS_CLEANUP);
+            ctx->dns_tries = 0;
+        } else {
+            goto_state(ctx, PICOACME_ST_ORDER);
+        }
+        return PICOACME_OK;
+    }
+    return fail(ctx, PICOACME_ERR_INVALID, NULL);
 }
 
 /* An invalid authorization: report the failed challenge's error. */
@@ -609,7 +712,7 @@ static picoacme_err_t authz_invalid(picoacme_ctx_t *ctx, const picoacme_json_t *
             break;
         }
     }
-    return fail(ctx, PICOACME_ERR_INVALID, NULL);
+    return challenge_failed(ctx);
 }
 
 static picoacme_err_t on_directory(picoacme_ctx_t *ctx, const picoacme_json_t *j)
@@ -694,57 +797,190 @@ static picoacme_err_t on_order(picoacme_ctx_t *ctx, const picoacme_json_t *j, bo
     return poll_again(ctx);
 }
 
+/* SHA-256 of the key authorization token "." thumbprint (§8.1). */
+static picoacme_err_t keyauth_digest(picoacme_ctx_t *ctx, uint8_t out[32])
+{
+    picoacme_iov_t iov[3];
+    iov[0].ptr = (const uint8_t *)ctx->token[ctx->authz_idx];
+    iov[0].len = slen(ctx->token[ctx->authz_idx], PICOACME_TOKEN_MAX);
+    iov[1].ptr = (const uint8_t *)".";
+    iov[1].len = 1U;
+    iov[2].ptr = (const uint8_t *)ctx->thumbprint;
+    iov[2].len = slen(ctx->thumbprint, sizeof ctx->thumbprint);
+    return ctx->ports.crypto->sha256(ctx->ports.crypto->user, iov, 3U, out);
+}
+
+/* Which configured identifier does this authorization stand for? */
+static picoacme_err_t authz_identifier(picoacme_ctx_t *ctx, const picoacme_json_t *j)
+{
+    int id = picoacme_json_member(j, 0, "identifier");
+    int wc = picoacme_json_member(j, 0, "wildcard");
+    char type[8];
+    size_t n = 0;
+    size_t i;
+    if (id < 0 || picoacme_json_get_string(j, id, "type", type, sizeof type, &n) != PICOACME_OK ||
+        picoacme_json_get_string(j, id, "value", ctx->authz_name, sizeof ctx->authz_name, &n) !=
+            PICOACME_OK) {
+        return fail(ctx, PICOACME_ERR_PROTOCOL, "authorization without a usable identifier");
+    }
+    ctx->authz_ip = strcmp(type, "ip") == 0;
+    ctx->authz_wildcard = wc >= 0 && picoacme_json_is_true(j, wc);
+    for (i = 0; i < ctx->cfg.n_ids; i++) {
+        const picoacme_ident_t *c = &ctx->cfg.ids[i];
+        const char *v = c->value;
+        if (ctx->authz_ip) {
+            uint8_t a[16], b[16];
+            size_t al = 0, bl = 0;
+            if (c->type == PICOACME_ID_IP &&
+                picoacme_ip_parse(v, slen(v, PICOACME_NAME_MAX), a, &al) == PICOACME_OK &&
+                picoacme_ip_parse(ctx->authz_name, n, b, &bl) == PICOACME_OK && al == bl &&
+                memcmp(a, b, al) == 0) {
+                break;
+            }
+            continue;
+        }
+        if (c->type != PICOACME_ID_DNS) {
+            continue;
+        }
+        if (ctx->authz_wildcard) {
+            if (v[0] == '*' && v[1] == '.' && ieq(ctx->authz_name, n, v + 2)) {
+                break;
+            }
+        } else if (ieq(ctx->authz_name, n, v)) {
+            break;
+        }
+    }
+    if (i == ctx->cfg.n_ids) {
+        return fail(ctx, PICOACME_ERR_PROTOCOL, "authorization for an identifier not asked for");
+    }
+    ctx->id_idx = (uint8_t)i;
+    return PICOACME_OK;
+}
+
+/* Get ready to answer the chosen challenge. */
+static picoacme_err_t prepare_challenge(picoacme_ctx_t *ctx)
+{
+    uint8_t digest[32];
+    picoacme_err_t e;
+    if (ctx->chall == PICOACME_CHALL_HTTP01) {
+        goto_state(ctx, PICOACME_ST_CHALLENGE);
+        return PICOACME_OK;
+    }
+    e = keyauth_digest(ctx, digest);
+    if (e != PICOACME_OK) {
+        return fail(ctx, PICOACME_ERR_CRYPTO, "hashing the key authorization failed");
+    }
+    if (ctx->chall == PICOACME_CHALL_TLSALPN01) {
+        picoacme_ident_t id;
+        if (!ctx->chall_key) {
+            e = ctx->ports.crypto->key_generate(ctx->ports.crypto->user, PICOACME_KEY_CHALLENGE);
+            if (e != PICOACME_OK) {
+                return fail(ctx, PICOACME_ERR_CRYPTO, "tls-alpn-01 key generation failed");
+            }
+            ctx->chall_key = true;
+        }
+        id.type = ctx->authz_ip ? PICOACME_ID_IP : PICOACME_ID_DNS;
+        id.value = ctx->authz_name;
+        /* RFC 8737 §3: the acmeIdentifier certificate */
+        e = picoacme_alpn_cert_build(ctx->ports.crypto, PICOACME_KEY_CHALLENGE, &id, digest,
+                                     picoacme_now(ctx), ctx->alpn_cert, sizeof ctx->alpn_cert,
+                                     &ctx->alpn_cert_len);
+        if (e != PICOACME_OK) {
+            ctx->alpn_cert_len = 0;
+            return fail(ctx, e, "building the tls-alpn-01 certificate failed (PICOACME_ALPN_CERT_MAX)");
+        }
+        goto_state(ctx, PICOACME_ST_CHALLENGE);
+        return PICOACME_OK;
+    }
+    /* dns-01, §8.4: TXT "_acme-challenge.<name>" = base64url(SHA-256(key authz)) */
+    {
+        size_t n = slen(ctx->authz_name, sizeof ctx->authz_name);
+        size_t tl = 0;
+        memcpy(ctx->dns_fqdn, "_acme-challenge.", 16U);
+        memcpy(ctx->dns_fqdn + 16, ctx->authz_name, n + 1U);
+        e = picoacme_b64url_encode(digest, sizeof digest, ctx->dns_txt, sizeof ctx->dns_txt - 1U,
+                                   &tl);
+        if (e != PICOACME_OK) {
+            return fail(ctx, e, "dns-01 value");
+        }
+        ctx->dns_txt[tl] = '\0';
+    }
+    ctx->dns_step = 0;
+    ctx->dns_tries = 0;
+    goto_state(ctx, PICOACME_ST_DNS_PUBLISH);
+    return PICOACME_OK;
+}
+
 static picoacme_err_t on_authz(picoacme_ctx_t *ctx, const picoacme_json_t *j)
 {
+    const picoacme_chall_type_t *list;
+    size_t np;
+    size_t p;
     int ch;
-    int i;
+    picoacme_err_t e;
     if (status_is(j, 0, "valid")) {
-        next_authz(ctx);
+        authz_done(ctx);
         return PICOACME_OK;
+    }
+    e = authz_identifier(ctx, j);
+    if (e != PICOACME_OK) {
+        return e;
     }
     if (!status_is(j, 0, "pending")) {
         return authz_invalid(ctx, j);
     }
     ch = picoacme_json_member(j, 0, "challenges");
-    for (i = 0; ch >= 0 && i < picoacme_json_size(j, ch); i++) {
-        int c = picoacme_json_element(j, ch, i);
-        int type = picoacme_json_member(j, c, "type");
-        size_t n = 0;
-        picoacme_err_t e;
-        if (type < 0 || !picoacme_json_string_eq(j, type, "http-01")) {
+    np = prefs(ctx, &list);
+    /* the first allowed type, in the user's order, that the CA offers */
+    for (p = 0; p < np; p++) {
+        picoacme_chall_type_t t = list[p];
+        int i;
+        if ((unsigned)t >= PICOACME_CHALL_TYPES || !type_fits(t, ctx->authz_ip, ctx->authz_wildcard) ||
+            (ctx->failed[ctx->id_idx] & (1U << t)) != 0U) {
             continue;
         }
-        e = get_url(ctx, j, c, "url", ctx->chall_url, true);
-        if (e != PICOACME_OK) {
-            return e;
-        }
-        e = picoacme_json_get_string(j, c, "token", ctx->token[ctx->authz_idx],
-                                     PICOACME_TOKEN_MAX, &n);
-        if (e != PICOACME_OK || n < 16U) {
-            return fail(ctx, PICOACME_ERR_PROTOCOL, "challenge token missing or too long");
-        }
-        /* §8.1: the token is base64url; anything else would break the path */
-        for (size_t k = 0; k < n; k++) {
-            char t = ctx->token[ctx->authz_idx][k];
-            if (!((t >= 'A' && t <= 'Z') || (t >= 'a' && t <= 'z') || (t >= '0' && t <= '9') ||
-                  t == '-' || t == '_')) {
-                return fail(ctx, PICOACME_ERR_PROTOCOL, "challenge token is not base64url");
+        for (i = 0; ch >= 0 && i < picoacme_json_size(j, ch); i++) {
+            int c = picoacme_json_element(j, ch, i);
+            int type = picoacme_json_member(j, c, "type");
+            size_t n = 0;
+            if (type < 0 || !picoacme_json_string_eq(j, type, chall_names[t])) {
+                continue;
             }
+            e = get_url(ctx, j, c, "url", ctx->chall_url, true);
+            if (e != PICOACME_OK) {
+                return e;
+            }
+            e = picoacme_json_get_string(j, c, "token", ctx->token[ctx->authz_idx],
+                                         PICOACME_TOKEN_MAX, &n);
+            if (e != PICOACME_OK || n < 16U) {
+                return fail(ctx, PICOACME_ERR_PROTOCOL, "challenge token missing or too long");
+            }
+            /* §8.1: the token is base64url; anything else would break the path */
+            for (size_t k = 0; k < n; k++) {
+                char tc = ctx->token[ctx->authz_idx][k];
+                if (!((tc >= 'A' && tc <= 'Z') || (tc >= 'a' && tc <= 'z') ||
+                      (tc >= '0' && tc <= '9') || tc == '-' || tc == '_')) {
+                    return fail(ctx, PICOACME_ERR_PROTOCOL, "challenge token is not base64url");
+                }
+            }
+            ctx->chall = (uint8_t)t;
+            LOG(ctx, PICOACME_LOG_LVL_INF, "%s for %s%s", chall_names[t],
+                ctx->authz_wildcard ? "*." : "", ctx->authz_name);
+            if (status_is(j, c, "valid")) {
+                authz_done(ctx);
+                return PICOACME_OK;
+            }
+            return prepare_challenge(ctx);
         }
-        if (status_is(j, c, "valid")) {
-            next_authz(ctx);
-        } else {
-            goto_state(ctx, PICOACME_ST_CHALLENGE);
-        }
-        return PICOACME_OK;
     }
-    return fail(ctx, PICOACME_ERR_UNSUPPORTED, "the CA offers no http-01 challenge for this identifier");
+    return fail(ctx, PICOACME_ERR_UNSUPPORTED,
+                "the CA offers none of the allowed challenge types for this identifier");
 }
 
 static picoacme_err_t on_challenge(picoacme_ctx_t *ctx, const picoacme_json_t *j)
 {
     if (status_is(j, 0, "valid")) {
-        next_authz(ctx);
+        authz_done(ctx);
         return PICOACME_OK;
     }
     if (status_is(j, 0, "invalid")) {
@@ -752,13 +988,13 @@ static picoacme_err_t on_challenge(picoacme_ctx_t *ctx, const picoacme_json_t *j
         if (err >= 0) {
             take_problem(ctx, j, err);
         }
-        return fail(ctx, PICOACME_ERR_INVALID, NULL);
+        return challenge_failed(ctx);
     }
     /* Poll as soon as the validator has fetched the key authorization (at
      * once when it already has), otherwise after PICOACME_POLL_MIN_MS; then
      * back off. This saves the poll that would only see "pending". */
     start_polls(ctx, PICOACME_ST_POLL_AUTHZ);
-    if (ctx->h01_served == ctx->h01_seen) {
+    if (ctx->h01_served == ctx->h01_seen || ctx->chall == PICOACME_CHALL_DNS01) {
         ctx->polls_left--;
         schedule_poll(ctx);
     }
@@ -768,7 +1004,7 @@ static picoacme_err_t on_challenge(picoacme_ctx_t *ctx, const picoacme_json_t *j
 static picoacme_err_t on_poll_authz(picoacme_ctx_t *ctx, const picoacme_json_t *j)
 {
     if (status_is(j, 0, "valid")) {
-        next_authz(ctx);
+        authz_done(ctx);
         return PICOACME_OK;
     }
     if (status_is(j, 0, "pending")) {
@@ -1088,6 +1324,9 @@ picoacme_err_t picoacme_init(picoacme_ctx_t *ctx, const picoacme_config_t *cfg,
     ctx->sock = PICOACME_SOCK_NONE;
     ctx->h01_lsock = PICOACME_SOCK_NONE;
     ctx->h01_sock = PICOACME_SOCK_NONE;
+    ctx->alpn_lsock = PICOACME_SOCK_NONE;
+    ctx->alpn_sock = PICOACME_SOCK_NONE;
+    ctx->dns_sock = PICOACME_SOCK_NONE;
     if (cfg->directory_url == NULL) {
         /* only picoacme_stored() is possible */
         return cfg->n_ids == 0U ? PICOACME_OK : PICOACME_ERR_PARAM;
@@ -1126,6 +1365,47 @@ picoacme_err_t picoacme_init(picoacme_ctx_t *ctx, const picoacme_config_t *cfg,
     return PICOACME_OK;
 }
 
+/* Refuse up front what no allowed challenge can validate (before any
+ * order is made): dns-01 cannot prove an IP address (RFC 8738 §7), only
+ * dns-01 proves a wildcard (§7.1.3). */
+static picoacme_err_t check_challenges(picoacme_ctx_t *ctx)
+{
+    const picoacme_chall_type_t *list;
+    size_t n = prefs(ctx, &list);
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if ((unsigned)list[i] >= PICOACME_CHALL_TYPES) {
+            return fail(ctx, PICOACME_ERR_PARAM, "unknown challenge type");
+        }
+        if (list[i] == PICOACME_CHALL_DNS01) {
+            const picoacme_dns01_config_t *d = ctx->cfg.dns01;
+            if (d == NULL || (d->hook == NULL && (d->server == NULL || d->tsig.name == NULL ||
+                                                  d->tsig.secret == NULL)) ||
+                (d->resolver != NULL && d->timeout_s == 0U)) {
+                return fail(ctx, PICOACME_ERR_PARAM,
+                            "dns-01 needs a DNS server and TSIG key (or a DNS hook)");
+            }
+            if (d->hook == NULL && (ctx->ports.transport->udp_open == NULL ||
+                                    ctx->ports.transport->udp_send == NULL ||
+                                    ctx->ports.transport->udp_recv == NULL)) {
+                return fail(ctx, PICOACME_ERR_UNSUPPORTED, "the transport has no UDP for dns-01");
+            }
+        }
+    }
+    for (i = 0; i < ctx->cfg.n_ids; i++) {
+        const picoacme_ident_t *id = &ctx->cfg.ids[i];
+        bool wildcard = id->type == PICOACME_ID_DNS && id->value[0] == '*';
+        if (!type_left(ctx, i, id->type == PICOACME_ID_IP, wildcard)) {
+            return fail(ctx, PICOACME_ERR_PARAM,
+                        id->type == PICOACME_ID_IP
+                            ? "dns-01 cannot validate an IP address (RFC 8738): allow http-01 "
+                              "or tls-alpn-01"
+                            : "a wildcard name needs dns-01");
+        }
+    }
+    return PICOACME_OK;
+}
+
 picoacme_err_t picoacme_issue_start(picoacme_ctx_t *ctx)
 {
     const picoacme_crypto_t *c;
@@ -1141,6 +1421,17 @@ picoacme_err_t picoacme_issue_start(picoacme_ctx_t *ctx)
     ctx->nonce[0] = '\0';
     ctx->account_key_loaded = false;
     ctx->state = PICOACME_ST_IDLE;
+    memset(ctx->failed, 0, sizeof ctx->failed);
+    ctx->final_err = PICOACME_OK;
+    ctx->dns_published = false;
+    ctx->retry_order = false;
+    ctx->chall_key = false;
+    ctx->orders = 0;
+    ctx->alpn_cert_len = 0;
+    e = check_challenges(ctx);
+    if (e != PICOACME_OK) {
+        return e;
+    }
 
     /* reuse the account of this CA when the store has one */
     if (load_record(ctx, &len) == PICOACME_OK) {
@@ -1183,9 +1474,285 @@ picoacme_err_t picoacme_issue_start(picoacme_ctx_t *ctx)
             return fail(ctx, PICOACME_ERR_IO, "cannot listen on the http-01 port");
         }
     }
+    if (ctx->cfg.tlsalpn01_port != 0U) {
+        if (!PICOACME_TLSALPN01) {
+            return fail(ctx, PICOACME_ERR_UNSUPPORTED,
+                        "built without the tls-alpn-01 responder (PICOACME_TLSALPN01)");
+        }
+        if (ctx->ports.tls == NULL || ctx->ports.tls->server_open == NULL ||
+            ctx->ports.transport->listen == NULL || ctx->ports.transport->accept == NULL) {
+            return fail(ctx, PICOACME_ERR_UNSUPPORTED,
+                        "the tls or transport port cannot serve tls-alpn-01");
+        }
+        e = ctx->ports.transport->listen(ctx->ports.transport->user, ctx->cfg.tlsalpn01_port,
+                                         &ctx->alpn_lsock);
+        if (e != PICOACME_OK) {
+            ctx->alpn_lsock = PICOACME_SOCK_NONE;
+            return fail(ctx, PICOACME_ERR_IO, "cannot listen on the tls-alpn-01 port");
+        }
+    }
     goto_state(ctx, PICOACME_ST_DIRECTORY);
     return PICOACME_OK;
 }
+
+/* ---- dns-01 (RFC 8555 §8.4) over RFC 2136 + TSIG, or the integrator's hook ---- */
+
+#if PICOACME_DNS01
+static const char *rcode_name(uint8_t rc)
+{
+    switch (rc) {
+    case PICOACME_DNS_RCODE_SERVFAIL: return "SERVFAIL";
+    case PICOACME_DNS_RCODE_NXDOMAIN: return "NXDOMAIN";
+    case PICOACME_DNS_RCODE_REFUSED: return "REFUSED (update not allowed)";
+    case PICOACME_DNS_RCODE_NOTAUTH: return "NOTAUTH (TSIG key not accepted or zone not served)";
+    default: return "an error";
+    }
+}
+
+/* Send the DNS message in tx[0, dns_len) and wait for its answer. */
+static picoacme_err_t dns_transmit(picoacme_ctx_t *ctx)
+{
+    const picoacme_transport_t *tp = ctx->ports.transport;
+    const picoacme_dns01_config_t *d = ctx->cfg.dns01;
+    bool resolver = ctx->state == PICOACME_ST_DNS_PROPAGATE;
+    picoacme_err_t e;
+    if (ctx->dns_sock == PICOACME_SOCK_NONE) {
+        e = tp->udp_open(tp->user, &ctx->dns_sock);
+        if (e != PICOACME_OK) {
+            ctx->dns_sock = PICOACME_SOCK_NONE;
+            return fail(ctx, PICOACME_ERR_IO, "cannot open a UDP socket for dns-01");
+        }
+    }
+    e = tp->udp_send(tp->user, ctx->dns_sock, resolver ? d->resolver : d->server,
+                     resolver ? d->resolver_port : d->server_port, ctx->tx, ctx->dns_len);
+    if (e != PICOACME_OK && e != PICOACME_WANT_WRITE) {
+        return fail(ctx, PICOACME_ERR_DNS, resolver ? "cannot send to the dns-01 resolver"
+                                                    : "cannot send to the dns-01 server");
+    }
+    ctx->phase = PH_DNS;
+    /* retransmit after 1, 2, 4 s */
+    ctx->dns_deadline_ms = mono(ctx) + (1000U << ctx->dns_tries);
+    return PICOACME_OK;
+}
+
+static picoacme_err_t dns_new_id(picoacme_ctx_t *ctx)
+{
+    uint8_t r[2];
+    if (ctx->ports.crypto->random(ctx->ports.crypto->user, r, sizeof r) != PICOACME_OK) {
+        return fail(ctx, PICOACME_ERR_CRYPTO, "random");
+    }
+    ctx->dns_id = (uint16_t)((r[0] << 8) | r[1]);
+    return PICOACME_OK;
+}
+
+/* After the clean-up: report the held-back failure, fall back, or go on. */
+static picoacme_err_t cleanup_done(picoacme_ctx_t *ctx)
+{
+    ctx->dns_published = false;
+    if (ctx->final_err != PICOACME_OK) {
+        picoacme_err_t e = ctx->final_err;
+        ctx->final_err = PICOACME_OK;
+        ctx->state = ctx->problem.state;
+        return fail(ctx, e, NULL);
+    }
+    if (ctx->retry_order) {
+        goto_state(ctx, PICOACME_ST_ORDER);
+        return PICOACME_OK;
+    }
+    authz_done(ctx);
+    return PICOACME_OK;
+}
+
+/* Build and send the DNS message of the current dns-01 state. */
+static picoacme_err_t dns_begin(picoacme_ctx_t *ctx)
+{
+    const picoacme_dns01_config_t *d = ctx->cfg.dns01;
+    bool add = ctx->state == PICOACME_ST_DNS_PUBLISH;
+    picoacme_err_t e;
+    if (d->hook != NULL) {
+        /* the integrator's DNS provider */
+        if (ctx->state == PICOACME_ST_DNS_PROPAGATE) {
+            goto_state(ctx, PICOACME_ST_CHALLENGE);
+            return PICOACME_OK;
+        }
+        ctx->dns_published = true;
+        e = d->hook->txt(d->hook->user, ctx->dns_fqdn, ctx->dns_txt, add);
+        if (e == PICOACME_AGAIN) {
+            set_timer(ctx, 100U);
+            return PICOACME_OK;
+        }
+        if (ctx->state == PICOACME_ST_DNS_CLEANUP) {
+            return cleanup_done(ctx);
+        }
+        if (e != PICOACME_OK) {
+            return fail(ctx, PICOACME_ERR_DNS, "the DNS hook could not publish the TXT record");
+        }
+        ctx->dns_until_ms = mono(ctx) + d->timeout_s * 1000U;
+        ctx->dns_backoff_ms = 250U;
+        goto_state(ctx, d->resolver != NULL ? PICOACME_ST_DNS_PROPAGATE : PICOACME_ST_CHALLENGE);
+        return PICOACME_OK;
+    }
+    if (ctx->dns_tries == 0U) {
+        e = dns_new_id(ctx);
+        if (e != PICOACME_OK) {
+            return e;
+        }
+    }
+    if (ctx->state == PICOACME_ST_DNS_PROPAGATE) {
+        e = picoacme_dns_query(ctx->tx, sizeof ctx->tx, &ctx->dns_len, ctx->dns_id,
+                               ctx->dns_fqdn, PICOACME_DNS_TYPE_TXT);
+    } else if (add && ctx->dns_step == 0U) {
+        if (d->zone != NULL) {
+            cpy(ctx->dns_zone, sizeof ctx->dns_zone, d->zone, slen(d->zone, PICOACME_NAME_MAX));
+            ctx->dns_step = 1;
+            return dns_begin(ctx);
+        }
+        /* which zone holds the name: ask the server for its SOA */
+        e = picoacme_dns_query(ctx->tx, sizeof ctx->tx, &ctx->dns_len, ctx->dns_id,
+                               ctx->dns_fqdn, PICOACME_DNS_TYPE_SOA);
+    } else {
+        int64_t now = picoacme_now(ctx);
+        if (now == PICOACME_TIME_UNKNOWN) {
+            return fail(ctx, PICOACME_ERR_DNS, "the time is unknown, TSIG cannot be signed");
+        }
+        if (add) {
+            /* published from here on: a lost answer still gets a clean-up */
+            ctx->dns_published = true;
+        }
+        e = picoacme_dns_update(ctx->tx, sizeof ctx->tx, &ctx->dns_len, ctx->dns_id,
+                                ctx->dns_zone, ctx->dns_fqdn, ctx->dns_txt, 60U, add, &d->tsig,
+                                now, ctx->ports.crypto, ctx->dns_mac);
+    }
+    if (e != PICOACME_OK) {
+        return fail(ctx, e == PICOACME_ERR_NOSPACE ? e : PICOACME_ERR_PARAM,
+                    "cannot build the DNS message (name, zone or TSIG key)");
+    }
+    LOG(ctx, PICOACME_LOG_LVL_INF, "dns-01: %s %s",
+        ctx->state == PICOACME_ST_DNS_PROPAGATE ? "TXT query for"
+        : ctx->state == PICOACME_ST_DNS_CLEANUP ? "UPDATE delete"
+        : ctx->dns_step == 0U                   ? "SOA query for"
+                                                : "UPDATE add",
+        ctx->dns_fqdn);
+    return dns_transmit(ctx);
+}
+
+/* An answer (or none, len 0) to the DNS message in flight. */
+static picoacme_err_t dns_answer(picoacme_ctx_t *ctx, size_t len, bool timed_out)
+{
+    const picoacme_dns01_config_t *d = ctx->cfg.dns01;
+    uint8_t rcode = 0;
+    bool found = false;
+    picoacme_err_t e;
+    ctx->dns_tries = 0;
+    switch (ctx->state) {
+    case PICOACME_ST_DNS_PUBLISH:
+        if (timed_out) {
+            return fail(ctx, PICOACME_ERR_DNS, "the dns-01 server did not answer");
+        }
+        if (ctx->dns_step == 0U) {
+            e = picoacme_dns_soa_zone(ctx->rx, len, ctx->dns_id, ctx->dns_zone,
+                                      sizeof ctx->dns_zone);
+            if (e != PICOACME_OK) {
+                return fail(ctx, PICOACME_ERR_DNS,
+                            "the dns-01 server names no zone (SOA) for the name");
+            }
+            ctx->dns_step = 1;
+            ctx->phase = PH_IDLE;
+            return PICOACME_OK;
+        }
+        e = picoacme_dns_update_answer(ctx->rx, len, ctx->dns_id, &d->tsig, ctx->dns_mac,
+                                       ctx->ports.crypto, &rcode);
+        if (e != PICOACME_OK || rcode != PICOACME_DNS_RCODE_NOERROR) {
+            char msg[96];
+            static const char pre[] = "the DNS server refused the update: ";
+            const char *rn = e == PICOACME_ERR_PARSE ? "malformed answer" : rcode_name(rcode);
+            size_t pl = sizeof pre - 1U;
+            size_t rl = slen(rn, sizeof msg - pl - 1U);
+            memcpy(msg, pre, pl);
+            memcpy(msg + pl, rn, rl);
+            msg[pl + rl] = '\0';
+            ctx->dns_published = false;
+            return fail(ctx, PICOACME_ERR_DNS, msg);
+        }
+        ctx->dns_until_ms = mono(ctx) + d->timeout_s * 1000U;
+        ctx->dns_backoff_ms = 250U;
+        goto_state(ctx, d->resolver != NULL ? PICOACME_ST_DNS_PROPAGATE : PICOACME_ST_CHALLENGE);
+        return PICOACME_OK;
+    case PICOACME_ST_DNS_PROPAGATE:
+        if (!timed_out && picoacme_dns_txt_has(ctx->rx, len, ctx->dns_id, ctx->dns_fqdn,
+                                               ctx->dns_txt, &found, &rcode) == PICOACME_OK &&
+            found) {
+            LOG(ctx, PICOACME_LOG_LVL_INF, "dns-01: %s is visible", ctx->dns_fqdn);
+            goto_state(ctx, PICOACME_ST_CHALLENGE);
+            return PICOACME_OK;
+        }
+        if (expired(mono(ctx), ctx->dns_until_ms)) {
+            return fail(ctx, PICOACME_ERR_TIMEOUT,
+                        "the TXT record did not reach the resolver within the dns-01 timeout");
+        }
+        set_timer(ctx, ctx->dns_backoff_ms);
+        ctx->dns_backoff_ms = ctx->dns_backoff_ms >= 2000U ? 4000U : ctx->dns_backoff_ms * 2U;
+        return PICOACME_OK;
+    case PICOACME_ST_DNS_CLEANUP:
+        if (timed_out) {
+            LOG(ctx, PICOACME_LOG_LVL_WRN, "dns-01: no answer to the clean-up of %s",
+                ctx->dns_fqdn);
+        } else if (picoacme_dns_update_answer(ctx->rx, len, ctx->dns_id, &d->tsig, ctx->dns_mac,
+                                              ctx->ports.crypto, &rcode) != PICOACME_OK ||
+                   rcode != PICOACME_DNS_RCODE_NOERROR) {
+            LOG(ctx, PICOACME_LOG_LVL_WRN, "dns-01: clean-up of %s refused", ctx->dns_fqdn);
+        }
+        return cleanup_done(ctx);
+    default:
+        return fail(ctx, PICOACME_ERR_STATE, "DNS answer in an unexpected state");
+    }
+}
+
+/* Receive the answer of the DNS message in flight. */
+static picoacme_err_t dns_pump(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
+{
+    const picoacme_transport_t *tp = ctx->ports.transport;
+    unsigned guard;
+    for (guard = 0; guard < 8U; guard++) {
+        size_t n = 0;
+        picoacme_err_t e = tp->udp_recv(tp->user, ctx->dns_sock, ctx->rx, sizeof ctx->rx, &n);
+        if (e == PICOACME_WANT_READ) {
+            uint32_t now = mono(ctx);
+            if (!expired(now, ctx->dns_deadline_ms)) {
+                wait_add(wait, ctx->dns_sock, PICOACME_EV_READ);
+                wait_timer(wait, remaining(now, ctx->dns_deadline_ms));
+                return PICOACME_WANT_READ;
+            }
+            ctx->phase = PH_IDLE;
+            if (ctx->dns_tries < 2U) {
+                ctx->dns_tries++;
+                return dns_transmit(ctx);
+            }
+            return dns_answer(ctx, 0U, true);
+        }
+        if (e != PICOACME_OK) {
+            ctx->phase = PH_IDLE;
+            return dns_answer(ctx, 0U, true);
+        }
+        /* datagrams of other ids (late retransmissions) are dropped */
+        if (n >= 2U && (uint16_t)((ctx->rx[0] << 8) | ctx->rx[1]) == ctx->dns_id) {
+            ctx->phase = PH_IDLE;
+            return dns_answer(ctx, n, false);
+        }
+    }
+    return PICOACME_OK;
+}
+#else
+static picoacme_err_t dns_begin(picoacme_ctx_t *ctx)
+{
+    return fail(ctx, PICOACME_ERR_UNSUPPORTED, "built without dns-01 (PICOACME_DNS01)");
+}
+static picoacme_err_t dns_pump(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
+{
+    (void)wait;
+    return fail(ctx, PICOACME_ERR_UNSUPPORTED, "built without dns-01 (PICOACME_DNS01)");
+}
+#endif
 
 /* Build and send the request of the current state. */
 static picoacme_err_t begin(picoacme_ctx_t *ctx)
@@ -1246,10 +1813,16 @@ static picoacme_err_t begin(picoacme_ctx_t *ctx)
         if (e != PICOACME_OK) {
             return fail(ctx, e, "order request does not fit PICOACME_WORK_BUF_SIZE");
         }
+        ctx->orders++;
+        ctx->retry_order = false;
         return request_post(ctx, ctx->new_order, n, false, NULL);
     case PICOACME_ST_AUTHZ:
     case PICOACME_ST_POLL_AUTHZ:
         return request_post_as_get(ctx, ctx->authz_url[ctx->authz_idx], NULL);
+    case PICOACME_ST_DNS_PUBLISH:
+    case PICOACME_ST_DNS_PROPAGATE:
+    case PICOACME_ST_DNS_CLEANUP:
+        return dns_begin(ctx);
     case PICOACME_ST_CHALLENGE:
         ctx->h01_seen = ctx->h01_served;
         memcpy(ctx->work, "{}", 2U);
@@ -1444,6 +2017,96 @@ static void h01_service(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
 }
 #endif
 
+/* ---- tls-alpn-01 responder (RFC 8737) ------------------------------------------ */
+
+#if PICOACME_TLSALPN01
+picoacme_err_t picoacme_tlsalpn_adopt(picoacme_ctx_t *ctx, picoacme_sock_t sock)
+{
+    if (ctx == NULL || sock == PICOACME_SOCK_NONE) {
+        return PICOACME_ERR_PARAM;
+    }
+    if (ctx->alpn_sock != PICOACME_SOCK_NONE || ctx->alpn_cert_len == 0U ||
+        ctx->ports.tls == NULL || ctx->ports.tls->server_open == NULL) {
+        return PICOACME_ERR_STATE;
+    }
+    ctx->alpn_sock = sock;
+    ctx->alpn_open = false;
+    ctx->alpn_deadline_ms = mono(ctx) + 5000U;
+    return PICOACME_OK;
+}
+
+static void alpn_service(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
+{
+    const picoacme_transport_t *tp = ctx->ports.transport;
+    const picoacme_tls_t *tls = ctx->ports.tls;
+    uint32_t now = mono(ctx);
+    picoacme_err_t e;
+    if (ctx->alpn_sock == PICOACME_SOCK_NONE) {
+        picoacme_sock_t s = PICOACME_SOCK_NONE;
+        if (ctx->alpn_lsock == PICOACME_SOCK_NONE) {
+            return;
+        }
+        if (tp->accept(tp->user, ctx->alpn_lsock, &s) != PICOACME_OK) {
+            wait_add(wait, ctx->alpn_lsock, PICOACME_EV_READ);
+            return;
+        }
+        ctx->alpn_sock = s;
+        ctx->alpn_open = false;
+        ctx->alpn_deadline_ms = now + 5000U;
+    }
+    if (expired(now, ctx->alpn_deadline_ms) || ctx->alpn_cert_len == 0U) {
+        /* no challenge pending, or a stalled peer */
+        alpn_close(ctx);
+        wait_add(wait, ctx->alpn_lsock, PICOACME_EV_READ);
+        return;
+    }
+    if (!ctx->alpn_open) {
+        uint8_t priv[32];
+        e = ctx->ports.crypto->key_export(ctx->ports.crypto->user, PICOACME_KEY_CHALLENGE, priv);
+        if (e == PICOACME_OK) {
+            e = tls->server_open(tls->user, ctx->alpn_sock, ctx->alpn_cert, ctx->alpn_cert_len,
+                                 priv);
+        }
+        memset(priv, 0, sizeof priv);
+        if (e != PICOACME_OK) {
+            LOG(ctx, PICOACME_LOG_LVL_WRN, "tls-alpn-01: cannot start the TLS server (%s)",
+                picoacme_err_str(e));
+            ctx->ports.transport->close(ctx->ports.transport->user, ctx->alpn_sock);
+            ctx->alpn_sock = PICOACME_SOCK_NONE;
+            return;
+        }
+        ctx->alpn_open = true;
+    }
+    e = tls->server_step(tls->user);
+    if (e == PICOACME_WANT_READ || e == PICOACME_WANT_WRITE) {
+        wait_add(wait, ctx->alpn_sock,
+                 e == PICOACME_WANT_READ ? PICOACME_EV_READ : PICOACME_EV_WRITE);
+        wait_timer(wait, remaining(now, ctx->alpn_deadline_ms));
+        return;
+    }
+    if (e == PICOACME_OK) {
+        ctx->h01_served++;
+        LOG(ctx, PICOACME_LOG_LVL_INF, "tls-alpn-01: answered the validation handshake");
+    } else {
+        LOG(ctx, PICOACME_LOG_LVL_INF, "tls-alpn-01: handshake failed (%s)", picoacme_err_str(e));
+    }
+    alpn_close(ctx);
+    wait_add(wait, ctx->alpn_lsock, PICOACME_EV_READ);
+}
+#else
+picoacme_err_t picoacme_tlsalpn_adopt(picoacme_ctx_t *ctx, picoacme_sock_t sock)
+{
+    (void)ctx;
+    (void)sock;
+    return PICOACME_ERR_UNSUPPORTED;
+}
+static void alpn_service(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
+{
+    (void)ctx;
+    (void)wait;
+}
+#endif
+
 /* ---- the pump ------------------------------------------------------------ */
 
 static picoacme_err_t io_failure(picoacme_ctx_t *ctx, picoacme_err_t e)
@@ -1489,6 +2152,7 @@ picoacme_err_t picoacme_step(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
         return PICOACME_ERR_STATE;
     }
     h01_service(ctx, wait);
+    alpn_service(ctx, wait);
     /* a bounded number of transitions per call keeps a superloop responsive */
     for (guard = 0; guard < 16U; guard++) {
         uint32_t now = mono(ctx);
@@ -1508,29 +2172,33 @@ picoacme_err_t picoacme_step(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
         }
         if (ctx->phase == PH_IDLE) {
             e = begin(ctx);
-            if (ctx->state == PICOACME_ST_DONE) {
-                return PICOACME_OK;
-            }
-            if (e != PICOACME_OK) {
+        } else if (ctx->phase == PH_DNS) {
+            e = dns_pump(ctx, wait);
+            if (e == PICOACME_WANT_READ) {
                 return e;
             }
-            continue;
+        } else if (expired(now, ctx->deadline_ms)) {
+            e = fail(ctx, PICOACME_ERR_TIMEOUT,
+                     "the CA did not answer in time (PICOACME_IO_TIMEOUT_MS)");
+        } else {
+            e = pump(ctx);
+            if (e == PICOACME_WANT_READ || e == PICOACME_WANT_WRITE) {
+                wait_add(wait, ctx->sock, ctx->want);
+                wait_timer(wait, remaining(now, ctx->deadline_ms));
+                return e;
+            }
+            if (e != PICOACME_OK) {
+                e = io_failure(ctx, e);
+            } else {
+                ctx->phase = PH_IDLE;
+                e = on_response(ctx);
+            }
         }
-        if (expired(now, ctx->deadline_ms)) {
-            return fail(ctx, PICOACME_ERR_TIMEOUT, "the CA did not answer in time (PICOACME_IO_TIMEOUT_MS)");
+        if (ctx->state == PICOACME_ST_DONE) {
+            return PICOACME_OK;
         }
-        e = pump(ctx);
-        if (e == PICOACME_WANT_READ || e == PICOACME_WANT_WRITE) {
-            wait_add(wait, ctx->sock, ctx->want);
-            wait_timer(wait, remaining(now, ctx->deadline_ms));
-            return e;
-        }
-        if (e != PICOACME_OK) {
-            return io_failure(ctx, e);
-        }
-        ctx->phase = PH_IDLE;
-        e = on_response(ctx);
-        if (e != PICOACME_OK) {
+        /* AGAIN: a failure waits for the dns-01 clean-up; keep going */
+        if (e != PICOACME_OK && e != PICOACME_AGAIN) {
             return e;
         }
     }

@@ -51,6 +51,8 @@ const char *picoacme_err_str(picoacme_err_t e)
         return "unsupported by the port or the server";
     case PICOACME_ERR_STATE:
         return "call not allowed in the current state";
+    case PICOACME_ERR_DNS:
+        return "DNS update or lookup failed";
     }
     return "unknown error";
 }

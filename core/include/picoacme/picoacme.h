@@ -109,8 +109,11 @@ typedef enum picoacme_state {
     PICOACME_ST_ACCOUNT,
     PICOACME_ST_ORDER,
     PICOACME_ST_AUTHZ,
+    PICOACME_ST_DNS_PUBLISH,          /* dns-01: zone lookup and UPDATE add */
+    PICOACME_ST_DNS_PROPAGATE,        /* dns-01: wait until the resolver sees it */
     PICOACME_ST_CHALLENGE,
     PICOACME_ST_POLL_AUTHZ,
+    PICOACME_ST_DNS_CLEANUP,          /* dns-01: UPDATE delete, success or not */
     PICOACME_ST_FINALIZE,
     PICOACME_ST_POLL_ORDER,
     PICOACME_ST_CERT,
@@ -134,7 +137,7 @@ typedef struct picoacme_problem {
 
 #define PICOACME_EV_READ 1U
 #define PICOACME_EV_WRITE 2U
-#define PICOACME_WAIT_SOCKS 3U
+#define PICOACME_WAIT_SOCKS 6U
 
 /* What picoacme_step() waits for: any of the sockets becoming ready as
  * flagged, or timeout_ms passing (UINT32_MAX = no timer). */
@@ -225,9 +228,44 @@ typedef struct picoacme_ctx {
     size_t h01_sent;
     size_t h01_out;
     uint32_t h01_deadline_ms;
-    uint32_t h01_served;              /* key authorizations handed out */
+    uint32_t h01_served;              /* validations answered (http-01, tls-alpn-01) */
     uint32_t h01_seen;                /* h01_served when last looked at */
     uint8_t h01_buf[384];
+
+    /* the challenge in progress */
+    uint8_t chall;                    /* picoacme_chall_type_t */
+    uint8_t id_idx;                   /* cfg.ids index of the current authorization */
+    bool authz_ip;
+    bool authz_wildcard;
+    bool retry_order;                 /* a challenge failed: new order, next type */
+    bool chall_key;                   /* PICOACME_KEY_CHALLENGE generated */
+    char authz_name[PICOACME_NAME_MAX];
+    uint8_t failed[PICOACME_MAX_IDENTIFIERS]; /* bit per challenge type that failed */
+    picoacme_err_t final_err;         /* failure held back for the dns-01 clean-up */
+    uint8_t orders;                   /* orders made in this issuance */
+
+    /* dns-01 */
+    picoacme_sock_t dns_sock;
+    uint8_t dns_step;
+    uint8_t dns_tries;
+    bool dns_published;
+    uint16_t dns_id;
+    uint32_t dns_deadline_ms;         /* retransmission */
+    uint32_t dns_until_ms;            /* propagation timeout */
+    uint32_t dns_backoff_ms;
+    size_t dns_len;
+    uint8_t dns_mac[32];
+    char dns_zone[PICOACME_NAME_MAX];
+    char dns_fqdn[PICOACME_NAME_MAX + 16];
+    char dns_txt[48];
+
+    /* tls-alpn-01 responder */
+    picoacme_sock_t alpn_lsock;
+    picoacme_sock_t alpn_sock;
+    uint32_t alpn_deadline_ms;
+    bool alpn_open;
+    size_t alpn_cert_len;
+    uint8_t alpn_cert[PICOACME_ALPN_CERT_MAX];
 
     /* buffers */
     uint8_t rx[PICOACME_RX_BUF_SIZE];
@@ -281,5 +319,13 @@ int64_t picoacme_now(const picoacme_ctx_t *ctx);
 picoacme_err_t picoacme_http01_lookup(picoacme_ctx_t *ctx, const char *path,
                                       size_t path_len, char *out, size_t cap,
                                       size_t *out_len);
+
+/* tls-alpn-01 for an appliance's own HTTPS server: after peeking a
+ * ClientHello that picoacme_tls_clienthello_alpn() says offers
+ * "acme-tls/1", hand the accepted transport socket over; the engine
+ * answers the handshake with the challenge certificate and closes the
+ * socket. PICOACME_ERR_STATE when no tls-alpn-01 challenge is pending or
+ * another validation is being served (the caller keeps the socket). */
+picoacme_err_t picoacme_tlsalpn_adopt(picoacme_ctx_t *ctx, picoacme_sock_t sock);
 
 #endif

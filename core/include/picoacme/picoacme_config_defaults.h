@@ -113,6 +113,19 @@
 #define PICOACME_HTTP01 1
 #endif
 
+/* Built-in tls-alpn-01 responder (RFC 8737) and dns-01 (RFC 2136 + TSIG). */
+#ifndef PICOACME_TLSALPN01
+#define PICOACME_TLSALPN01 1
+#endif
+#ifndef PICOACME_DNS01
+#define PICOACME_DNS01 1
+#endif
+
+/* Largest tls-alpn-01 challenge certificate (DER bytes). */
+#ifndef PICOACME_ALPN_CERT_MAX
+#define PICOACME_ALPN_CERT_MAX 640U
+#endif
+
 /* Highest log level compiled in: 0 none, 1 error, 2 warning, 3 info,
  * 4 debug. Messages go to the log hook of picoacme_ports_t (when set). */
 #ifndef PICOACME_LOG_LEVEL

@@ -31,7 +31,8 @@ typedef enum picoacme_err {
     PICOACME_ERR_INVALID,     /* an authorization or order became invalid */
     PICOACME_ERR_RATE_LIMITED,/* rateLimited and the retry budget is spent */
     PICOACME_ERR_UNSUPPORTED, /* the port or the server lacks a needed feature */
-    PICOACME_ERR_STATE        /* call not allowed in the current state */
+    PICOACME_ERR_STATE,       /* call not allowed in the current state */
+    PICOACME_ERR_DNS          /* dns-01: the DNS server refused or never answered */
 } picoacme_err_t;
 
 /* Returns a static, human-readable name for e (never NULL). */
