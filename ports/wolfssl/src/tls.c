@@ -1,6 +1,9 @@
 /*
- * tls.c - the TLS client port: a wolfSSL session over a picoacme transport
- * socket, through wolfSSL's custom I/O callbacks, never blocking.
+ * tls.c - the TLS port: a wolfSSL client session over a picoacme transport
+ * socket, through wolfSSL's custom I/O callbacks, never blocking; and the
+ * tls-alpn-01 responder (RFC 8737), a second, short-lived server context
+ * and session over an accepted socket that presents the challenge
+ * certificate only when "acme-tls/1" is negotiated.
  *
  * Trust is exactly the roots handed to picoacme_wolfssl_tls_init() (the
  * ACME CA's anchors); the system store is never loaded. TLS 1.2 is the
@@ -9,6 +12,7 @@
  * names only (RFC 6066 §3 forbids literal IP addresses in SNI).
  */
 #include "picoacme_wolfssl.h"
+#include "picoacme_x509.h"
 
 #include <limits.h>
 #include <string.h>
@@ -23,66 +27,111 @@ static picoacme_wolfssl_tls_t *tls_of(void *user)
 
 /* ---- I/O callbacks: wolfSSL <-> picoacme transport -------------------- */
 
-static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+/* One transport receive for wolfSSL; *io_err keeps what the transport said. */
+static int io_recv_on(const picoacme_transport_t *tp, picoacme_sock_t sock, picoacme_err_t *io_err,
+                      char *buf, int sz)
 {
-    picoacme_wolfssl_tls_t *t = tls_of(ctx);
     size_t got = 0;
     picoacme_err_t e;
 
-    (void)ssl;
-    if (t == NULL || t->tp == NULL || sz <= 0) {
+    if (tp == NULL || sz <= 0) {
         return WOLFSSL_CBIO_ERR_GENERAL;
     }
-    e = t->tp->recv(t->tp->user, t->sock, (uint8_t *)buf, (size_t)sz, &got);
+    e = tp->recv(tp->user, sock, (uint8_t *)buf, (size_t)sz, &got);
     switch (e) {
     case PICOACME_OK:
         if (got == 0U || got > (size_t)sz) {
-            t->io_err = PICOACME_ERR_IO;
+            *io_err = PICOACME_ERR_IO;
             return WOLFSSL_CBIO_ERR_GENERAL;
         }
         return (int)got;
     case PICOACME_WANT_READ:
     case PICOACME_WANT_WRITE: /* connect still pending */
-        t->io_err = e;
+        *io_err = e;
         return WOLFSSL_CBIO_ERR_WANT_READ;
-    case PICOACME_ERR_CLOSED:
-        t->io_err = e;
-        return WOLFSSL_CBIO_ERR_CONN_CLOSE;
-    default:
-        t->io_err = e;
+    case PICOACME_ERR_CLOSED: *io_err = e; return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+    default: *io_err = e; return WOLFSSL_CBIO_ERR_GENERAL;
+    }
+}
+
+static int io_send_on(const picoacme_transport_t *tp, picoacme_sock_t sock, picoacme_err_t *io_err,
+                      const char *buf, int sz)
+{
+    size_t sent = 0;
+    picoacme_err_t e;
+
+    if (tp == NULL || sz <= 0) {
         return WOLFSSL_CBIO_ERR_GENERAL;
     }
+    e = tp->send(tp->user, sock, (const uint8_t *)buf, (size_t)sz, &sent);
+    switch (e) {
+    case PICOACME_OK:
+        if (sent == 0U || sent > (size_t)sz) {
+            *io_err = PICOACME_ERR_IO;
+            return WOLFSSL_CBIO_ERR_GENERAL;
+        }
+        return (int)sent;
+    case PICOACME_WANT_READ:
+    case PICOACME_WANT_WRITE: *io_err = e; return WOLFSSL_CBIO_ERR_WANT_WRITE;
+    case PICOACME_ERR_CLOSED: *io_err = e; return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+    default: *io_err = e; return WOLFSSL_CBIO_ERR_GENERAL;
+    }
+}
+
+/* client session: ctx is the picoacme_wolfssl_tls_t */
+static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+    picoacme_wolfssl_tls_t *t = tls_of(ctx);
+
+    (void)ssl;
+    if (t == NULL) {
+        return WOLFSSL_CBIO_ERR_GENERAL;
+    }
+    return io_recv_on(t->tp, t->sock, &t->io_err, buf, sz);
 }
 
 static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 {
     picoacme_wolfssl_tls_t *t = tls_of(ctx);
-    size_t sent = 0;
-    picoacme_err_t e;
 
     (void)ssl;
-    if (t == NULL || t->tp == NULL || sz <= 0) {
+    if (t == NULL) {
         return WOLFSSL_CBIO_ERR_GENERAL;
     }
-    e = t->tp->send(t->tp->user, t->sock, (const uint8_t *)buf, (size_t)sz, &sent);
-    switch (e) {
-    case PICOACME_OK:
-        if (sent == 0U || sent > (size_t)sz) {
-            t->io_err = PICOACME_ERR_IO;
-            return WOLFSSL_CBIO_ERR_GENERAL;
+    return io_send_on(t->tp, t->sock, &t->io_err, buf, sz);
+}
+
+/* server session: ctx is the picoacme_wolfssl_tls_server_t; the bytes read
+ * ahead to inspect the ClientHello go first */
+static int srv_io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+    picoacme_wolfssl_tls_server_t *s = (picoacme_wolfssl_tls_server_t *)ctx;
+
+    (void)ssl;
+    if (s == NULL || sz <= 0) {
+        return WOLFSSL_CBIO_ERR_GENERAL;
+    }
+    if (s->hello_off < s->hello_len) {
+        size_t n = s->hello_len - s->hello_off;
+        if (n > (size_t)sz) {
+            n = (size_t)sz;
         }
-        return (int)sent;
-    case PICOACME_WANT_READ:
-    case PICOACME_WANT_WRITE:
-        t->io_err = e;
-        return WOLFSSL_CBIO_ERR_WANT_WRITE;
-    case PICOACME_ERR_CLOSED:
-        t->io_err = e;
-        return WOLFSSL_CBIO_ERR_CONN_CLOSE;
-    default:
-        t->io_err = e;
+        memcpy(buf, s->hello + s->hello_off, n);
+        s->hello_off += n;
+        return (int)n;
+    }
+    return io_recv_on(s->tp, s->sock, &s->io_err, buf, sz);
+}
+
+static int srv_io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+    picoacme_wolfssl_tls_server_t *s = (picoacme_wolfssl_tls_server_t *)ctx;
+
+    (void)ssl;
+    if (s == NULL) {
         return WOLFSSL_CBIO_ERR_GENERAL;
     }
+    return io_send_on(s->tp, s->sock, &s->io_err, buf, sz);
 }
 
 /* ---- error mapping ---------------------------------------------------- */
@@ -110,10 +159,8 @@ static bool is_verify_error(int err)
     case CRL_CERT_REVOKED:
     case KEYUSE_SIGNATURE_E:
     case KEYUSE_ENCIPHER_E:
-    case EXTKEYUSE_AUTH_E:
-        return true;
-    default:
-        return false;
+    case EXTKEYUSE_AUTH_E: return true;
+    default: return false;
     }
 }
 
@@ -305,9 +352,265 @@ static picoacme_err_t tls_recv(void *user, uint8_t *buf, size_t len, size_t *rec
     return PICOACME_OK;
 }
 
-picoacme_err_t picoacme_wolfssl_tls_init(picoacme_wolfssl_tls_t *t,
-                                         const picoacme_transport_t *tp, void *heap,
-                                         const uint8_t *roots, size_t roots_len,
+/* ---- tls-alpn-01 server session (RFC 8737 §3) ------------------------- */
+
+static const char acme_alpn[] = "acme-tls/1";
+#define ACME_ALPN_LEN (sizeof acme_alpn - 1U)
+
+/* Clear secrets in a way the compiler may not drop. */
+static void wipe(void *p, size_t len)
+{
+    volatile uint8_t *v = (volatile uint8_t *)p;
+
+    while (len-- > 0U) {
+        *v++ = 0;
+    }
+}
+
+static bool alpn_is_acme(WOLFSSL *ssl)
+{
+    char *proto = NULL;
+    unsigned short n = 0;
+
+    return wolfSSL_ALPN_GetProtocol(ssl, &proto, &n) == WOLFSSL_SUCCESS && proto != NULL &&
+           n == ACME_ALPN_LEN && memcmp(proto, acme_alpn, ACME_ALPN_LEN) == 0;
+}
+
+/* RFC 8737 §3: the challenge certificate only where "acme-tls/1" is
+ * negotiated. wolfSSL's WOLFSSL_ALPN_FAILED_ON_MISMATCH refuses a client
+ * whose ALPN list lacks it, but serves one that sends no ALPN extension at
+ * all, and its ClientHello hooks need OPENSSL_EXTRA builds. So the first
+ * record is read ahead here and checked with the core's bounded parser;
+ * wolfSSL then gets the same bytes through srv_io_recv(). */
+static picoacme_err_t srv_check_hello(picoacme_wolfssl_tls_server_t *s)
+{
+    /* fatal no_application_protocol(120) alert, RFC 7301 §3.2 */
+    static const uint8_t alert[] = {21, 3, 3, 0, 2, 2, 120};
+
+    for (;;) {
+        bool acme = false;
+        size_t got = 0;
+        picoacme_err_t e = picoacme_tls_clienthello_alpn(s->hello, s->hello_len, &acme, NULL, 0);
+        if (e == PICOACME_OK && acme) {
+            s->hello_ok = true;
+            return PICOACME_OK;
+        }
+        if (e == PICOACME_OK || e == PICOACME_ERR_PARSE) {
+            size_t sent = 0;
+            (void)s->tp->send(s->tp->user, s->sock, alert, sizeof alert, &sent);
+            s->last_wolfssl_err = UNKNOWN_ALPN_PROTOCOL_NAME_E;
+            return e == PICOACME_OK ? PICOACME_ERR_TLS : PICOACME_ERR_PARSE;
+        }
+        if (e != PICOACME_AGAIN) {
+            return e;
+        }
+        if (s->hello_len >= sizeof s->hello) {
+            return PICOACME_ERR_NOSPACE; /* raise PICOACME_WOLFSSL_HELLO_MAX */
+        }
+        e = s->tp->recv(s->tp->user, s->sock, s->hello + s->hello_len,
+                        sizeof s->hello - s->hello_len, &got);
+        if (e != PICOACME_OK) {
+            return e;
+        }
+        if (got == 0U || got > sizeof s->hello - s->hello_len) {
+            return PICOACME_ERR_IO;
+        }
+        s->hello_len += got;
+    }
+}
+
+static picoacme_err_t srv_map_error(picoacme_wolfssl_tls_server_t *s, int ret)
+{
+    int err = wolfSSL_get_error(s->ssl, ret);
+
+    if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE) {
+        if (s->io_err == PICOACME_WANT_READ || s->io_err == PICOACME_WANT_WRITE) {
+            return s->io_err;
+        }
+        return err == WOLFSSL_ERROR_WANT_READ ? PICOACME_WANT_READ : PICOACME_WANT_WRITE;
+    }
+    s->last_wolfssl_err = err;
+    if (err == WOLFSSL_ERROR_ZERO_RETURN || s->io_err == PICOACME_ERR_CLOSED) {
+        return PICOACME_ERR_CLOSED;
+    }
+    if (s->io_err >= PICOACME_ERR_PARAM) {
+        return s->io_err;
+    }
+    return PICOACME_ERR_TLS;
+}
+
+static void srv_close(void *user)
+{
+    picoacme_wolfssl_tls_t *t = tls_of(user);
+    picoacme_wolfssl_tls_server_t *s;
+
+    if (t == NULL) {
+        return;
+    }
+    s = &t->srv;
+    if (s->ssl != NULL) {
+        wolfSSL_free(s->ssl); /* no close_notify: the validator hangs up */
+        s->ssl = NULL;
+    }
+    if (s->ctx != NULL) {
+        wolfSSL_CTX_free(s->ctx);
+        s->ctx = NULL;
+    }
+    s->sock = PICOACME_SOCK_NONE;
+    s->io_err = PICOACME_OK;
+    s->hello_ok = false;
+    s->hello_len = 0;
+    s->hello_off = 0;
+}
+
+/* The private scalar as a DER ECPrivateKey (RFC 5915) with its public key,
+ * loaded into the session; the DER copy is wiped. The public key must be
+ * the one in the certificate (checked here, as wolfSSL_check_private_key()
+ * exists only in OPENSSL_EXTRA builds). */
+static picoacme_err_t srv_load_key(picoacme_wolfssl_tls_t *t, const uint8_t *cert_der,
+                                   size_t cert_len, const uint8_t priv[32])
+{
+    ecc_key key;
+    uint8_t der[160];
+    uint8_t pub[64];
+    word32 xl = 32;
+    word32 yl = 32;
+    picoacme_x509_t cert;
+    int n;
+    picoacme_err_t e = PICOACME_OK;
+
+    if (picoacme_x509_parse(cert_der, cert_len, &cert) != PICOACME_OK || !cert.ec_p256) {
+        return PICOACME_ERR_PARAM;
+    }
+    if (wc_ecc_init_ex(&key, t->heap, INVALID_DEVID) != 0) {
+        return PICOACME_ERR_CRYPTO;
+    }
+    memset(pub, 0, sizeof pub);
+    if (wc_ecc_import_private_key_ex(priv, 32, NULL, 0, &key, ECC_SECP256R1) != 0 ||
+        wc_ecc_make_pub(&key, NULL) != 0 ||
+        wc_ecc_export_public_raw(&key, pub, &xl, pub + 32, &yl) != 0) {
+        e = PICOACME_ERR_CRYPTO;
+    } else if (xl != 32U || yl != 32U || memcmp(pub, cert.pub, sizeof pub) != 0) {
+        e = PICOACME_ERR_PARAM; /* priv is not the certificate's key */
+    }
+    if (e == PICOACME_OK) {
+        n = wc_EccKeyToDer(&key, der, (word32)sizeof der);
+        if (n <= 0) {
+            e = PICOACME_ERR_CRYPTO;
+        } else if (wolfSSL_CTX_use_PrivateKey_buffer(t->srv.ctx, der, n, WOLFSSL_FILETYPE_ASN1) !=
+                   WOLFSSL_SUCCESS) {
+            e = PICOACME_ERR_CRYPTO;
+        }
+    }
+    wipe(der, sizeof der);
+    wc_ecc_free(&key);
+    wipe(&key, sizeof key);
+    return e;
+}
+
+static picoacme_err_t srv_open(void *user, picoacme_sock_t sock, const uint8_t *cert_der,
+                               size_t cert_len, const uint8_t priv[32])
+{
+    picoacme_wolfssl_tls_t *t = tls_of(user);
+    picoacme_wolfssl_tls_server_t *s;
+    WOLFSSL_METHOD *method;
+    char alpn[sizeof acme_alpn];
+    picoacme_err_t e;
+    int ret;
+
+    if (t == NULL || t->tp == NULL || sock < 0 || cert_der == NULL || cert_len == 0U ||
+        cert_len > (size_t)LONG_MAX || priv == NULL) {
+        return PICOACME_ERR_PARAM;
+    }
+    srv_close(t);
+    s = &t->srv;
+    s->tp = t->tp;
+    s->last_wolfssl_err = 0;
+    method = wolfSSLv23_server_method_ex(t->heap);
+    if (method == NULL) {
+        return PICOACME_ERR_NOSPACE;
+    }
+    s->ctx = wolfSSL_CTX_new_ex(method, t->heap); /* takes ownership of method */
+    if (s->ctx == NULL) {
+        return PICOACME_ERR_NOSPACE;
+    }
+    /* RFC 8737 §4: TLS 1.2 or higher */
+    if (wolfSSL_CTX_SetMinVersion(s->ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS) {
+        srv_close(t);
+        return PICOACME_ERR_TLS;
+    }
+    wolfSSL_CTX_set_verify(s->ctx, WOLFSSL_VERIFY_NONE, NULL);
+    wolfSSL_CTX_SetIORecv(s->ctx, srv_io_recv);
+    wolfSSL_CTX_SetIOSend(s->ctx, srv_io_send);
+    /* the context lives as long as this one session: certificate and key
+     * go there (a server WOLFSSL cannot be created without them) */
+    ret =
+        wolfSSL_CTX_use_certificate_buffer(s->ctx, cert_der, (long)cert_len, WOLFSSL_FILETYPE_ASN1);
+    if (ret != WOLFSSL_SUCCESS) {
+        srv_close(t);
+        s->last_wolfssl_err = ret;
+        return PICOACME_ERR_PARAM;
+    }
+    e = srv_load_key(t, cert_der, cert_len, priv);
+    if (e != PICOACME_OK) {
+        srv_close(t);
+        return e;
+    }
+    s->ssl = wolfSSL_new(s->ctx);
+    if (s->ssl == NULL) {
+        srv_close(t);
+        s->last_wolfssl_err = MEMORY_E;
+        return PICOACME_ERR_NOSPACE;
+    }
+    memcpy(alpn, acme_alpn, sizeof acme_alpn);
+    if (wolfSSL_UseALPN(s->ssl, alpn, (unsigned)ACME_ALPN_LEN, WOLFSSL_ALPN_FAILED_ON_MISMATCH) !=
+        WOLFSSL_SUCCESS) {
+        srv_close(t);
+        return PICOACME_ERR_TLS;
+    }
+    s->sock = sock;
+    s->io_err = PICOACME_OK;
+    wolfSSL_SetIOReadCtx(s->ssl, s);
+    wolfSSL_SetIOWriteCtx(s->ssl, s);
+    return PICOACME_OK;
+}
+
+static picoacme_err_t srv_step(void *user)
+{
+    picoacme_wolfssl_tls_t *t = tls_of(user);
+    picoacme_wolfssl_tls_server_t *s;
+    int ret;
+
+    if (t == NULL) {
+        return PICOACME_ERR_PARAM;
+    }
+    s = &t->srv;
+    if (s->ssl == NULL) {
+        return PICOACME_ERR_STATE;
+    }
+    if (wolfSSL_is_init_finished(s->ssl)) {
+        return PICOACME_OK;
+    }
+    if (!s->hello_ok) {
+        picoacme_err_t e = srv_check_hello(s);
+        if (e != PICOACME_OK) {
+            return e;
+        }
+    }
+    s->io_err = PICOACME_OK;
+    ret = wolfSSL_accept(s->ssl);
+    if (ret != WOLFSSL_SUCCESS) {
+        return srv_map_error(s, ret);
+    }
+    if (!alpn_is_acme(s->ssl)) {
+        s->last_wolfssl_err = UNKNOWN_ALPN_PROTOCOL_NAME_E;
+        return PICOACME_ERR_TLS; /* not reached: srv_check_hello and wolfSSL refuse first */
+    }
+    return PICOACME_OK;
+}
+
+picoacme_err_t picoacme_wolfssl_tls_init(picoacme_wolfssl_tls_t *t, const picoacme_transport_t *tp,
+                                         void *heap, const uint8_t *roots, size_t roots_len,
                                          picoacme_wolfssl_fmt_t fmt, picoacme_tls_t *out)
 {
     WOLFSSL_METHOD *method;
@@ -328,6 +631,7 @@ picoacme_err_t picoacme_wolfssl_tls_init(picoacme_wolfssl_tls_t *t,
     t->heap = heap;
     t->tp = tp;
     t->sock = PICOACME_SOCK_NONE;
+    t->srv.sock = PICOACME_SOCK_NONE;
     if (wolfSSL_Init() != WOLFSSL_SUCCESS) {
         return PICOACME_ERR_TLS;
     }
@@ -346,8 +650,7 @@ picoacme_err_t picoacme_wolfssl_tls_init(picoacme_wolfssl_tls_t *t,
         return PICOACME_ERR_TLS;
     }
     /* only these anchors: no wolfSSL_CTX_load_system_CA_certs() */
-    if (wolfSSL_CTX_load_verify_buffer(t->ctx, roots, (long)roots_len, type) !=
-        WOLFSSL_SUCCESS) {
+    if (wolfSSL_CTX_load_verify_buffer(t->ctx, roots, (long)roots_len, type) != WOLFSSL_SUCCESS) {
         picoacme_wolfssl_tls_free(t);
         t->last_wolfssl_err = ASN_PARSE_E;
         return PICOACME_ERR_PARSE;
@@ -366,6 +669,9 @@ picoacme_err_t picoacme_wolfssl_tls_init(picoacme_wolfssl_tls_t *t,
     out->send = tls_send;
     out->recv = tls_recv;
     out->close = tls_close;
+    out->server_open = srv_open;
+    out->server_step = srv_step;
+    out->server_close = srv_close;
     return PICOACME_OK;
 }
 
@@ -375,6 +681,7 @@ void picoacme_wolfssl_tls_free(picoacme_wolfssl_tls_t *t)
         return;
     }
     tls_close(t);
+    srv_close(t);
     wolfSSL_CTX_free(t->ctx);
     t->ctx = NULL;
     (void)wolfSSL_Cleanup();
@@ -386,52 +693,37 @@ const char *picoacme_wolfssl_tls_reason(const picoacme_wolfssl_tls_t *t)
         return "no TLS context";
     }
     switch (t->last_wolfssl_err) {
-    case 0:
-        break;
-    case ASN_NO_SIGNER_E:
-        return "server certificate is not signed by the configured CA root";
+    case 0: break;
+    case ASN_NO_SIGNER_E: return "server certificate is not signed by the configured CA root";
     case ASN_SELF_SIGNED_E:
         return "server certificate is self-signed and not one of the configured CA roots";
-    case DOMAIN_NAME_MISMATCH:
-        return "server certificate does not match host name";
-    case IPADDR_MISMATCH:
-        return "server certificate does not match the IP address";
-    case ASN_AFTER_DATE_E:
-        return "server certificate has expired (or the device clock is wrong)";
+    case DOMAIN_NAME_MISMATCH: return "server certificate does not match host name";
+    case IPADDR_MISMATCH: return "server certificate does not match the IP address";
+    case ASN_AFTER_DATE_E: return "server certificate has expired (or the device clock is wrong)";
     case ASN_BEFORE_DATE_E:
         return "server certificate is not yet valid (or the device clock is wrong)";
-    case ASN_SIG_CONFIRM_E:
-        return "server certificate signature does not verify";
+    case ASN_SIG_CONFIRM_E: return "server certificate signature does not verify";
     case ASN_SIG_OID_E:
     case ASN_SIG_HASH_E:
-    case ASN_SIG_KEY_E:
-        return "server certificate uses an unsupported signature algorithm";
-    case ASN_CRIT_EXT_E:
-        return "server certificate has an unsupported critical extension";
+    case ASN_SIG_KEY_E: return "server certificate uses an unsupported signature algorithm";
+    case ASN_CRIT_EXT_E: return "server certificate has an unsupported critical extension";
     case ASN_NAME_INVALID_E:
     case ASN_PATHLEN_SIZE_E:
-    case ASN_PATHLEN_INV_E:
-        return "server certificate chain violates a CA constraint";
+    case ASN_PATHLEN_INV_E: return "server certificate chain violates a CA constraint";
     case OCSP_CERT_REVOKED:
-    case CRL_CERT_REVOKED:
-        return "server certificate is revoked";
+    case CRL_CERT_REVOKED: return "server certificate is revoked";
     case KEYUSE_SIGNATURE_E:
     case KEYUSE_ENCIPHER_E:
     case EXTKEYUSE_AUTH_E:
         return "server certificate key usage does not allow TLS server authentication";
-    case NO_PEER_CERT:
-        return "server sent no certificate";
-    case VERIFY_CERT_ERROR:
-        return "server certificate verification failed";
+    case NO_PEER_CERT: return "server sent no certificate";
+    case VERIFY_CERT_ERROR: return "server certificate verification failed";
     case VERSION_ERROR:
     case MATCH_SUITE_ERROR:
         return "no TLS version or cipher suite in common with the server (TLS 1.2+ required)";
-    case FATAL_ERROR:
-        return "server sent a fatal TLS alert";
-    case MEMORY_E:
-        return "out of memory for the TLS session";
-    case ASN_PARSE_E:
-        return "the configured CA roots could not be parsed";
+    case FATAL_ERROR: return "server sent a fatal TLS alert";
+    case MEMORY_E: return "out of memory for the TLS session";
+    case ASN_PARSE_E: return "the configured CA roots could not be parsed";
     default:
         if (t->io_err == PICOACME_ERR_CLOSED) {
             return "server closed the connection during TLS";
