@@ -790,30 +790,30 @@ picoacme_err_t picoacme_dns_soa_zone(const uint8_t *msg, size_t len, uint16_t id
         return e;
     }
     /* Dotted text; without escapes, a label holding '.' or a byte outside
-     * printable ASCII cannot be written and is refused. */
-    for (i = 0; i + 1U < wire_len;) {
-        size_t n = wire[i];
-        size_t k;
+     * printable ASCII cannot be written and is refused. Checked first, so
+     * the verdict does not depend on cap. */
+    for (i = 1; i < wire_len; i++) {
+        uint8_t c = wire[i];
+        if (i == o + 1U + wire[o]) {
+            o = i; /* the next length byte */
+            continue;
+        }
+        if (c <= 0x20U || c >= 0x7FU || c == (uint8_t)'.' || c == (uint8_t)'\\') {
+            return PICOACME_ERR_PARSE;
+        }
+    }
+    /* wire_len - 1 bytes of text for a non-root name: dots replace the
+     * length bytes but the first; the root is "". */
+    if ((wire_len > 1U ? wire_len - 2U : 0U) + 1U > cap) {
+        return PICOACME_ERR_NOSPACE;
+    }
+    o = 0;
+    for (i = 0; i + 1U < wire_len; i += 1U + (size_t)wire[i]) {
         if (o != 0U) {
-            if (o + 1U >= cap) {
-                zone[0] = '\0';
-                return PICOACME_ERR_NOSPACE;
-            }
             zone[o++] = '.';
         }
-        for (k = 1; k <= n; k++) {
-            uint8_t c = wire[i + k];
-            if (c <= 0x20U || c >= 0x7FU || c == (uint8_t)'.' || c == (uint8_t)'\\') {
-                zone[0] = '\0';
-                return PICOACME_ERR_PARSE;
-            }
-            if (o + 1U >= cap) {
-                zone[0] = '\0';
-                return PICOACME_ERR_NOSPACE;
-            }
-            zone[o++] = (char)c;
-        }
-        i += 1U + n;
+        memcpy(zone + o, wire + i + 1U, wire[i]);
+        o += wire[i];
     }
     zone[o] = '\0';
     return PICOACME_OK;

@@ -819,6 +819,27 @@ static void test_hostile(void **state)
                                                     &g_crypto, &rcode),
                          PICOACME_ERR_PARSE);
     }
+    /* SOA owner names as text: a label holding '.' is refused whatever
+     * the buffer; the root is "". */
+    {
+        uint8_t t[64];
+        size_t k = hdr(t, 4, 0, 0, 1, 0), rr;
+        rr = k;
+        t[k++] = 3; t[k++] = 'a'; t[k++] = '.'; t[k++] = 'b'; t[k++] = 0;
+        t[k++] = 0; t[k++] = 6; t[k++] = 0; t[k++] = 1;
+        t[k++] = 0; t[k++] = 0; t[k++] = 0; t[k++] = 0; t[k++] = 0; t[k++] = 0;
+        assert_int_equal(picoacme_dns_soa_zone(t, k, 4, zone, sizeof zone), PICOACME_ERR_PARSE);
+        assert_int_equal(picoacme_dns_soa_zone(t, k, 4, zone, 1), PICOACME_ERR_PARSE);
+        t[rr + 2] = 'x'; /* "a.b" -> "axb" */
+        assert_int_equal(picoacme_dns_soa_zone(t, k, 4, zone, 3), PICOACME_ERR_NOSPACE);
+        assert_int_equal(picoacme_dns_soa_zone(t, k, 4, zone, 4), PICOACME_OK);
+        assert_string_equal(zone, "axb");
+        t[rr] = 0; /* the root, then 4 bytes of garbage: rdlength 0 moved */
+        memmove(t + rr + 1, t + rr + 5, k - rr - 5);
+        k -= 4;
+        assert_int_equal(picoacme_dns_soa_zone(t, k, 4, zone, 1), PICOACME_OK);
+        assert_string_equal(zone, "");
+    }
     /* An unsigned answer to an UPDATE is not trusted. */
     {
         uint8_t t[64];
