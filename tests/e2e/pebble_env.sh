@@ -7,7 +7,8 @@
 #
 # pebble_start
 #   (a) makes with openssl an ECDSA P-256 root (WORKDIR/tls-root.pem) and the
-#       WFE TLS certificate for DNS:localhost + IP:127.0.0.1 signed by it;
+#       WFE TLS certificate for DNS:localhost + IP:127.0.0.1 (+ PEBBLE_WFE_NAMES)
+#       signed by it;
 #   (b) writes WORKDIR/pebble-config.json;
 #   (c) starts pebble-challtestsrv with only its DNS server, answering
 #       127.0.0.1 (A) and nothing (AAAA) for every name;
@@ -21,6 +22,9 @@
 #   PEBBLE_CERT_VALIDITY     certificateValidityPeriod in seconds (Pebble's
 #                            default when unset)
 #   PEBBLE_START_TIMEOUT     seconds to wait for the directory (default 30)
+#   PEBBLE_WFE_NAMES         extra DNS names (space separated) in the WFE
+#                            certificate, e.g. the name an emulated device
+#                            uses for the CA (default: none)
 #
 # Exported after pebble_start:
 #   PEBBLE_DIR_URL       https://127.0.0.1:<wfe>/dir
@@ -75,11 +79,13 @@ pebble_start() {
     openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
         -keyout "$wd/wfe.key" -out "$wd/wfe.csr" -subj "/CN=localhost" >/dev/null 2>&1 \
         || { pebble_log "openssl wfe csr failed"; return 1; }
-    cat >"$wd/wfe.ext" <<'EOF'
+    local san="DNS:localhost,IP:127.0.0.1" n
+    for n in ${PEBBLE_WFE_NAMES:-}; do san="$san,DNS:$n"; done
+    cat >"$wd/wfe.ext" <<EOF
 basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature
 extendedKeyUsage=serverAuth
-subjectAltName=DNS:localhost,IP:127.0.0.1
+subjectAltName=$san
 EOF
     openssl x509 -req -in "$wd/wfe.csr" -CA "$wd/tls-root.pem" -CAkey "$wd/tls-root.key" \
         -CAcreateserial -days 825 -sha256 -extfile "$wd/wfe.ext" -out "$wd/wfe.pem" >/dev/null 2>&1 \

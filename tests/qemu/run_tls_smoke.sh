@@ -9,7 +9,8 @@
 #   tests/qemu/run_tls_smoke.sh [BUILD_DIR]     (default: <repo>/build-fw-smoke)
 # Env: FW_SMOKE_PORT (default 14433), FW_SMOKE_HTTP_PORT (default 18080), FW_SMOKE_TIMEOUT (s, default 120),
 #      WOLFSSL_SRC / LWIP_SRC (default: what scripts/fw-deps.sh unpacked),
-#      FW_SMOKE_POOL_KB (wolfSSL static pool, KiB, default 64).
+#      FW_SMOKE_POOL_KB (wolfSSL static pool, KiB, default 64), FW_SRC_ROOT (tree
+#      with core/ and ports/wolfssl/, default the repo).
 # Cases: TLS 1.3 and TLS 1.2 GET (exit 0, HTTP 200) after which the device
 # serves one plain HTTP request through hostfwd 127.0.0.1:HTTP_PORT -> :80
 # (the lwIP transport's listen/accept, as http-01 uses it), a server from an
@@ -72,6 +73,7 @@ openssl x509 -req -in other.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 7
 # --- firmware with this CA compiled in -----------------------------------
 cmake -S "$repo/platform/qemu-mps2" -B "$build" -G Ninja \
     -DWOLFSSL_SRC="${WOLFSSL_SRC%/}" -DLWIP_SRC="${LWIP_SRC%/}" \
+    -DFW_APP=tls-smoke -DFW_SRC_ROOT="${FW_SRC_ROOT:-$repo}" \
     -DFW_CA_ROOT_DER="$work/ca.der" -DFW_TLS_HOST="$host" -DFW_TLS_PORT="$port" \
     -DFW_HTTP_PATH=/fw-smoke.txt -DFW_LISTEN_PORT=80 -DFW_WALL_CLOCK_BASE="$(date +%s)" -DFW_WOLF_POOL_KB="${FW_SMOKE_POOL_KB:-64}" >/dev/null
 cmake --build "$build" >"$work/build.log" 2>&1 || { cat "$work/build.log"; echo "FAIL: build"; exit 1; }

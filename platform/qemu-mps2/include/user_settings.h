@@ -7,7 +7,8 @@
  * impossible with NO_MALLOC in 5.5.4, so the stack must be generous.
  * Randomness: CUSTOM_RAND_GENERATE_SEED -> fw_rng_seed() (a board hook; the
  * QEMU build uses the test-only source in fw_test_entropy.c).
- * Time: XTIME -> fw_time() (wall clock), XTIME_MS -> fw_time_ms() (ticks).
+ * Time: XTIME -> fw_time() (lower bound or the CA's Date, fw_time.c),
+ * XTIME_MS -> fw_time_ms() (ticks), XVALIDATE_DATE -> fw_validate_date().
  */
 #ifndef PICOACME_FW_USER_SETTINGS_H
 #define PICOACME_FW_USER_SETTINGS_H
@@ -49,6 +50,12 @@ uint32_t fw_time_ms(void);
 #define CUSTOM_RAND_TYPE uint8_t
 #define XTIME(t) fw_time(t)
 #define XTIME_MS(t) fw_time_ms()
+/* No RTC: XTIME is a lower bound until the CA's Date is known; notBefore is
+ * only checked once the time is known (fw_time.c). wolfSSL's own check
+ * stays compiled (USE_WOLF_VALIDDATE) and does the rest. */
+int fw_validate_date(const unsigned char *date, unsigned char format, int date_type);
+#define USE_WOLF_VALIDDATE
+#define XVALIDATE_DATE(d, f, t) fw_validate_date((d), (f), (t))
 
 /* TLS */
 #define NO_WOLFSSL_SERVER

@@ -2,9 +2,8 @@
  * board.c - SysTick clock, wall clock estimate, lwIP hooks, exit for the
  * QEMU mps2-an385 board (Cortex-M3 at 25 MHz).
  *
- * A real board replaces the wall clock with its RTC (or with the time the
- * ACME engine learns from the CA's authenticated Date header) and the exit
- * with a reset.
+ * The wall clock (no RTC here) is in fw_time.c. A real board replaces the
+ * exit with a reset.
  */
 #include "board.h"
 
@@ -20,10 +19,6 @@
 #define SYST_CSR_CLKSOURCE 0x4u /* the core clock */
 
 #define CORE_HZ 25000000u
-
-#ifndef FW_WALL_CLOCK_BASE
-#define FW_WALL_CLOCK_BASE 0
-#endif
 
 static volatile uint32_t ticks_ms;
 static uint32_t rand_state;
@@ -76,16 +71,6 @@ uint32_t sys_now(void)
 uint32_t fw_time_ms(void)
 {
     return ticks_ms;
-}
-
-/* Wall clock: the build-time estimate plus uptime (no RTC on this board). */
-time_t fw_time(time_t *t)
-{
-    time_t now = (time_t)FW_WALL_CLOCK_BASE + (time_t)(ticks_ms / 1000u);
-    if (t != NULL) {
-        *t = now;
-    }
-    return now;
 }
 
 /* xorshift32 for lwIP's ports, ISNs and DHCP xids (not for keys). */

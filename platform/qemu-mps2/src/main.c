@@ -1,20 +1,44 @@
 /*
- * main.c - qemu-mps2 firmware: a bare-metal superloop with no heap that
- * brings up lwIP on the LAN9118, gets an address by DHCP (or uses a static
- * one), opens TCP through the picoacme lwIP transport, runs a TLS handshake
- * with wolfSSL (static memory) and prints the answer to one HTTP GET.
+ * main.c - the qemu-mps2 ACME firmware: a bare-metal superloop with no
+ * heap that enrols the device with an internal ACME CA (RFC 8555, http-01)
+ * and keeps its certificate renewed.
  *
- * Exit status (semihosting): 0 when the server answered "HTTP/1.x 200",
- * otherwise a small code naming the step that failed.
- * The ACME engine will later be pumped from this same loop.
+ * boot -> lwIP up on the LAN9118 (DHCP) -> picoacme_stored(): a stored
+ * certificate that is not yet due is kept ("stored certificate found");
+ * otherwise picoacme_issue_start() and picoacme_step() pumped from the loop
+ * that also polls the driver and runs lwIP's timers -> the chain is printed
+ * ("ENROLLED") -> the loop waits, network still served, until the renewal
+ * time and renews (new order, account from flash) -> after FW_RENEWALS
+ * renewals it exits through semihosting.
+ *
+ * No RTC: the clock port says "unknown", the engine takes the time from the
+ * CA's Date header, and wolfSSL uses a lower bound until then (fw_time.c).
+ *
+ * Test knobs, semihosting arguments (-semihosting-config arg=...):
+ *   renewals=N    renewals before exiting (default FW_RENEWALS)
+ *   renew-now     a stored certificate is renewed at once, due or not
+ *   cut=N         (FW_FAULT_INJECTION builds) power cut after N bytes
+ *                 programmed during a renewal's save: exit FW_EXIT_POWER_CUT
+ *
+ * Exit status: 0 done, 10 netif, 11 DHCP, 12 wolfSSL pool, 13 TLS setup,
+ * 20 flash, 21 crypto, 22 configuration, 23 issuance failed, 24 store
+ * unreadable, 42 power cut (fault injection).
  */
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "board.h"
+#include "fw_config.h"
+#include "fw_flash.h"
+#include "fw_report.h"
+#include "fw_time.h"
 #include "lan9118.h"
+#include "picoacme.h"
 #include "picoacme_lwip.h"
 #include "picoacme_wolfssl.h"
+#include "fw_semihost.h"
 
 #include "lwip/dhcp.h"
 #include "lwip/init.h"
@@ -23,35 +47,10 @@
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
+#include <wolfssl/wolfcrypt/settings.h>
 #include <wolfssl/wolfcrypt/memory.h>
 
-#include "fw_ca_root.h" /* generated: fw_ca_root_der[], fw_ca_root_der_len */
-
-#ifndef FW_TLS_HOST
-#define FW_TLS_HOST "fw-tls.test"
-#endif
-#ifndef FW_TLS_ADDR
-#define FW_TLS_ADDR "10.0.2.100"
-#endif
-#ifndef FW_TLS_PORT
-#define FW_TLS_PORT 4433
-#endif
-#ifndef FW_HTTP_PATH
-#define FW_HTTP_PATH "/"
-#endif
-#ifndef FW_WOLF_POOL_SIZE
-#define FW_WOLF_POOL_SIZE (64u * 1024u)
-#endif
-/* After the GET, serve one plain HTTP request on this port (the http-01
- * responder path: listen/accept of the lwIP transport); 0 = off. */
-#ifndef FW_LISTEN_PORT
-#define FW_LISTEN_PORT 0
-#endif
-#ifndef FW_DEADLINE_MS
-#define FW_DEADLINE_MS 60000u
-#endif
-#define STACK_PAINT_SIZE (48u * 1024u)
-#define PAINT 0xA5u
+#include "fw_ca_root.h" /* generated: fw_ca_root_der[], _len, fw_ca_root_is_pem */
 
 enum exit_code {
     EXIT_OK = 0,
@@ -59,34 +58,66 @@ enum exit_code {
     EXIT_DHCP = 11,
     EXIT_POOL = 12,
     EXIT_TLS_INIT = 13,
-    EXIT_CONNECT = 14,
-    EXIT_TLS = 15,
-    EXIT_HTTP = 16,
-    EXIT_TIMEOUT = 17,
-    EXIT_TLS_VERIFY = 18,
-    EXIT_LISTEN = 19
+    EXIT_FLASH = 20,
+    EXIT_CRYPTO = 21,
+    EXIT_CONFIG = 22,
+    EXIT_ISSUE = 23,
+    EXIT_STORE = 24
 };
 
-enum step { S_ADDR, S_SEND, S_RECV, S_ACCEPT, S_SERVE, S_DONE };
+enum mode { M_ADDR, M_START, M_ISSUING, M_WAIT_RENEW };
 
 static struct netif netif;
 static picoacme_lwip_t lwip_tp;
 static picoacme_wolfssl_tls_t tls_ctx;
+static picoacme_wolfssl_crypto_t crypto_ctx;
+static fw_flash_t flash;
+static picoacme_ctx_t g_ctx;
 static uint8_t wolf_pool[FW_WOLF_POOL_SIZE] __attribute__((aligned(16)));
-static uint8_t rx_buf[1024];
-static char head[64];
-static size_t head_len;
-static size_t rx_total;
 
 static const picoacme_lwip_host_t hosts[] = {
-    {FW_TLS_HOST, FW_TLS_ADDR},
+    {FW_CA_HOST, FW_CA_ADDR},
 };
 
-static const char served[] = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n"
-                             "Content-Length: 18\r\n\r\nhello-from-device\n";
+/* test knobs from the semihosting command line */
+static unsigned opt_renewals = FW_RENEWALS;
+static long opt_cut = -1;
+static int opt_renew_now;
 
-static const char request[] =
-    "GET " FW_HTTP_PATH " HTTP/1.0\r\nHost: " FW_TLS_HOST "\r\nUser-Agent: picoacme-fw\r\n\r\n";
+static void parse_cmdline(void)
+{
+    static char line[160];
+    if (sh_cmdline(line, sizeof line) != 0) {
+        return;
+    }
+    for (char *tok = strtok(line, " "); tok != NULL; tok = strtok(NULL, " ")) {
+        if (strncmp(tok, "renewals=", 9) == 0) {
+            opt_renewals = (unsigned)strtoul(tok + 9, NULL, 10);
+        } else if (strncmp(tok, "cut=", 4) == 0) {
+            opt_cut = strtol(tok + 4, NULL, 10);
+        } else if (strcmp(tok, "renew-now") == 0) {
+            opt_renew_now = 1;
+        }
+    }
+#ifndef FW_FAULT_INJECTION
+    if (opt_cut >= 0) {
+        printf("fw: cut=%ld ignored: built without FW_FAULT_INJECTION\n", opt_cut);
+        opt_cut = -1;
+    }
+#endif
+}
+
+static void log_hook(void *user, int level, const char *fmt, ...)
+{
+    static const char *const lvl[] = {"", "ERR", "WRN", "INF", "DBG"};
+    va_list ap;
+    (void)user;
+    printf("acme %s: ", level >= 1 && level <= 4 ? lvl[level] : "?");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+}
 
 static void net_pump(void)
 {
@@ -94,82 +125,83 @@ static void net_pump(void)
     sys_check_timeouts();
 }
 
-static size_t pool_touched(void)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < sizeof wolf_pool; i++) {
-        n += wolf_pool[i] != PAINT;
-    }
-    return n;
-}
-
-/* Sizing aid: wolfSSL's static buckets are LIFO free lists, so the number
- * of blocks of a size that were ever written equals the peak number in use
- * at once. Mirrors wolfSSL 5.5.4's private block header (memory.c). */
-struct fw_wc_memory {
-    uint8_t *buffer;
-    struct fw_wc_memory *next;
-    uint32_t sz;
-};
-static WOLFSSL_HEAP_HINT *pool_heap;
-static void pool_report(void)
-{
-    if (pool_heap == NULL || pool_heap->memory == NULL) {
-        return;
-    }
-    printf("fw: wolfSSL buckets (size used/total):");
-    for (int i = 0; i < WOLFMEM_MAX_BUCKETS; i++) {
-        unsigned total = 0, used = 0;
-        const struct fw_wc_memory *m = (const void *)pool_heap->memory->ava[i];
-        for (; m != NULL && total < 4096u; m = m->next) {
-            total++;
-            for (uint32_t k = 0; k < m->sz; k++) {
-                if (m->buffer[k] != PAINT) {
-                    used++;
-                    break;
-                }
-            }
-        }
-        printf(" %u:%u/%u", (unsigned)pool_heap->memory->sizeList[i], used, total);
-    }
-    printf("\n");
-}
-
-/* Paint the stack below our frame; the high-water mark is measured at exit. */
-static uint8_t *stack_low;
-static void __attribute__((noinline)) stack_paint(void)
-{
-    uint8_t *sp = (uint8_t *)__builtin_frame_address(0);
-    stack_low = sp - STACK_PAINT_SIZE;
-    for (uint8_t *p = stack_low; p < sp - 64; p++) {
-        *p = PAINT;
-    }
-}
-static size_t stack_used(void)
-{
-    uint8_t *p = stack_low;
-    while (p < stack_low + STACK_PAINT_SIZE && *p == PAINT) {
-        p++;
-    }
-    return STACK_PAINT_SIZE - (size_t)(p - stack_low);
-}
-
 static void finish(int code)
 {
-    pool_report();
-    printf("fw: wolfSSL pool %u of %u bytes touched, stack high-water ~%u bytes\n",
-           (unsigned)pool_touched(), (unsigned)sizeof wolf_pool, (unsigned)stack_used());
+    picoacme_abort(&g_ctx);
+    /* let FIN/ACKs go out before the machine stops */
+    uint32_t t_end = board_ms();
+    while (board_ms() - t_end < 300u) {
+        net_pump();
+    }
+    fw_pool_report();
+    printf("fw: wolfSSL pool %u of %u bytes touched, stack high-water ~%u bytes, "
+           "flash %lu bytes programmed\n",
+           (unsigned)fw_pool_touched(), (unsigned)sizeof wolf_pool, (unsigned)fw_stack_used(),
+           (unsigned long)flash.programmed);
     printf("fw: exit %d after %lu ms\n", code, (unsigned long)board_ms());
     board_exit(code);
 }
 
+static void print_chain(const char *what, unsigned idx, const char *pem, size_t len)
+{
+    printf("fw: %s chain %u begin\n", what, idx);
+    fwrite(pem, 1, len, stdout);
+    if (len == 0 || pem[len - 1] != '\n') {
+        printf("\n");
+    }
+    printf("fw: %s chain %u end\n", what, idx);
+}
+
+/* Read the store; 1 when a certificate is there (info filled), 0 when the
+ * flash holds none. Exits on a store that cannot be read. */
+static int read_store(picoacme_stored_info_t *info)
+{
+    picoacme_err_t e = picoacme_stored(&g_ctx, info);
+    if (e == PICOACME_ERR_NOT_FOUND) {
+        return 0;
+    }
+    if (e != PICOACME_OK) {
+        printf("fw: reading the store failed: %s\n", picoacme_err_str(e));
+        finish(EXIT_STORE);
+    }
+    /* the certificate existed at not_before: the time is at least that */
+    fw_time_floor(info->not_before_s);
+    return 1;
+}
+
+static void report_failure(void)
+{
+    const picoacme_problem_t *p = picoacme_last_problem(&g_ctx);
+    printf("fw: issuance failed at step '%s': %s", picoacme_state_str(p->state),
+           picoacme_err_str(p->err));
+    if (p->http_status != 0) {
+        printf(" (HTTP %u)", (unsigned)p->http_status);
+    }
+    if (p->type[0] != '\0') {
+        printf(" %s", p->type);
+    }
+    if (p->detail[0] != '\0') {
+        printf(": %s", p->detail);
+    }
+    if (p->err == PICOACME_ERR_TLS || p->err == PICOACME_ERR_TLS_VERIFY) {
+        printf("; TLS: %s (wolfSSL error %d)", picoacme_wolfssl_tls_reason(&tls_ctx),
+               tls_ctx.last_wolfssl_err);
+    }
+    printf("\n");
+}
+
 int main(void)
 {
-    stack_paint();
+    fw_stack_paint();
     board_init();
-    printf("fw: picoacme qemu-mps2 firmware (lwIP %s, no heap)\n", LWIP_VERSION_STRING);
+    printf("fw: picoacme qemu-mps2 ACME firmware (lwIP %s, no heap)\n", LWIP_VERSION_STRING);
     printf("fw: WARNING entropy is fw_test_entropy.c: NOT RANDOM, test only\n");
+    parse_cmdline();
+    printf("fw: directory %s (%s -> %s), identifier %s, renewals %u%s\n",
+           PICOACME_FW_DIRECTORY_URL, FW_CA_HOST, FW_CA_ADDR, FW_DEVICE_NAME, opt_renewals,
+           opt_renew_now ? ", renew-now" : "");
 
+    /* ---- network ------------------------------------------------------ */
     lwip_init();
     ip4_addr_t ip, mask, gw;
 #ifdef FW_STATIC_IP
@@ -190,190 +222,189 @@ int main(void)
     if (lan9118_link_up()) {
         netif_set_link_up(&netif);
     }
-    printf("fw: LAN9118 MAC %02x:%02x:%02x:%02x:%02x:%02x link %s\n", netif.hwaddr[0],
-           netif.hwaddr[1], netif.hwaddr[2], netif.hwaddr[3], netif.hwaddr[4], netif.hwaddr[5],
-           netif_is_link_up(&netif) ? "up" : "down");
 #ifndef FW_STATIC_IP
     if (dhcp_start(&netif) != ERR_OK) {
         finish(EXIT_DHCP);
     }
 #endif
 
-    memset(wolf_pool, PAINT, sizeof wolf_pool);
+    /* ---- ports -------------------------------------------------------- */
+    fw_pool_paint(wolf_pool, sizeof wolf_pool);
     WOLFSSL_HEAP_HINT *heap = NULL;
     if (wc_LoadStaticMemory(&heap, wolf_pool, sizeof wolf_pool, WOLFMEM_GENERAL, 1) != 0) {
         printf("fw: wc_LoadStaticMemory failed\n");
         finish(EXIT_POOL);
     }
-    pool_heap = heap;
+    fw_pool_set_heap(heap);
 
-    picoacme_transport_t tp;
-    picoacme_tls_t tls;
+    static picoacme_transport_t tp;
+    static picoacme_tls_t tls;
+    static picoacme_crypto_t crypto;
+    static picoacme_storage_t st;
+    static picoacme_clock_t clk;
+    static picoacme_ports_t ports;
+    static picoacme_ident_t ids[1];
+    static picoacme_config_t cfg;
+
+    if (fw_flash_open(&flash, FW_FLASH_FILE, FW_FLASH_SIZE, FW_FLASH_ERASE, &st) != 0) {
+        printf("fw: cannot open the flash file %s\n", FW_FLASH_FILE);
+        finish(EXIT_FLASH);
+    }
     picoacme_lwip_init(&lwip_tp, hosts, sizeof hosts / sizeof hosts[0], &tp);
-    picoacme_err_t e = picoacme_wolfssl_tls_init(&tls_ctx, &tp, heap, fw_ca_root_der,
-                                                 fw_ca_root_der_len, PICOACME_WOLFSSL_DER, &tls);
+    if (picoacme_wolfssl_crypto_init(&crypto_ctx, heap, &crypto) != PICOACME_OK) {
+        printf("fw: crypto init failed\n");
+        finish(EXIT_CRYPTO);
+    }
+    picoacme_err_t e = picoacme_wolfssl_tls_init(
+        &tls_ctx, &tp, heap, fw_ca_root_der, fw_ca_root_der_len,
+        fw_ca_root_is_pem ? PICOACME_WOLFSSL_PEM : PICOACME_WOLFSSL_DER, &tls);
     if (e != PICOACME_OK) {
-        printf("fw: TLS init failed (%d)\n", (int)e);
+        printf("fw: TLS init failed (%s): no usable CA root compiled in?\n", picoacme_err_str(e));
         finish(EXIT_TLS_INIT);
     }
+    fw_time_clock(&clk);
 
-    enum step step = S_ADDR;
-    picoacme_sock_t sock = PICOACME_SOCK_NONE;
-    picoacme_sock_t lsock = PICOACME_SOCK_NONE;
-    picoacme_sock_t csock = PICOACME_SOCK_NONE;
-    size_t req_off = 0;
-    uint32_t t_start = board_ms();
-    uint32_t t_conn = 0;
-    int result = EXIT_TIMEOUT;
+    ids[0].type = PICOACME_ID_DNS;
+    ids[0].value = FW_DEVICE_NAME;
+    cfg.directory_url = PICOACME_FW_DIRECTORY_URL;
+    cfg.ids = ids;
+    cfg.n_ids = 1;
+    cfg.http01_port = FW_HTTP01_PORT;
+    ports.transport = &tp;
+    ports.tls = &tls;
+    ports.crypto = &crypto;
+    ports.storage = &st;
+    ports.clock = &clk;
+    ports.log = log_hook;
+    e = picoacme_init(&g_ctx, &cfg, &ports);
+    if (e != PICOACME_OK) {
+        printf("fw: invalid configuration: %s\n", picoacme_err_str(e));
+        finish(EXIT_CONFIG);
+    }
 
-    while (step != S_DONE) {
+    /* ---- the superloop ------------------------------------------------ */
+    enum mode mode = M_ADDR;
+    picoacme_wait_t w = {0};
+    picoacme_stored_info_t info;
+    uint32_t t_boot = board_ms();
+    uint32_t t_issue = 0;
+    uint32_t wake_ms = 0;
+    int64_t renew_at = 0;
+    unsigned renewals = 0;
+    unsigned chains = 0;
+    int renewing = 0;
+
+    for (;;) {
         net_pump();
-        if (board_ms() - t_start > FW_DEADLINE_MS) {
-            printf("fw: deadline passed in step %d (last wolfSSL error %d)\n", (int)step,
-                   tls_ctx.last_wolfssl_err);
-            break;
+        int64_t now_s = picoacme_now(&g_ctx);
+        if (now_s != PICOACME_TIME_UNKNOWN) {
+            fw_time_learn(now_s); /* the CA's authenticated Date */
         }
-        switch (step) {
-        case S_ADDR:
+        switch (mode) {
+        case M_ADDR:
             if (!ip4_addr_isany_val(*netif_ip4_addr(&netif))) {
-                printf("fw: address %s\n", ip4addr_ntoa(netif_ip4_addr(&netif)));
-                e = tp.connect(tp.user, FW_TLS_HOST, FW_TLS_PORT, &sock);
-                if (e != PICOACME_OK) {
-                    printf("fw: connect %s:%d failed: %d\n", FW_TLS_HOST, FW_TLS_PORT, (int)e);
-                    result = EXIT_CONNECT;
-                    step = S_DONE;
-                    break;
+                printf("fw: address %s after %lu ms\n", ip4addr_ntoa(netif_ip4_addr(&netif)),
+                       (unsigned long)(board_ms() - t_boot));
+                if (read_store(&info)) {
+                    bool known = false;
+                    int64_t t = fw_time_now(&known);
+                    renew_at = info.renew_at_s;
+                    print_chain("stored", chains++, info.chain_pem, info.chain_len);
+                    if (t < renew_at && !opt_renew_now) {
+                        printf("stored certificate found, renew at %lu (in %ld s by the %s "
+                               "clock)\n",
+                               (unsigned long)renew_at, (long)(renew_at - t),
+                               known ? "CA's" : "lower-bound");
+                        if (opt_renewals == 0) {
+                            finish(EXIT_OK);
+                        }
+                        mode = M_WAIT_RENEW;
+                    } else {
+                        printf("stored certificate found, renewal due (renew at %lu)\n",
+                               (unsigned long)renew_at);
+                        mode = M_START;
+                    }
+                    renewing = 1;
+                } else {
+                    printf("fw: no certificate stored: enrolling\n");
+                    mode = M_START;
                 }
-                e = tls.open(tls.user, sock, FW_TLS_HOST);
-                if (e != PICOACME_OK) {
-                    result = EXIT_TLS;
-                    step = S_DONE;
-                    break;
-                }
-                t_conn = board_ms();
-                printf("fw: connecting to %s (%s:%d)\n", FW_TLS_HOST, FW_TLS_ADDR, FW_TLS_PORT);
-                step = S_SEND;
+            } else if (board_ms() - t_boot > FW_DHCP_TIMEOUT_MS) {
+                printf("fw: no address from DHCP\n");
+                finish(EXIT_DHCP);
             }
             break;
-        case S_SEND: {
-            size_t sent = 0;
-            e = tls.send(tls.user, (const uint8_t *)request + req_off,
-                         sizeof request - 1u - req_off, &sent);
-            if (e == PICOACME_OK) {
-                if (req_off == 0) {
-                    printf("fw: TLS handshake done in %lu ms: %s %s\n",
-                           (unsigned long)(board_ms() - t_conn),
-                           wolfSSL_get_version(tls_ctx.ssl),
-                           wolfSSL_get_cipher_name(tls_ctx.ssl));
-                }
-                req_off += sent;
-                if (req_off == sizeof request - 1u) {
-                    step = S_RECV;
-                }
-            } else if (e != PICOACME_WANT_READ && e != PICOACME_WANT_WRITE) {
-                printf("fw: TLS failed: %d (wolfSSL error %d): %s\n", (int)e,
-                       tls_ctx.last_wolfssl_err, picoacme_wolfssl_tls_reason(&tls_ctx));
-                result = e == PICOACME_ERR_TLS_VERIFY ? EXIT_TLS_VERIFY : EXIT_TLS;
-                step = S_DONE;
+        case M_START:
+            if (renewing && opt_cut >= 0) {
+                printf("fw: fault injection: power cut after %ld bytes of this save\n", opt_cut);
+                fw_flash_cut_after(&flash, opt_cut);
             }
-            break;
-        }
-        case S_RECV: {
-            size_t got = 0;
-            e = tls.recv(tls.user, rx_buf, sizeof rx_buf, &got);
-            if (e == PICOACME_OK) {
-                if (head_len < sizeof head - 1u) {
-                    size_t n = sizeof head - 1u - head_len;
-                    n = n < got ? n : got;
-                    memcpy(head + head_len, rx_buf, n);
-                    head_len += n;
-                }
-                rx_total += got;
-                fwrite(rx_buf, 1, got, stdout);
-            } else if (e == PICOACME_ERR_CLOSED) {
-                printf("\nfw: server closed the connection after %u bytes\n", (unsigned)rx_total);
-                head[head_len] = '\0';
-                int ok = (strncmp(head, "HTTP/1.0 200", 12) == 0 ||
-                          strncmp(head, "HTTP/1.1 200", 12) == 0);
-                printf("fw: HTTP status line %s\n", ok ? "200 OK" : "not 200");
-                result = ok ? EXIT_OK : EXIT_HTTP;
-                step = S_DONE;
-                if (ok && FW_LISTEN_PORT != 0) {
-                    e = tp.listen(tp.user, FW_LISTEN_PORT, &lsock);
-                    printf("fw: listening on tcp/%d: %d\n", FW_LISTEN_PORT, (int)e);
-                    result = EXIT_LISTEN;
-                    step = e == PICOACME_OK ? S_ACCEPT : S_DONE;
-                }
-            } else if (e != PICOACME_WANT_READ && e != PICOACME_WANT_WRITE) {
-                printf("fw: TLS read failed: %d (wolfSSL error %d)\n", (int)e, tls_ctx.last_wolfssl_err);
-                result = EXIT_TLS;
-                step = S_DONE;
+            t_issue = board_ms();
+            e = picoacme_issue_start(&g_ctx);
+            if (e != PICOACME_OK) {
+                report_failure();
+                finish(EXIT_ISSUE);
             }
+            wake_ms = board_ms();
+            w.count = 0;
+            mode = M_ISSUING;
             break;
-        }
-        case S_ACCEPT:
-            e = tp.accept(tp.user, lsock, &csock);
-            if (e == PICOACME_OK) {
-                printf("fw: accepted a connection\n");
-                head_len = 0;
-                req_off = 0;
-                step = S_SERVE;
-            } else if (e != PICOACME_WANT_READ) {
-                step = S_DONE;
-            }
-            break;
-        case S_SERVE: {
-            size_t got = 0;
-            if (head_len < 4 || memcmp(head + head_len - 4, "\r\n\r\n", 4) != 0) {
-                /* read the request head byte by byte into head[] */
-                if (head_len == sizeof head - 1u) {
-                    head_len -= 4; /* keep only the tail of a long head */
-                    memmove(head, head + 4, head_len);
-                }
-                e = tp.recv(tp.user, csock, (uint8_t *)head + head_len, 1, &got);
-                if (e == PICOACME_OK) {
-                    head_len += got;
-                } else if (e != PICOACME_WANT_READ) {
-                    step = S_DONE;
-                }
+        case M_ISSUING:
+            /* with sockets to watch, try every pass (the lwIP port answers
+             * "would block" at once); otherwise wait for the timer */
+            if (w.count == 0 && (int32_t)(board_ms() - wake_ms) < 0) {
                 break;
             }
-            size_t sent = 0;
-            e = tp.send(tp.user, csock, (const uint8_t *)served + req_off,
-                        sizeof served - 1u - req_off, &sent);
+            e = picoacme_step(&g_ctx, &w);
             if (e == PICOACME_OK) {
-                req_off += sent;
-                if (req_off == sizeof served - 1u) {
-                    printf("fw: served one HTTP request\n");
-                    result = EXIT_OK;
-                    step = S_DONE;
+                uint32_t took = board_ms() - t_issue;
+                const char *pem = NULL;
+                size_t len = 0;
+                fw_flash_cut_after(&flash, -1);
+                if (picoacme_result(&g_ctx, &pem, &len) != PICOACME_OK) {
+                    finish(EXIT_ISSUE);
                 }
-            } else if (e != PICOACME_WANT_WRITE) {
-                step = S_DONE;
+                print_chain("issued", chains++, pem, len);
+                printf("ENROLLED in %lu ms (%lu requests, %lu connections, %u TLS handshakes, "
+                       "%lu badNonce retries)%s\n",
+                       (unsigned long)took, (unsigned long)g_ctx.stats.requests,
+                       (unsigned long)g_ctx.stats.connections, tls_ctx.handshakes,
+                       (unsigned long)g_ctx.stats.bad_nonces, renewing ? " (renewal)" : "");
+                picoacme_abort(&g_ctx);
+                if (renewing) {
+                    renewals++;
+                }
+                if (read_store(&info) == 0) {
+                    printf("fw: the issued certificate is not in the flash\n");
+                    finish(EXIT_STORE);
+                }
+                renew_at = info.renew_at_s;
+                printf("fw: stored in flash, valid %lu..%lu, renew at %lu (in %ld s)\n",
+                       (unsigned long)info.not_before_s, (unsigned long)info.not_after_s,
+                       (unsigned long)renew_at, (long)(renew_at - fw_time_now(NULL)));
+                if (renewals >= opt_renewals) {
+                    finish(EXIT_OK);
+                }
+                renewing = 1;
+                mode = M_WAIT_RENEW;
+            } else if (e == PICOACME_AGAIN || e == PICOACME_WANT_READ ||
+                       e == PICOACME_WANT_WRITE) {
+                uint32_t t = w.timeout_ms > 1000u ? 1000u : w.timeout_ms;
+                wake_ms = board_ms() + t;
+            } else {
+                report_failure();
+                finish(EXIT_ISSUE);
+            }
+            break;
+        case M_WAIT_RENEW:
+            if (fw_time_now(NULL) >= renew_at) {
+                printf("fw: renewal due (renew at %lu): renewing\n", (unsigned long)renew_at);
+                mode = M_START;
             }
             break;
         }
-        case S_DONE:
-            break;
+        if (mode != M_START) {
+            board_idle(); /* until the next SysTick (1 ms) */
         }
     }
-
-    tls.close(tls.user);
-    if (sock != PICOACME_SOCK_NONE) {
-        tp.close(tp.user, sock);
-    }
-    if (csock != PICOACME_SOCK_NONE) {
-        tp.close(tp.user, csock);
-    }
-    if (lsock != PICOACME_SOCK_NONE) {
-        tp.close(tp.user, lsock);
-    }
-    /* Let the data and FIN/ACKs go out before stopping the machine. */
-    uint32_t t_end = board_ms();
-    while (board_ms() - t_end < 500u) {
-        net_pump();
-    }
-    picoacme_wolfssl_tls_free(&tls_ctx);
-    finish(result);
-    return result;
 }

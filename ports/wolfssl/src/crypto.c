@@ -35,7 +35,9 @@ static picoacme_wolfssl_crypto_t *crypto_of(void *user)
 
 static bool slot_ok(picoacme_key_slot_t slot)
 {
-    return (int)slot >= 0 && slot < PICOACME_KEY_SLOTS;
+    /* through unsigned: the enum may be an unsigned type (arm-none-eabi),
+     * where a ">= 0" test is always true (-Wtype-limits) */
+    return (unsigned)slot < (unsigned)PICOACME_KEY_SLOTS;
 }
 
 static picoacme_err_t wc_random(void *user, uint8_t *buf, size_t len)
