@@ -24,14 +24,14 @@
 #define PTR_HOPS_MAX 64U
 #define TXT_CHUNK    255U
 
-#define TYPE_TSIG   250U
-#define CLASS_IN    1U
-#define CLASS_NONE  254U
-#define CLASS_ANY   255U
-#define OPCODE_UPD  5U
-#define TSIG_FUDGE  300U
-#define MAC_LEN     32U
-#define TIME48_MAX  0xFFFFFFFFFFFFLL
+#define TYPE_TSIG  250U
+#define CLASS_IN   1U
+#define CLASS_NONE 254U
+#define CLASS_ANY  255U
+#define OPCODE_UPD 5U
+#define TSIG_FUDGE 300U
+#define MAC_LEN    32U
+#define TIME48_MAX 0xFFFFFFFFFFFFLL
 
 /* "hmac-sha256." in wire form (RFC 8945 §6). */
 static const uint8_t alg_hmac_sha256[] = {11,  'h', 'm', 'a', 'c', '-', 's',
@@ -387,8 +387,7 @@ static void put_txt_rdata(wbuf_t *w, const char *txt, size_t txt_len)
 picoacme_err_t picoacme_dns_update(uint8_t *out, size_t cap, size_t *out_len, uint16_t id,
                                    const char *zone, const char *owner, const char *txt,
                                    uint32_t ttl, bool add, const picoacme_tsig_key_t *key,
-                                   int64_t now_s, const picoacme_crypto_t *crypto,
-                                   uint8_t mac[32])
+                                   int64_t now_s, const picoacme_crypto_t *crypto, uint8_t mac[32])
 {
     uint8_t wire[NAME_MAX_LEN];
     size_t wire_len = 0;
@@ -513,8 +512,7 @@ static bool ct_equal(const uint8_t *a, const uint8_t *b, size_t n)
 }
 
 picoacme_err_t picoacme_dns_update_answer(const uint8_t *msg, size_t len, uint16_t id,
-                                          const picoacme_tsig_key_t *key,
-                                          const uint8_t req_mac[32],
+                                          const picoacme_tsig_key_t *key, const uint8_t req_mac[32],
                                           const picoacme_crypto_t *crypto, uint8_t *rcode)
 {
     static const uint8_t req_mac_len[2] = {0, MAC_LEN};
@@ -531,9 +529,8 @@ picoacme_err_t picoacme_dns_update_answer(const uint8_t *msg, size_t len, uint16
     uint8_t rc = 0;
     picoacme_err_t e;
 
-    if (rcode == NULL || key == NULL || key->name == NULL || req_mac == NULL ||
-        crypto == NULL || crypto->hmac_sha256 == NULL ||
-        (key->secret == NULL && key->secret_len != 0U)) {
+    if (rcode == NULL || key == NULL || key->name == NULL || req_mac == NULL || crypto == NULL ||
+        crypto->hmac_sha256 == NULL || (key->secret == NULL && key->secret_len != 0U)) {
         return PICOACME_ERR_PARAM;
     }
     *rcode = 0;
@@ -686,9 +683,8 @@ static picoacme_err_t txt_equal(const uint8_t *rd, size_t rdlen, const char *txt
     return PICOACME_OK;
 }
 
-picoacme_err_t picoacme_dns_txt_has(const uint8_t *msg, size_t len, uint16_t id,
-                                    const char *name, const char *txt, bool *found,
-                                    uint8_t *rcode)
+picoacme_err_t picoacme_dns_txt_has(const uint8_t *msg, size_t len, uint16_t id, const char *name,
+                                    const char *txt, bool *found, uint8_t *rcode)
 {
     uint8_t wire[NAME_MAX_LEN];
     size_t wire_len = 0, end = 0, txt_len;

@@ -113,8 +113,7 @@ picoacme_err_t picoacme_posix_udp_send(void *user, picoacme_sock_t sock, const c
     int fam;
 
     (void)user;
-    if (sock < 0 || host == NULL || host[0] == '\0' || port == 0U ||
-        (buf == NULL && len != 0U)) {
+    if (sock < 0 || host == NULL || host[0] == '\0' || port == 0U || (buf == NULL && len != 0U)) {
         return PICOACME_ERR_PARAM;
     }
     fam = sock_family((int)sock);
@@ -126,8 +125,8 @@ picoacme_err_t picoacme_posix_udp_send(void *user, picoacme_sock_t sock, const c
         return e;
     }
     for (;;) {
-        n = sendto((int)sock, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL,
-                   (const struct sockaddr *)&dst, dst_len);
+        n = sendto((int)sock, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)&dst,
+                   dst_len);
         if (n >= 0) {
             break;
         }
@@ -142,8 +141,8 @@ picoacme_err_t picoacme_posix_udp_send(void *user, picoacme_sock_t sock, const c
     return (size_t)n == len ? PICOACME_OK : PICOACME_ERR_IO;
 }
 
-picoacme_err_t picoacme_posix_udp_recv(void *user, picoacme_sock_t sock, uint8_t *buf,
-                                       size_t cap, size_t *received)
+picoacme_err_t picoacme_posix_udp_recv(void *user, picoacme_sock_t sock, uint8_t *buf, size_t cap,
+                                       size_t *received)
 {
     ssize_t n;
 

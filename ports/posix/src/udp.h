@@ -13,7 +13,7 @@
 picoacme_err_t picoacme_posix_udp_open(void *user, picoacme_sock_t *sock);
 picoacme_err_t picoacme_posix_udp_send(void *user, picoacme_sock_t sock, const char *host,
                                        uint16_t port, const uint8_t *buf, size_t len);
-picoacme_err_t picoacme_posix_udp_recv(void *user, picoacme_sock_t sock, uint8_t *buf,
-                                       size_t cap, size_t *received);
+picoacme_err_t picoacme_posix_udp_recv(void *user, picoacme_sock_t sock, uint8_t *buf, size_t cap,
+                                       size_t *received);
 
 #endif
