@@ -399,7 +399,7 @@ static void test_key_hostile(void **state)
                 g, 64);
         assert_memory_equal(pub, g, 64);
     }
-    assert_int_equal(fx->c.key_generate(fx->c.user, (picoacme_key_slot_t)2), PICOACME_ERR_PARAM);
+    assert_int_equal(fx->c.key_generate(fx->c.user, PICOACME_KEY_SLOTS), PICOACME_ERR_PARAM);
     assert_int_equal(fx->c.key_public(fx->c.user, (picoacme_key_slot_t)-1, pub),
                      PICOACME_ERR_PARAM);
 }

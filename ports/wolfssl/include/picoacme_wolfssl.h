@@ -75,6 +75,7 @@ typedef struct picoacme_wolfssl_tls {
     int last_wolfssl_err;              /* last wolfSSL error code, for messages */
     unsigned handshakes;               /* completed handshakes, for the bench */
     picoacme_wolfssl_tls_server_t srv; /* tls-alpn-01 responder session */
+    bool host_ip;                      /* the session verifies an IP address */
 } picoacme_wolfssl_tls_t;
 
 /* Create the client context trusting only roots (PEM bundle or one DER

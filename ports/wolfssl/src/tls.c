@@ -270,7 +270,8 @@ static picoacme_err_t tls_open(void *user, picoacme_sock_t sock, const char *hos
     wolfSSL_SetIOReadCtx(t->ssl, t);
     wolfSSL_SetIOWriteCtx(t->ssl, t);
 
-    if (is_ip_literal(host)) {
+    t->host_ip = is_ip_literal(host);
+    if (t->host_ip) {
 #if defined(OPENSSL_EXTRA) || defined(OPENSSL_ALL)
         /* RFC 6125 / RFC 8738: match an iPAddress SAN, not a dNSName */
         if (wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(wolfSSL_get0_param(t->ssl), host) !=
@@ -697,7 +698,10 @@ const char *picoacme_wolfssl_tls_reason(const picoacme_wolfssl_tls_t *t)
     case ASN_NO_SIGNER_E: return "server certificate is not signed by the configured CA root";
     case ASN_SELF_SIGNED_E:
         return "server certificate is self-signed and not one of the configured CA roots";
-    case DOMAIN_NAME_MISMATCH: return "server certificate does not match host name";
+    case DOMAIN_NAME_MISMATCH:
+        /* without OPENSSL_EXTRA an IP is checked through the name check */
+        return t->host_ip ? "server certificate does not match the IP address"
+                          : "server certificate does not match host name";
     case IPADDR_MISMATCH: return "server certificate does not match the IP address";
     case ASN_AFTER_DATE_E: return "server certificate has expired (or the device clock is wrong)";
     case ASN_BEFORE_DATE_E:
