@@ -25,6 +25,12 @@
 #   PEBBLE_WFE_NAMES         extra DNS names (space separated) in the WFE
 #                            certificate, e.g. the name an emulated device
 #                            uses for the CA (default: none)
+#   PEBBLE_DNS_SERVER        HOST:PORT of a DNS server already running (e.g.
+#                            BIND from bind_env.sh, 127.0.0.1:$BIND_PORT) for
+#                            Pebble's validator: then (c) is skipped (no
+#                            challtestsrv, PEBBLE_CTS_PID empty) and the server
+#                            must resolve the test names itself (default:
+#                            unset, challtestsrv as above)
 #
 # Exported after pebble_start:
 #   PEBBLE_DIR_URL       https://127.0.0.1:<wfe>/dir
@@ -122,14 +128,19 @@ EOF
 }
 EOF
 
-    # (c) challtestsrv: DNS only, every name -> 127.0.0.1, no AAAA.
-    pebble-challtestsrv \
-        -dns01 "127.0.0.1:$PEBBLE_DNS_PORT" \
-        -http01 "" -https01 "" -tlsalpn01 "" \
-        -management "127.0.0.1:$PEBBLE_CTS_MGMT_PORT" \
-        -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
-        >"$wd/challtestsrv.log" 2>&1 &
-    PEBBLE_CTS_PID=$!
+    # (c) challtestsrv: DNS only, every name -> 127.0.0.1, no AAAA (unless the
+    #     caller brings its own DNS server).
+    local dns_server=${PEBBLE_DNS_SERVER:-127.0.0.1:$PEBBLE_DNS_PORT}
+    PEBBLE_CTS_PID=""
+    if [ -z "${PEBBLE_DNS_SERVER:-}" ]; then
+        pebble-challtestsrv \
+            -dns01 "127.0.0.1:$PEBBLE_DNS_PORT" \
+            -http01 "" -https01 "" -tlsalpn01 "" \
+            -management "127.0.0.1:$PEBBLE_CTS_MGMT_PORT" \
+            -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+            >"$wd/challtestsrv.log" 2>&1 &
+        PEBBLE_CTS_PID=$!
+    fi
 
     # (d) pebble.
     local -a penv=(PEBBLE_VA_NOSLEEP=1)
@@ -138,7 +149,7 @@ EOF
     fi
     penv+=("$@")
     env "${penv[@]}" pebble -config "$wd/pebble-config.json" \
-        -dnsserver "127.0.0.1:$PEBBLE_DNS_PORT" -strict \
+        -dnsserver "$dns_server" -strict \
         >"$wd/pebble.log" 2>&1 &
     PEBBLE_PID=$!
     printf '%s\n' "$PEBBLE_CTS_PID" >"$wd/challtestsrv.pid"
@@ -146,7 +157,8 @@ EOF
 
     local deadline=$(( $(date +%s) + ${PEBBLE_START_TIMEOUT:-30} ))
     until curl -sf --max-time 2 --cacert "$PEBBLE_TLS_ROOT" "$PEBBLE_DIR_URL" >"$wd/dir.json" 2>/dev/null; do
-        if ! kill -0 "$PEBBLE_PID" 2>/dev/null || ! kill -0 "$PEBBLE_CTS_PID" 2>/dev/null \
+        if ! kill -0 "$PEBBLE_PID" 2>/dev/null \
+           || { [ -n "$PEBBLE_CTS_PID" ] && ! kill -0 "$PEBBLE_CTS_PID" 2>/dev/null; } \
            || [ "$(date +%s)" -ge "$deadline" ]; then
             pebble_log "pebble did not come up; logs:"
             tail -n 20 "$wd/pebble.log" "$wd/challtestsrv.log" >&2
@@ -155,8 +167,9 @@ EOF
         fi
         sleep 0.1
     done
-    # The DNS server must answer too before any validation is attempted.
-    until python3 - "$PEBBLE_DNS_PORT" <<'EOF'
+    # The DNS server must answer too before any validation is attempted (a
+    # caller's own server was checked by the caller).
+    until [ -n "${PEBBLE_DNS_SERVER:-}" ] || python3 - "$PEBBLE_DNS_PORT" <<'EOF'
 import socket, sys
 q = bytes.fromhex("12340100000100000000000004706f6e6708696e7465726e616c0000010001")
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.5)

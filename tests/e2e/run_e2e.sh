@@ -12,6 +12,21 @@
 #   wrong-root    client trusts a root the WFE certificate does not chain to:
 #                 must fail, say why on its last stderr line, write nothing
 #   status        issue, then `picoacme status` shows names/notBefore/notAfter/renew
+# challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
+# validator then resolves through that BIND, whose zone acme.test has a
+# wildcard A 127.0.0.1):
+#   dns01-wildcard    host.acme.test + *.host.acme.test by dns-01 (RFC 2136
+#                     update with TSIG, propagation check against BIND); the
+#                     TXT record is gone afterwards
+#   tlsalpn01         alpn.acme.test by tls-alpn-01 (RFC 8737) on Pebble's tlsPort
+#   ip-tlsalpn01      IP 127.0.0.1 by tls-alpn-01 (RFC 8738 §6 reverse name SNI)
+#   ip-http01         IP 127.0.0.1 alone by http-01
+#   dns01-wrong-tsig  TSIG secret BIND does not know: fails, last stderr line
+#                     names the refused DNS update, nothing written or stored
+#   dns01-ip-refused  --ip with only dns-01 allowed: refused before any order
+#   fallback          tls-alpn-01 then http-01 with the tls-alpn-01 responder on
+#                     a port Pebble does not dial: tls-alpn-01 fails, a new
+#                     order succeeds by http-01
 # harness self-checks with uacme (no picoacme needed):
 #   uacme-one-name, uacme-two-names
 #
@@ -25,6 +40,7 @@ set -u
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$E2E_DIR/pebble_env.sh"
 . "$E2E_DIR/clients_env.sh"
+. "$E2E_DIR/bind_env.sh"
 
 if [ $# -ne 2 ]; then
     echo "usage: $0 BUILD_DIR CASE" >&2
@@ -39,7 +55,7 @@ PICOACME_TIMEOUT=${PICOACME_TIMEOUT:-120}
 fail() { echo "FAIL: $CASE: $*"; exit 1; }
 pass() { echo "PASS: $CASE"; exit 0; }
 
-cleanup() { http01_stop; pebble_stop; }
+cleanup() { http01_stop; pebble_stop; bind_stop; }
 trap cleanup EXIT
 
 # check_issued CERT KEY ID... : ID is DNS:name or IP:addr
@@ -78,9 +94,12 @@ run_picoacme_issue() {
     local out=$1; shift
     timeout "$PICOACME_TIMEOUT" "$PICOACME" issue --directory "$PEBBLE_DIR_URL" \
         --ca-root "${CA_ROOT:-$PEBBLE_TLS_ROOT}" --state "$WORK/state" \
-        --http01-port "$PEBBLE_HTTP01_PORT" --out "$out" "$@" \
+        --http01-port "$PEBBLE_HTTP01_PORT" --out "$out" "${ISSUE_ARGS[@]}" "$@" \
         >"$WORK/picoacme.out" 2>"$WORK/picoacme.err"
 }
+
+# extra picoacme issue arguments (challenge choice) for every run
+ISSUE_ARGS=()
 
 # issue_ok ID... : issue with picoacme and run check_issued
 issue_ok() {
@@ -107,6 +126,57 @@ issue_ok() {
 start_ca() {
     pebble_start "$WORK/pebble" "$@" || fail "pebble did not start"
 }
+
+# start_bind_ca: BIND for acme.test, then Pebble resolving through it
+start_bind_ca() {
+    bind_start "$WORK/bind" || fail "named did not start (apt-get install bind9 bind9-dnsutils)"
+    PEBBLE_DNS_SERVER=127.0.0.1:$BIND_PORT start_ca
+}
+
+# dns01_args [TSIG]: the dns-01 flags for the BIND of start_bind_ca
+dns01_args() {
+    ISSUE_ARGS+=(--challenge dns-01 --dns01-server "127.0.0.1:$BIND_PORT"
+                 --tsig-key "${1:-$BIND_TSIG}" --dns01-resolver "127.0.0.1:$BIND_PORT"
+                 --dns01-timeout 30)
+}
+
+# txt_of NAME: the TXT records BIND serves for NAME (dig +short)
+txt_of() {
+    dig @127.0.0.1 -p "$BIND_PORT" +time=2 +tries=2 +norecurse +short "$1" TXT
+}
+
+# pebble_new_orders: how many newOrder requests Pebble has seen
+pebble_new_orders() {
+    grep -c 'POST /order-plz' "$WORK/pebble/pebble.log" 2>/dev/null || true
+}
+
+# expect_fail: picoacme exited non-zero (not by timeout), --out and the state
+# hold no certificate
+expect_fail() {
+    local rc=$1
+    [ $rc -ne 0 ] || fail "picoacme issue succeeded"
+    [ $rc -ne 124 ] || fail "picoacme issue timed out instead of failing"
+    [ ! -e "$WORK/out" ] || [ -z "$(ls -A "$WORK/out")" ] \
+        || fail "output directory not empty: $(ls -A "$WORK/out" | tr '\n' ' ')"
+    if [ -e "$WORK/state" ]; then
+        local src=0
+        timeout 30 "$PICOACME" status --state "$WORK/state" >"$WORK/status.out" 2>"$WORK/status.err" || src=$?
+        grep -qi 'no certificate stored' "$WORK/status.out" "$WORK/status.err" \
+            || fail "state holds something after a failed run (status exit $src): $(cat "$WORK/status.out")"
+    fi
+}
+
+# used_only TYPE NAME: the -v log shows TYPE chosen for NAME and no other type
+used_only() {
+    grep -qF "$1 for $2" "$WORK/picoacme.err" || fail "the -v log does not show $1 for $2"
+    local t
+    for t in http-01 tls-alpn-01 dns-01; do
+        [ "$t" = "$1" ] && continue
+        ! grep -qF "$t for $2" "$WORK/picoacme.err" || fail "the -v log shows $t for $2"
+    done
+}
+
+last_err_line() { grep -v '^[[:space:]]*$' "$WORK/picoacme.err" | tail -n 1; }
 
 need_picoacme() {
     [ -x "$PICOACME" ] || fail "picoacme not built at $PICOACME"
@@ -166,6 +236,80 @@ status)
     # the notAfter year of the issued certificate must appear
     year=$(openssl x509 -in "$WORK/check/leaf.pem" -noout -enddate | sed -E 's/.* ([0-9]{4}) GMT$/\1/')
     grep -q "$year" "$WORK/status.out" || fail "status output lacks the notAfter year $year"
+    pass ;;
+dns01-wildcard)
+    need_picoacme; start_bind_ca
+    dns01_args; ISSUE_ARGS+=(-v)
+    issue_ok DNS:host.acme.test 'DNS:*.host.acme.test'
+    used_only dns-01 host.acme.test
+    used_only dns-01 '*.host.acme.test'
+    left=$(txt_of _acme-challenge.host.acme.test)
+    [ -z "$left" ] || fail "TXT record left behind: $left"
+    grep -q "key picoacme: updating zone 'acme.test/IN': deleting" "$WORK/bind/named.log" \
+        || fail "named logged no TSIG-signed delete"
+    pass ;;
+tlsalpn01)
+    need_picoacme; start_ca
+    ISSUE_ARGS=(--challenge tls-alpn-01 --tls-alpn01-port "$PEBBLE_TLSALPN_PORT" -v)
+    issue_ok DNS:alpn.acme.test
+    used_only tls-alpn-01 alpn.acme.test
+    pass ;;
+ip-tlsalpn01)
+    need_picoacme; start_ca
+    ISSUE_ARGS=(--challenge tls-alpn-01 --tls-alpn01-port "$PEBBLE_TLSALPN_PORT" -v)
+    issue_ok IP:127.0.0.1
+    used_only tls-alpn-01 127.0.0.1
+    pass ;;
+ip-http01)
+    need_picoacme; start_ca
+    ISSUE_ARGS=(--challenge http-01 -v)
+    issue_ok IP:127.0.0.1
+    used_only http-01 127.0.0.1
+    pass ;;
+dns01-wrong-tsig)
+    need_picoacme; start_bind_ca
+    dns01_args "picoacme:hmac-sha256:$(openssl rand -base64 32)"; ISSUE_ARGS+=(-v)
+    rc=0
+    run_picoacme_issue "$WORK/out" --domain bad.acme.test || rc=$?
+    expect_fail $rc
+    last=$(last_err_line)
+    echo "last stderr line: $last"
+    echo "$last" | grep -q 'DNS' && echo "$last" | grep -qiE 'refused|NOTAUTH' \
+        || fail "last stderr line does not name the refused DNS update: '$last'"
+    grep -q 'tsig verify failure (BADSIG)' "$WORK/bind/named.log" \
+        || fail "named did not see a bad TSIG signature"
+    [ -z "$(txt_of _acme-challenge.bad.acme.test)" ] || fail "a TXT record was written"
+    pass ;;
+dns01-ip-refused)
+    need_picoacme; start_bind_ca
+    dns01_args; ISSUE_ARGS+=(-v)
+    before=$(pebble_new_orders)
+    rc=0
+    t0=$(date +%s%N)
+    run_picoacme_issue "$WORK/out" --ip 127.0.0.1 || rc=$?
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    expect_fail $rc
+    last=$(last_err_line)
+    echo "last stderr line: $last (after $ms ms)"
+    [ "$ms" -lt 2000 ] || fail "took $ms ms to refuse"
+    echo "$last" | grep -qi 'dns-01 cannot validate an IP' \
+        || fail "last stderr line does not say dns-01 cannot validate an IP: '$last'"
+    [ "$(pebble_new_orders)" = "$before" ] || fail "an order was made"
+    pass ;;
+fallback)
+    need_picoacme; start_ca
+    # a free port Pebble never dials: its tls-alpn-01 validation is refused
+    # (bound by pebble_free_ports, then released: nobody else listens there)
+    read -r dead <<<"$(pebble_free_ports 1)"
+    [ "$dead" != "$PEBBLE_TLSALPN_PORT" ] || fail "port clash"
+    ISSUE_ARGS=(--challenge tls-alpn-01,http-01 --tls-alpn01-port "$dead" -v)
+    issue_ok DNS:fallback.acme.test
+    grep -q 'tls-alpn-01 failed for fallback.acme.test' "$WORK/picoacme.err" \
+        || fail "the -v log shows no tls-alpn-01 failure"
+    grep -q 'next challenge type, new order' "$WORK/picoacme.err" \
+        || fail "the -v log shows no fallback to a new order"
+    n=$(pebble_new_orders)
+    [ "$n" -ge 2 ] || fail "Pebble saw $n new orders, want 2"
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca
