@@ -21,7 +21,10 @@ RUNS=${BENCH_RUNS:-5}
 log() { echo "bench: $*" >&2; }
 
 picoacme_deps >&2 || exit 1
+# wolfSSL from the Debian source package, built with user_settings_host.h
+WOLFSSL_SRC=$(sh "$REPO/scripts/fw-deps.sh" 2>&1 | tee /dev/stderr | sed -n 's/^WOLFSSL_SRC=//p' | tail -n 1)
 { cmake -S "$REPO" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DPICOACME_WOLFSSL_SRC="$WOLFSSL_SRC" \
   && cmake --build "$BUILD" --target picoacme; } >&2 || log "picoacme build failed"
 PICOACME=$BUILD/platform/linux/picoacme
 [ -x "$PICOACME" ] || PICOACME=""

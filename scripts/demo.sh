@@ -17,8 +17,13 @@ say() { printf '\n### %s\n' "$*"; }
 say "dependencies"
 picoacme_deps
 
+say "wolfSSL source (scripts/fw-deps.sh)"
+WOLFSSL_SRC=$(sh "$REPO/scripts/fw-deps.sh" | sed -n 's/^WOLFSSL_SRC=//p' | tail -n 1)
+echo "WOLFSSL_SRC=$WOLFSSL_SRC"
+
 say "build ($BUILD)"
-cmake -S "$REPO" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S "$REPO" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DPICOACME_WOLFSSL_SRC="$WOLFSSL_SRC" >/dev/null
 cmake --build "$BUILD" --target picoacme
 PICOACME=$BUILD/platform/linux/picoacme
 

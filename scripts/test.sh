@@ -7,6 +7,10 @@
 #                checked for heap allocator references with arm-none-eabi-nm
 #   build-fuzz/  clang build with -DPICOACME_FUZZ=ON, fuzz tests run
 #
+# wolfSSL for the host and fuzz builds is compiled from the Debian source
+# package (scripts/fw-deps.sh unpacks it into build-deps/) with
+# ports/wolfssl/user_settings_host.h; without it, the system libwolfssl.
+#
 # Ends with one line "N passed, N failed": the sum over all ctest runs plus
 # the M3 no-heap check, with every build step that fails counted as one
 # failure. Exits non-zero on any failure. PICOACME_BUILD_PREFIX=build-x
@@ -49,8 +53,19 @@ run_ctest() {
 step "dependencies"
 picoacme_deps || { echo "dependency installation failed"; echo "0 passed, 1 failed"; exit 1; }
 
+step "wolfSSL and lwIP sources, cross/QEMU packages (scripts/fw-deps.sh)"
+WOLFSSL_SRC=""
+if FW_DEPS_OUT=$(sh "$REPO/scripts/fw-deps.sh"); then
+    echo "$FW_DEPS_OUT"
+    WOLFSSL_SRC=$(echo "$FW_DEPS_OUT" | sed -n 's/^WOLFSSL_SRC=//p' | tail -n 1)
+else
+    echo "$FW_DEPS_OUT"
+    bad "fw-deps.sh (host build falls back to the system libwolfssl)"
+fi
+
 step "host build (${B#$REPO/}/)"
 if cmake -S "$REPO" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DPICOACME_WOLFSSL_SRC="$WOLFSSL_SRC" \
    && cmake --build "$B" -j "$JOBS"; then
     step "host tests (all labels)"
     run_ctest host "$B"
@@ -77,7 +92,7 @@ fi
 
 step "fuzz build (${B#$REPO/}-fuzz/, clang)"
 if CC=clang cmake -S "$REPO" -B "$B-fuzz" -G Ninja -DPICOACME_FUZZ=ON \
-        -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPICOACME_WOLFSSL_SRC="$WOLFSSL_SRC" \
    && cmake --build "$B-fuzz" -j "$JOBS"; then
     step "fuzz tests"
     run_ctest fuzz "$B-fuzz" -L fuzz
