@@ -176,7 +176,11 @@ static void release(picoacme_ctx_t *ctx)
     ctx->alpn_cert_len = 0;
 }
 
-static picoacme_err_t fail(picoacme_ctx_t *ctx, picoacme_err_t err, const char *detail)
+/* Record a failure. With PICOACME_ERROR_TEXT 0 the detail sentences are
+ * left out of the image (the CA's problem detail is still kept). */
+#define fail(ctx, err, detail) fail_((ctx), (err), PICOACME_ERROR_TEXT ? (detail) : NULL)
+
+static picoacme_err_t fail_(picoacme_ctx_t *ctx, picoacme_err_t err, const char *detail)
 {
     ctx->problem.err = err;
     ctx->problem.state = ctx->state;
@@ -871,6 +875,7 @@ static picoacme_err_t prepare_challenge(picoacme_ctx_t *ctx)
         return fail(ctx, PICOACME_ERR_CRYPTO, "hashing the key authorization failed");
     }
     if (ctx->chall == PICOACME_CHALL_TLSALPN01) {
+#if PICOACME_TLSALPN01
         picoacme_ident_t id;
         if (!ctx->chall_key) {
             e = ctx->ports.crypto->key_generate(ctx->ports.crypto->user, PICOACME_KEY_CHALLENGE);
@@ -891,6 +896,9 @@ static picoacme_err_t prepare_challenge(picoacme_ctx_t *ctx)
         }
         goto_state(ctx, PICOACME_ST_CHALLENGE);
         return PICOACME_OK;
+#else
+        return fail(ctx, PICOACME_ERR_UNSUPPORTED, "built without tls-alpn-01 (PICOACME_TLSALPN01)");
+#endif
     }
     /* dns-01, §8.4: TXT "_acme-challenge.<name>" = base64url(SHA-256(key authz)) */
     {

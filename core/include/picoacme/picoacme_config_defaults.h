@@ -126,6 +126,12 @@
 #define PICOACME_ALPN_CERT_MAX 640U
 #endif
 
+/* Keep the engine's explanatory failure sentences (picoacme_problem_t
+ * detail) in the image; 0 saves about 2 KiB of flash. */
+#ifndef PICOACME_ERROR_TEXT
+#define PICOACME_ERROR_TEXT 1
+#endif
+
 /* Highest log level compiled in: 0 none, 1 error, 2 warning, 3 info,
  * 4 debug. Messages go to the log hook of picoacme_ports_t (when set). */
 #ifndef PICOACME_LOG_LEVEL
