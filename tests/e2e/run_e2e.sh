@@ -24,6 +24,9 @@
 #   dns01-wrong-tsig  TSIG secret BIND does not know: fails, last stderr line
 #                     names the refused DNS update, nothing written or stored
 #   dns01-ip-refused  --ip with only dns-01 allowed: refused before any order
+#   dns01-no-propagation  the resolver never answers (--dns01-timeout 3): fails
+#                     with the propagation timeout, and the published TXT
+#                     record is deleted again
 #   fallback          tls-alpn-01 then http-01 with the tls-alpn-01 responder on
 #                     a port Pebble does not dial: tls-alpn-01 fails, a new
 #                     order succeeds by http-01
@@ -295,6 +298,27 @@ dns01-ip-refused)
     echo "$last" | grep -qi 'dns-01 cannot validate an IP' \
         || fail "last stderr line does not say dns-01 cannot validate an IP: '$last'"
     [ "$(pebble_new_orders)" = "$before" ] || fail "an order was made"
+    pass ;;
+dns01-no-propagation)
+    need_picoacme; start_bind_ca
+    read -r dead <<<"$(pebble_free_ports 1)"
+    ISSUE_ARGS=(--challenge dns-01 --dns01-server "127.0.0.1:$BIND_PORT" --tsig-key "$BIND_TSIG"
+                --dns01-resolver "127.0.0.1:$dead" --dns01-timeout 3 -v)
+    rc=0
+    t0=$(date +%s)
+    run_picoacme_issue "$WORK/out" --domain prop.acme.test || rc=$?
+    s=$(( $(date +%s) - t0 ))
+    expect_fail $rc
+    last=$(last_err_line)
+    echo "last stderr line: $last (after $s s)"
+    echo "$last" | grep -qi 'timeout' || fail "last stderr line does not name the timeout: '$last'"
+    # 3 s propagation timeout plus the resolver's query retransmits
+    [ "$s" -le 20 ] || fail "took $s s with a 3 s dns-01 timeout"
+    grep -q "adding an RR at '_acme-challenge.prop.acme.test'" "$WORK/bind/named.log" \
+        || fail "the TXT record was never published"
+    grep -q "deleting an RR at _acme-challenge.prop.acme.test" "$WORK/bind/named.log" \
+        || fail "the TXT record was not deleted after the failure"
+    [ -z "$(txt_of _acme-challenge.prop.acme.test)" ] || fail "TXT record left behind"
     pass ;;
 fallback)
     need_picoacme; start_ca
