@@ -732,8 +732,8 @@ static void test_request(void **state)
 static void test_err_str(void **state)
 {
     (void)state;
-    const char *seen[PICOACME_ERR_STATE + 1];
-    for (int e = PICOACME_OK; e <= PICOACME_ERR_STATE; e++) {
+    const char *seen[PICOACME_ERR_DNS + 1];
+    for (int e = PICOACME_OK; e <= PICOACME_ERR_DNS; e++) {
         const char *s = picoacme_err_str((picoacme_err_t)e);
         assert_non_null(s);
         assert_true(strlen(s) > 1);
@@ -743,7 +743,7 @@ static void test_err_str(void **state)
         }
         seen[e] = s;
     }
-    assert_string_equal(picoacme_err_str((picoacme_err_t)(PICOACME_ERR_STATE + 1)),
+    assert_string_equal(picoacme_err_str((picoacme_err_t)(PICOACME_ERR_DNS + 1)),
                         "unknown error");
 }
 
