@@ -499,7 +499,9 @@ static void handle_post(conn_t *c, const char *path, const char *body)
     assert_true(n >= 0);
     pay[n] = '\0';
     if (strstr(prot, "\"alg\":\"ES256\"") == NULL) violation("alg is not ES256");
-    snprintf(url, sizeof url, BASE "%s", path);
+    if ((size_t)snprintf(url, sizeof url, BASE "%s", path) >= sizeof url) {
+        violation("request path too long");
+    }
     n = jstr(prot, "url", &v);
     if (n < 0 || (size_t)n != strlen(url) || memcmp(v, url, (size_t)n) != 0) {
         violation("protected url differs from the request URL");
