@@ -18,6 +18,7 @@
 #   dns01-wildcard    host.acme.test + *.host.acme.test by dns-01 (RFC 2136
 #                     update with TSIG, propagation check against BIND); the
 #                     TXT record is gone afterwards
+#   dns01-zone        z.acme.test by dns-01 with --dns01-zone acme.test (no SOA query)
 #   tlsalpn01         alpn.acme.test by tls-alpn-01 (RFC 8737) on Pebble's tlsPort
 #   ip-tlsalpn01      IP 127.0.0.1 by tls-alpn-01 (RFC 8738 §6 reverse name SNI)
 #   ip-http01         IP 127.0.0.1 alone by http-01
@@ -250,6 +251,16 @@ dns01-wildcard)
     [ -z "$left" ] || fail "TXT record left behind: $left"
     grep -q "key picoacme: updating zone 'acme.test/IN': deleting" "$WORK/bind/named.log" \
         || fail "named logged no TSIG-signed delete"
+    pass ;;
+dns01-zone)
+    need_picoacme; start_bind_ca
+    dns01_args; ISSUE_ARGS+=(--dns01-zone acme.test -v)
+    issue_ok DNS:z.acme.test
+    used_only dns-01 z.acme.test
+    ! grep -q 'SOA query' "$WORK/picoacme.err" || fail "SOA query although --dns01-zone was given"
+    grep -q "updating zone 'acme.test/IN': adding an RR at '_acme-challenge.z.acme.test'" \
+        "$WORK/bind/named.log" || fail "named logged no add in acme.test"
+    [ -z "$(txt_of _acme-challenge.z.acme.test)" ] || fail "TXT record left behind"
     pass ;;
 tlsalpn01)
     need_picoacme; start_ca
