@@ -35,7 +35,7 @@ enum { T_DIR = 1, T_ACCT_KEY = 2, T_ACCT_URL = 3, T_CERT_KEY = 4, T_CERT = 5 };
     } while (0)
 
 static const char *const state_names[] = {
-    "idle",          "directory",          "nonce",         "account",
+    "start",         "directory",          "nonce",         "account",
     "order",         "authorization",      "dns-01 publish", "dns-01 propagation",
     "challenge",     "poll authorization", "dns-01 cleanup", "finalize",
     "poll order",    "certificate",        "store",         "done",
@@ -1538,8 +1538,12 @@ static picoacme_err_t dns_transmit(picoacme_ctx_t *ctx)
                                                     : "cannot send to the dns-01 server");
     }
     ctx->phase = PH_DNS;
-    /* retransmit after 1, 2, 4 s */
+    /* retransmit after 1, 2, 4 s; a propagation query never outlives the
+     * dns-01 timeout */
     ctx->dns_deadline_ms = mono(ctx) + (1000U << ctx->dns_tries);
+    if (resolver && expired(ctx->dns_deadline_ms, ctx->dns_until_ms)) {
+        ctx->dns_deadline_ms = ctx->dns_until_ms;
+    }
     return PICOACME_OK;
 }
 
@@ -1577,6 +1581,13 @@ static picoacme_err_t dns_begin(picoacme_ctx_t *ctx)
     const picoacme_dns01_config_t *d = ctx->cfg.dns01;
     bool add = ctx->state == PICOACME_ST_DNS_PUBLISH;
     picoacme_err_t e;
+    if (ctx->state != PICOACME_ST_DNS_CLEANUP) {
+        /* the problem describes this DNS exchange, not the last HTTP answer
+         * (the clean-up after a failure keeps that failure's problem) */
+        ctx->problem.http_status = 0;
+        ctx->problem.type[0] = '\0';
+        ctx->problem.detail[0] = '\0';
+    }
     if (d->hook != NULL) {
         /* the integrator's DNS provider */
         if (ctx->state == PICOACME_ST_DNS_PROPAGATE) {
@@ -1609,17 +1620,17 @@ static picoacme_err_t dns_begin(picoacme_ctx_t *ctx)
     if (ctx->state == PICOACME_ST_DNS_PROPAGATE) {
         e = picoacme_dns_query(ctx->tx, sizeof ctx->tx, &ctx->dns_len, ctx->dns_id,
                                ctx->dns_fqdn, PICOACME_DNS_TYPE_TXT);
-    } else if (add && ctx->dns_step == 0U) {
-        if (d->zone != NULL) {
-            cpy(ctx->dns_zone, sizeof ctx->dns_zone, d->zone, slen(d->zone, PICOACME_NAME_MAX));
-            ctx->dns_step = 1;
-            return dns_begin(ctx);
-        }
+    } else if (add && ctx->dns_step == 0U && d->zone == NULL) {
         /* which zone holds the name: ask the server for its SOA */
         e = picoacme_dns_query(ctx->tx, sizeof ctx->tx, &ctx->dns_len, ctx->dns_id,
                                ctx->dns_fqdn, PICOACME_DNS_TYPE_SOA);
     } else {
         int64_t now = picoacme_now(ctx);
+        if (add && ctx->dns_step == 0U) {
+            /* the configured zone */
+            cpy(ctx->dns_zone, sizeof ctx->dns_zone, d->zone, slen(d->zone, PICOACME_NAME_MAX));
+            ctx->dns_step = 1;
+        }
         if (now == PICOACME_TIME_UNKNOWN) {
             return fail(ctx, PICOACME_ERR_DNS, "the time is unknown, TSIG cannot be signed");
         }
