@@ -137,13 +137,57 @@ echo "uacme's time excludes its external http-01 web server (started before timi
 echo "lego sleeps about 5 s when the authorization is still pending at its first poll"
 echo "(a race with Pebble's asynchronous validation), so its median and min can differ widely."
 echo
-echo "## footprint"
+echo "## per issuance"
 echo
-echo "| item | value |"
-echo "|---|---:|"
-echo "| TODO: picoacme Linux binary, stripped (bytes) | TODO |"
-echo "| TODO: libpicoacme_core.a Cortex-M3 text / data / bss (bytes) | TODO |"
-echo "| TODO: qemu-mps2 firmware image flash / RAM (bytes) | TODO |"
-echo "| TODO: picoacme context struct size, default options (bytes) | TODO |"
-echo "| TODO: wolfSSL share of the firmware image (bytes) | TODO |"
-echo "| TODO: stack high-water mark during one issuance (bytes) | TODO |"
+p_out=$(ls "$WORK"/picoacme.*.out 2>/dev/null | head -n 1)
+if [ -n "$p_out" ] && grep -q 'requests' "$p_out"; then
+    counts=$(grep -o '([0-9]* requests, [0-9]* connections, [0-9]* TLS handshakes' "$p_out" | tail -n 1)
+    req=$(echo "$counts" | sed -E 's/\(([0-9]+) requests.*/\1/')
+    hs=$(echo "$counts" | sed -E 's/.* ([0-9]+) TLS handshakes/\1/')
+    echo "| item | picoacme | goal |"
+    echo "|---|---:|---:|"
+    echo "| HTTP requests, fresh single-name issuance | $req | ≤ 10 |"
+    echo "| TLS handshakes | $hs | 1 |"
+    if [ -n "$p_ms" ]; then
+        u_ms=$(median_col uacme 1)
+        [ -n "$u_ms" ] && awk -v a="$p_ms" -v b="$u_ms" 'BEGIN { printf "| wall time, median, as a fraction of uacme | %.2f× | ≤ 0.3× |\n", a / b }'
+        echo "| peak RSS (KiB) | $(median_col picoacme 2) | ≤ 2048 |"
+    fi
+fi
+echo
+echo "## footprint (Cortex-M3, arm-none-eabi-gcc -Os, linked with --gc-sections)"
+echo
+echo "Core flash per source file as linked into a minimal application"
+echo "(scripts/bench/core_main.c; ports not included). Profiles: *full* = all options at"
+echo "their defaults; *firmware* = http-01 only, PICOACME_LOG_LEVEL=0, PICOACME_ERROR_TEXT=0."
+echo
+JSMN_DIR=$(dirname "$(ls /usr/include/jsmn.h)")
+mkdir -p "$WORK/jsmn"; cp "$JSMN_DIR/jsmn.h" "$WORK/jsmn/"
+full=$(python3 "$REPO/scripts/bench/core_footprint.py" "$REPO" "$WORK/jsmn" "$WORK/fp-full" 2>&1) || log "footprint (full) failed: $full"
+fw=$(python3 "$REPO/scripts/bench/core_footprint.py" "$REPO" "$WORK/jsmn" "$WORK/fp-fw" \
+    -DPICOACME_TLSALPN01=0 -DPICOACME_DNS01=0 -DPICOACME_LOG_LEVEL=0 -DPICOACME_ERROR_TEXT=0 2>&1) || log "footprint (firmware) failed: $fw"
+python3 - "$full" "$fw" <<'PY'
+import json, sys
+try:
+    full, fw = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+except ValueError:
+    print("footprint measurement failed"); sys.exit(0)
+files = sorted(set(full["flash"]) | set(fw["flash"]))
+print("| core file | flash, full (bytes) | flash, firmware (bytes) |")
+print("|---|---:|---:|")
+for f in files:
+    print(f"| {f} | {full['flash'].get(f, 0)} | {fw['flash'].get(f, '—')} |")
+print(f"| **core total** (goal ≤ 24576) | **{full['flash_total']}** | **{fw['flash_total']}** |")
+print(f"| core static RAM (.data + .bss) | {full['ram_total']} | {fw['ram_total']} |")
+print()
+print("| item | value |")
+print("|---|---:|")
+print(f"| sizeof(picoacme_ctx_t), default options (bytes; the one RAM block the core uses) | {full['ctx_size']} |")
+for e in ("picoacme_step", "picoacme_issue_start", "picoacme_stored"):
+    print(f"| worst-case stack of {e}, core only (bytes; -fcallgraph-info) | {full['stack'][e]} |")
+PY
+if [ -n "$PICOACME" ]; then
+    strip -o "$WORK/picoacme.stripped" "$PICOACME"
+    echo "| picoacme Linux command, stripped, wolfSSL linked in (bytes) | $(stat -c %s "$WORK/picoacme.stripped") |"
+fi
+echo
