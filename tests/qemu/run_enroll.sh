@@ -209,13 +209,20 @@ if [ "$need_default" = yes ]; then
     ca_up default || { echo "FAIL: Pebble/firmware setup"; exit 1; }
     grep -A1 'text' "$work/build-default.log" | tail -n 2
 fi
+# fixed order: the first three share one Pebble, renew starts its own
+ordered=
+for c in enroll stored powercut renew; do
+    case " $cases " in *" $c "*) ordered="$ordered $c" ;; esac
+done
 for c in $cases; do
+    case " enroll stored powercut renew " in *" $c "*) ;; *) fail "unknown case $c" ;; esac
+done
+for c in $ordered; do
     case $c in
     enroll) case_enroll ;;
     stored) [ -n "$ENROLL_SERIAL" ] || case_enroll >/dev/null; case_stored ;;
     powercut) [ -n "$ENROLL_SERIAL" ] || case_enroll >/dev/null; case_powercut ;;
     renew) case_renew ;;
-    *) fail "unknown case $c" ;;
     esac
 done
 if [ "$fails" -ne 0 ]; then

@@ -43,7 +43,7 @@
 #endif
 /* wolfSSL static pool. */
 #ifndef FW_WOLF_POOL_SIZE
-#define FW_WOLF_POOL_SIZE (96u * 1024u)
+#define FW_WOLF_POOL_SIZE (64u * 1024u)
 #endif
 /* Give up waiting for an address after this long. */
 #ifndef FW_DHCP_TIMEOUT_MS

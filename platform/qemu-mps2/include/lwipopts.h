@@ -34,7 +34,8 @@
 
 #define MEM_ALIGNMENT 4
 #define MEM_SIZE (8 * 1024)
-#define MEMP_NUM_TCP_PCB 4
+/* the transport's connections (5) + one closing in TIME_WAIT */
+#define MEMP_NUM_TCP_PCB 6
 #define MEMP_NUM_TCP_PCB_LISTEN 1
 #define MEMP_NUM_UDP_PCB 3
 #define MEMP_NUM_TCP_SEG 16
@@ -47,6 +48,8 @@
 #define TCP_SND_BUF (2 * TCP_MSS)
 #define TCP_SND_QUEUELEN ((4 * TCP_SND_BUF) / TCP_MSS)
 #define LWIP_TCP_KEEPALIVE 0
+/* listen again on :80 while accepted connections are in TIME_WAIT */
+#define SO_REUSE 1
 
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 0
 

@@ -168,8 +168,18 @@ static void conn_detach_close(picoacme_lwip_conn_t *c)
     }
     tcp_arg(pcb, NULL);
     tcp_err(pcb, NULL);
-    tcp_recv(pcb, NULL);
+    tcp_recv(pcb, NULL); /* lwIP's default now acknowledges and drops */
     tcp_sent(pcb, NULL);
+    /* Bytes still unread in the ring were never tcp_recved(): with a
+     * window short of its maximum, tcp_close() sends RST instead of FIN,
+     * and the peer may lose the answer we just sent (an http-01 validator
+     * sees "connection reset"). Drop them as read. */
+    while (c->len > 0) {
+        u16_t chunk = (u16_t)(c->len > 0xFFFFu ? 0xFFFFu : c->len);
+        tcp_recved(pcb, chunk);
+        c->len -= chunk;
+    }
+    c->head = 0;
     if (tcp_close(pcb) != ERR_OK) {
         tcp_abort(pcb);
     }
@@ -471,6 +481,12 @@ static picoacme_err_t t_listen(void *user, uint16_t port, picoacme_sock_t *lsock
     if (pcb == NULL) {
         return PICOACME_ERR_NOSPACE;
     }
+#if SO_REUSE
+    /* The connections this listener accepted and we closed sit in
+     * TIME_WAIT on the same local port; listening again (the next
+     * renewal's http-01) must not be refused because of them. */
+    ip_set_option(pcb, SOF_REUSEADDR);
+#endif
     if (tcp_bind(pcb, IP4_ADDR_ANY, port) != ERR_OK) {
         tcp_abort(pcb);
         return PICOACME_ERR_IO;
