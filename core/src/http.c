@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "picoacme_http.h"
+#include "picoacme_x509.h" /* picoacme_civil_to_unix */
 
 enum {
     PH_STATUS = 0, /* expecting a status line at scan */
@@ -70,13 +71,10 @@ static bool is_alpha(uint8_t c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* RFC 7230 §3.2.6 tchar */
+/* RFC 7230 §3.2.6 tchar: visible ASCII except DQUOTE and "(),/:;<=>?@[\]{}" */
 static bool is_tchar(uint8_t c)
 {
-    if (is_digit(c) || is_alpha(c)) {
-        return true;
-    }
-    return c != 0U && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    return c > 0x20U && c < 0x7fU && memchr("\"(),/:;<=>?@[\\]{}", c, 17) == NULL;
 }
 
 static bool is_ows(uint8_t c)
@@ -89,19 +87,22 @@ static bool is_b64url(uint8_t c)
     return is_digit(c) || is_alpha(c) || c == '-' || c == '_';
 }
 
-/* Case-insensitive compare of buf[s, e) with a lower-case literal. */
-static bool ci_eq(const uint8_t *buf, size_t s, size_t e, const char *lit)
+/* Case-insensitive compare of p[0, n) with the lower-case lit[0, n). */
+static bool ci_match(const uint8_t *p, const char *lit, size_t n)
 {
-    size_t n = strlen(lit);
-    if (e - s != n) {
-        return false;
-    }
     for (size_t i = 0; i < n; i++) {
-        if (lower(buf[s + i]) != (uint8_t)lit[i]) {
+        if (lower(p[i]) != (uint8_t)lit[i]) {
             return false;
         }
     }
     return true;
+}
+
+/* Case-insensitive compare of buf[s, e) with a lower-case literal. */
+static bool ci_eq(const uint8_t *buf, size_t s, size_t e, const char *lit)
+{
+    size_t n = strlen(lit);
+    return e - s == n && ci_match(buf + s, lit, n);
 }
 
 static picoacme_span_t mkspan(size_t s, size_t e)
@@ -114,72 +115,64 @@ static picoacme_span_t mkspan(size_t s, size_t e)
 
 /* ---- dates (RFC 7231 §7.1.1.1, IMF-fixdate only) ----------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (civil-from-days
- * inverse, era based so that no step overflows for years 0..9999). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+/* Decimal value of the n digits at s (checked by the caller). */
+static unsigned dec(const char *s, size_t n)
 {
-    y -= m <= 2U ? 1 : 0;
-    int64_t era = y / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned mp = m > 2U ? m - 3U : m + 9U;
-    unsigned doy = (153U * mp + 2U) / 5U + d - 1U;
-    unsigned doe = yoe * 365U + yoe / 4U - yoe / 100U + doy;
-    return era * 146097 + (int64_t)doe - 719468;
+    unsigned v = 0;
+    for (size_t i = 0; i < n; i++) {
+        v = v * 10U + (unsigned)(s[i] - '0');
+    }
+    return v;
 }
 
-static bool two_digits(const char *s, unsigned *out)
+/* Index of the 3-letter name s in tab (n names), n if absent. */
+static unsigned name3(const char *tab, unsigned n, const char *s)
 {
-    if (!is_digit((uint8_t)s[0]) || !is_digit((uint8_t)s[1])) {
-        return false;
+    unsigned i = 0;
+    while (i < n && memcmp(s, tab + 3U * i, 3) != 0) {
+        i++;
     }
-    *out = (unsigned)(s[0] - '0') * 10U + (unsigned)(s[1] - '0');
-    return true;
+    return i;
 }
 
 picoacme_err_t picoacme_http_date(const char *s, size_t len, int64_t *out_s)
 {
-    static const char days[] = "SunMonTueWedThuFriSat";
-    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    /* "Sun, 06 Nov 1994 08:49:37 GMT": '0' a digit, '_' a name letter */
+    static const char pat[] = "___, 00 ___ 0000 00:00:00 GMT";
     static const uint8_t mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    unsigned wday = 7U, mon = 12U, day, hh, mm, ss, yhi, ylo;
 
     if (s == NULL || out_s == NULL) {
         return PICOACME_ERR_PARAM;
     }
-    /* "Sun, 06 Nov 1994 08:49:37 GMT": exactly 29 characters */
-    if (len != 29U || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' ||
-        s[16] != ' ' || s[19] != ':' || s[22] != ':' || s[25] != ' ' ||
-        memcmp(s + 26, "GMT", 3) != 0) {
+    if (len != sizeof pat - 1U) {
         return PICOACME_ERR_PARSE;
     }
-    for (unsigned i = 0; i < 7U; i++) {
-        if (memcmp(s, days + 3U * i, 3) == 0) {
-            wday = i;
+    for (size_t i = 0; i < len; i++) {
+        if (pat[i] == '0' ? !is_digit((uint8_t)s[i]) : (pat[i] != '_' && s[i] != pat[i])) {
+            return PICOACME_ERR_PARSE;
         }
     }
-    for (unsigned i = 0; i < 12U; i++) {
-        if (memcmp(s + 8, months + 3U * i, 3) == 0) {
-            mon = i;
-        }
-    }
-    if (wday == 7U || mon == 12U || !two_digits(s + 5, &day) || !two_digits(s + 12, &yhi) ||
-        !two_digits(s + 14, &ylo) || !two_digits(s + 17, &hh) || !two_digits(s + 20, &mm) ||
-        !two_digits(s + 23, &ss)) {
+    unsigned wday = name3("SunMonTueWedThuFriSat", 7U, s);
+    unsigned mon = name3("JanFebMarAprMayJunJulAugSepOctNovDec", 12U, s + 8);
+    unsigned day = dec(s + 5, 2), year = dec(s + 12, 4), hh = dec(s + 17, 2),
+             mm = dec(s + 20, 2), ss = dec(s + 23, 2);
+    if (wday == 7U || mon == 12U) {
         return PICOACME_ERR_PARSE;
     }
-    unsigned year = yhi * 100U + ylo;
     bool leap = (year % 4U == 0U && year % 100U != 0U) || year % 400U == 0U;
     unsigned mlen = mdays[mon] + ((mon == 1U && leap) ? 1U : 0U);
     /* second 60 is a leap second (RFC 7231 §7.1.1.1) */
     if (year < 1970U || day < 1U || day > mlen || hh > 23U || mm > 59U || ss > 60U) {
         return PICOACME_ERR_PARSE;
     }
-    int64_t dn = days_from_civil((int64_t)year, mon + 1U, day);
-    /* 1970-01-01 was a Thursday (index 4); reject an inconsistent day-name */
-    if ((unsigned)((dn + 4) % 7) != wday) {
+    int64_t t = picoacme_civil_to_unix((int)year, (int)mon + 1, (int)day, 0, 0, 0);
+    /* days since 1970 with a 32-bit division (86400 = 2^7 * 675, and
+     * t >> 7 < 2^32 up to 9999); 1970-01-01 was a Thursday (index 4):
+     * reject an inconsistent day-name */
+    if (((uint32_t)(t >> 7) / 675U + 4U) % 7U != wday) {
         return PICOACME_ERR_PARSE;
     }
-    *out_s = dn * 86400 + (int64_t)(hh * 3600U + mm * 60U + ss);
+    *out_s = t + (int64_t)(hh * 3600U + mm * 60U + ss);
     return PICOACME_OK;
 }
 
@@ -624,6 +617,20 @@ static void parse_link(picoacme_http_resp_t *r, const uint8_t *buf, size_t p, si
     }
 }
 
+/* The header names parse_header() acts on, lower case, each after its
+ * length (octal); the index is the enum below. */
+static const char hdr_names[] =
+    "\010location"
+    "\014replay-nonce"
+    "\013retry-after"
+    "\004link"
+    "\014content-type"
+    "\016content-length"
+    "\021transfer-encoding"
+    "\012connection"
+    "\004date";
+enum { H_LOCATION, H_NONCE, H_RETRY_AFTER, H_LINK, H_CONTENT_TYPE, H_CONTENT_LENGTH, H_TRANSFER_ENCODING, H_CONNECTION, H_DATE };
+
 /* One header line buf[s, e) (without CRLF). RFC 7230 §3.2. */
 static picoacme_err_t parse_header(picoacme_http_resp_t *r, const uint8_t *buf, size_t s,
                                    size_t e)
@@ -647,11 +654,17 @@ static picoacme_err_t parse_header(picoacme_http_resp_t *r, const uint8_t *buf, 
         }
     }
 
-    if (ci_eq(buf, ns, ne, "location")) {
+    unsigned id = 0;
+    for (const char *q = hdr_names; *q != '\0'; q += 1U + (uint8_t)*q, id++) {
+        if (ne - ns == (uint8_t)*q && ci_match(buf + ns, q + 1, ne - ns)) {
+            break;
+        }
+    }
+    if (id == H_LOCATION) {
         if (r->location.len == 0U && ve > vs) {
             r->location = mkspan(vs, ve);
         }
-    } else if (ci_eq(buf, ns, ne, "replay-nonce")) {
+    } else if (id == H_NONCE) {
         /* RFC 8555 §6.5.1: base64url; clients MUST ignore invalid values */
         bool ok = ve > vs;
         for (size_t i = vs; i < ve && ok; i++) {
@@ -660,7 +673,7 @@ static picoacme_err_t parse_header(picoacme_http_resp_t *r, const uint8_t *buf, 
         if (ok && r->nonce.len == 0U) {
             r->nonce = mkspan(vs, ve);
         }
-    } else if (ci_eq(buf, ns, ne, "retry-after")) {
+    } else if (id == H_RETRY_AFTER) {
         /* RFC 7231 §7.1.3: HTTP-date / delta-seconds; unusable values ignored */
         if (!r->has_retry_after && r->chunk_left == 0U) {
             uint64_t v;
@@ -673,9 +686,9 @@ static picoacme_err_t parse_header(picoacme_http_resp_t *r, const uint8_t *buf, 
                 r->chunk_left = vs + 1U; /* resolved at the end of the head */
             }
         }
-    } else if (ci_eq(buf, ns, ne, "link")) {
+    } else if (id == H_LINK) {
         parse_link(r, buf, vs, ve);
-    } else if (ci_eq(buf, ns, ne, "content-type")) {
+    } else if (id == H_CONTENT_TYPE) {
         if (r->content_type.len == 0U) {
             size_t te = vs;
             while (te < ve && buf[te] != ';') {
@@ -688,7 +701,7 @@ static picoacme_err_t parse_header(picoacme_http_resp_t *r, const uint8_t *buf, 
                 r->content_type = mkspan(vs, te);
             }
         }
-    } else if (ci_eq(buf, ns, ne, "content-length")) {
+    } else if (id == H_CONTENT_LENGTH) {
         /* §3.3.2: 1*DIGIT; duplicates must agree (§3.3.3 item 4) */
         uint64_t v;
         if (!parse_uint(buf, vs, ve, CL_HUGE, &v)) {
@@ -698,13 +711,13 @@ static picoacme_err_t parse_header(picoacme_http_resp_t *r, const uint8_t *buf, 
             return PICOACME_ERR_PARSE;
         }
         r->content_length = (size_t)v;
-    } else if (ci_eq(buf, ns, ne, "transfer-encoding")) {
+    } else if (id == H_TRANSFER_ENCODING) {
         /* only "chunked", once: we never ask for any other coding */
         if (r->chunked || !ci_eq(buf, vs, ve, "chunked")) {
             return PICOACME_ERR_PARSE;
         }
         r->chunked = true;
-    } else if (ci_eq(buf, ns, ne, "connection")) {
+    } else if (id == H_CONNECTION) {
         size_t i = vs;
         while (i < ve) {
             size_t ts = skip_ows(buf, i, ve);
@@ -720,7 +733,7 @@ static picoacme_err_t parse_header(picoacme_http_resp_t *r, const uint8_t *buf, 
                 r->keep_alive = false;
             }
         }
-    } else if (ci_eq(buf, ns, ne, "date")) {
+    } else if (id == H_DATE) {
         int64_t d;
         if (r->date_s < 0 && picoacme_http_date((const char *)buf + vs, ve - vs, &d) == PICOACME_OK) {
             r->date_s = d;
