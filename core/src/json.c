@@ -152,6 +152,16 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     return need;
 }
 
+/* RFC 8259 §7: the two-character escapes and what they stand for. */
+static const char esc[] = "\"\\/bfnrt";
+static const char esc_val[] = "\"\\/\b\f\n\r\t";
+
+/* Position of c in esc, NULL if c (after a backslash) is not one of them. */
+static const char *simple_escape(char c)
+{
+    return c == '\0' ? NULL : memchr(esc, c, sizeof esc - 1U);
+}
+
 /* A string starting at the opening quote js[*pos]; *pos ends past the
  * closing quote. */
 static bool scan_string(const char *js, size_t len, size_t *pos)
@@ -171,22 +181,15 @@ static bool scan_string(const char *js, size_t len, size_t *pos)
             if (i + 1 >= len) {
                 return false;
             }
-            switch (js[i + 1]) {
-            case '"':
-            case '\\':
-            case '/':
-            case 'b':
-            case 'f':
-            case 'n':
-            case 'r':
-            case 't': i += 2; break;
-            case 'u':
+            if (js[i + 1] == 'u') {
                 if (hex4(js + i + 2, len - (i + 2)) < 0) {
                     return false;
                 }
                 i += 6;
-                break;
-            default: return false;
+            } else if (simple_escape(js[i + 1]) != NULL) {
+                i += 2;
+            } else {
+                return false;
             }
             continue;
         }
@@ -557,17 +560,13 @@ static size_t decode_char(const char *p, size_t n, unsigned char out[4], size_t 
         return 0;
     }
     *used = 2;
-    switch (p[1]) {
-    case '"': out[0] = '"'; return 1;
-    case '\\': out[0] = '\\'; return 1;
-    case '/': out[0] = '/'; return 1;
-    case 'b': out[0] = '\b'; return 1;
-    case 'f': out[0] = '\f'; return 1;
-    case 'n': out[0] = '\n'; return 1;
-    case 'r': out[0] = '\r'; return 1;
-    case 't': out[0] = '\t'; return 1;
-    case 'u': break;
-    default: return 0;
+    if (p[1] != 'u') {
+        const char *e = simple_escape(p[1]);
+        if (e == NULL) {
+            return 0;
+        }
+        out[0] = (unsigned char)esc_val[e - esc];
+        return 1;
     }
     cp = hex4(p + 2, n - 2U);
     if (cp <= 0) {
@@ -588,26 +587,14 @@ static size_t decode_char(const char *p, size_t n, unsigned char out[4], size_t 
         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         *used = 12;
     }
-    if (cp < 0x80) {
-        out[0] = (unsigned char)cp;
-        return 1;
+    size_t k = cp < 0x80 ? 1U : cp < 0x800 ? 2U : cp < 0x10000 ? 3U : 4U;
+    for (size_t i = k - 1U; i > 0U; i--) {
+        out[i] = (unsigned char)(0x80 | (cp & 0x3F));
+        cp >>= 6;
     }
-    if (cp < 0x800) {
-        out[0] = (unsigned char)(0xC0 | (cp >> 6));
-        out[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (unsigned char)(0xE0 | (cp >> 12));
-        out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (unsigned char)(0xF0 | (cp >> 18));
-    out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
+    /* lead byte: 0xxxxxxx, 110xxxxx, 1110xxxx or 11110xxx */
+    out[0] = (unsigned char)(k == 1U ? cp : (0xF00 >> k) | cp);
+    return k;
 }
 
 picoacme_err_t picoacme_json_string(const picoacme_json_t *j, int t, char *out, size_t cap,
