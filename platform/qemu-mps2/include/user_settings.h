@@ -58,7 +58,11 @@ int fw_validate_date(const unsigned char *date, unsigned char format, int date_t
 #define XVALIDATE_DATE(d, f, t) fw_validate_date((d), (f), (t))
 
 /* TLS */
+/* The TLS server is only for the tls-alpn-01 responder (RFC 8737) of
+ * ports/wolfssl/src/tls.c; FW_TLS_SERVER (CMake option) keeps it. */
+#ifndef FW_TLS_SERVER
 #define NO_WOLFSSL_SERVER
+#endif
 #define NO_OLD_TLS
 #define WOLFSSL_TLS13
 #define HAVE_TLS_EXTENSIONS
