@@ -154,8 +154,8 @@ picoacme_err_t picoacme_http_date(const char *s, size_t len, int64_t *out_s)
     }
     unsigned wday = name3("SunMonTueWedThuFriSat", 7U, s);
     unsigned mon = name3("JanFebMarAprMayJunJulAugSepOctNovDec", 12U, s + 8);
-    unsigned day = dec(s + 5, 2), year = dec(s + 12, 4), hh = dec(s + 17, 2),
-             mm = dec(s + 20, 2), ss = dec(s + 23, 2);
+    unsigned day = dec(s + 5, 2), year = dec(s + 12, 4), hh = dec(s + 17, 2), mm = dec(s + 20, 2),
+             ss = dec(s + 23, 2);
     if (wday == 7U || mon == 12U) {
         return PICOACME_ERR_PARSE;
     }
@@ -323,14 +323,13 @@ static bool value_ok(const char *s)
     return true;
 }
 
-picoacme_err_t picoacme_http_request(uint8_t *buf, size_t cap, size_t *out_len,
-                                     const char *method, const picoacme_url_t *url,
-                                     const char *accept, const char *content_type,
-                                     size_t body_len)
+picoacme_err_t picoacme_http_request(uint8_t *buf, size_t cap, size_t *out_len, const char *method,
+                                     const picoacme_url_t *url, const char *accept,
+                                     const char *content_type, size_t body_len)
 {
-    if (buf == NULL || out_len == NULL || method == NULL || url == NULL ||
-        url->host == NULL || url->path == NULL || url->host_len == 0U ||
-        url->path_len == 0U || url->path[0] != '/' || method[0] == '\0') {
+    if (buf == NULL || out_len == NULL || method == NULL || url == NULL || url->host == NULL ||
+        url->path == NULL || url->host_len == 0U || url->path_len == 0U || url->path[0] != '/' ||
+        method[0] == '\0') {
         return PICOACME_ERR_PARAM;
     }
     for (const char *m = method; *m != '\0'; m++) {
@@ -464,9 +463,8 @@ static picoacme_err_t next_line(const uint8_t *buf, size_t from, size_t len, siz
  * reason (with or without its SP) is tolerated. */
 static picoacme_err_t parse_status(picoacme_http_resp_t *r, const uint8_t *l, size_t n)
 {
-    if (n < 12U || memcmp(l, "HTTP/1.", 7) != 0 || (l[7] != '0' && l[7] != '1') ||
-        l[8] != ' ' || !is_digit(l[9]) || !is_digit(l[10]) || !is_digit(l[11]) ||
-        (n > 12U && l[12] != ' ')) {
+    if (n < 12U || memcmp(l, "HTTP/1.", 7) != 0 || (l[7] != '0' && l[7] != '1') || l[8] != ' ' ||
+        !is_digit(l[9]) || !is_digit(l[10]) || !is_digit(l[11]) || (n > 12U && l[12] != ' ')) {
         return PICOACME_ERR_PARSE;
     }
     for (size_t i = 13; i < n; i++) {
@@ -474,8 +472,8 @@ static picoacme_err_t parse_status(picoacme_http_resp_t *r, const uint8_t *l, si
             return PICOACME_ERR_PARSE;
         }
     }
-    unsigned st = (unsigned)(l[9] - '0') * 100U + (unsigned)(l[10] - '0') * 10U +
-                  (unsigned)(l[11] - '0');
+    unsigned st =
+        (unsigned)(l[9] - '0') * 100U + (unsigned)(l[10] - '0') * 10U + (unsigned)(l[11] - '0');
     if (st < 100U || st > 599U) {
         return PICOACME_ERR_PARSE;
     }
@@ -619,21 +617,29 @@ static void parse_link(picoacme_http_resp_t *r, const uint8_t *buf, size_t p, si
 
 /* The header names parse_header() acts on, lower case, each after its
  * length (octal); the index is the enum below. */
-static const char hdr_names[] =
-    "\010location"
-    "\014replay-nonce"
-    "\013retry-after"
-    "\004link"
-    "\014content-type"
-    "\016content-length"
-    "\021transfer-encoding"
-    "\012connection"
-    "\004date";
-enum { H_LOCATION, H_NONCE, H_RETRY_AFTER, H_LINK, H_CONTENT_TYPE, H_CONTENT_LENGTH, H_TRANSFER_ENCODING, H_CONNECTION, H_DATE };
+static const char hdr_names[] = "\010location"
+                                "\014replay-nonce"
+                                "\013retry-after"
+                                "\004link"
+                                "\014content-type"
+                                "\016content-length"
+                                "\021transfer-encoding"
+                                "\012connection"
+                                "\004date";
+enum {
+    H_LOCATION,
+    H_NONCE,
+    H_RETRY_AFTER,
+    H_LINK,
+    H_CONTENT_TYPE,
+    H_CONTENT_LENGTH,
+    H_TRANSFER_ENCODING,
+    H_CONNECTION,
+    H_DATE
+};
 
 /* One header line buf[s, e) (without CRLF). RFC 7230 §3.2. */
-static picoacme_err_t parse_header(picoacme_http_resp_t *r, const uint8_t *buf, size_t s,
-                                   size_t e)
+static picoacme_err_t parse_header(picoacme_http_resp_t *r, const uint8_t *buf, size_t s, size_t e)
 {
     size_t p = s;
     while (p < e && is_tchar(buf[p])) {
@@ -735,7 +741,8 @@ static picoacme_err_t parse_header(picoacme_http_resp_t *r, const uint8_t *buf, 
         }
     } else if (id == H_DATE) {
         int64_t d;
-        if (r->date_s < 0 && picoacme_http_date((const char *)buf + vs, ve - vs, &d) == PICOACME_OK) {
+        if (r->date_s < 0 &&
+            picoacme_http_date((const char *)buf + vs, ve - vs, &d) == PICOACME_OK) {
             r->date_s = d;
         }
     }
@@ -863,8 +870,8 @@ static void finish_chunked(picoacme_http_resp_t *r, uint8_t *buf, size_t *len)
     r->phase = PH_DONE;
 }
 
-picoacme_err_t picoacme_http_parse(picoacme_http_resp_t *r, uint8_t *buf, size_t *len,
-                                   size_t cap, bool closed)
+picoacme_err_t picoacme_http_parse(picoacme_http_resp_t *r, uint8_t *buf, size_t *len, size_t cap,
+                                   bool closed)
 {
     if (r == NULL || buf == NULL || len == NULL) {
         return PICOACME_ERR_PARAM;
@@ -973,8 +980,7 @@ picoacme_err_t picoacme_http_parse(picoacme_http_resp_t *r, uint8_t *buf, size_t
                 }
             }
             break;
-        default:
-            return PICOACME_ERR_STATE;
+        default: return PICOACME_ERR_STATE;
         }
         if (e != PICOACME_OK) {
             break;
