@@ -463,13 +463,14 @@ static bool oid_is(const uint8_t *v, size_t n, const uint8_t *oid, size_t oid_le
     return n == oid_len && memcmp(v, oid, n) == 0;
 }
 
-static bool two_digits(const uint8_t *p, int *out)
+/* Decimal value of the n digits at p (checked by the caller). */
+static int dec(const uint8_t *p, size_t n)
 {
-    if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9') {
-        return false;
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        v = v * 10 + (p[i] - '0');
     }
-    *out = (p[0] - '0') * 10 + (p[1] - '0');
-    return true;
+    return v;
 }
 
 /* RFC 5280 §4.1.2.5.1 UTCTime YYMMDDHHMMSSZ (YY >= 50 is 19YY) and
@@ -479,36 +480,25 @@ static bool time_parse(der_t *r, int64_t *out)
     uint8_t tag;
     const uint8_t *v;
     size_t n;
-    int year;
-    int cc;
-    int yy;
-    int mon;
-    int day;
-    int h;
-    int m;
-    int s;
     if (!der_next(r, &tag, &v, &n)) {
         return false;
     }
-    if (tag == TAG_UTCTIME && n == 13U) {
-        if (!two_digits(v, &yy)) {
-            return false;
-        }
-        year = yy >= 50 ? 1900 + yy : 2000 + yy;
-        v += 2;
-    } else if (tag == TAG_GENTIME && n == 15U) {
-        if (!two_digits(v, &cc) || !two_digits(v + 2, &yy)) {
-            return false;
-        }
-        year = cc * 100 + yy;
-        v += 4;
-    } else {
+    size_t yl = tag == TAG_UTCTIME ? 2U : 4U;
+    if ((tag != TAG_UTCTIME && tag != TAG_GENTIME) || n != yl + 11U || v[n - 1U] != 'Z') {
         return false;
     }
-    if (!two_digits(v, &mon) || !two_digits(v + 2, &day) || !two_digits(v + 4, &h) ||
-        !two_digits(v + 6, &m) || !two_digits(v + 8, &s) || v[10] != 'Z') {
-        return false;
+    for (size_t i = 0; i + 1U < n; i++) {
+        if (!is_digit((char)v[i])) {
+            return false;
+        }
     }
+    int year = dec(v, yl);
+    if (yl == 2U) {
+        year += year >= 50 ? 1900 : 2000;
+    }
+    v += yl;
+    int mon = dec(v, 2), day = dec(v + 2, 2), h = dec(v + 4, 2), m = dec(v + 6, 2),
+        s = dec(v + 8, 2);
     static const uint8_t mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (mon < 1 || mon > 12 || day < 1 || h > 23 || m > 59 || s > 59) {
         return false;
