@@ -1,13 +1,15 @@
 /*
- * json.c - a strict tokenizer (jsmn-compatible tokens), typed getters and a bounded JSON writer.
+ * json.c - typed getters over jsmn tokens and a bounded JSON writer.
  *
- * Parsing is one bounded, non-recursive pass over the untrusted text:
- * validate() checks the strict RFC 8259 grammar (numbers, literals, strings
- * with their escapes, UTF-8, nesting up to PICOACME_JSON_MAX_DEPTH) and
- * fills the caller's token array with the tokens jsmn (JSMN_STRICT) would
- * produce for the same valid text: same types, spans and sizes. jsmn itself
- * is no longer used (it cost ~920 B on Cortex-M3 and, even strict, accepts
- * missing commas/colons, trailing commas, "tru" or "1.2.3").
+ * Parsing is two passes over the untrusted text, both bounded and without
+ * recursion:
+ *   1. validate(): a strict RFC 8259 grammar check (numbers, literals,
+ *      strings with their escapes, UTF-8, nesting up to
+ *      PICOACME_JSON_MAX_DEPTH). jsmn, even in strict mode, accepts missing
+ *      commas/colons, trailing commas, "tru" or "1.2.3" and stops at a NUL
+ *      byte, so it is never trusted to reject bad input on its own.
+ *   2. jsmn (Debian libjsmn-dev, JSMN_STRICT, private to this file) fills the
+ *      caller's token array; it only has to run out of tokens to fail.
  *
  * Lookups walk tokens in document order and skip a nested value by its end
  * offset: the subtree of token t ends at the first later token whose start
@@ -20,8 +22,35 @@
 
 #include "picoacme_json.h"
 
-/* Token types (the values of jsmn's jsmntype_t). */
-enum { T_OBJECT = 1, T_ARRAY = 2, T_STRING = 3, T_PRIMITIVE = 4 };
+#define JSMN_STATIC
+#define JSMN_STRICT
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#endif
+#include <jsmn.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+#ifdef JSMN_PARENT_LINKS
+#error "picoacme_json_tok_t mirrors jsmntok_t without JSMN_PARENT_LINKS"
+#endif
+
+_Static_assert(sizeof(picoacme_json_tok_t) == sizeof(jsmntok_t),
+               "picoacme_json_tok_t must match jsmntok_t");
+/* With the AAPCS short enums of arm-none-eabi, jsmntype_t is one byte and
+ * the rest of the int is padding; offsets and size still match. Every read
+ * of a token goes through jsmntok_t in this file, so type is never read as
+ * picoacme_json_tok_t.type. */
+_Static_assert(sizeof(jsmntype_t) <= sizeof(int), "jsmntype_t wider than int");
+_Static_assert(_Alignof(picoacme_json_tok_t) >= _Alignof(jsmntok_t),
+               "picoacme_json_tok_t alignment");
+_Static_assert(offsetof(picoacme_json_tok_t, type) == offsetof(jsmntok_t, type), "type offset");
+_Static_assert(offsetof(picoacme_json_tok_t, start) == offsetof(jsmntok_t, start), "start offset");
+_Static_assert(offsetof(picoacme_json_tok_t, end) == offsetof(jsmntok_t, end), "end offset");
+_Static_assert(offsetof(picoacme_json_tok_t, size) == offsetof(jsmntok_t, size), "size offset");
 
 /* Deepest nesting of objects/arrays accepted from the network. */
 #ifndef PICOACME_JSON_MAX_DEPTH
@@ -238,42 +267,11 @@ enum vstate {
     V_NEXT          /* after a value: ',' or the closer (or end of text) */
 };
 
-/* Token writer: tokens past cap are counted, not stored. */
-typedef struct tokw {
-    picoacme_json_tok_t *tok;
-    unsigned cap;
-    unsigned n;
-} tokw_t;
-
-/* Append a token; returns its index. */
-static unsigned emit(tokw_t *w, int type, size_t start, size_t end)
-{
-    if (w->n < w->cap) {
-        picoacme_json_tok_t *t = &w->tok[w->n];
-        t->type = type;
-        t->start = (int)start;
-        t->end = (int)end;
-        t->size = 0;
-    }
-    return w->n++;
-}
-
-static void grow(tokw_t *w, unsigned t)
-{
-    if (t < w->cap) {
-        w->tok[t].size++;
-    }
-}
-
 /* Whole text is exactly one JSON value (RFC 8259 §2), object or array at
- * the top, nesting bounded. Fills w with jsmn-compatible tokens in document
- * order: a string's span excludes its quotes; an object's size counts its
- * keys, a key's size is 1 (its value), an array's size counts elements. */
-static bool validate(const char *js, size_t len, tokw_t *w)
+ * the top, nesting bounded. */
+static bool validate(const char *js, size_t len)
 {
-    uint64_t is_obj = 0;                    /* bit d set: level d is an object */
-    unsigned open[PICOACME_JSON_MAX_DEPTH]; /* token of each open level */
-    unsigned key = 0;                       /* token of the key whose value comes next */
+    uint64_t is_obj = 0; /* bit d set: level d is an object */
     unsigned depth = 0;
     enum vstate st = V_VALUE;
     size_t i = 0;
@@ -289,7 +287,6 @@ static bool validate(const char *js, size_t len, tokw_t *w)
             return false; /* trailing garbage */
         }
         char c = js[i];
-        size_t start = i;
         switch (st) {
         case V_COLON:
             if (c != ':') {
@@ -304,7 +301,9 @@ static bool validate(const char *js, size_t len, tokw_t *w)
                 i++;
                 st = obj ? V_KEY : V_VALUE;
             } else if (c == (obj ? '}' : ']')) {
-                goto close;
+                i++;
+                depth--;
+                st = V_NEXT;
             } else {
                 return false;
             }
@@ -313,26 +312,27 @@ static bool validate(const char *js, size_t len, tokw_t *w)
         case V_KEY_OR_END:
         case V_KEY:
             if (st == V_KEY_OR_END && c == '}') {
-                goto close;
+                i++;
+                depth--;
+                st = V_NEXT;
+                continue;
             }
             if (c != '"' || !scan_string(js, len, &i)) {
                 return false;
             }
-            grow(w, open[depth - 1U]);
-            key = emit(w, T_STRING, start + 1U, i - 1U);
             st = V_COLON;
             continue;
         case V_VALUE_OR_END:
             if (c == ']') {
-                goto close;
+                i++;
+                depth--;
+                st = V_NEXT;
+                continue;
             }
             break;
         case V_VALUE: break;
         }
-        /* a value: its parent is the pending key or the open array */
-        if (depth > 0U) {
-            grow(w, ((is_obj >> (depth - 1U)) & 1U) != 0 ? key : open[depth - 1U]);
-        }
+        /* a value */
         if (c == '{' || c == '[') {
             if (depth >= PICOACME_JSON_MAX_DEPTH) {
                 return false;
@@ -342,7 +342,7 @@ static bool validate(const char *js, size_t len, tokw_t *w)
             } else {
                 is_obj &= ~((uint64_t)1U << depth);
             }
-            open[depth++] = emit(w, c == '{' ? T_OBJECT : T_ARRAY, i, 0);
+            depth++;
             i++;
             st = c == '{' ? V_KEY_OR_END : V_VALUE_OR_END;
             continue;
@@ -350,13 +350,10 @@ static bool validate(const char *js, size_t len, tokw_t *w)
         if (depth == 0) {
             return false; /* top level must be an object or an array */
         }
-        int type = T_PRIMITIVE;
         if (c == '"') {
             if (!scan_string(js, len, &i)) {
                 return false;
             }
-            type = T_STRING;
-            start++;
         } else if (c == 't') {
             if (!scan_literal(js, len, &i, "true")) {
                 return false;
@@ -372,25 +369,15 @@ static bool validate(const char *js, size_t len, tokw_t *w)
         } else if (!scan_number(js, len, &i)) {
             return false;
         }
-        (void)emit(w, type, start, type == T_STRING ? i - 1U : i);
-        st = V_NEXT;
-        continue;
-    close:
-        /* the closer of the innermost open level, at i */
-        i++;
-        depth--;
-        if (open[depth] < w->cap) {
-            w->tok[open[depth]].end = (int)i;
-        }
         st = V_NEXT;
     }
 }
 
 /* ---- tokens -------------------------------------------------------------- */
 
-static const picoacme_json_tok_t *toks(const picoacme_json_t *j)
+static const jsmntok_t *toks(const picoacme_json_t *j)
 {
-    return (const picoacme_json_tok_t *)(const void *)j->tok;
+    return (const jsmntok_t *)(const void *)j->tok;
 }
 
 static bool tok_ok(const picoacme_json_t *j, int t)
@@ -401,7 +388,7 @@ static bool tok_ok(const picoacme_json_t *j, int t)
 /* Index of the first token after t's subtree. */
 static int skip(const picoacme_json_t *j, int t)
 {
-    const picoacme_json_tok_t *tk = toks(j);
+    const jsmntok_t *tk = toks(j);
     int end = tk[t].end;
     int n = t + 1;
 
@@ -414,6 +401,9 @@ static int skip(const picoacme_json_t *j, int t)
 picoacme_err_t picoacme_json_parse(picoacme_json_t *j, const char *js, size_t len,
                                    picoacme_json_tok_t *tok, unsigned cap)
 {
+    jsmn_parser p;
+    int r;
+
     if (j == NULL) {
         return PICOACME_ERR_PARAM;
     }
@@ -427,34 +417,45 @@ picoacme_err_t picoacme_json_parse(picoacme_json_t *j, const char *js, size_t le
     if (len > (size_t)INT_MAX) {
         return PICOACME_ERR_NOSPACE;
     }
-    tokw_t w = {tok, cap, 0};
-    if (len == 0 || !validate(js, len, &w)) {
+    if (len == 0 || !validate(js, len)) {
         return PICOACME_ERR_PARSE;
     }
-    if (w.n > cap) {
+    jsmn_init(&p);
+    r = jsmn_parse(&p, js, len, (jsmntok_t *)(void *)tok, cap);
+    if (r == JSMN_ERROR_NOMEM) {
         return PICOACME_ERR_NOSPACE;
     }
+    if (r < 1 || (unsigned)r > cap) {
+        return PICOACME_ERR_PARSE;
+    }
+    {
+        const jsmntok_t *tk = (const jsmntok_t *)(const void *)tok;
+        if ((tk[0].type != JSMN_OBJECT && tk[0].type != JSMN_ARRAY) || tk[0].start < 0 ||
+            tk[0].end < tk[0].start) {
+            return PICOACME_ERR_PARSE;
+        }
+    }
     j->len = len;
-    j->count = (int)w.n;
+    j->count = r;
     return PICOACME_OK;
 }
 
 int picoacme_json_member(const picoacme_json_t *j, int obj, const char *key)
 {
-    const picoacme_json_tok_t *tk;
+    const jsmntok_t *tk;
     int n, k, i;
 
     if (!tok_ok(j, obj) || key == NULL) {
         return -1;
     }
     tk = toks(j);
-    if (tk[obj].type != T_OBJECT) {
+    if (tk[obj].type != JSMN_OBJECT) {
         return -1;
     }
     n = tk[obj].size;
     i = obj + 1;
     for (k = 0; k < n; k++) {
-        if (i + 1 >= j->count || tk[i].type != T_STRING) {
+        if (i + 1 >= j->count || tk[i].type != JSMN_STRING) {
             return -1;
         }
         if (picoacme_json_string_eq(j, i, key)) {
@@ -467,14 +468,14 @@ int picoacme_json_member(const picoacme_json_t *j, int obj, const char *key)
 
 int picoacme_json_element(const picoacme_json_t *j, int arr, int i)
 {
-    const picoacme_json_tok_t *tk;
+    const jsmntok_t *tk;
     int n, k;
 
     if (!tok_ok(j, arr)) {
         return -1;
     }
     tk = toks(j);
-    if (tk[arr].type != T_ARRAY || i < 0 || i >= tk[arr].size) {
+    if (tk[arr].type != JSMN_ARRAY || i < 0 || i >= tk[arr].size) {
         return -1;
     }
     n = arr + 1;
@@ -486,13 +487,13 @@ int picoacme_json_element(const picoacme_json_t *j, int arr, int i)
 
 int picoacme_json_size(const picoacme_json_t *j, int t)
 {
-    const picoacme_json_tok_t *tk;
+    const jsmntok_t *tk;
 
     if (!tok_ok(j, t)) {
         return -1;
     }
     tk = toks(j);
-    if (tk[t].type != T_OBJECT && tk[t].type != T_ARRAY) {
+    if (tk[t].type != JSMN_OBJECT && tk[t].type != JSMN_ARRAY) {
         return -1;
     }
     return tk[t].size;
@@ -500,36 +501,36 @@ int picoacme_json_size(const picoacme_json_t *j, int t)
 
 bool picoacme_json_is_string(const picoacme_json_t *j, int t)
 {
-    return tok_ok(j, t) && toks(j)[t].type == T_STRING;
+    return tok_ok(j, t) && toks(j)[t].type == JSMN_STRING;
 }
 
 bool picoacme_json_is_object(const picoacme_json_t *j, int t)
 {
-    return tok_ok(j, t) && toks(j)[t].type == T_OBJECT;
+    return tok_ok(j, t) && toks(j)[t].type == JSMN_OBJECT;
 }
 
 bool picoacme_json_is_true(const picoacme_json_t *j, int t)
 {
-    const picoacme_json_tok_t *tk;
+    const jsmntok_t *tk;
 
     if (!tok_ok(j, t) || j->js == NULL) {
         return false;
     }
     tk = &toks(j)[t];
-    return tk->type == T_PRIMITIVE && tk->end - tk->start == 4 &&
+    return tk->type == JSMN_PRIMITIVE && tk->end - tk->start == 4 &&
            memcmp(j->js + tk->start, "true", 4U) == 0;
 }
 
 /* Bounds of string token t inside j->js, false if t is not a sane string. */
 static bool str_span(const picoacme_json_t *j, int t, const char **p, size_t *n)
 {
-    const picoacme_json_tok_t *tk;
+    const jsmntok_t *tk;
 
     if (!tok_ok(j, t) || j->js == NULL) {
         return false;
     }
     tk = toks(j);
-    if (tk[t].type != T_STRING || tk[t].start < 0 || tk[t].end < tk[t].start ||
+    if (tk[t].type != JSMN_STRING || tk[t].start < 0 || tk[t].end < tk[t].start ||
         (size_t)tk[t].end > j->len) {
         return false;
     }
