@@ -101,6 +101,7 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
     return io_send_on(t->tp, t->sock, &t->io_err, buf, sz);
 }
 
+#ifndef NO_WOLFSSL_SERVER
 /* server session: ctx is the picoacme_wolfssl_tls_server_t; the bytes read
  * ahead to inspect the ClientHello go first */
 static int srv_io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
@@ -133,6 +134,7 @@ static int srv_io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
     }
     return io_send_on(s->tp, s->sock, &s->io_err, buf, sz);
 }
+#endif
 
 /* ---- error mapping ---------------------------------------------------- */
 
@@ -353,6 +355,7 @@ static picoacme_err_t tls_recv(void *user, uint8_t *buf, size_t len, size_t *rec
     return PICOACME_OK;
 }
 
+#ifndef NO_WOLFSSL_SERVER
 /* ---- tls-alpn-01 server session (RFC 8737 §3) ------------------------- */
 
 static const char acme_alpn[] = "acme-tls/1";
@@ -609,6 +612,7 @@ static picoacme_err_t srv_step(void *user)
     }
     return PICOACME_OK;
 }
+#endif /* NO_WOLFSSL_SERVER */
 
 picoacme_err_t picoacme_wolfssl_tls_init(picoacme_wolfssl_tls_t *t, const picoacme_transport_t *tp,
                                          void *heap, const uint8_t *roots, size_t roots_len,
@@ -670,9 +674,11 @@ picoacme_err_t picoacme_wolfssl_tls_init(picoacme_wolfssl_tls_t *t, const picoac
     out->send = tls_send;
     out->recv = tls_recv;
     out->close = tls_close;
+#ifndef NO_WOLFSSL_SERVER
     out->server_open = srv_open;
     out->server_step = srv_step;
     out->server_close = srv_close;
+#endif
     return PICOACME_OK;
 }
 
@@ -682,7 +688,9 @@ void picoacme_wolfssl_tls_free(picoacme_wolfssl_tls_t *t)
         return;
     }
     tls_close(t);
+#ifndef NO_WOLFSSL_SERVER
     srv_close(t);
+#endif
     wolfSSL_CTX_free(t->ctx);
     t->ctx = NULL;
     (void)wolfSSL_Cleanup();
