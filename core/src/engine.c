@@ -241,11 +241,15 @@ int64_t picoacme_now(const picoacme_ctx_t *ctx)
 int64_t picoacme_renew_at(int64_t not_before_s, int64_t not_after_s)
 {
     int64_t life = not_after_s - not_before_s;
+    uint32_t l;
     if (life <= 0) {
         return not_before_s;
     }
-    return not_before_s + (life / 1000) * (int64_t)PICOACME_RENEW_PERMILLE +
-           ((life % 1000) * (int64_t)PICOACME_RENEW_PERMILLE) / 1000;
+    /* 32-bit arithmetic only (no 64-bit division helper on Cortex-M);
+     * lifetimes beyond 136 years are taken as 136 years */
+    l = life > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)life;
+    return not_before_s + (int64_t)(l / 1000U) * (int64_t)PICOACME_RENEW_PERMILLE +
+           (int64_t)((l % 1000U) * PICOACME_RENEW_PERMILLE / 1000U);
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -598,7 +602,8 @@ static void take_problem(picoacme_ctx_t *ctx, const picoacme_json_t *j, int obj)
 
 static bool problem_is(const picoacme_ctx_t *ctx, const char *type)
 {
-    return strcmp(ctx->problem.type, type) == 0;
+    size_t n = slen(type, sizeof ctx->problem.type);
+    return memcmp(ctx->problem.type, type, n) == 0 && ctx->problem.type[n] == '\0';
 }
 
 static void schedule_poll(picoacme_ctx_t *ctx)
@@ -827,7 +832,7 @@ static picoacme_err_t authz_identifier(picoacme_ctx_t *ctx, const picoacme_json_
             PICOACME_OK) {
         return fail(ctx, PICOACME_ERR_PROTOCOL, "authorization without a usable identifier");
     }
-    ctx->authz_ip = strcmp(type, "ip") == 0;
+    ctx->authz_ip = type[0] == 'i' && type[1] == 'p' && type[2] == '\0';
     ctx->authz_wildcard = wc >= 0 && picoacme_json_is_true(j, wc);
     for (i = 0; i < ctx->cfg.n_ids; i++) {
         const picoacme_ident_t *c = &ctx->cfg.ids[i];

@@ -323,6 +323,16 @@ static bool value_ok(const char *s)
     return true;
 }
 
+/* method equals m; stops at the first difference (no over-read) */
+static bool method_is(const char *method, const char *m)
+{
+    size_t i = 0;
+    while (m[i] != '\0' && method[i] == m[i]) {
+        i++;
+    }
+    return m[i] == '\0' && method[i] == '\0';
+}
+
 picoacme_err_t picoacme_http_request(uint8_t *buf, size_t cap, size_t *out_len, const char *method,
                                      const picoacme_url_t *url, const char *accept,
                                      const char *content_type, size_t body_len)
@@ -384,7 +394,7 @@ picoacme_err_t picoacme_http_request(uint8_t *buf, size_t cap, size_t *out_len, 
         put_str(&w, "\r\n");
     }
     /* RFC 7230 §3.3.2: a body-carrying method states its length, even 0 */
-    if (content_type != NULL || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
+    if (content_type != NULL || !(method_is(method, "GET") || method_is(method, "HEAD"))) {
         put_str(&w, "Content-Length: ");
         put_dec(&w, body_len);
         put_str(&w, "\r\n");
