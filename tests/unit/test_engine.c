@@ -1242,8 +1242,8 @@ static void test_bad_token(void **state)
 {
     static const char *const bad[] = {"..%2F..%2Fetc%2Fpasswd_long", "short_token",
                                       "tok/../../etc/passwd/xxxxxx",
-                                      "tok_ABCdef-0123456789_xyz_0123456789_0123456789_"
-                                      "0123456789_0123456789"};
+                                      ("tok_ABCdef-0123456789_xyz_0123456789_0123456789_"
+                                       "0123456789_0123456789")};
     (void)state;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         srv_reset(false);
