@@ -736,7 +736,7 @@ static picoacme_err_t on_directory(picoacme_ctx_t *ctx, const picoacme_json_t *j
     if (e == PICOACME_OK) {
         int meta = picoacme_json_member(j, 0, "meta");
         int ear = meta >= 0 ? picoacme_json_member(j, meta, "externalAccountRequired") : -1;
-        if (picoacme_json_is_true(j, ear) && !ctx->account_key_loaded) {
+        if (picoacme_json_is_true(j, ear) && ctx->cfg.eab_kid == NULL) {
             return fail(ctx, PICOACME_ERR_UNSUPPORTED,
                         "the CA requires External Account Binding, which is not configured");
         }
@@ -1375,6 +1375,10 @@ picoacme_err_t picoacme_init(picoacme_ctx_t *ctx, const picoacme_config_t *cfg,
     if (cfg->email != NULL && slen(cfg->email, 128U) >= 128U) {
         return PICOACME_ERR_PARAM;
     }
+    if (cfg->eab_kid != NULL &&
+        (slen(cfg->eab_kid, 128U) >= 128U || cfg->eab_key == NULL || cfg->eab_key_len == 0U)) {
+        return PICOACME_ERR_PARAM;
+    }
     return PICOACME_OK;
 }
 
@@ -1778,6 +1782,41 @@ static picoacme_err_t dns_pump(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
 }
 #endif
 
+/* The externalAccountBinding member (§7.3.4): a JWS over the account's
+ * public JWK, HS256 with the CA's MAC key, protected {alg, kid, url}. */
+static picoacme_err_t eab_jws(picoacme_ctx_t *ctx, char *out, size_t cap, size_t *out_len)
+{
+    uint8_t pub[64];
+    char jwk[128];
+    char prot[PICOACME_URL_MAX + 160U];
+    size_t jwk_len = 0;
+    size_t prot_len = 0;
+    picoacme_jw_t w;
+    picoacme_err_t e = ctx->ports.crypto->key_public(ctx->ports.crypto->user,
+                                                     PICOACME_KEY_ACCOUNT, pub);
+    if (e == PICOACME_OK) {
+        e = picoacme_jwk_write(pub, jwk, sizeof jwk, &jwk_len);
+    }
+    if (e != PICOACME_OK) {
+        return e;
+    }
+    picoacme_jw_init(&w, prot, sizeof prot);
+    picoacme_jw_obj_begin(&w);
+    picoacme_jw_key(&w, "alg");
+    picoacme_jw_str(&w, "HS256", 5U);
+    picoacme_jw_key(&w, "kid");
+    picoacme_jw_str(&w, ctx->cfg.eab_kid, slen(ctx->cfg.eab_kid, 128U));
+    picoacme_jw_key(&w, "url");
+    picoacme_jw_str(&w, ctx->new_account, slen(ctx->new_account, sizeof ctx->new_account));
+    picoacme_jw_obj_end(&w);
+    e = picoacme_jw_finish(&w, &prot_len);
+    if (e != PICOACME_OK) {
+        return e;
+    }
+    return picoacme_jws_hs256(ctx->ports.crypto, ctx->cfg.eab_key, ctx->cfg.eab_key_len, prot,
+                              prot_len, jwk, jwk_len, out, cap, out_len);
+}
+
 /* Build and send the request of the current state. */
 static picoacme_err_t begin(picoacme_ctx_t *ctx)
 {
@@ -1808,6 +1847,16 @@ static picoacme_err_t begin(picoacme_ctx_t *ctx)
                 picoacme_jw_arr_begin(&w);
                 picoacme_jw_str(&w, mailto, el + 7U);
                 picoacme_jw_arr_end(&w);
+            }
+            if (ctx->cfg.eab_kid != NULL) {
+                size_t eab_len = 0;
+                e = eab_jws(ctx, ctx->work + sizeof ctx->work / 2U, sizeof ctx->work / 2U,
+                            &eab_len);
+                if (e != PICOACME_OK) {
+                    return fail(ctx, e, "External Account Binding does not fit PICOACME_WORK_BUF_SIZE");
+                }
+                picoacme_jw_key(&w, "externalAccountBinding");
+                picoacme_jw_raw(&w, ctx->work + sizeof ctx->work / 2U, eab_len);
             }
         }
         picoacme_jw_obj_end(&w);

@@ -39,6 +39,7 @@ static void usage(FILE *f)
           "                  [--challenge http-01,tls-alpn-01,dns-01] [--tls-alpn01-port PORT]\n"
           "                  [--dns01-server HOST:PORT --tsig-key NAME:hmac-sha256:BASE64SECRET\n"
           "                   --dns01-resolver HOST:PORT --dns01-timeout SECONDS [--dns01-zone ZONE]]\n"
+          "                  [--eab-kid KID --eab-hmac-key B64URL]\n"
           "  picoacme status --state FILE\n"
           "\n"
           "issue    obtain a certificate from the ACME CA and write DIR/cert.pem\n"
@@ -65,6 +66,8 @@ static void usage(FILE *f)
           "  --dns01-resolver HOST:PORT  resolver asked until the TXT record is visible\n"
           "  --dns01-timeout SECONDS     propagation timeout (default 60)\n"
           "  --dns01-zone ZONE  zone to update (default: found with an SOA query)\n"
+          "  --eab-kid KID --eab-hmac-key B64URL  External Account Binding for CAs\n"
+          "                     that require it (the key id and MAC key they issued)\n"
           "  --out DIR          directory for cert.pem and key.pem (written only on success)\n"
           "  --email ADDR       account contact (optional)\n"
           "  -v, --verbose      log every ACME request\n"
@@ -340,9 +343,13 @@ static int cmd_issue(int argc, char **argv)
         {"dns01-server", required_argument, NULL, 'S'}, {"tsig-key", required_argument, NULL, 'k'},
         {"dns01-resolver", required_argument, NULL, 'R'}, {"dns01-timeout", required_argument, NULL, 't'},
         {"dns01-zone", required_argument, NULL, 'z'},
+        {"eab-kid", required_argument, NULL, 'K'}, {"eab-hmac-key", required_argument, NULL, 'H'},
         {NULL, 0, NULL, 0}};
     static char dns_server[256], dns_resolver[256], tsig_name[256];
     static uint8_t tsig_secret[128];
+    static uint8_t eab_key[128];
+    size_t eab_len = 0;
+    const char *eab_kid = NULL;
     size_t tsig_len = 0;
     picoacme_dns01_config_t dns;
     bool have_challenge = false;
@@ -450,6 +457,16 @@ static int cmd_issue(int argc, char **argv)
             break;
         }
         case 'z': dns.zone = optarg; break;
+        case 'K': eab_kid = optarg; break;
+        case 'H':
+            /* the CA hands the MAC key out base64url-encoded (RFC 8555 §7.3.4) */
+            if (picoacme_b64url_decode(optarg, strlen(optarg), eab_key, sizeof eab_key,
+                                       &eab_len) != PICOACME_OK ||
+                eab_len == 0) {
+                fprintf(stderr, "picoacme: --eab-hmac-key takes the base64url MAC key\n");
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -514,6 +531,13 @@ static int cmd_issue(int argc, char **argv)
             goto done;
         }
     }
+    if ((eab_kid == NULL) != (eab_len == 0)) {
+        fprintf(stderr, "picoacme: --eab-kid and --eab-hmac-key go together\n");
+        goto done;
+    }
+    cfg.eab_kid = eab_kid;
+    cfg.eab_key = eab_len > 0 ? eab_key : NULL;
+    cfg.eab_key_len = eab_len;
     cfg.directory_url = dir_url;
     cfg.tlsalpn01_port = alpn_port;
     cfg.dns01 = dns.server != NULL ? &dns : NULL;

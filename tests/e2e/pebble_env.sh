@@ -113,6 +113,12 @@ EOF
     if [ -n "${PEBBLE_CERT_VALIDITY:-}" ]; then
         validity=$(printf ',\n    "certificateValidityPeriod": %d' "$PEBBLE_CERT_VALIDITY")
     fi
+    # PEBBLE_EAB_KID / PEBBLE_EAB_KEY (base64url): External Account Binding required
+    local eab_required=false eab_keys=""
+    if [ -n "${PEBBLE_EAB_KID:-}" ]; then
+        eab_required=true
+        eab_keys=$(printf ',\n    "externalAccountMACKeys": { "%s": "%s" }' "$PEBBLE_EAB_KID" "$PEBBLE_EAB_KEY")
+    fi
     cat >"$wd/pebble-config.json" <<EOF
 {
   "pebble": {
@@ -123,7 +129,7 @@ EOF
     "httpPort": $PEBBLE_HTTP01_PORT,
     "tlsPort": $PEBBLE_TLSALPN_PORT,
     "ocspResponderURL": "",
-    "externalAccountBindingRequired": false$validity
+    "externalAccountBindingRequired": $eab_required$validity$eab_keys
   }
 }
 EOF

@@ -213,6 +213,25 @@ nonce-reject)
     nb=$(grep -oE '[0-9]+ badNonce' "$WORK/picoacme.err" | tail -n 1 | cut -d' ' -f1)
     [ -z "$nb" ] || [ "$nb" -gt 0 ] || fail "no badNonce retry although Pebble rejects 90%"
     pass ;;
+eab)
+    # a CA that requires External Account Binding (RFC 8555 §7.3.4): without
+    # it the client refuses up front, with the right key it enrols, with a
+    # wrong key the CA's unauthorized problem is reported and nothing stored
+    need_picoacme
+    key=$(openssl rand 32 | basenc --base64url | tr -d '=')
+    PEBBLE_EAB_KID=kid-e2e PEBBLE_EAB_KEY=$key start_ca
+    rc=0; mkdir -p "$WORK/out"
+    run_picoacme_issue "$WORK/out" --domain eab.internal || rc=$?
+    expect_fail $rc
+    last_err_line | grep -q 'External Account Binding' || fail "no EAB message: $(last_err_line)"
+    rc=0
+    run_picoacme_issue "$WORK/out" --domain eab.internal --eab-kid kid-e2e \
+        --eab-hmac-key "$(openssl rand 32 | basenc --base64url | tr -d '=')" || rc=$?
+    expect_fail $rc
+    last_err_line | grep -q 'unauthorized' || fail "wrong EAB key not reported: $(last_err_line)"
+    ISSUE_ARGS=(--eab-kid kid-e2e --eab-hmac-key "$key")
+    issue_ok DNS:eab.internal
+    pass ;;
 wrong-root)
     need_picoacme; start_ca
     pebble_make_root "$WORK" other-root "picoacme e2e unrelated root" || fail "openssl"

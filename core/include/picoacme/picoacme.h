@@ -100,6 +100,11 @@ typedef struct picoacme_config {
     picoacme_chall_type_t challenges[PICOACME_CHALL_TYPES];
     size_t n_challenges;
     const picoacme_dns01_config_t *dns01; /* needed for dns-01 */
+    /* External Account Binding (RFC 8555 §7.3.4), for CAs that require
+     * it: the key identifier and the decoded HMAC key the CA handed out. */
+    const char *eab_kid;
+    const uint8_t *eab_key;
+    size_t eab_key_len;
 } picoacme_config_t;
 
 typedef enum picoacme_state {
