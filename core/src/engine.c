@@ -1526,6 +1526,8 @@ static const char *rcode_name(uint8_t rc)
     }
 }
 
+static picoacme_err_t cleanup_done(picoacme_ctx_t *ctx);
+
 /* Send the DNS message in tx[0, dns_len) and wait for its answer. */
 static picoacme_err_t dns_transmit(picoacme_ctx_t *ctx)
 {
@@ -1537,12 +1539,19 @@ static picoacme_err_t dns_transmit(picoacme_ctx_t *ctx)
         e = tp->udp_open(tp->user, &ctx->dns_sock);
         if (e != PICOACME_OK) {
             ctx->dns_sock = PICOACME_SOCK_NONE;
-            return fail(ctx, PICOACME_ERR_IO, "cannot open a UDP socket for dns-01");
         }
     }
-    e = tp->udp_send(tp->user, ctx->dns_sock, resolver ? d->resolver : d->server,
-                     resolver ? d->resolver_port : d->server_port, ctx->tx, ctx->dns_len);
-    if (e != PICOACME_OK && e != PICOACME_WANT_WRITE) {
+    if (ctx->dns_sock != PICOACME_SOCK_NONE) {
+        e = tp->udp_send(tp->user, ctx->dns_sock, resolver ? d->resolver : d->server,
+                         resolver ? d->resolver_port : d->server_port, ctx->tx, ctx->dns_len);
+    }
+    if (ctx->dns_sock == PICOACME_SOCK_NONE || (e != PICOACME_OK && e != PICOACME_WANT_WRITE)) {
+        if (ctx->state == PICOACME_ST_DNS_CLEANUP) {
+            /* the clean-up never hides the failure it follows */
+            LOG(ctx, PICOACME_LOG_LVL_WRN, "dns-01: cannot send the clean-up of %s",
+                ctx->dns_fqdn);
+            return cleanup_done(ctx);
+        }
         return fail(ctx, PICOACME_ERR_DNS, resolver ? "cannot send to the dns-01 resolver"
                                                     : "cannot send to the dns-01 server");
     }
