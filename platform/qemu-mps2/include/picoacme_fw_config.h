@@ -1,0 +1,66 @@
+/*
+ * picoacme_fw_config.h - the picoacme core's options for the qemu-mps2
+ * firmware (PICOACME_CONFIG_FILE, included before
+ * picoacme_config_defaults.h by every unit that sees picoacme_ctx_t: the
+ * core, ports/wolfssl, ports/lwip and the firmware itself, so all agree on
+ * the context's layout).
+ *
+ * The device profile: http-01 only, one identifier, no EAB, no log text.
+ * Buffers are sized from what an enrolment against Pebble needs, with the
+ * margin written next to each; a CA with longer URLs or chains needs the
+ * numbers raised (the engine fails with PICOACME_ERR_NOSPACE and the step
+ * that did not fit, it never truncates).
+ */
+#ifndef PICOACME_FW_CONFIG_CORE_H
+#define PICOACME_FW_CONFIG_CORE_H
+
+/* Challenges: the firmware answers http-01 on :80 only. */
+#define PICOACME_HTTP01 1
+#define PICOACME_TLSALPN01 0
+#define PICOACME_DNS01 0
+/* With tls-alpn-01 off the context's challenge-certificate buffer is
+ * unused (the core keeps the field; see the README). */
+#define PICOACME_ALPN_CERT_MAX 16U
+
+/* No log output from the core: on failure main.c prints the step, the
+ * error, the HTTP status and the CA's problem type and detail from
+ * picoacme_last_problem(), which is all the one ERR log line said. */
+#define PICOACME_LOG_LEVEL 0
+/* The engine's own explanatory sentences are left out (~2 KiB of flash);
+ * the CA's problem detail is still kept and printed. */
+#define PICOACME_ERROR_TEXT 0
+
+/* One identifier: the device's DNS name (fw_config.h FW_DEVICE_NAME). */
+#define PICOACME_MAX_IDENTIFIERS 1U
+
+/* Receive buffer: the largest answer is the chain download. Pebble's
+ * chain (P-256 leaf + RSA intermediate) is 2164 B of PEM plus ~0.4 KB of
+ * headers; the directory ~0.6 KB. The store record (directory URL,
+ * account URL, two keys, chain: ~0.17 KB + chain) is built in it too.
+ * 4096 would be ~1.6x Pebble's largest answer, but the core's do_store()
+ * currently saves prefix + 2 x chain bytes (the chain TLV's length is
+ * counted twice; reported), so until that is fixed the record needs
+ * 0.17 KB + 2 x PICOACME_CERT_MAX: 6144 with the CERT_MAX below. */
+#define PICOACME_RX_BUF_SIZE 6144U
+/* Longest chain kept: 2944 B PEM = ~1.36x Pebble's (a P-256 leaf and
+ * one RSA-2048 or two P-256 intermediates). */
+#define PICOACME_CERT_MAX 2944U
+
+/* Transmit buffer: the largest request is finalize: ~0.45 KB of request
+ * head (the engine reserves 448 B) + a JWS of ~1 KB around a one-name
+ * CSR. 2048 leaves ~0.5 KB. */
+#define PICOACME_TX_BUF_SIZE 2048U
+/* Scratch: a payload in the first half (the finalize payload, a one-name
+ * CSR in base64url, is ~0.35 KB of 512), the protected header after it
+ * (~0.25 KB with a kid URL and nonce). EAB (not used here) needs 1536. */
+#define PICOACME_WORK_BUF_SIZE 1024U
+
+/* URLs: Pebble's longest (authz, challenge, certificate) are ~70 bytes,
+ * step-ca's ~90; 128 is ~1.4x the latter. */
+#define PICOACME_URL_MAX 128U
+
+/* JSON tokens of one answer: Pebble's authorization with three challenges
+ * is ~40 tokens, the directory ~25; 64 is 1.6x. */
+#define PICOACME_JSON_TOKENS 64U
+
+#endif
