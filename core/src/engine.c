@@ -1402,7 +1402,7 @@ static picoacme_err_t check_challenges(picoacme_ctx_t *ctx)
                 return fail(ctx, PICOACME_ERR_PARAM,
                             "dns-01 needs a DNS server and TSIG key (or a DNS hook)");
             }
-            if (d->hook == NULL && (ctx->ports.transport->udp_open == NULL ||
+            if (d->hook == NULL && !d->tcp && (ctx->ports.transport->udp_open == NULL ||
                                     ctx->ports.transport->udp_send == NULL ||
                                     ctx->ports.transport->udp_recv == NULL)) {
                 return fail(ctx, PICOACME_ERR_UNSUPPORTED, "the transport has no UDP for dns-01");
@@ -1528,22 +1528,37 @@ static const char *rcode_name(uint8_t rc)
 
 static picoacme_err_t cleanup_done(picoacme_ctx_t *ctx);
 
-/* Send the DNS message in tx[0, dns_len) and wait for its answer. */
+/* Send the DNS message in tx[2, 2 + dns_len) and wait for its answer: one
+ * datagram, or (dns01.tcp) a fresh TCP connection carrying the message
+ * behind its 2-byte length (RFC 1035 §4.2.2, RFC 7766). */
 static picoacme_err_t dns_transmit(picoacme_ctx_t *ctx)
 {
     const picoacme_transport_t *tp = ctx->ports.transport;
     const picoacme_dns01_config_t *d = ctx->cfg.dns01;
     bool resolver = ctx->state == PICOACME_ST_DNS_PROPAGATE;
-    picoacme_err_t e;
-    if (ctx->dns_sock == PICOACME_SOCK_NONE) {
-        e = tp->udp_open(tp->user, &ctx->dns_sock);
+    const char *host = resolver ? d->resolver : d->server;
+    uint16_t port = resolver ? d->resolver_port : d->server_port;
+    picoacme_err_t e = PICOACME_ERR_IO;
+    if (d->tcp) {
+        sock_close(ctx, &ctx->dns_sock);
+        ctx->tx[0] = (uint8_t)(ctx->dns_len >> 8);
+        ctx->tx[1] = (uint8_t)ctx->dns_len;
+        ctx->dns_off = 0;
+        ctx->dns_rx = 0;
+        e = tp->connect(tp->user, host, port, &ctx->dns_sock);
         if (e != PICOACME_OK) {
             ctx->dns_sock = PICOACME_SOCK_NONE;
         }
-    }
-    if (ctx->dns_sock != PICOACME_SOCK_NONE) {
-        e = tp->udp_send(tp->user, ctx->dns_sock, resolver ? d->resolver : d->server,
-                         resolver ? d->resolver_port : d->server_port, ctx->tx, ctx->dns_len);
+    } else {
+        if (ctx->dns_sock == PICOACME_SOCK_NONE) {
+            e = tp->udp_open(tp->user, &ctx->dns_sock);
+            if (e != PICOACME_OK) {
+                ctx->dns_sock = PICOACME_SOCK_NONE;
+            }
+        }
+        if (ctx->dns_sock != PICOACME_SOCK_NONE) {
+            e = tp->udp_send(tp->user, ctx->dns_sock, host, port, ctx->tx + 2, ctx->dns_len);
+        }
     }
     if (ctx->dns_sock == PICOACME_SOCK_NONE || (e != PICOACME_OK && e != PICOACME_WANT_WRITE)) {
         if (ctx->state == PICOACME_ST_DNS_CLEANUP) {
@@ -1636,11 +1651,11 @@ static picoacme_err_t dns_begin(picoacme_ctx_t *ctx)
         }
     }
     if (ctx->state == PICOACME_ST_DNS_PROPAGATE) {
-        e = picoacme_dns_query(ctx->tx, sizeof ctx->tx, &ctx->dns_len, ctx->dns_id,
+        e = picoacme_dns_query(ctx->tx + 2, sizeof ctx->tx - 2U, &ctx->dns_len, ctx->dns_id,
                                ctx->dns_fqdn, PICOACME_DNS_TYPE_TXT);
     } else if (add && ctx->dns_step == 0U && d->zone == NULL) {
         /* which zone holds the name: ask the server for its SOA */
-        e = picoacme_dns_query(ctx->tx, sizeof ctx->tx, &ctx->dns_len, ctx->dns_id,
+        e = picoacme_dns_query(ctx->tx + 2, sizeof ctx->tx - 2U, &ctx->dns_len, ctx->dns_id,
                                ctx->dns_fqdn, PICOACME_DNS_TYPE_SOA);
     } else {
         int64_t now = picoacme_now(ctx);
@@ -1656,7 +1671,7 @@ static picoacme_err_t dns_begin(picoacme_ctx_t *ctx)
             /* published from here on: a lost answer still gets a clean-up */
             ctx->dns_published = true;
         }
-        e = picoacme_dns_update(ctx->tx, sizeof ctx->tx, &ctx->dns_len, ctx->dns_id,
+        e = picoacme_dns_update(ctx->tx + 2, sizeof ctx->tx - 2U, &ctx->dns_len, ctx->dns_id,
                                 ctx->dns_zone, ctx->dns_fqdn, ctx->dns_txt, 60U, add, &d->tsig,
                                 now, ctx->ports.crypto, ctx->dns_mac);
     }
@@ -1745,11 +1760,77 @@ static picoacme_err_t dns_answer(picoacme_ctx_t *ctx, size_t len, bool timed_out
     }
 }
 
+/* No answer in time, or the connection failed: send again, or give up. */
+static picoacme_err_t dns_no_answer(picoacme_ctx_t *ctx)
+{
+    ctx->phase = PH_IDLE;
+    if (ctx->cfg.dns01->tcp) {
+        sock_close(ctx, &ctx->dns_sock);
+    }
+    if (ctx->dns_tries < 2U) {
+        ctx->dns_tries++;
+        return dns_transmit(ctx);
+    }
+    return dns_answer(ctx, 0U, true);
+}
+
+/* DNS over TCP: send the length-prefixed message, read the length-prefixed
+ * answer into rx. */
+static picoacme_err_t dns_pump_tcp(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
+{
+    const picoacme_transport_t *tp = ctx->ports.transport;
+    uint32_t now = mono(ctx);
+    picoacme_err_t e = PICOACME_OK;
+    unsigned guard;
+    for (guard = 0; guard < 16U && ctx->dns_off < ctx->dns_len + 2U; guard++) {
+        size_t n = 0;
+        e = tp->send(tp->user, ctx->dns_sock, ctx->tx + ctx->dns_off,
+                     ctx->dns_len + 2U - ctx->dns_off, &n);
+        if (e != PICOACME_OK) {
+            break;
+        }
+        ctx->dns_off += n;
+    }
+    for (guard = 0; e == PICOACME_OK && guard < 16U; guard++) {
+        size_t n = 0;
+        size_t want = ctx->dns_rx < 2U ? 2U : 2U + (((size_t)ctx->rx[0] << 8) | ctx->rx[1]);
+        if (want > sizeof ctx->rx) {
+            e = PICOACME_ERR_NOSPACE;
+            break;
+        }
+        if (ctx->dns_rx == want && want > 2U) {
+            size_t len = want - 2U;
+            sock_close(ctx, &ctx->dns_sock);
+            memmove(ctx->rx, ctx->rx + 2, len);
+            if (len < 2U || (uint16_t)((ctx->rx[0] << 8) | ctx->rx[1]) != ctx->dns_id) {
+                return dns_no_answer(ctx);
+            }
+            ctx->phase = PH_IDLE;
+            return dns_answer(ctx, len, false);
+        }
+        e = tp->recv(tp->user, ctx->dns_sock, ctx->rx + ctx->dns_rx, want - ctx->dns_rx, &n);
+        if (e == PICOACME_OK) {
+            ctx->dns_rx += n;
+        }
+    }
+    if ((e == PICOACME_WANT_READ || e == PICOACME_WANT_WRITE) &&
+        !expired(now, ctx->dns_deadline_ms)) {
+        wait_add(wait, ctx->dns_sock,
+                 e == PICOACME_WANT_READ ? PICOACME_EV_READ : PICOACME_EV_WRITE);
+        wait_timer(wait, remaining(now, ctx->dns_deadline_ms));
+        return PICOACME_WANT_READ;
+    }
+    return dns_no_answer(ctx);
+}
+
 /* Receive the answer of the DNS message in flight. */
 static picoacme_err_t dns_pump(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
 {
     const picoacme_transport_t *tp = ctx->ports.transport;
     unsigned guard;
+    if (ctx->cfg.dns01->tcp) {
+        return dns_pump_tcp(ctx, wait);
+    }
     for (guard = 0; guard < 8U; guard++) {
         size_t n = 0;
         picoacme_err_t e = tp->udp_recv(tp->user, ctx->dns_sock, ctx->rx, sizeof ctx->rx, &n);
@@ -1760,16 +1841,10 @@ static picoacme_err_t dns_pump(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
                 wait_timer(wait, remaining(now, ctx->dns_deadline_ms));
                 return PICOACME_WANT_READ;
             }
-            ctx->phase = PH_IDLE;
-            if (ctx->dns_tries < 2U) {
-                ctx->dns_tries++;
-                return dns_transmit(ctx);
-            }
-            return dns_answer(ctx, 0U, true);
+            return dns_no_answer(ctx);
         }
         if (e != PICOACME_OK) {
-            ctx->phase = PH_IDLE;
-            return dns_answer(ctx, 0U, true);
+            return dns_no_answer(ctx);
         }
         /* datagrams of other ids (late retransmissions) are dropped */
         if (n >= 2U && (uint16_t)((ctx->rx[0] << 8) | ctx->rx[1]) == ctx->dns_id) {

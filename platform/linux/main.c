@@ -66,6 +66,7 @@ static void usage(FILE *f)
           "  --dns01-resolver HOST:PORT  resolver asked until the TXT record is visible\n"
           "  --dns01-timeout SECONDS     propagation timeout (default 60)\n"
           "  --dns01-zone ZONE  zone to update (default: found with an SOA query)\n"
+          "  --dns01-tcp        talk to the DNS server and resolver over TCP (RFC 7766)\n"
           "  --eab-kid KID --eab-hmac-key B64URL  External Account Binding for CAs\n"
           "                     that require it (the key id and MAC key they issued)\n"
           "  --out DIR          directory for cert.pem and key.pem (written only on success)\n"
@@ -342,7 +343,7 @@ static int cmd_issue(int argc, char **argv)
         {"challenge", required_argument, NULL, 'c'}, {"tls-alpn01-port", required_argument, NULL, 'a'},
         {"dns01-server", required_argument, NULL, 'S'}, {"tsig-key", required_argument, NULL, 'k'},
         {"dns01-resolver", required_argument, NULL, 'R'}, {"dns01-timeout", required_argument, NULL, 't'},
-        {"dns01-zone", required_argument, NULL, 'z'},
+        {"dns01-zone", required_argument, NULL, 'z'}, {"dns01-tcp", no_argument, NULL, 'T'},
         {"eab-kid", required_argument, NULL, 'K'}, {"eab-hmac-key", required_argument, NULL, 'H'},
         {NULL, 0, NULL, 0}};
     static char dns_server[256], dns_resolver[256], tsig_name[256];
@@ -457,6 +458,7 @@ static int cmd_issue(int argc, char **argv)
             break;
         }
         case 'z': dns.zone = optarg; break;
+        case 'T': dns.tcp = true; break;
         case 'K': eab_kid = optarg; break;
         case 'H':
             /* the CA hands the MAC key out base64url-encoded (RFC 8555 §7.3.4) */

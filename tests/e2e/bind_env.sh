@@ -84,6 +84,7 @@ options {
     allow-recursion { none; };
     allow-transfer { none; };
     notify no;
+    querylog yes;
     dnssec-validation no;
     minimal-responses yes;
 };

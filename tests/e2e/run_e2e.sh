@@ -281,6 +281,25 @@ dns01-zone)
         "$WORK/bind/named.log" || fail "named logged no add in acme.test"
     [ -z "$(txt_of _acme-challenge.z.acme.test)" ] || fail "TXT record left behind"
     pass ;;
+dns01-tcp)
+    # DNS over TCP (RFC 7766): SOA, UPDATE, TXT queries and the clean-up all
+    # over TCP connections (the emulated device's network carries only TCP)
+    need_picoacme; start_bind_ca
+    dns01_args; ISSUE_ARGS+=(--dns01-tcp -v)
+    issue_ok DNS:tcp.acme.test
+    used_only dns-01 tcp.acme.test
+    grep -q "updating zone 'acme.test/IN': adding an RR at '_acme-challenge.tcp.acme.test'" \
+        "$WORK/bind/named.log" || fail "named logged no add in acme.test"
+    # BIND's query log marks queries that came over TCP with a T flag
+    grep -E "query: _acme-challenge\.tcp\.acme\.test IN TXT [^ ]*T" "$WORK/bind/named.log" >/dev/null \
+        || fail "the TXT queries did not come over TCP"
+    # (only picoacme asks for the SOA; Pebble's own TXT lookups use UDP)
+    grep -E "query: _acme-challenge\.tcp\.acme\.test IN SOA [^ ]*T" "$WORK/bind/named.log" >/dev/null \
+        || fail "the SOA query did not come over TCP"
+    ! grep -E "query: _acme-challenge\.tcp\.acme\.test IN SOA [+-][^T ]* " "$WORK/bind/named.log" \
+        | grep -q . || fail "an SOA query came over UDP"
+    [ -z "$(txt_of _acme-challenge.tcp.acme.test)" ] || fail "TXT record left behind"
+    pass ;;
 tlsalpn01)
     need_picoacme; start_ca
     ISSUE_ARGS=(--challenge tls-alpn-01 --tls-alpn01-port "$PEBBLE_TLSALPN_PORT" -v)

@@ -82,6 +82,7 @@ typedef struct picoacme_dns01_config {
     const char *resolver;        /* asked for the TXT record until it is there */
     uint16_t resolver_port;
     uint32_t timeout_s;          /* propagation timeout */
+    bool tcp;                    /* DNS over TCP (RFC 7766) instead of UDP */
     const picoacme_dns_hook_t *hook; /* optional: replaces the RFC 2136 update */
 } picoacme_dns01_config_t;
 
@@ -258,7 +259,9 @@ typedef struct picoacme_ctx {
     uint32_t dns_deadline_ms;         /* retransmission */
     uint32_t dns_until_ms;            /* propagation timeout */
     uint32_t dns_backoff_ms;
-    size_t dns_len;
+    size_t dns_len;                   /* message at tx + 2 */
+    size_t dns_off;                   /* TCP: bytes sent of tx[0, dns_len + 2) */
+    size_t dns_rx;                    /* TCP: bytes of the answer in rx */
     uint8_t dns_mac[32];
     char dns_zone[PICOACME_NAME_MAX];
     char dns_fqdn[PICOACME_NAME_MAX + 16];
