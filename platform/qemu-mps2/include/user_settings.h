@@ -94,6 +94,8 @@ int fw_validate_date(const unsigned char *date, unsigned char format, int date_t
 #define NO_RSA
 #define NO_PWDBASED
 #define WOLFSSL_NO_SHAKE256
+#define NO_SHA
+#define WOLFSSL_NO_CLIENT_AUTH
 
 /* ECC P-256 */
 #define HAVE_ECC
@@ -105,7 +107,7 @@ int fw_validate_date(const unsigned char *date, unsigned char format, int date_t
 #define HAVE_ECC_KEY_IMPORT
 
 /* math: sp_int sized for P-256 only, no dynamic stack */
-#define WOLFSSL_SP_MATH_ALL
+#define WOLFSSL_SP_MATH
 #define WOLFSSL_SP_SMALL
 #define WOLFSSL_HAVE_SP_ECC
 #define WOLFSSL_SP_NO_MALLOC
