@@ -33,18 +33,32 @@
 #define LWIP_NETIF_LINK_CALLBACK 1
 
 #define MEM_ALIGNMENT 4
-#define MEM_SIZE (8 * 1024)
-/* the transport's connections (5) + one closing in TIME_WAIT */
-#define MEMP_NUM_TCP_PCB 6
+/* lwIP's heap holds transmitted data until it is acknowledged: the CA
+ * connection's TCP_SND_BUF (2920) + three http-01 answers (~0.4 KB each)
+ * + ARP/DHCP. When it is full tcp_write() says ERR_MEM and the transport
+ * answers "would block" (the engine retries), so this only bounds speed. */
+#define MEM_SIZE (6 * 1024)
+/* PICOACME_LWIP_CONNS (4: the CA + Pebble's 3 concurrent validators) + one
+ * more; a pcb in TIME_WAIT is reused by tcp_alloc() when they run out. */
+#define MEMP_NUM_TCP_PCB 5
 #define MEMP_NUM_TCP_PCB_LISTEN 1
-#define MEMP_NUM_UDP_PCB 3
+/* DHCP only (the transport has no UDP sockets in this firmware). */
+#define MEMP_NUM_UDP_PCB 1
 #define MEMP_NUM_TCP_SEG 16
-#define MEMP_NUM_PBUF 16
-#define PBUF_POOL_SIZE 12
+/* PBUF_REF/ROM: the transport copies (TCP_WRITE_FLAG_COPY). */
+#define MEMP_NUM_PBUF 4
+/* Received frames: the driver hands each to lwIP at once and the
+ * transport's recv callback copies it into the connection's ring, so only
+ * out-of-order segments (at most a window, 2 segments, per connection)
+ * stay. 6 x 1536 B. */
+#define PBUF_POOL_SIZE 6
 #define PBUF_POOL_BUFSIZE 1536
 
 #define TCP_MSS 1460
-#define TCP_WND (4 * TCP_MSS)
+/* The receive window is the transport's ring per connection
+ * (PICOACME_LWIP_RX_RING >= TCP_WND, checked by the port): 2 segments.
+ * Bigger windows only speed up bulk transfers, which ACME has none of. */
+#define TCP_WND (2 * TCP_MSS)
 #define TCP_SND_BUF (2 * TCP_MSS)
 #define TCP_SND_QUEUELEN ((4 * TCP_SND_BUF) / TCP_MSS)
 #define LWIP_TCP_KEEPALIVE 0

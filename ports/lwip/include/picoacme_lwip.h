@@ -30,7 +30,8 @@
 #define PICOACME_LWIP_RX_RING 8192U
 #endif
 
-/* UDP sockets (dns-01: RFC 2136 UPDATE and the propagation query). */
+/* UDP sockets (dns-01: RFC 2136 UPDATE and the propagation query); 0
+ * leaves UDP out of the transport (udp_* are NULL: no dns-01). */
 #ifndef PICOACME_LWIP_UDP_SOCKS
 #define PICOACME_LWIP_UDP_SOCKS 1U
 #endif
@@ -79,7 +80,9 @@ typedef struct picoacme_lwip {
     size_t n_hosts;
     struct tcp_pcb *listener;
     picoacme_lwip_conn_t conn[PICOACME_LWIP_CONNS];
+#if PICOACME_LWIP_UDP_SOCKS > 0
     picoacme_lwip_udp_t udp[PICOACME_LWIP_UDP_SOCKS];
+#endif
 } picoacme_lwip_t;
 
 /* Handles: 0..CONNS-1 are TCP connections, CONNS is the listener (one is

@@ -19,8 +19,11 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
-#if !LWIP_TCP || !LWIP_UDP || !NO_SYS
-#error "picoacme_lwip needs LWIP_TCP, LWIP_UDP and the NO_SYS raw API"
+#if !LWIP_TCP || !NO_SYS
+#error "picoacme_lwip needs LWIP_TCP and the NO_SYS raw API"
+#endif
+#if PICOACME_LWIP_UDP_SOCKS > 0 && !LWIP_UDP
+#error "PICOACME_LWIP_UDP_SOCKS > 0 needs LWIP_UDP"
 #endif
 #if PICOACME_LWIP_UDP_MAX > 0xFFFFU || PICOACME_LWIP_UDP_QUEUE > 255U
 #error "PICOACME_LWIP_UDP_MAX must fit a u16_t, PICOACME_LWIP_UDP_QUEUE a u8_t"
@@ -299,6 +302,7 @@ static picoacme_err_t t_recv(void *user, picoacme_sock_t sock, uint8_t *buf, siz
 }
 
 /* ---- UDP --------------------------------------------------------------- */
+#if PICOACME_LWIP_UDP_SOCKS > 0
 
 static picoacme_lwip_udp_t *udp_get(picoacme_lwip_t *l, picoacme_sock_t sock)
 {
@@ -421,6 +425,7 @@ static void udp_sock_close(picoacme_lwip_udp_t *u)
     }
     u->count = 0;
 }
+#endif /* PICOACME_LWIP_UDP_SOCKS > 0 */
 
 static void t_close(void *user, picoacme_sock_t sock)
 {
@@ -434,11 +439,13 @@ static void t_close(void *user, picoacme_sock_t sock)
         }
         return;
     }
+#if PICOACME_LWIP_UDP_SOCKS > 0
     picoacme_lwip_udp_t *u = udp_get(l, sock);
     if (u != NULL) {
         udp_sock_close(u);
         return;
     }
+#endif
     picoacme_lwip_conn_t *c = conn_get(l, sock);
     if (c == NULL) {
         return;
@@ -533,9 +540,15 @@ void picoacme_lwip_init(picoacme_lwip_t *l, const picoacme_lwip_host_t *hosts,
     out->close = t_close;
     out->listen = t_listen;
     out->accept = t_accept;
+#if PICOACME_LWIP_UDP_SOCKS > 0
     out->udp_open = t_udp_open;
     out->udp_send = t_udp_send;
     out->udp_recv = t_udp_recv;
+#else
+    out->udp_open = NULL;
+    out->udp_send = NULL;
+    out->udp_recv = NULL;
+#endif
 }
 
 void picoacme_lwip_shutdown(picoacme_lwip_t *l)
@@ -554,8 +567,10 @@ void picoacme_lwip_shutdown(picoacme_lwip_t *l)
         c->pending_accept = false;
         c->len = 0;
     }
+#if PICOACME_LWIP_UDP_SOCKS > 0
     for (uint32_t i = 0; i < PICOACME_LWIP_UDP_SOCKS; i++) {
         udp_sock_close(&l->udp[i]);
     }
+#endif
     t_close(l, PICOACME_LWIP_LISTENER);
 }
