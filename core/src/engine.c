@@ -1376,8 +1376,9 @@ picoacme_err_t picoacme_init(picoacme_ctx_t *ctx, const picoacme_config_t *cfg,
         return PICOACME_ERR_PARAM;
     }
     if (cfg->eab_kid != NULL &&
-        (slen(cfg->eab_kid, 128U) >= 128U || cfg->eab_key == NULL || cfg->eab_key_len == 0U)) {
-        return PICOACME_ERR_PARAM;
+        (!PICOACME_EAB || slen(cfg->eab_kid, 128U) >= 128U || cfg->eab_key == NULL ||
+         cfg->eab_key_len == 0U)) {
+        return PICOACME_EAB ? PICOACME_ERR_PARAM : PICOACME_ERR_UNSUPPORTED;
     }
     return PICOACME_OK;
 }
@@ -1866,6 +1867,7 @@ static picoacme_err_t dns_pump(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
 }
 #endif
 
+#if PICOACME_EAB
 /* The externalAccountBinding member (§7.3.4): a JWS over the account's
  * public JWK, HS256 with the CA's MAC key, protected {alg, kid, url}. */
 static picoacme_err_t eab_jws(picoacme_ctx_t *ctx, char *out, size_t cap, size_t *out_len)
@@ -1900,6 +1902,7 @@ static picoacme_err_t eab_jws(picoacme_ctx_t *ctx, char *out, size_t cap, size_t
     return picoacme_jws_hs256(ctx->ports.crypto, ctx->cfg.eab_key, ctx->cfg.eab_key_len, prot,
                               prot_len, jwk, jwk_len, out, cap, out_len);
 }
+#endif
 
 /* Build and send the request of the current state. */
 static picoacme_err_t begin(picoacme_ctx_t *ctx)
@@ -1932,6 +1935,7 @@ static picoacme_err_t begin(picoacme_ctx_t *ctx)
                 picoacme_jw_str(&w, mailto, el + 7U);
                 picoacme_jw_arr_end(&w);
             }
+#if PICOACME_EAB
             if (ctx->cfg.eab_kid != NULL) {
                 size_t eab_len = 0;
                 e = eab_jws(ctx, ctx->work + sizeof ctx->work / 2U, sizeof ctx->work / 2U,
@@ -1942,6 +1946,7 @@ static picoacme_err_t begin(picoacme_ctx_t *ctx)
                 picoacme_jw_key(&w, "externalAccountBinding");
                 picoacme_jw_raw(&w, ctx->work + sizeof ctx->work / 2U, eab_len);
             }
+#endif
         }
         picoacme_jw_obj_end(&w);
         e = picoacme_jw_finish(&w, &n);

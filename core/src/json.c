@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "picoacme_config_defaults.h"
 #include "picoacme_json.h"
 
 #define JSMN_STATIC
@@ -65,15 +66,19 @@ _Static_assert(offsetof(picoacme_json_tok_t, size) == offsetof(jsmntok_t, size),
 
 /* ---- strict validation (RFC 8259) -------------------------------------- */
 
+#if PICOACME_JSON_STRICT
 static bool is_ws(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
+#endif
 
+#if PICOACME_JSON_STRICT
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
 }
+#endif
 
 static int hex_val(char c)
 {
@@ -108,6 +113,7 @@ static long hex4(const char *p, size_t n)
     return v;
 }
 
+#if PICOACME_JSON_STRICT
 /* Length of the well-formed UTF-8 sequence at p (RFC 3629 §4), 0 if bad. */
 static size_t utf8_len(const unsigned char *p, size_t n)
 {
@@ -151,6 +157,7 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     }
     return need;
 }
+#endif
 
 /* RFC 8259 §7: the two-character escapes and what they stand for. */
 static const char esc[] = "\"\\/bfnrt";
@@ -162,6 +169,7 @@ static const char *simple_escape(char c)
     return c == '\0' ? NULL : memchr(esc, c, sizeof esc - 1U);
 }
 
+#if PICOACME_JSON_STRICT
 /* A string starting at the opening quote js[*pos]; *pos ends past the
  * closing quote. */
 static bool scan_string(const char *js, size_t len, size_t *pos)
@@ -372,6 +380,7 @@ static bool validate(const char *js, size_t len)
         st = V_NEXT;
     }
 }
+#endif
 
 /* ---- tokens -------------------------------------------------------------- */
 
@@ -417,9 +426,16 @@ picoacme_err_t picoacme_json_parse(picoacme_json_t *j, const char *js, size_t le
     if (len > (size_t)INT_MAX) {
         return PICOACME_ERR_NOSPACE;
     }
+#if PICOACME_JSON_STRICT
     if (len == 0 || !validate(js, len)) {
         return PICOACME_ERR_PARSE;
     }
+#else
+    /* jsmn alone (JSMN_STRICT): bounded, but it would stop at a NUL byte */
+    if (len == 0 || memchr(js, 0, len) != NULL) {
+        return PICOACME_ERR_PARSE;
+    }
+#endif
     jsmn_init(&p);
     r = jsmn_parse(&p, js, len, (jsmntok_t *)(void *)tok, cap);
     if (r == JSMN_ERROR_NOMEM) {

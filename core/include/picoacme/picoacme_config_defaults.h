@@ -126,6 +126,18 @@
 #define PICOACME_ALPN_CERT_MAX 640U
 #endif
 
+/* Check every JSON answer against the full RFC 8259 grammar before jsmn
+ * tokenizes it (jsmn, even strict, accepts e.g. trailing commas). 0 relies
+ * on jsmn alone, which is still bounded, and saves about 0.7 KiB. */
+#ifndef PICOACME_JSON_STRICT
+#define PICOACME_JSON_STRICT 1
+#endif
+
+/* External Account Binding (RFC 8555 §7.3.4) for CAs that require it. */
+#ifndef PICOACME_EAB
+#define PICOACME_EAB 1
+#endif
+
 /* Keep the engine's explanatory failure sentences (picoacme_problem_t
  * detail) in the image; 0 saves about 2 KiB of flash. */
 #ifndef PICOACME_ERROR_TEXT
