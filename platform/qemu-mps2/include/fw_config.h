@@ -41,9 +41,10 @@
 #ifndef FW_FLASH_ERASE
 #define FW_FLASH_ERASE 4096u
 #endif
-/* wolfSSL static pool. */
+/* wolfSSL static pool: one round of the bucket distribution in
+ * user_settings.h unless the build gives a size (FW_WOLF_POOL_KB). */
 #ifndef FW_WOLF_POOL_SIZE
-#define FW_WOLF_POOL_SIZE (64u * 1024u)
+#define FW_WOLF_POOL_SIZE FW_WOLF_POOL_ROUND
 #endif
 /* Give up waiting for an address after this long. */
 #ifndef FW_DHCP_TIMEOUT_MS

@@ -10,9 +10,10 @@
 
 #define FW_PAINT 0xA5u
 
-/* Paint the stack below the caller's frame (call first thing in main). */
+/* Paint the whole stack reservation below the caller's frame (call first
+ * thing in main). */
 void fw_stack_paint(void);
-/* Bytes of the painted stack ever written. */
+/* Bytes of the stack ever used, from its top (crt0's frames included). */
 size_t fw_stack_used(void);
 /* Paint the pool and remember it with its heap hint (after loading it). */
 void fw_pool_paint(uint8_t *pool, size_t len);

@@ -34,13 +34,43 @@
 /* memory: no heap at all */
 #define WOLFSSL_STATIC_MEMORY
 #define WOLFSSL_NO_MALLOC
-/* Buckets 64,128,256,512,1024,2432,3456,4544 and one for a full 16 KiB
- * record plus overhead. Distribution measured in QEMU (pool_report() in
- * main.c): peak use in a TLS 1.2/1.3 handshake + GET was 23,9,6,6,2,1,0,1,0
- * blocks, the 16 KiB input buffer comes on top with large records. One
- * round of this distribution is ~50 KB; the pool should be >= 64 KB. */
-#define LARGEST_MEM_BUCKET 17536
-#define WOLFMEM_DIST 28, 12, 8, 8, 4, 2, 1, 2, 1
+/* Static pool buckets (wolfSSL's allocator takes the smallest free block
+ * that fits and falls through to larger ones when a size runs out).
+ *
+ * Measured in QEMU (fw_report.c: blocks ever written = peak in use, the
+ * free lists are LIFO), ACME enrolment and renewal against Pebble, TLS 1.3:
+ *   64 x24, 128 x9, 256 x6, 512 x6, 1024 x3, 2432 x1, 3456 x1 (16.2 KB,
+ *   blocks still held at exit included);
+ * the smoke firmware's TLS 1.3/1.2 GETs with 16 KiB records:
+ *   64 x20, 128 x9, 256 x7, 512 x5, 1024 x2, 17536 x1.
+ * Distribution = measured peak + 1..4 blocks for the small sizes, one block of
+ * each large size (the fall-through gives each large request two more
+ * blocks to go to) and one record block.
+ *
+ * The record block holds the largest TLS record the device takes in.
+ * FW_WOLF_RECORD_BUCKET (CMake): 7168 for the ACME firmware: every answer
+ * the engine can use fits PICOACME_RX_BUF_SIZE (6144), so a record longer
+ * than that + headers carries nothing it could keep; the server's first
+ * flight (certificate chain) fits too. Go CAs (Pebble, step-ca, Boulder)
+ * send ~1.2 KB records on a new connection anyway. 17536 (any 16 KiB
+ * record) for the smoke firmware, whose 43 KB GET gets full records.
+ *
+ * The pool is exactly one round of the distribution (FW_WOLF_POOL_ROUND):
+ * each block carries wolfSSL's 16-byte header (checked at boot against
+ * wolfSSL_MemoryPaddingSz()). */
+#ifndef FW_WOLF_RECORD_BUCKET
+#define FW_WOLF_RECORD_BUCKET 7168
+#endif
+#define LARGEST_MEM_BUCKET FW_WOLF_RECORD_BUCKET
+#define WOLFMEM_BUCKETS 64, 128, 256, 512, 1024, 2432, 3456, 4544, LARGEST_MEM_BUCKET
+#define WOLFMEM_DIST 28, 12, 8, 8, 4, 1, 1, 1, 1
+#define FW_WOLF_BLOCK_HDR 16u
+#define FW_WOLF_BLOCKS(sz, n) ((n) * ((sz) + FW_WOLF_BLOCK_HDR))
+#define FW_WOLF_POOL_ROUND                                                              \
+    (FW_WOLF_BLOCKS(64u, 28u) + FW_WOLF_BLOCKS(128u, 12u) + FW_WOLF_BLOCKS(256u, 8u) +   \
+     FW_WOLF_BLOCKS(512u, 8u) + FW_WOLF_BLOCKS(1024u, 4u) + FW_WOLF_BLOCKS(2432u, 1u) +  \
+     FW_WOLF_BLOCKS(3456u, 1u) + FW_WOLF_BLOCKS(4544u, 1u) +                             \
+     FW_WOLF_BLOCKS((unsigned)FW_WOLF_RECORD_BUCKET, 1u))
 
 /* entropy and time hooks (see board.c / fw_test_entropy.c) */
 int fw_rng_seed(uint8_t *out, uint32_t len);

@@ -10,9 +10,16 @@
 #include <wolfssl/wolfcrypt/settings.h>
 #include <wolfssl/wolfcrypt/memory.h>
 
-#define STACK_PAINT_SIZE (48u * 1024u)
+/* The stack is the top FW_STACK_SIZE bytes of RAM, below picolibc's
+ * __stack (the build checks that bss ends below it). */
+#ifndef FW_STACK_SIZE
+#define FW_STACK_SIZE 8192u
+#endif
+extern uint8_t __stack[];
 
 static uint8_t *stack_low;
+static uint8_t *stack_top;
+
 static uint8_t *pool_mem;
 static size_t pool_len;
 static WOLFSSL_HEAP_HINT *pool_heap;
@@ -20,7 +27,9 @@ static WOLFSSL_HEAP_HINT *pool_heap;
 void __attribute__((noinline)) fw_stack_paint(void)
 {
     uint8_t *sp = (uint8_t *)__builtin_frame_address(0);
-    stack_low = sp - STACK_PAINT_SIZE;
+    /* through an integer: the linker symbol is no C object to index */
+    stack_top = (uint8_t *)(uintptr_t)__stack;
+    stack_low = (uint8_t *)((uintptr_t)__stack - FW_STACK_SIZE);
     for (uint8_t *p = stack_low; p < sp - 64; p++) {
         *p = FW_PAINT;
     }
@@ -29,10 +38,10 @@ void __attribute__((noinline)) fw_stack_paint(void)
 size_t fw_stack_used(void)
 {
     const uint8_t *p = stack_low;
-    while (p < stack_low + STACK_PAINT_SIZE && *p == FW_PAINT) {
+    while (p < stack_top && *p == FW_PAINT) {
         p++;
     }
-    return STACK_PAINT_SIZE - (size_t)(p - stack_low);
+    return (size_t)(stack_top - p);
 }
 
 void fw_pool_paint(uint8_t *pool, size_t len)
@@ -70,7 +79,7 @@ void fw_pool_report(void)
     if (pool_heap == NULL || pool_heap->memory == NULL) {
         return;
     }
-    printf("fw: wolfSSL buckets (size used/total):");
+    printf("fw: wolfSSL buckets (size peak/total; peak = blocks ever used):");
     for (int i = 0; i < WOLFMEM_MAX_BUCKETS; i++) {
         unsigned total = 0, used = 0;
         const struct fw_wc_memory *m = (const void *)pool_heap->memory->ava[i];
@@ -83,7 +92,11 @@ void fw_pool_report(void)
                 }
             }
         }
-        printf(" %u:%u/%u", (unsigned)pool_heap->memory->sizeList[i], used, total);
+        /* blocks still allocated (the TLS/crypto contexts) are not on the
+         * free list: with a one-round pool they are distList - total */
+        unsigned dist = (unsigned)pool_heap->memory->distList[i];
+        unsigned held = pool_len == FW_WOLF_POOL_ROUND && dist > total ? dist - total : 0u;
+        printf(" %u:%u/%u", (unsigned)pool_heap->memory->sizeList[i], used + held, total + held);
     }
     printf("\n");
 }

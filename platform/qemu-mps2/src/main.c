@@ -229,6 +229,12 @@ int main(void)
 #endif
 
     /* ---- ports -------------------------------------------------------- */
+    if (wolfSSL_MemoryPaddingSz() != (int)FW_WOLF_BLOCK_HDR) {
+        /* the pool was sized for another block header (user_settings.h) */
+        printf("fw: wolfSSL block header %d, pool sized for %u\n", wolfSSL_MemoryPaddingSz(),
+               (unsigned)FW_WOLF_BLOCK_HDR);
+        finish(EXIT_POOL);
+    }
     fw_pool_paint(wolf_pool, sizeof wolf_pool);
     WOLFSSL_HEAP_HINT *heap = NULL;
     if (wc_LoadStaticMemory(&heap, wolf_pool, sizeof wolf_pool, WOLFMEM_GENERAL, 1) != 0) {
