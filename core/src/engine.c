@@ -1282,7 +1282,9 @@ static picoacme_err_t do_store(picoacme_ctx_t *ctx)
     if (have_c) {
         p += tlv_put(ctx->rx + p, T_CERT_KEY, ckey, sizeof ckey);
     }
-    p += tlv_put(ctx->rx + p, T_CERT, NULL, chain_len);
+    /* the chain already sits right behind its TLV header */
+    (void)tlv_put(ctx->rx + p, T_CERT, NULL, chain_len);
+    p += 3U;
     memset(akey, 0, sizeof akey);
     memset(ckey, 0, sizeof ckey);
     e = picoacme_store_save(ctx->ports.storage, ctx->rx, p + chain_len);

@@ -36,6 +36,7 @@
 
 #include "picoacme.h"
 #include "picoacme_posix.h"
+#include "picoacme_store.h"
 #include "picoacme_wolfssl.h"
 
 #define D PICOACME_TEST_TMPDIR "/eng_"
@@ -1078,6 +1079,23 @@ static void test_happy_path(void **state)
     assert_true(info.has_account);
     assert_int_equal(info.not_after_s - info.not_before_s, 30 * 86400);
     assert_int_equal(info.renew_at_s, picoacme_renew_at(info.not_before_s, info.not_after_s));
+    /* the record is exactly its TLVs: the chain TLV ends the record (a bug
+     * once saved the chain twice over, reading past the record) */
+    {
+        static uint8_t rec[PICOACME_RX_BUF_SIZE];
+        size_t len = 0, p = 0, last_len = 0;
+        uint8_t last_tag = 0;
+        assert_int_equal(picoacme_store_load(&g_st, rec, sizeof rec, &len, NULL), PICOACME_OK);
+        while (p + 3U <= len) {
+            size_t l = (size_t)rec[p + 1] | ((size_t)rec[p + 2] << 8);
+            last_tag = rec[p];
+            last_len = l;
+            p += 3U + l;
+        }
+        assert_int_equal(p, len);
+        assert_int_equal(last_tag, 5); /* T_CERT */
+        assert_int_equal(last_len, srv.chain_len);
+    }
     env_close();
 }
 

@@ -273,7 +273,9 @@ typedef struct picoacme_ctx {
     uint32_t alpn_deadline_ms;
     bool alpn_open;
     size_t alpn_cert_len;
+#if PICOACME_TLSALPN01
     uint8_t alpn_cert[PICOACME_ALPN_CERT_MAX];
+#endif
 
     /* buffers */
     uint8_t rx[PICOACME_RX_BUF_SIZE];
