@@ -2,8 +2,32 @@
  * err.c - human-readable names for picoacme_err_t (one per enumerator of
  * picoacme_err.h), for logs and the command line.
  */
+#include "picoacme_config_defaults.h"
 #include "picoacme_err.h"
 
+#if !PICOACME_ERROR_TEXT
+/* Terse names, one packed string in enum order (the firmware profile). */
+static const char names[] = "ok\0again\0want-read\0want-write\0param\0nospace\0parse\0io\0"
+                            "closed\0timeout\0tls\0tls-verify\0crypto\0storage\0not-found\0"
+                            "http\0problem\0protocol\0invalid\0rate-limited\0unsupported\0"
+                            "state\0dns\0";
+
+const char *picoacme_err_str(picoacme_err_t e)
+{
+    const char *p = names;
+    unsigned i;
+    if ((unsigned)e > (unsigned)PICOACME_ERR_DNS) {
+        return "unknown error";
+    }
+    for (i = 0; i < (unsigned)e; i++) {
+        while (*p != '\0') {
+            p++;
+        }
+        p++;
+    }
+    return p;
+}
+#else
 const char *picoacme_err_str(picoacme_err_t e)
 {
     switch (e) {
@@ -56,3 +80,4 @@ const char *picoacme_err_str(picoacme_err_t e)
     }
     return "unknown error";
 }
+#endif

@@ -25,5 +25,7 @@ int main(void)
     while (picoacme_step(&ctx, &w) != PICOACME_OK) {
     }
     (void)picoacme_http01_lookup(&ctx, "/", 1U, out, sizeof out, &n);
-    return (int)picoacme_last_problem(&ctx)->err;
+    /* a firmware prints what failed */
+    return (int)picoacme_err_str(picoacme_last_problem(&ctx)->err)[0] +
+           (int)picoacme_state_str(picoacme_last_problem(&ctx)->state)[0];
 }
