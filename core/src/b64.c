@@ -12,10 +12,8 @@
 
 #include "picoacme_b64.h"
 
-static const char std_alpha[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char url_alpha[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char std_alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char url_alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 #define BAD 0xFFU
 
@@ -73,8 +71,8 @@ static void encode(const uint8_t *in, size_t in_len, char *out, const char *alph
     *out_len = o;
 }
 
-picoacme_err_t picoacme_b64url_encode(const uint8_t *in, size_t in_len, char *out,
-                                      size_t cap, size_t *out_len)
+picoacme_err_t picoacme_b64url_encode(const uint8_t *in, size_t in_len, char *out, size_t cap,
+                                      size_t *out_len)
 {
     if ((in == NULL && in_len != 0U) || out_len == NULL || (out == NULL && cap != 0U)) {
         return PICOACME_ERR_PARAM;
@@ -99,8 +97,8 @@ picoacme_err_t picoacme_b64_encode(const uint8_t *in, size_t in_len, char *out, 
     return PICOACME_OK;
 }
 
-picoacme_err_t picoacme_b64url_decode(const char *in, size_t in_len, uint8_t *out,
-                                      size_t cap, size_t *out_len)
+picoacme_err_t picoacme_b64url_decode(const char *in, size_t in_len, uint8_t *out, size_t cap,
+                                      size_t *out_len)
 {
     if ((in == NULL && in_len != 0U) || out_len == NULL || (out == NULL && cap != 0U)) {
         return PICOACME_ERR_PARAM;

@@ -15,7 +15,7 @@
 #include "picoacme_jws.h"
 #include "picoacme_store.h"
 
-#define ERR_PREFIX "urn:ietf:params:acme:error:"
+#define ERR_PREFIX     "urn:ietf:params:acme:error:"
 #define ERR_PREFIX_LEN 27U
 
 /* exchange phases */
@@ -27,22 +27,21 @@ enum { T_DIR = 1, T_ACCT_KEY = 2, T_ACCT_URL = 3, T_CERT_KEY = 4, T_CERT = 5 };
 /* Room kept in front of a POST body for the request head. */
 #define HEAD_ROOM 448U
 
-#define LOG(ctx, lvl, ...)                                                       \
-    do {                                                                         \
-        if (PICOACME_LOG_LEVEL >= (lvl) && (ctx)->ports.log != NULL) {           \
-            (ctx)->ports.log((ctx)->ports.log_user, (lvl), __VA_ARGS__);         \
-        }                                                                        \
+#define LOG(ctx, lvl, ...)                                                                         \
+    do {                                                                                           \
+        if (PICOACME_LOG_LEVEL >= (lvl) && (ctx)->ports.log != NULL) {                             \
+            (ctx)->ports.log((ctx)->ports.log_user, (lvl), __VA_ARGS__);                           \
+        }                                                                                          \
     } while (0)
 
 static const char *const state_names[] = {
-    "start",         "directory",          "nonce",         "account",
-    "order",         "authorization",      "dns-01 publish", "dns-01 propagation",
-    "challenge",     "poll authorization", "dns-01 cleanup", "finalize",
-    "poll order",    "certificate",        "store",         "done",
+    "start",      "directory",          "nonce",          "account",
+    "order",      "authorization",      "dns-01 publish", "dns-01 propagation",
+    "challenge",  "poll authorization", "dns-01 cleanup", "finalize",
+    "poll order", "certificate",        "store",          "done",
     "failed"};
 
-static const char *const chall_names[PICOACME_CHALL_TYPES] = {"http-01", "tls-alpn-01",
-                                                              "dns-01"};
+static const char *const chall_names[PICOACME_CHALL_TYPES] = {"http-01", "tls-alpn-01", "dns-01"};
 
 const char *picoacme_state_str(picoacme_state_t s)
 {
@@ -255,8 +254,7 @@ int64_t picoacme_renew_at(int64_t not_before_s, int64_t not_after_s)
 /* ---- requests ----------------------------------------------------------- */
 
 /* Begin an exchange of tx[tx_off, tx_end) with the host of url. */
-static picoacme_err_t exchange_begin(picoacme_ctx_t *ctx, const picoacme_url_t *url,
-                                     bool head)
+static picoacme_err_t exchange_begin(picoacme_ctx_t *ctx, const picoacme_url_t *url, bool head)
 {
     if (url->host_len >= sizeof ctx->conn_host) {
         return PICOACME_ERR_NOSPACE;
@@ -297,8 +295,7 @@ static picoacme_err_t parse_url(picoacme_ctx_t *ctx, const char *u, picoacme_url
 }
 
 /* GET or HEAD of url. */
-static picoacme_err_t request_get(picoacme_ctx_t *ctx, const char *u, bool head,
-                                  const char *accept)
+static picoacme_err_t request_get(picoacme_ctx_t *ctx, const char *u, bool head, const char *accept)
 {
     picoacme_url_t url;
     size_t n = 0;
@@ -306,8 +303,8 @@ static picoacme_err_t request_get(picoacme_ctx_t *ctx, const char *u, bool head,
     if (e != PICOACME_OK) {
         return e;
     }
-    e = picoacme_http_request(ctx->tx, sizeof ctx->tx, &n, head ? "HEAD" : "GET", &url,
-                              accept, NULL, 0U);
+    e = picoacme_http_request(ctx->tx, sizeof ctx->tx, &n, head ? "HEAD" : "GET", &url, accept,
+                              NULL, 0U);
     if (e != PICOACME_OK) {
         return fail(ctx, e, "request does not fit PICOACME_TX_BUF_SIZE");
     }
@@ -321,8 +318,8 @@ static picoacme_err_t request_get(picoacme_ctx_t *ctx, const char *u, bool head,
 /* POST the JWS of payload (work[0, payload_len)) to url, signed with the
  * account key: with the JWK for newAccount, with the account URL otherwise
  * (§6.2). Without a nonce, one is fetched first. */
-static picoacme_err_t request_post(picoacme_ctx_t *ctx, const char *u, size_t payload_len,
-                                   bool jwk, const char *accept)
+static picoacme_err_t request_post(picoacme_ctx_t *ctx, const char *u, size_t payload_len, bool jwk,
+                                   const char *accept)
 {
     picoacme_url_t url;
     picoacme_jw_t w;
@@ -377,9 +374,9 @@ static picoacme_err_t request_post(picoacme_ctx_t *ctx, const char *u, size_t pa
     }
     /* a nonce is used once (§7.2) */
     ctx->nonce[0] = '\0';
-    e = picoacme_jws_es256(ctx->ports.crypto, PICOACME_KEY_ACCOUNT, prot, prot_len,
-                           ctx->work, payload_len, (char *)ctx->tx + body_off,
-                           sizeof ctx->tx - body_off, &body_len);
+    e = picoacme_jws_es256(ctx->ports.crypto, PICOACME_KEY_ACCOUNT, prot, prot_len, ctx->work,
+                           payload_len, (char *)ctx->tx + body_off, sizeof ctx->tx - body_off,
+                           &body_len);
     if (e != PICOACME_OK) {
         return fail(ctx, e,
                     e == PICOACME_ERR_NOSPACE ? "request does not fit PICOACME_TX_BUF_SIZE"
@@ -400,8 +397,7 @@ static picoacme_err_t request_post(picoacme_ctx_t *ctx, const char *u, size_t pa
 }
 
 /* POST-as-GET (§6.3) */
-static picoacme_err_t request_post_as_get(picoacme_ctx_t *ctx, const char *u,
-                                          const char *accept)
+static picoacme_err_t request_post_as_get(picoacme_ctx_t *ctx, const char *u, const char *accept)
 {
     return request_post(ctx, u, 0U, false, accept);
 }
@@ -511,8 +507,7 @@ static picoacme_err_t pump(picoacme_ctx_t *ctx)
                     return e;
                 }
                 ctx->rx_len += n;
-                e = picoacme_http_parse(&ctx->resp, ctx->rx, &ctx->rx_len, sizeof ctx->rx,
-                                        closed);
+                e = picoacme_http_parse(&ctx->resp, ctx->rx, &ctx->rx_len, sizeof ctx->rx, closed);
                 if (e == PICOACME_OK) {
                     return PICOACME_OK;
                 }
@@ -589,8 +584,8 @@ static void take_problem(picoacme_ctx_t *ctx, const picoacme_json_t *j, int obj)
         }
         cpy(ctx->problem.type, sizeof ctx->problem.type, t, n);
     }
-    if (picoacme_json_get_string(j, obj, "detail", ctx->problem.detail,
-                                 sizeof ctx->problem.detail, &n) == PICOACME_ERR_NOSPACE) {
+    if (picoacme_json_get_string(j, obj, "detail", ctx->problem.detail, sizeof ctx->problem.detail,
+                                 &n) == PICOACME_ERR_NOSPACE) {
         /* keep what fits: copy the raw prefix */
         int d = picoacme_json_member(j, obj, "detail");
         if (d >= 0) {
@@ -613,8 +608,8 @@ static void schedule_poll(picoacme_ctx_t *ctx)
         uint32_t ra = ctx->resp.retry_after_s;
         ms = ra > PICOACME_RETRY_AFTER_MAX_S ? PICOACME_RETRY_AFTER_MAX_S * 1000U : ra * 1000U;
     }
-    ctx->backoff_ms = ctx->backoff_ms >= PICOACME_POLL_MAX_MS / 2U ? PICOACME_POLL_MAX_MS
-                                                                  : ctx->backoff_ms * 2U;
+    ctx->backoff_ms =
+        ctx->backoff_ms >= PICOACME_POLL_MAX_MS / 2U ? PICOACME_POLL_MAX_MS : ctx->backoff_ms * 2U;
     ctx->stats.polls++;
     set_timer(ctx, ms);
 }
@@ -629,7 +624,8 @@ static void start_polls(picoacme_ctx_t *ctx, picoacme_state_t st)
 static picoacme_err_t poll_again(picoacme_ctx_t *ctx)
 {
     if (ctx->polls_left == 0U) {
-        return fail(ctx, PICOACME_ERR_TIMEOUT, "the CA did not finish within PICOACME_POLL_MAX polls");
+        return fail(ctx, PICOACME_ERR_TIMEOUT,
+                    "the CA did not finish within PICOACME_POLL_MAX polls");
     }
     ctx->polls_left--;
     schedule_poll(ctx);
@@ -646,7 +642,7 @@ static size_t prefs(const picoacme_ctx_t *ctx, const picoacme_chall_type_t **lis
     }
     *list = ctx->cfg.challenges;
     return ctx->cfg.n_challenges < PICOACME_CHALL_TYPES ? ctx->cfg.n_challenges
-                                                         : PICOACME_CHALL_TYPES;
+                                                        : PICOACME_CHALL_TYPES;
 }
 
 /* Can challenge type t validate this identifier? (§8.4: only dns-01 for
@@ -897,12 +893,14 @@ static picoacme_err_t prepare_challenge(picoacme_ctx_t *ctx)
                                      &ctx->alpn_cert_len);
         if (e != PICOACME_OK) {
             ctx->alpn_cert_len = 0;
-            return fail(ctx, e, "building the tls-alpn-01 certificate failed (PICOACME_ALPN_CERT_MAX)");
+            return fail(ctx, e,
+                        "building the tls-alpn-01 certificate failed (PICOACME_ALPN_CERT_MAX)");
         }
         goto_state(ctx, PICOACME_ST_CHALLENGE);
         return PICOACME_OK;
 #else
-        return fail(ctx, PICOACME_ERR_UNSUPPORTED, "built without tls-alpn-01 (PICOACME_TLSALPN01)");
+        return fail(ctx, PICOACME_ERR_UNSUPPORTED,
+                    "built without tls-alpn-01 (PICOACME_TLSALPN01)");
 #endif
     }
     /* dns-01, §8.4: TXT "_acme-challenge.<name>" = base64url(SHA-256(key authz)) */
@@ -948,7 +946,8 @@ static picoacme_err_t on_authz(picoacme_ctx_t *ctx, const picoacme_json_t *j)
     for (p = 0; p < np; p++) {
         picoacme_chall_type_t t = list[p];
         int i;
-        if ((unsigned)t >= PICOACME_CHALL_TYPES || !type_fits(t, ctx->authz_ip, ctx->authz_wildcard) ||
+        if ((unsigned)t >= PICOACME_CHALL_TYPES ||
+            !type_fits(t, ctx->authz_ip, ctx->authz_wildcard) ||
             (ctx->failed[ctx->id_idx] & (1U << t)) != 0U) {
             continue;
         }
@@ -1068,12 +1067,12 @@ static picoacme_err_t check_chain(picoacme_ctx_t *ctx)
             if (t != id->type) {
                 continue;
             }
-            found = t == PICOACME_ID_DNS
-                        ? ieq((const char *)v, vl, id->value)
-                        : (vl == ip_len && memcmp(v, ip, ip_len) == 0);
+            found = t == PICOACME_ID_DNS ? ieq((const char *)v, vl, id->value)
+                                         : (vl == ip_len && memcmp(v, ip, ip_len) == 0);
         }
         if (!found) {
-            return fail(ctx, PICOACME_ERR_PROTOCOL, "the issued certificate lacks a requested name");
+            return fail(ctx, PICOACME_ERR_PROTOCOL,
+                        "the issued certificate lacks a requested name");
         }
     }
     return PICOACME_OK;
@@ -1101,16 +1100,14 @@ static picoacme_err_t dispatch(picoacme_ctx_t *ctx)
             goto_state(ctx, PICOACME_ST_STORE);
         }
         return e;
-    default:
-        break;
+    default: break;
     }
     e = body_json(ctx, &j);
     if (e != PICOACME_OK) {
         return e;
     }
     switch (ctx->state) {
-    case PICOACME_ST_DIRECTORY:
-        return on_directory(ctx, &j);
+    case PICOACME_ST_DIRECTORY: return on_directory(ctx, &j);
     case PICOACME_ST_ACCOUNT:
         if (r->location.len == 0U || r->location.len >= PICOACME_URL_MAX) {
             return fail(ctx, PICOACME_ERR_PROTOCOL, "account without a usable Location");
@@ -1121,14 +1118,10 @@ static picoacme_err_t dispatch(picoacme_ctx_t *ctx)
         cpy(ctx->account_url, sizeof ctx->account_url, span(ctx, r->location), r->location.len);
         goto_state(ctx, PICOACME_ST_ORDER);
         return PICOACME_OK;
-    case PICOACME_ST_ORDER:
-        return on_order(ctx, &j, true);
-    case PICOACME_ST_AUTHZ:
-        return on_authz(ctx, &j);
-    case PICOACME_ST_CHALLENGE:
-        return on_challenge(ctx, &j);
-    case PICOACME_ST_POLL_AUTHZ:
-        return on_poll_authz(ctx, &j);
+    case PICOACME_ST_ORDER: return on_order(ctx, &j, true);
+    case PICOACME_ST_AUTHZ: return on_authz(ctx, &j);
+    case PICOACME_ST_CHALLENGE: return on_challenge(ctx, &j);
+    case PICOACME_ST_POLL_AUTHZ: return on_poll_authz(ctx, &j);
     case PICOACME_ST_FINALIZE:
         if (status_is(&j, 0, "processing") || status_is(&j, 0, "ready")) {
             /* first poll almost at once (a CA signs in milliseconds, or says
@@ -1147,8 +1140,7 @@ static picoacme_err_t dispatch(picoacme_ctx_t *ctx)
         }
         ctx->finalize_again = false;
         return on_order(ctx, &j, false);
-    default:
-        return fail(ctx, PICOACME_ERR_STATE, "response in an unexpected state");
+    default: return fail(ctx, PICOACME_ERR_STATE, "response in an unexpected state");
     }
 }
 
@@ -1173,12 +1165,11 @@ static picoacme_err_t on_response(picoacme_ctx_t *ctx)
     ctx->problem.detail[0] = '\0';
     if (r->status >= 400U) {
         picoacme_json_t j;
-        bool is_problem = r->content_type.len > 0U &&
-                          ieq(span(ctx, r->content_type), r->content_type.len,
-                              "application/problem+json");
-        if (is_problem &&
-            picoacme_json_parse(&j, span(ctx, r->body), r->body.len, ctx->tok,
-                                PICOACME_JSON_TOKENS) == PICOACME_OK) {
+        bool is_problem =
+            r->content_type.len > 0U &&
+            ieq(span(ctx, r->content_type), r->content_type.len, "application/problem+json");
+        if (is_problem && picoacme_json_parse(&j, span(ctx, r->body), r->body.len, ctx->tok,
+                                              PICOACME_JSON_TOKENS) == PICOACME_OK) {
             take_problem(ctx, &j, 0);
         }
         LOG(ctx, PICOACME_LOG_LVL_WRN, "problem %s: %s", ctx->problem.type, ctx->problem.detail);
@@ -1210,13 +1201,14 @@ static picoacme_err_t on_response(picoacme_ctx_t *ctx)
             return fail(ctx, PICOACME_ERR_RATE_LIMITED, NULL);
         }
         if (problem_is(ctx, "badNonce")) {
-            return fail(ctx, PICOACME_ERR_PROBLEM, "the CA rejected every nonce (PICOACME_BADNONCE_RETRIES)");
+            return fail(ctx, PICOACME_ERR_PROBLEM,
+                        "the CA rejected every nonce (PICOACME_BADNONCE_RETRIES)");
         }
         return fail(ctx, ctx->problem.type[0] != '\0' ? PICOACME_ERR_PROBLEM : PICOACME_ERR_HTTP,
                     NULL);
     }
-    if (ctx->state != PICOACME_ST_NONCE && ctx->state != PICOACME_ST_CERT &&
-        r->status != 200U && r->status != 201U) {
+    if (ctx->state != PICOACME_ST_NONCE && ctx->state != PICOACME_ST_CERT && r->status != 200U &&
+        r->status != 201U) {
         return fail(ctx, PICOACME_ERR_HTTP, "unexpected HTTP status");
     }
     return dispatch(ctx);
@@ -1265,8 +1257,7 @@ static picoacme_err_t do_store(picoacme_ctx_t *ctx)
     size_t dir_len = slen(ctx->cfg.directory_url, PICOACME_URL_MAX);
     size_t acct_len = slen(ctx->account_url, sizeof ctx->account_url);
     size_t chain_len = ctx->resp.body.len;
-    size_t prefix = 3U + dir_len + 3U + acct_len + 3U + (have_a ? 35U : 0U) +
-                    (have_c ? 35U : 0U);
+    size_t prefix = 3U + dir_len + 3U + acct_len + 3U + (have_a ? 35U : 0U) + (have_c ? 35U : 0U);
     size_t p = 0;
     picoacme_err_t e;
 
@@ -1347,8 +1338,8 @@ picoacme_err_t picoacme_init(picoacme_ctx_t *ctx, const picoacme_config_t *cfg,
         return cfg->n_ids == 0U ? PICOACME_OK : PICOACME_ERR_PARAM;
     }
     if (slen(cfg->directory_url, PICOACME_URL_MAX) >= PICOACME_URL_MAX ||
-        picoacme_url_parse(cfg->directory_url, slen(cfg->directory_url, PICOACME_URL_MAX),
-                           &url) != PICOACME_OK) {
+        picoacme_url_parse(cfg->directory_url, slen(cfg->directory_url, PICOACME_URL_MAX), &url) !=
+            PICOACME_OK) {
         return PICOACME_ERR_PARAM;
     }
     if (url.https && ports->tls == NULL) {
@@ -1377,9 +1368,8 @@ picoacme_err_t picoacme_init(picoacme_ctx_t *ctx, const picoacme_config_t *cfg,
     if (cfg->email != NULL && slen(cfg->email, 128U) >= 128U) {
         return PICOACME_ERR_PARAM;
     }
-    if (cfg->eab_kid != NULL &&
-        (!PICOACME_EAB || slen(cfg->eab_kid, 128U) >= 128U || cfg->eab_key == NULL ||
-         cfg->eab_key_len == 0U)) {
+    if (cfg->eab_kid != NULL && (!PICOACME_EAB || slen(cfg->eab_kid, 128U) >= 128U ||
+                                 cfg->eab_key == NULL || cfg->eab_key_len == 0U)) {
         return PICOACME_EAB ? PICOACME_ERR_PARAM : PICOACME_ERR_UNSUPPORTED;
     }
     return PICOACME_OK;
@@ -1399,15 +1389,16 @@ static picoacme_err_t check_challenges(picoacme_ctx_t *ctx)
         }
         if (list[i] == PICOACME_CHALL_DNS01) {
             const picoacme_dns01_config_t *d = ctx->cfg.dns01;
-            if (d == NULL || (d->hook == NULL && (d->server == NULL || d->tsig.name == NULL ||
-                                                  d->tsig.secret == NULL)) ||
+            if (d == NULL ||
+                (d->hook == NULL &&
+                 (d->server == NULL || d->tsig.name == NULL || d->tsig.secret == NULL)) ||
                 (d->resolver != NULL && d->timeout_s == 0U)) {
                 return fail(ctx, PICOACME_ERR_PARAM,
                             "dns-01 needs a DNS server and TSIG key (or a DNS hook)");
             }
-            if (d->hook == NULL && !d->tcp && (ctx->ports.transport->udp_open == NULL ||
-                                    ctx->ports.transport->udp_send == NULL ||
-                                    ctx->ports.transport->udp_recv == NULL)) {
+            if (d->hook == NULL && !d->tcp &&
+                (ctx->ports.transport->udp_open == NULL || ctx->ports.transport->udp_send == NULL ||
+                 ctx->ports.transport->udp_recv == NULL)) {
                 return fail(ctx, PICOACME_ERR_UNSUPPORTED, "the transport has no UDP for dns-01");
             }
         }
@@ -1566,12 +1557,12 @@ static picoacme_err_t dns_transmit(picoacme_ctx_t *ctx)
     if (ctx->dns_sock == PICOACME_SOCK_NONE || (e != PICOACME_OK && e != PICOACME_WANT_WRITE)) {
         if (ctx->state == PICOACME_ST_DNS_CLEANUP) {
             /* the clean-up never hides the failure it follows */
-            LOG(ctx, PICOACME_LOG_LVL_WRN, "dns-01: cannot send the clean-up of %s",
-                ctx->dns_fqdn);
+            LOG(ctx, PICOACME_LOG_LVL_WRN, "dns-01: cannot send the clean-up of %s", ctx->dns_fqdn);
             return cleanup_done(ctx);
         }
-        return fail(ctx, PICOACME_ERR_DNS, resolver ? "cannot send to the dns-01 resolver"
-                                                    : "cannot send to the dns-01 server");
+        return fail(ctx, PICOACME_ERR_DNS,
+                    resolver ? "cannot send to the dns-01 resolver"
+                             : "cannot send to the dns-01 server");
     }
     ctx->phase = PH_DNS;
     /* retransmit after 1, 2, 4 s; a propagation query never outlives the
@@ -1675,8 +1666,8 @@ static picoacme_err_t dns_begin(picoacme_ctx_t *ctx)
             ctx->dns_published = true;
         }
         e = picoacme_dns_update(ctx->tx + 2, sizeof ctx->tx - 2U, &ctx->dns_len, ctx->dns_id,
-                                ctx->dns_zone, ctx->dns_fqdn, ctx->dns_txt, 60U, add, &d->tsig,
-                                now, ctx->ports.crypto, ctx->dns_mac);
+                                ctx->dns_zone, ctx->dns_fqdn, ctx->dns_txt, 60U, add, &d->tsig, now,
+                                ctx->ports.crypto, ctx->dns_mac);
     }
     if (e != PICOACME_OK) {
         return fail(ctx, e == PICOACME_ERR_NOSPACE ? e : PICOACME_ERR_PARAM,
@@ -1734,8 +1725,9 @@ static picoacme_err_t dns_answer(picoacme_ctx_t *ctx, size_t len, bool timed_out
         goto_state(ctx, d->resolver != NULL ? PICOACME_ST_DNS_PROPAGATE : PICOACME_ST_CHALLENGE);
         return PICOACME_OK;
     case PICOACME_ST_DNS_PROPAGATE:
-        if (!timed_out && picoacme_dns_txt_has(ctx->rx, len, ctx->dns_id, ctx->dns_fqdn,
-                                               ctx->dns_txt, &found, &rcode) == PICOACME_OK &&
+        if (!timed_out &&
+            picoacme_dns_txt_has(ctx->rx, len, ctx->dns_id, ctx->dns_fqdn, ctx->dns_txt, &found,
+                                 &rcode) == PICOACME_OK &&
             found) {
             LOG(ctx, PICOACME_LOG_LVL_INF, "dns-01: %s is visible", ctx->dns_fqdn);
             goto_state(ctx, PICOACME_ST_CHALLENGE);
@@ -1758,8 +1750,7 @@ static picoacme_err_t dns_answer(picoacme_ctx_t *ctx, size_t len, bool timed_out
             LOG(ctx, PICOACME_LOG_LVL_WRN, "dns-01: clean-up of %s refused", ctx->dns_fqdn);
         }
         return cleanup_done(ctx);
-    default:
-        return fail(ctx, PICOACME_ERR_STATE, "DNS answer in an unexpected state");
+    default: return fail(ctx, PICOACME_ERR_STATE, "DNS answer in an unexpected state");
     }
 }
 
@@ -1880,8 +1871,8 @@ static picoacme_err_t eab_jws(picoacme_ctx_t *ctx, char *out, size_t cap, size_t
     size_t jwk_len = 0;
     size_t prot_len = 0;
     picoacme_jw_t w;
-    picoacme_err_t e = ctx->ports.crypto->key_public(ctx->ports.crypto->user,
-                                                     PICOACME_KEY_ACCOUNT, pub);
+    picoacme_err_t e =
+        ctx->ports.crypto->key_public(ctx->ports.crypto->user, PICOACME_KEY_ACCOUNT, pub);
     if (e == PICOACME_OK) {
         e = picoacme_jwk_write(pub, jwk, sizeof jwk, &jwk_len);
     }
@@ -1916,8 +1907,7 @@ static picoacme_err_t begin(picoacme_ctx_t *ctx)
     switch (ctx->state) {
     case PICOACME_ST_DIRECTORY:
         return request_get(ctx, ctx->cfg.directory_url, false, "application/json");
-    case PICOACME_ST_NONCE:
-        return request_get(ctx, ctx->new_nonce, true, NULL);
+    case PICOACME_ST_NONCE: return request_get(ctx, ctx->new_nonce, true, NULL);
     case PICOACME_ST_ACCOUNT:
         picoacme_jw_init(&w, ctx->work, sizeof ctx->work / 2U);
         picoacme_jw_obj_begin(&w);
@@ -1943,7 +1933,8 @@ static picoacme_err_t begin(picoacme_ctx_t *ctx)
                 e = eab_jws(ctx, ctx->work + sizeof ctx->work / 2U, sizeof ctx->work / 2U,
                             &eab_len);
                 if (e != PICOACME_OK) {
-                    return fail(ctx, e, "External Account Binding does not fit PICOACME_WORK_BUF_SIZE");
+                    return fail(ctx, e,
+                                "External Account Binding does not fit PICOACME_WORK_BUF_SIZE");
                 }
                 picoacme_jw_key(&w, "externalAccountBinding");
                 picoacme_jw_raw(&w, ctx->work + sizeof ctx->work / 2U, eab_len);
@@ -1985,8 +1976,7 @@ static picoacme_err_t begin(picoacme_ctx_t *ctx)
         return request_post_as_get(ctx, ctx->authz_url[ctx->authz_idx], NULL);
     case PICOACME_ST_DNS_PUBLISH:
     case PICOACME_ST_DNS_PROPAGATE:
-    case PICOACME_ST_DNS_CLEANUP:
-        return dns_begin(ctx);
+    case PICOACME_ST_DNS_CLEANUP: return dns_begin(ctx);
     case PICOACME_ST_CHALLENGE:
         ctx->h01_seen = ctx->h01_served;
         memcpy(ctx->work, "{}", 2U);
@@ -1995,8 +1985,8 @@ static picoacme_err_t begin(picoacme_ctx_t *ctx)
         size_t der_len = 0;
         size_t b = 0;
         /* the CSR DER is built in rx, free between exchanges */
-        e = picoacme_csr_build(ctx->ports.crypto, PICOACME_KEY_CERT, ctx->cfg.ids,
-                               ctx->cfg.n_ids, ctx->rx, sizeof ctx->rx, &der_len);
+        e = picoacme_csr_build(ctx->ports.crypto, PICOACME_KEY_CERT, ctx->cfg.ids, ctx->cfg.n_ids,
+                               ctx->rx, sizeof ctx->rx, &der_len);
         if (e != PICOACME_OK) {
             return fail(ctx, e, "building the CSR failed");
         }
@@ -2012,22 +2002,18 @@ static picoacme_err_t begin(picoacme_ctx_t *ctx)
         memcpy(ctx->work + 8 + b, "\"}", 2U);
         return request_post(ctx, ctx->finalize_url, 10U + b, false, NULL);
     }
-    case PICOACME_ST_POLL_ORDER:
-        return request_post_as_get(ctx, ctx->order_url, NULL);
+    case PICOACME_ST_POLL_ORDER: return request_post_as_get(ctx, ctx->order_url, NULL);
     case PICOACME_ST_CERT:
         return request_post_as_get(ctx, ctx->cert_url, "application/pem-certificate-chain");
-    case PICOACME_ST_STORE:
-        return do_store(ctx);
-    default:
-        return fail(ctx, PICOACME_ERR_STATE, "nothing to do in this state");
+    case PICOACME_ST_STORE: return do_store(ctx);
+    default: return fail(ctx, PICOACME_ERR_STATE, "nothing to do in this state");
     }
 }
 
 /* ---- http-01 responder (§8.3) ------------------------------------------------- */
 
-picoacme_err_t picoacme_http01_lookup(picoacme_ctx_t *ctx, const char *path,
-                                      size_t path_len, char *out, size_t cap,
-                                      size_t *out_len)
+picoacme_err_t picoacme_http01_lookup(picoacme_ctx_t *ctx, const char *path, size_t path_len,
+                                      char *out, size_t cap, size_t *out_len)
 {
     static const char prefix[] = "/.well-known/acme-challenge/";
     const size_t plen = sizeof prefix - 1U;
@@ -2075,8 +2061,7 @@ static size_t h01_answer(picoacme_ctx_t *ctx, size_t req_end)
     if (ctx->h01_len < 4U || memcmp(p, "GET ", 4U) != 0) {
         goto not_found;
     }
-    while (4U + path_len < ctx->h01_len && p[4U + path_len] != ' ' &&
-           p[4U + path_len] != '\r') {
+    while (4U + path_len < ctx->h01_len && p[4U + path_len] != ' ' && p[4U + path_len] != '\r') {
         path_len++;
     }
     if (picoacme_http01_lookup(ctx, p + 4, path_len, ka, sizeof ka, &ka_len) != PICOACME_OK) {
@@ -2278,20 +2263,16 @@ static picoacme_err_t io_failure(picoacme_ctx_t *ctx, picoacme_err_t e)
     ctx->problem.http_status = ctx->resp.status; /* 0 unless a status line was read */
     switch (e) {
     case PICOACME_ERR_TLS_VERIFY:
-        return fail(ctx, e, "the CA's TLS certificate is not trusted (check --ca-root / the "
-                            "configured CA root and the host name)");
-    case PICOACME_ERR_TLS:
-        return fail(ctx, e, "TLS handshake or record failure with the CA");
+        return fail(ctx, e,
+                    "the CA's TLS certificate is not trusted (check --ca-root / the "
+                    "configured CA root and the host name)");
+    case PICOACME_ERR_TLS: return fail(ctx, e, "TLS handshake or record failure with the CA");
     case PICOACME_ERR_NOSPACE:
         return fail(ctx, e, "the CA's answer does not fit PICOACME_RX_BUF_SIZE");
-    case PICOACME_ERR_PARSE:
-        return fail(ctx, e, "the CA's HTTP answer is malformed");
-    case PICOACME_ERR_CLOSED:
-        return fail(ctx, e, "the CA closed the connection before answering");
-    case PICOACME_ERR_NOT_FOUND:
-        return fail(ctx, e, "the CA host name does not resolve");
-    default:
-        return fail(ctx, e, "cannot connect to the CA (refused, reset or unreachable)");
+    case PICOACME_ERR_PARSE: return fail(ctx, e, "the CA's HTTP answer is malformed");
+    case PICOACME_ERR_CLOSED: return fail(ctx, e, "the CA closed the connection before answering");
+    case PICOACME_ERR_NOT_FOUND: return fail(ctx, e, "the CA host name does not resolve");
+    default: return fail(ctx, e, "cannot connect to the CA (refused, reset or unreachable)");
     }
 }
 
@@ -2419,8 +2400,7 @@ picoacme_err_t picoacme_stored(picoacme_ctx_t *ctx, picoacme_stored_info_t *info
     if (tlv_find(ctx->rx, len, T_CERT, &off, &vl) != PICOACME_OK) {
         return PICOACME_ERR_NOT_FOUND;
     }
-    e = picoacme_pem_next((const char *)ctx->rx + off, vl, &pos, ctx->tx, sizeof ctx->tx,
-                          &der_len);
+    e = picoacme_pem_next((const char *)ctx->rx + off, vl, &pos, ctx->tx, sizeof ctx->tx, &der_len);
     if (e == PICOACME_OK) {
         e = picoacme_x509_parse(ctx->tx, der_len, &c);
     }

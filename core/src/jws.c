@@ -18,8 +18,7 @@ static picoacme_err_t put(char *out, size_t cap, size_t *pos, const char *s, siz
     return PICOACME_OK;
 }
 
-static picoacme_err_t put_b64(char *out, size_t cap, size_t *pos, const uint8_t *in,
-                              size_t n)
+static picoacme_err_t put_b64(char *out, size_t cap, size_t *pos, const uint8_t *in, size_t n)
 {
     size_t w = 0;
     picoacme_err_t e = picoacme_b64url_encode(in, n, out + *pos, cap - *pos, &w);
@@ -29,8 +28,7 @@ static picoacme_err_t put_b64(char *out, size_t cap, size_t *pos, const uint8_t 
     return e;
 }
 
-picoacme_err_t picoacme_jwk_write(const uint8_t pub[64], char *out, size_t cap,
-                                  size_t *out_len)
+picoacme_err_t picoacme_jwk_write(const uint8_t pub[64], char *out, size_t cap, size_t *out_len)
 {
     size_t pos = 0;
     picoacme_err_t e;
@@ -57,8 +55,7 @@ picoacme_err_t picoacme_jwk_write(const uint8_t pub[64], char *out, size_t cap,
     return e;
 }
 
-picoacme_err_t picoacme_jwk_thumbprint(const picoacme_crypto_t *crypto,
-                                       picoacme_key_slot_t slot,
+picoacme_err_t picoacme_jwk_thumbprint(const picoacme_crypto_t *crypto, picoacme_key_slot_t slot,
                                        char out[PICOACME_THUMBPRINT_LEN + 1U])
 {
     uint8_t pub[64];
@@ -91,9 +88,8 @@ picoacme_err_t picoacme_jwk_thumbprint(const picoacme_crypto_t *crypto,
 /* Writes {"protected":"B64","payload":"B64","signature":" and returns the
  * spans of the two encoded parts, which form the signing input. */
 static picoacme_err_t jws_head(const char *protected_json, size_t protected_len,
-                               const char *payload, size_t payload_len, char *out,
-                               size_t cap, size_t *pos, size_t *prot_off,
-                               size_t *pay_off, size_t *pay_end)
+                               const char *payload, size_t payload_len, char *out, size_t cap,
+                               size_t *pos, size_t *prot_off, size_t *pay_off, size_t *pay_end)
 {
     picoacme_err_t e = put(out, cap, pos, "{\"protected\":\"", 14U);
     if (e == PICOACME_OK) {
@@ -127,8 +123,8 @@ static picoacme_err_t jws_tail(char *out, size_t cap, size_t *pos, const uint8_t
     return e;
 }
 
-static void signing_input(picoacme_iov_t iov[3], const char *out, size_t prot_off,
-                          size_t pay_off, size_t pay_end)
+static void signing_input(picoacme_iov_t iov[3], const char *out, size_t prot_off, size_t pay_off,
+                          size_t pay_end)
 {
     /* ASCII(BASE64URL(protected) || '.' || BASE64URL(payload)), RFC 7515 §5.1 */
     iov[0].ptr = (const uint8_t *)out + prot_off;
@@ -141,8 +137,8 @@ static void signing_input(picoacme_iov_t iov[3], const char *out, size_t prot_of
 
 picoacme_err_t picoacme_jws_es256(const picoacme_crypto_t *crypto, picoacme_key_slot_t slot,
                                   const char *protected_json, size_t protected_len,
-                                  const char *payload, size_t payload_len, char *out,
-                                  size_t cap, size_t *out_len)
+                                  const char *payload, size_t payload_len, char *out, size_t cap,
+                                  size_t *out_len)
 {
     size_t pos = 0;
     size_t prot_off = 0;
@@ -156,8 +152,8 @@ picoacme_err_t picoacme_jws_es256(const picoacme_crypto_t *crypto, picoacme_key_
         out == NULL || out_len == NULL) {
         return PICOACME_ERR_PARAM;
     }
-    e = jws_head(protected_json, protected_len, payload == NULL ? "" : payload, payload_len,
-                 out, cap, &pos, &prot_off, &pay_off, &pay_end);
+    e = jws_head(protected_json, protected_len, payload == NULL ? "" : payload, payload_len, out,
+                 cap, &pos, &prot_off, &pay_off, &pay_end);
     if (e != PICOACME_OK) {
         return e;
     }
@@ -173,9 +169,8 @@ picoacme_err_t picoacme_jws_es256(const picoacme_crypto_t *crypto, picoacme_key_
 }
 
 picoacme_err_t picoacme_jws_hs256(const picoacme_crypto_t *crypto, const uint8_t *key,
-                                  size_t key_len, const char *protected_json,
-                                  size_t protected_len, const char *payload,
-                                  size_t payload_len, char *out, size_t cap,
+                                  size_t key_len, const char *protected_json, size_t protected_len,
+                                  const char *payload, size_t payload_len, char *out, size_t cap,
                                   size_t *out_len)
 {
     size_t pos = 0;
@@ -185,12 +180,12 @@ picoacme_err_t picoacme_jws_hs256(const picoacme_crypto_t *crypto, const uint8_t
     uint8_t mac[32];
     picoacme_iov_t iov[3];
     picoacme_err_t e;
-    if (crypto == NULL || key == NULL || protected_json == NULL || payload == NULL ||
-        out == NULL || out_len == NULL) {
+    if (crypto == NULL || key == NULL || protected_json == NULL || payload == NULL || out == NULL ||
+        out_len == NULL) {
         return PICOACME_ERR_PARAM;
     }
-    e = jws_head(protected_json, protected_len, payload, payload_len, out, cap, &pos,
-                 &prot_off, &pay_off, &pay_end);
+    e = jws_head(protected_json, protected_len, payload, payload_len, out, cap, &pos, &prot_off,
+                 &pay_off, &pay_end);
     if (e != PICOACME_OK) {
         return e;
     }

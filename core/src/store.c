@@ -41,7 +41,7 @@
 #include "picoacme_store.h"
 
 #define STORE_VERSION 1U
-#define STORE_SLOTS 2U
+#define STORE_SLOTS   2U
 /* Stack buffer for streamed CRC and read-back checks. */
 #define STORE_IOBUF 64U
 /* Payload is programmed in pieces of at most this many bytes (a common NOR
@@ -101,8 +101,7 @@ static uint16_t get_u16(const uint8_t *p)
 
 static uint32_t get_u32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 static bool storage_ok(const picoacme_storage_t *st)
@@ -306,8 +305,7 @@ static picoacme_err_t verify(const picoacme_storage_t *st, size_t off, const uin
     return PICOACME_OK;
 }
 
-picoacme_err_t picoacme_store_save(const picoacme_storage_t *st, const uint8_t *data,
-                                   size_t len)
+picoacme_err_t picoacme_store_save(const picoacme_storage_t *st, const uint8_t *data, size_t len)
 {
     size_t slot = slot_size(st);
     uint8_t raw[PICOACME_STORE_HDR_LEN];

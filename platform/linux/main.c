@@ -24,7 +24,7 @@
 #include <wolfssl/wolfcrypt/asn_public.h>
 
 /* The --state file is a 16 KiB flash region with 4 KiB erase blocks. */
-#define STATE_SIZE (16U * 1024U)
+#define STATE_SIZE  (16U * 1024U)
 #define STATE_ERASE 4096U
 
 static picoacme_ctx_t g_ctx; /* large: keep it off the stack */
@@ -38,7 +38,8 @@ static void usage(FILE *f)
           "                  --http01-port PORT --out DIR [--email ADDR] [-v]\n"
           "                  [--challenge http-01,tls-alpn-01,dns-01] [--tls-alpn01-port PORT]\n"
           "                  [--dns01-server HOST:PORT --tsig-key NAME:hmac-sha256:BASE64SECRET\n"
-          "                   --dns01-resolver HOST:PORT --dns01-timeout SECONDS [--dns01-zone ZONE]]\n"
+          "                   --dns01-resolver HOST:PORT --dns01-timeout SECONDS [--dns01-zone "
+          "ZONE]]\n"
           "                  [--eab-kid KID --eab-hmac-key B64URL]\n"
           "  picoacme status --state FILE\n"
           "\n"
@@ -223,8 +224,8 @@ static int pump(void)
             pfd[i].revents = 0;
         }
         timeout = w.timeout_ms == UINT32_MAX ? 1000
-                  : w.timeout_ms > 60000U   ? 60000
-                                            : (int)w.timeout_ms;
+                  : w.timeout_ms > 60000U    ? 60000
+                                             : (int)w.timeout_ms;
         if (poll(pfd, w.count, timeout) < 0 && errno != EINTR) {
             return -1;
         }
@@ -327,25 +328,35 @@ static int parse_tsig(const char *s, char *name, size_t name_cap, uint8_t *secre
     memcpy(name, s, n);
     name[n] = '\0';
     return picoacme_b64_decode(c2 + 1, strlen(c2 + 1), secret, secret_cap, secret_len) ==
-                   PICOACME_OK && *secret_len > 0
+                       PICOACME_OK &&
+                   *secret_len > 0
                ? 0
                : -1;
 }
 
 static int cmd_issue(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"directory", required_argument, NULL, 'd'}, {"ca-root", required_argument, NULL, 'r'},
-        {"state", required_argument, NULL, 's'},     {"domain", required_argument, NULL, 'n'},
-        {"ip", required_argument, NULL, 'i'},        {"http01-port", required_argument, NULL, 'p'},
-        {"out", required_argument, NULL, 'o'},       {"email", required_argument, NULL, 'e'},
-        {"verbose", no_argument, NULL, 'v'},         {"help", no_argument, NULL, 'h'},
-        {"challenge", required_argument, NULL, 'c'}, {"tls-alpn01-port", required_argument, NULL, 'a'},
-        {"dns01-server", required_argument, NULL, 'S'}, {"tsig-key", required_argument, NULL, 'k'},
-        {"dns01-resolver", required_argument, NULL, 'R'}, {"dns01-timeout", required_argument, NULL, 't'},
-        {"dns01-zone", required_argument, NULL, 'z'}, {"dns01-tcp", no_argument, NULL, 'T'},
-        {"eab-kid", required_argument, NULL, 'K'}, {"eab-hmac-key", required_argument, NULL, 'H'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"directory", required_argument, NULL, 'd'},
+                                         {"ca-root", required_argument, NULL, 'r'},
+                                         {"state", required_argument, NULL, 's'},
+                                         {"domain", required_argument, NULL, 'n'},
+                                         {"ip", required_argument, NULL, 'i'},
+                                         {"http01-port", required_argument, NULL, 'p'},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"email", required_argument, NULL, 'e'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"challenge", required_argument, NULL, 'c'},
+                                         {"tls-alpn01-port", required_argument, NULL, 'a'},
+                                         {"dns01-server", required_argument, NULL, 'S'},
+                                         {"tsig-key", required_argument, NULL, 'k'},
+                                         {"dns01-resolver", required_argument, NULL, 'R'},
+                                         {"dns01-timeout", required_argument, NULL, 't'},
+                                         {"dns01-zone", required_argument, NULL, 'z'},
+                                         {"dns01-tcp", no_argument, NULL, 'T'},
+                                         {"eab-kid", required_argument, NULL, 'K'},
+                                         {"eab-hmac-key", required_argument, NULL, 'H'},
+                                         {NULL, 0, NULL, 0}};
     static char dns_server[256], dns_resolver[256], tsig_name[256];
     static uint8_t tsig_secret[128];
     static uint8_t eab_key[128];
@@ -462,8 +473,8 @@ static int cmd_issue(int argc, char **argv)
         case 'K': eab_kid = optarg; break;
         case 'H':
             /* the CA hands the MAC key out base64url-encoded (RFC 8555 §7.3.4) */
-            if (picoacme_b64url_decode(optarg, strlen(optarg), eab_key, sizeof eab_key,
-                                       &eab_len) != PICOACME_OK ||
+            if (picoacme_b64url_decode(optarg, strlen(optarg), eab_key, sizeof eab_key, &eab_len) !=
+                    PICOACME_OK ||
                 eab_len == 0) {
                 fprintf(stderr, "picoacme: --eab-hmac-key takes the base64url MAC key\n");
                 return 2;
@@ -526,8 +537,7 @@ static int cmd_issue(int argc, char **argv)
     }
     memset(&wt, 0, sizeof wt);
     if (roots != NULL) {
-        e = picoacme_wolfssl_tls_init(&wt, &tp, NULL, roots, roots_len, PICOACME_WOLFSSL_PEM,
-                                      &tls);
+        e = picoacme_wolfssl_tls_init(&wt, &tp, NULL, roots, roots_len, PICOACME_WOLFSSL_PEM, &tls);
         if (e != PICOACME_OK) {
             fprintf(stderr, "picoacme: --ca-root %s holds no usable certificate\n", root_path);
             goto done;
@@ -557,8 +567,10 @@ static int cmd_issue(int argc, char **argv)
 
     e = picoacme_init(&g_ctx, &cfg, &ports);
     if (e != PICOACME_OK) {
-        fprintf(stderr, "picoacme: invalid configuration (%s): check --directory and the "
-                        "identifiers\n", picoacme_err_str(e));
+        fprintf(stderr,
+                "picoacme: invalid configuration (%s): check --directory and the "
+                "identifiers\n",
+                picoacme_err_str(e));
         goto done;
     }
     e = picoacme_issue_start(&g_ctx);
@@ -580,8 +592,7 @@ static int cmd_issue(int argc, char **argv)
         }
         /* --out is created on success only: a failure leaves nothing */
         if (mkdir(out, 0755) != 0 && errno != EEXIST) {
-            fprintf(stderr, "picoacme: issue failed: cannot create %s: %s\n", out,
-                    strerror(errno));
+            fprintf(stderr, "picoacme: issue failed: cannot create %s: %s\n", out, strerror(errno));
             goto done;
         }
         if (write_atomic(out, "key.pem", key, key_len, 0600, tmp_key, sizeof tmp_key) != 0 ||
@@ -719,7 +730,7 @@ static int cmd_status(int argc, char **argv)
         print_time("notAfter", info.not_after_s);
         print_time("renewAt", info.renew_at_s);
         printf("account     %s\n", info.has_account ? "stored" : "none");
-        printf("state       %s\n", now >= info.not_after_s ? "expired"
+        printf("state       %s\n", now >= info.not_after_s  ? "expired"
                                    : now >= info.renew_at_s ? "renewal due"
                                                             : "valid");
         rc = 0;

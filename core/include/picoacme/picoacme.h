@@ -45,11 +45,11 @@ typedef void (*picoacme_log_fn)(void *user, int level, const char *fmt, ...)
 /* The ports one engine uses. Pointers must stay valid while it runs. */
 typedef struct picoacme_ports {
     const picoacme_transport_t *transport;
-    const picoacme_tls_t *tls;        /* NULL: only http:// directories */
+    const picoacme_tls_t *tls; /* NULL: only http:// directories */
     const picoacme_crypto_t *crypto;
     const picoacme_storage_t *storage;
     const picoacme_clock_t *clock;
-    picoacme_log_fn log;              /* optional */
+    picoacme_log_fn log; /* optional */
     void *log_user;
 } picoacme_ports_t;
 
@@ -75,26 +75,26 @@ typedef struct picoacme_dns_hook {
  * No resolver is ever built in: without `resolver`, propagation is not
  * checked. */
 typedef struct picoacme_dns01_config {
-    const char *server;          /* RFC 2136 primary (literal address or name) */
-    uint16_t server_port;        /* usually 53 */
-    const char *zone;            /* optional; found by an SOA query when NULL */
-    picoacme_tsig_key_t tsig;    /* hmac-sha256 key allowed to update the zone */
-    const char *resolver;        /* asked for the TXT record until it is there */
+    const char *server;       /* RFC 2136 primary (literal address or name) */
+    uint16_t server_port;     /* usually 53 */
+    const char *zone;         /* optional; found by an SOA query when NULL */
+    picoacme_tsig_key_t tsig; /* hmac-sha256 key allowed to update the zone */
+    const char *resolver;     /* asked for the TXT record until it is there */
     uint16_t resolver_port;
-    uint32_t timeout_s;          /* propagation timeout */
-    bool tcp;                    /* DNS over TCP (RFC 7766) instead of UDP */
+    uint32_t timeout_s;              /* propagation timeout */
+    bool tcp;                        /* DNS over TCP (RFC 7766) instead of UDP */
     const picoacme_dns_hook_t *hook; /* optional: replaces the RFC 2136 update */
 } picoacme_dns01_config_t;
 
 /* What to obtain. Strings must stay valid while the engine runs. */
 typedef struct picoacme_config {
-    const char *directory_url;        /* https://ca.internal/acme/directory;
-                                         NULL: only picoacme_stored() */
-    const char *email;                /* optional account contact */
-    const picoacme_ident_t *ids;      /* 1..PICOACME_MAX_IDENTIFIERS */
+    const char *directory_url;   /* https://ca.internal/acme/directory;
+                                    NULL: only picoacme_stored() */
+    const char *email;           /* optional account contact */
+    const picoacme_ident_t *ids; /* 1..PICOACME_MAX_IDENTIFIERS */
     size_t n_ids;
-    uint16_t http01_port;             /* built-in http-01 listener; 0 = none */
-    uint16_t tlsalpn01_port;          /* built-in tls-alpn-01 listener; 0 = none */
+    uint16_t http01_port;    /* built-in http-01 listener; 0 = none */
+    uint16_t tlsalpn01_port; /* built-in tls-alpn-01 listener; 0 = none */
     /* allowed challenge types in order of preference; n_challenges == 0
      * means {http-01}. For each authorization the first type the CA offers
      * (and that fits the identifier) is used; when it fails, the next. */
@@ -115,11 +115,11 @@ typedef enum picoacme_state {
     PICOACME_ST_ACCOUNT,
     PICOACME_ST_ORDER,
     PICOACME_ST_AUTHZ,
-    PICOACME_ST_DNS_PUBLISH,          /* dns-01: zone lookup and UPDATE add */
-    PICOACME_ST_DNS_PROPAGATE,        /* dns-01: wait until the resolver sees it */
+    PICOACME_ST_DNS_PUBLISH,   /* dns-01: zone lookup and UPDATE add */
+    PICOACME_ST_DNS_PROPAGATE, /* dns-01: wait until the resolver sees it */
     PICOACME_ST_CHALLENGE,
     PICOACME_ST_POLL_AUTHZ,
-    PICOACME_ST_DNS_CLEANUP,          /* dns-01: UPDATE delete, success or not */
+    PICOACME_ST_DNS_CLEANUP, /* dns-01: UPDATE delete, success or not */
     PICOACME_ST_FINALIZE,
     PICOACME_ST_POLL_ORDER,
     PICOACME_ST_CERT,
@@ -134,15 +134,15 @@ const char *picoacme_state_str(picoacme_state_t s);
 /* The detail of the last failure (BearSSL-style sticky error). */
 typedef struct picoacme_problem {
     picoacme_err_t err;
-    picoacme_state_t state;           /* the step that failed */
-    uint16_t http_status;             /* 0 when no HTTP answer was involved */
-    char type[64];                    /* problem type without the
-                                         "urn:ietf:params:acme:error:" prefix */
-    char detail[160];                 /* the problem's detail, truncated */
+    picoacme_state_t state; /* the step that failed */
+    uint16_t http_status;   /* 0 when no HTTP answer was involved */
+    char type[64];          /* problem type without the
+                               "urn:ietf:params:acme:error:" prefix */
+    char detail[160];       /* the problem's detail, truncated */
 } picoacme_problem_t;
 
-#define PICOACME_EV_READ 1U
-#define PICOACME_EV_WRITE 2U
+#define PICOACME_EV_READ    1U
+#define PICOACME_EV_WRITE   2U
 #define PICOACME_WAIT_SOCKS 6U
 
 /* What picoacme_step() waits for: any of the sockets becoming ready as
@@ -156,19 +156,19 @@ typedef struct picoacme_wait {
 
 /* Counters for tests and the bench. */
 typedef struct picoacme_stats {
-    uint32_t requests;     /* HTTP requests sent to the CA */
-    uint32_t connections;  /* TCP (and TLS) connections opened to the CA */
-    uint32_t bad_nonces;   /* badNonce answers retried */
-    uint32_t polls;        /* authorization/order polls */
+    uint32_t requests;    /* HTTP requests sent to the CA */
+    uint32_t connections; /* TCP (and TLS) connections opened to the CA */
+    uint32_t bad_nonces;  /* badNonce answers retried */
+    uint32_t polls;       /* authorization/order polls */
 } picoacme_stats_t;
 
 /* What the store holds, from picoacme_stored(). */
 typedef struct picoacme_stored_info {
-    const char *chain_pem;   /* points into the context; valid until the next call */
+    const char *chain_pem; /* points into the context; valid until the next call */
     size_t chain_len;
     int64_t not_before_s;
     int64_t not_after_s;
-    int64_t renew_at_s;      /* not_before + lifetime * PICOACME_RENEW_PERMILLE / 1000 */
+    int64_t renew_at_s; /* not_before + lifetime * PICOACME_RENEW_PERMILLE / 1000 */
     bool has_account;
 } picoacme_stored_info_t;
 
@@ -177,7 +177,7 @@ typedef struct picoacme_ctx {
     picoacme_config_t cfg;
     picoacme_ports_t ports;
     picoacme_state_t state;
-    picoacme_state_t resume;          /* state to return to after NONCE */
+    picoacme_state_t resume; /* state to return to after NONCE */
     picoacme_problem_t problem;
     picoacme_stats_t stats;
 
@@ -196,28 +196,28 @@ typedef struct picoacme_ctx {
     char nonce[PICOACME_NONCE_MAX];
     uint8_t n_authz;
     uint8_t authz_idx;
-    bool account_key_loaded;          /* account key came from the store */
-    bool only_existing;               /* next newAccount uses onlyReturnExisting */
-    bool finalize_again;              /* orderNotReady: finalize once ready */
+    bool account_key_loaded; /* account key came from the store */
+    bool only_existing;      /* next newAccount uses onlyReturnExisting */
+    bool finalize_again;     /* orderNotReady: finalize once ready */
 
     /* connection to the CA */
     char conn_host[PICOACME_NAME_MAX];
     uint16_t conn_port;
     bool conn_tls;
-    bool conn_reused;                 /* the exchange runs on a kept-alive connection */
+    bool conn_reused; /* the exchange runs on a kept-alive connection */
     bool conn_retried;
     picoacme_sock_t sock;
 
     /* the exchange in flight */
     uint8_t phase;
-    uint8_t want;                     /* PICOACME_EV_* the exchange waits for */
+    uint8_t want; /* PICOACME_EV_* the exchange waits for */
     size_t tx_start;
     size_t tx_off;
     size_t tx_end;
     size_t rx_len;
     picoacme_http_resp_t resp;
     uint32_t deadline_ms;
-    bool timer;                       /* deadline_ms is a wake-up time */
+    bool timer; /* deadline_ms is a wake-up time */
     uint16_t bad_nonce_left;
     uint8_t rate_limit_left;
     uint16_t polls_left;
@@ -234,21 +234,21 @@ typedef struct picoacme_ctx {
     size_t h01_sent;
     size_t h01_out;
     uint32_t h01_deadline_ms;
-    uint32_t h01_served;              /* validations answered (http-01, tls-alpn-01) */
-    uint32_t h01_seen;                /* h01_served when last looked at */
+    uint32_t h01_served; /* validations answered (http-01, tls-alpn-01) */
+    uint32_t h01_seen;   /* h01_served when last looked at */
     uint8_t h01_buf[384];
 
     /* the challenge in progress */
-    uint8_t chall;                    /* picoacme_chall_type_t */
-    uint8_t id_idx;                   /* cfg.ids index of the current authorization */
+    uint8_t chall;  /* picoacme_chall_type_t */
+    uint8_t id_idx; /* cfg.ids index of the current authorization */
     bool authz_ip;
     bool authz_wildcard;
-    bool retry_order;                 /* a challenge failed: new order, next type */
-    bool chall_key;                   /* PICOACME_KEY_CHALLENGE generated */
+    bool retry_order; /* a challenge failed: new order, next type */
+    bool chall_key;   /* PICOACME_KEY_CHALLENGE generated */
     char authz_name[PICOACME_NAME_MAX];
     uint8_t failed[PICOACME_MAX_IDENTIFIERS]; /* bit per challenge type that failed */
-    picoacme_err_t final_err;         /* failure held back for the dns-01 clean-up */
-    uint8_t orders;                   /* orders made in this issuance */
+    picoacme_err_t final_err;                 /* failure held back for the dns-01 clean-up */
+    uint8_t orders;                           /* orders made in this issuance */
 
     /* dns-01 */
     picoacme_sock_t dns_sock;
@@ -256,12 +256,12 @@ typedef struct picoacme_ctx {
     uint8_t dns_tries;
     bool dns_published;
     uint16_t dns_id;
-    uint32_t dns_deadline_ms;         /* retransmission */
-    uint32_t dns_until_ms;            /* propagation timeout */
+    uint32_t dns_deadline_ms; /* retransmission */
+    uint32_t dns_until_ms;    /* propagation timeout */
     uint32_t dns_backoff_ms;
-    size_t dns_len;                   /* message at tx + 2 */
-    size_t dns_off;                   /* TCP: bytes sent of tx[0, dns_len + 2) */
-    size_t dns_rx;                    /* TCP: bytes of the answer in rx */
+    size_t dns_len; /* message at tx + 2 */
+    size_t dns_off; /* TCP: bytes sent of tx[0, dns_len + 2) */
+    size_t dns_rx;  /* TCP: bytes of the answer in rx */
     uint8_t dns_mac[32];
     char dns_zone[PICOACME_NAME_MAX];
     char dns_fqdn[PICOACME_NAME_MAX + 16];
@@ -326,9 +326,8 @@ int64_t picoacme_now(const picoacme_ctx_t *ctx);
  * ("/.well-known/acme-challenge/<token>"), write the key authorization to
  * out. PICOACME_ERR_NOT_FOUND for any other path or an unknown token. A
  * served token wakes the engine's authorization poll early. */
-picoacme_err_t picoacme_http01_lookup(picoacme_ctx_t *ctx, const char *path,
-                                      size_t path_len, char *out, size_t cap,
-                                      size_t *out_len);
+picoacme_err_t picoacme_http01_lookup(picoacme_ctx_t *ctx, const char *path, size_t path_len,
+                                      char *out, size_t cap, size_t *out_len);
 
 /* tls-alpn-01 for an appliance's own HTTPS server: after peeking a
  * ClientHello that picoacme_tls_clienthello_alpn() says offers

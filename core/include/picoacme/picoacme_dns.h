@@ -18,11 +18,11 @@
 #define PICOACME_DNS_TYPE_SOA 6U
 
 /* DNS RCODEs the caller may want to name (RFC 1035, RFC 2136, RFC 8945). */
-#define PICOACME_DNS_RCODE_NOERROR 0U
+#define PICOACME_DNS_RCODE_NOERROR  0U
 #define PICOACME_DNS_RCODE_SERVFAIL 2U
 #define PICOACME_DNS_RCODE_NXDOMAIN 3U
-#define PICOACME_DNS_RCODE_REFUSED 5U
-#define PICOACME_DNS_RCODE_NOTAUTH 9U
+#define PICOACME_DNS_RCODE_REFUSED  5U
+#define PICOACME_DNS_RCODE_NOTAUTH  9U
 
 /* A TSIG key, algorithm hmac-sha256. */
 typedef struct picoacme_tsig_key {
@@ -42,8 +42,7 @@ picoacme_err_t picoacme_dns_query(uint8_t *out, size_t cap, size_t *out_len, uin
 picoacme_err_t picoacme_dns_update(uint8_t *out, size_t cap, size_t *out_len, uint16_t id,
                                    const char *zone, const char *owner, const char *txt,
                                    uint32_t ttl, bool add, const picoacme_tsig_key_t *key,
-                                   int64_t now_s, const picoacme_crypto_t *crypto,
-                                   uint8_t mac[32]);
+                                   int64_t now_s, const picoacme_crypto_t *crypto, uint8_t mac[32]);
 
 /* Check the answer to an UPDATE: id and QR match, the TSIG record is last
  * and verifies against key and the request mac (RFC 8945 §5.3), and return
@@ -51,15 +50,13 @@ picoacme_err_t picoacme_dns_update(uint8_t *out, size_t cap, size_t *out_len, ui
  * PICOACME_ERR_PROTOCOL with *rcode = NOTAUTH). PICOACME_ERR_PARSE on a
  * malformed message. */
 picoacme_err_t picoacme_dns_update_answer(const uint8_t *msg, size_t len, uint16_t id,
-                                          const picoacme_tsig_key_t *key,
-                                          const uint8_t req_mac[32],
+                                          const picoacme_tsig_key_t *key, const uint8_t req_mac[32],
                                           const picoacme_crypto_t *crypto, uint8_t *rcode);
 
 /* Does the answer to a TXT query for name (matching id) hold a TXT record
  * for name whose character-strings joined equal txt? *rcode gets the RCODE. */
-picoacme_err_t picoacme_dns_txt_has(const uint8_t *msg, size_t len, uint16_t id,
-                                    const char *name, const char *txt, bool *found,
-                                    uint8_t *rcode);
+picoacme_err_t picoacme_dns_txt_has(const uint8_t *msg, size_t len, uint16_t id, const char *name,
+                                    const char *txt, bool *found, uint8_t *rcode);
 
 /* The zone of an answer to an SOA query: the owner name of the SOA record
  * in the answer or authority section, as dotted text without trailing dot

@@ -39,32 +39,31 @@ picoacme_err_t picoacme_url_parse(const char *url, size_t len, picoacme_url_t *o
  * accept != NULL), Content-Type and Content-Length (when content_type !=
  * NULL; body_len bytes must follow), then the blank line. *out_len gets the
  * head's length. PICOACME_ERR_NOSPACE if it does not fit in cap. */
-picoacme_err_t picoacme_http_request(uint8_t *buf, size_t cap, size_t *out_len,
-                                     const char *method, const picoacme_url_t *url,
-                                     const char *accept, const char *content_type,
-                                     size_t body_len);
+picoacme_err_t picoacme_http_request(uint8_t *buf, size_t cap, size_t *out_len, const char *method,
+                                     const picoacme_url_t *url, const char *accept,
+                                     const char *content_type, size_t body_len);
 
 /* ---- response -------------------------------------------------------- */
 typedef struct picoacme_http_resp {
     /* results, valid once picoacme_http_parse() returned PICOACME_OK */
     uint16_t status;
-    bool keep_alive;          /* false on "Connection: close" or HTTP/1.0 */
+    bool keep_alive; /* false on "Connection: close" or HTTP/1.0 */
     bool has_retry_after;
-    uint32_t retry_after_s;   /* delta-seconds, or HTTP-date minus Date */
-    int64_t date_s;           /* Date header as Unix seconds, -1 if absent/bad */
+    uint32_t retry_after_s; /* delta-seconds, or HTTP-date minus Date */
+    int64_t date_s;         /* Date header as Unix seconds, -1 if absent/bad */
     picoacme_span_t location;
-    picoacme_span_t nonce;    /* Replay-Nonce */
+    picoacme_span_t nonce;        /* Replay-Nonce */
     picoacme_span_t content_type; /* media type only, parameters dropped */
-    picoacme_span_t link_up;  /* target of the first Link with rel="up" */
-    picoacme_span_t body;     /* the decoded body (chunks joined in place) */
-    size_t consumed;          /* bytes of buf that belong to this response */
+    picoacme_span_t link_up;      /* target of the first Link with rel="up" */
+    picoacme_span_t body;         /* the decoded body (chunks joined in place) */
+    size_t consumed;              /* bytes of buf that belong to this response */
     /* parser state (private) */
     uint8_t phase;
     bool chunked;
-    bool head_only;           /* response to HEAD: no body */
+    bool head_only; /* response to HEAD: no body */
     size_t content_length;
-    size_t scan;              /* next unparsed byte */
-    size_t out;               /* end of decoded body so far */
+    size_t scan; /* next unparsed byte */
+    size_t out;  /* end of decoded body so far */
     size_t chunk_left;
 } picoacme_http_resp_t;
 
@@ -80,8 +79,8 @@ void picoacme_http_resp_init(picoacme_http_resp_t *r, bool head_only);
  * tells that the peer closed the connection after these bytes (a body
  * delimited by close is then complete; anything else truncated is
  * PICOACME_ERR_PARSE). */
-picoacme_err_t picoacme_http_parse(picoacme_http_resp_t *r, uint8_t *buf, size_t *len,
-                                   size_t cap, bool closed);
+picoacme_err_t picoacme_http_parse(picoacme_http_resp_t *r, uint8_t *buf, size_t *len, size_t cap,
+                                   bool closed);
 
 /* Parse an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") into Unix seconds.
  * PICOACME_ERR_PARSE for anything else. */

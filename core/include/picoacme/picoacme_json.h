@@ -53,13 +53,12 @@ bool picoacme_json_is_true(const picoacme_json_t *j, int t);
 /* Copy the string token t, unescaped (\" \\ \/ \b \f \n \r \t \uXXXX to
  * UTF-8), NUL-terminated, into out. PICOACME_ERR_PARSE if t is not a
  * string or an escape is bad, PICOACME_ERR_NOSPACE if it does not fit. */
-picoacme_err_t picoacme_json_string(const picoacme_json_t *j, int t, char *out,
-                                    size_t cap, size_t *out_len);
+picoacme_err_t picoacme_json_string(const picoacme_json_t *j, int t, char *out, size_t cap,
+                                    size_t *out_len);
 
 /* Same, for member key of object obj; PICOACME_ERR_NOT_FOUND if absent. */
-picoacme_err_t picoacme_json_get_string(const picoacme_json_t *j, int obj,
-                                        const char *key, char *out, size_t cap,
-                                        size_t *out_len);
+picoacme_err_t picoacme_json_get_string(const picoacme_json_t *j, int obj, const char *key,
+                                        char *out, size_t cap, size_t *out_len);
 
 /* true if the string token t equals s exactly (escapes honoured). */
 bool picoacme_json_string_eq(const picoacme_json_t *j, int t, const char *s);

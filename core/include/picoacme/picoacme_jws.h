@@ -17,13 +17,11 @@
 
 /* The public JWK of a P-256 key in RFC 7638 canonical member order:
  * {"crv":"P-256","kty":"EC","x":"...","y":"..."}. No NUL written. */
-picoacme_err_t picoacme_jwk_write(const uint8_t pub[64], char *out, size_t cap,
-                                  size_t *out_len);
+picoacme_err_t picoacme_jwk_write(const uint8_t pub[64], char *out, size_t cap, size_t *out_len);
 
 /* base64url(SHA-256(canonical JWK)) of the key in slot; out gets
  * PICOACME_THUMBPRINT_LEN characters and a NUL. */
-picoacme_err_t picoacme_jwk_thumbprint(const picoacme_crypto_t *crypto,
-                                       picoacme_key_slot_t slot,
+picoacme_err_t picoacme_jwk_thumbprint(const picoacme_crypto_t *crypto, picoacme_key_slot_t slot,
                                        char out[PICOACME_THUMBPRINT_LEN + 1U]);
 
 /* Write the flattened JWS {"protected":..,"payload":..,"signature":..}
@@ -32,14 +30,13 @@ picoacme_err_t picoacme_jwk_thumbprint(const picoacme_crypto_t *crypto,
  * signature is ES256 with the key in slot through crypto. */
 picoacme_err_t picoacme_jws_es256(const picoacme_crypto_t *crypto, picoacme_key_slot_t slot,
                                   const char *protected_json, size_t protected_len,
-                                  const char *payload, size_t payload_len, char *out,
-                                  size_t cap, size_t *out_len);
+                                  const char *payload, size_t payload_len, char *out, size_t cap,
+                                  size_t *out_len);
 
 /* Same with HS256 and a MAC key (External Account Binding, §7.3.4). */
 picoacme_err_t picoacme_jws_hs256(const picoacme_crypto_t *crypto, const uint8_t *key,
-                                  size_t key_len, const char *protected_json,
-                                  size_t protected_len, const char *payload,
-                                  size_t payload_len, char *out, size_t cap,
+                                  size_t key_len, const char *protected_json, size_t protected_len,
+                                  const char *payload, size_t payload_len, char *out, size_t cap,
                                   size_t *out_len);
 
 #endif

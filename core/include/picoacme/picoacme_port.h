@@ -34,16 +34,15 @@ typedef struct picoacme_transport {
      * port. Returns PICOACME_OK with *sock set as soon as the attempt is
      * under way; until it completes, send() returns PICOACME_WANT_WRITE.
      * A failed attempt surfaces as PICOACME_ERR_IO from send()/recv(). */
-    picoacme_err_t (*connect)(void *user, const char *host, uint16_t port,
-                              picoacme_sock_t *sock);
+    picoacme_err_t (*connect)(void *user, const char *host, uint16_t port, picoacme_sock_t *sock);
     /* Send up to len bytes. PICOACME_OK with *sent >= 1, or WANT_WRITE, or
      * an error. */
-    picoacme_err_t (*send)(void *user, picoacme_sock_t sock, const uint8_t *buf,
-                           size_t len, size_t *sent);
+    picoacme_err_t (*send)(void *user, picoacme_sock_t sock, const uint8_t *buf, size_t len,
+                           size_t *sent);
     /* Receive up to len bytes. PICOACME_OK with *received >= 1, WANT_READ,
      * PICOACME_ERR_CLOSED on an orderly close by the peer, or an error. */
-    picoacme_err_t (*recv)(void *user, picoacme_sock_t sock, uint8_t *buf,
-                           size_t len, size_t *received);
+    picoacme_err_t (*recv)(void *user, picoacme_sock_t sock, uint8_t *buf, size_t len,
+                           size_t *received);
     /* Close and release the handle. Never fails. */
     void (*close)(void *user, picoacme_sock_t sock);
     /* Optional (may be NULL): listen on a TCP port of every local address,
@@ -54,8 +53,8 @@ typedef struct picoacme_transport {
     /* Optional (NULL without dns-01): an unconnected UDP socket. */
     picoacme_err_t (*udp_open)(void *user, picoacme_sock_t *sock);
     /* Send one datagram to host (a literal address or a name) and port. */
-    picoacme_err_t (*udp_send)(void *user, picoacme_sock_t sock, const char *host,
-                               uint16_t port, const uint8_t *buf, size_t len);
+    picoacme_err_t (*udp_send)(void *user, picoacme_sock_t sock, const char *host, uint16_t port,
+                               const uint8_t *buf, size_t len);
     /* Receive one datagram (truncated to cap), or WANT_READ if none. */
     picoacme_err_t (*udp_recv)(void *user, picoacme_sock_t sock, uint8_t *buf, size_t cap,
                                size_t *received);
@@ -93,8 +92,8 @@ typedef struct picoacme_tls {
 
 /* ---- crypto: P-256 keys in slots, hashes, randomness ------------------ */
 typedef enum picoacme_key_slot {
-    PICOACME_KEY_ACCOUNT = 0, /* the ACME account key */
-    PICOACME_KEY_CERT = 1,    /* the key of the certificate being ordered */
+    PICOACME_KEY_ACCOUNT = 0,   /* the ACME account key */
+    PICOACME_KEY_CERT = 1,      /* the key of the certificate being ordered */
     PICOACME_KEY_CHALLENGE = 2, /* the tls-alpn-01 challenge certificate's key */
     PICOACME_KEY_SLOTS = 3
 } picoacme_key_slot_t;
@@ -104,25 +103,22 @@ typedef struct picoacme_crypto {
     /* Fill buf with len bytes from a seeded DRBG. */
     picoacme_err_t (*random)(void *user, uint8_t *buf, size_t len);
     /* SHA-256 over the concatenation of iov[0..iovcnt). */
-    picoacme_err_t (*sha256)(void *user, const picoacme_iov_t *iov, size_t iovcnt,
-                             uint8_t out[32]);
+    picoacme_err_t (*sha256)(void *user, const picoacme_iov_t *iov, size_t iovcnt, uint8_t out[32]);
     /* HMAC-SHA256 with key over the concatenation of iov[0..iovcnt). */
     picoacme_err_t (*hmac_sha256)(void *user, const uint8_t *key, size_t key_len,
-                                  const picoacme_iov_t *iov, size_t iovcnt,
-                                  uint8_t out[32]);
+                                  const picoacme_iov_t *iov, size_t iovcnt, uint8_t out[32]);
     /* Generate a fresh P-256 key in slot, replacing what was there. */
     picoacme_err_t (*key_generate)(void *user, picoacme_key_slot_t slot);
     /* Public key of slot as X||Y (32 bytes each, big endian). */
     picoacme_err_t (*key_public)(void *user, picoacme_key_slot_t slot, uint8_t pub[64]);
     /* ECDSA over a SHA-256 digest; signature as r||s (32 bytes each). */
-    picoacme_err_t (*key_sign)(void *user, picoacme_key_slot_t slot,
-                               const uint8_t digest[32], uint8_t sig[64]);
+    picoacme_err_t (*key_sign)(void *user, picoacme_key_slot_t slot, const uint8_t digest[32],
+                               uint8_t sig[64]);
     /* Private scalar out of / into a slot, for the store. A secure element
      * that keeps keys inside returns PICOACME_ERR_UNSUPPORTED and persists
      * the slot itself. */
     picoacme_err_t (*key_export)(void *user, picoacme_key_slot_t slot, uint8_t priv[32]);
-    picoacme_err_t (*key_import)(void *user, picoacme_key_slot_t slot,
-                                 const uint8_t priv[32]);
+    picoacme_err_t (*key_import)(void *user, picoacme_key_slot_t slot, const uint8_t priv[32]);
 } picoacme_crypto_t;
 
 /* ---- storage: a byte-addressed flash region --------------------------- */

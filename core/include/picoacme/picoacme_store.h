@@ -34,8 +34,7 @@ picoacme_err_t picoacme_store_load(const picoacme_storage_t *st, uint8_t *buf, s
 
 /* Write data as the new newest record (generation + 1). On any failure the
  * previous record is still the one loaded. */
-picoacme_err_t picoacme_store_save(const picoacme_storage_t *st, const uint8_t *data,
-                                   size_t len);
+picoacme_err_t picoacme_store_save(const picoacme_storage_t *st, const uint8_t *data, size_t len);
 
 /* Erase both slots (factory reset). */
 picoacme_err_t picoacme_store_wipe(const picoacme_storage_t *st);

@@ -15,10 +15,7 @@
 #include "picoacme_err.h"
 #include "picoacme_port.h"
 
-typedef enum picoacme_id_type {
-    PICOACME_ID_DNS = 0,
-    PICOACME_ID_IP = 1
-} picoacme_id_type_t;
+typedef enum picoacme_id_type { PICOACME_ID_DNS = 0, PICOACME_ID_IP = 1 } picoacme_id_type_t;
 
 /* One identifier of an order: a DNS name ("a.example", "*.example") or an
  * IP address in text form ("192.0.2.1", "2001:db8::1"). */
@@ -30,17 +27,15 @@ typedef struct picoacme_ident {
 /* Parse an IPv4 dotted quad or an IPv6 address (RFC 4291 §2.2 text forms,
  * "::" compression and a trailing dotted quad included) into network-order
  * bytes; *out_len is 4 or 16. PICOACME_ERR_PARSE otherwise. */
-picoacme_err_t picoacme_ip_parse(const char *s, size_t len, uint8_t out[16],
-                                 size_t *out_len);
+picoacme_err_t picoacme_ip_parse(const char *s, size_t len, uint8_t out[16], size_t *out_len);
 
 /* Build a DER PKCS#10 CertificationRequest (RFC 2986) for the P-256 key in
  * slot: empty subject (or CN = first DNS identifier), an extensionRequest
  * with subjectAltName holding every identifier (dNSName / iPAddress),
  * signed ecdsa-with-SHA256 through crypto. */
-picoacme_err_t picoacme_csr_build(const picoacme_crypto_t *crypto,
-                                  picoacme_key_slot_t slot,
-                                  const picoacme_ident_t *ids, size_t n_ids,
-                                  uint8_t *out, size_t cap, size_t *out_len);
+picoacme_err_t picoacme_csr_build(const picoacme_crypto_t *crypto, picoacme_key_slot_t slot,
+                                  const picoacme_ident_t *ids, size_t n_ids, uint8_t *out,
+                                  size_t cap, size_t *out_len);
 
 /* The tls-alpn-01 challenge certificate (RFC 8737 §3): self-signed with
  * the P-256 key in slot, subject and issuer CN "picoacme tls-alpn-01", a
@@ -50,8 +45,8 @@ picoacme_err_t picoacme_csr_build(const picoacme_crypto_t *crypto,
  * (dNSName or iPAddress) and the critical id-pe-acmeIdentifier extension
  * (1.3.6.1.5.5.7.1.31) holding an OCTET STRING of the SHA-256 of the key
  * authorization; ecdsa-with-SHA256. */
-picoacme_err_t picoacme_alpn_cert_build(const picoacme_crypto_t *crypto,
-                                        picoacme_key_slot_t slot, const picoacme_ident_t *id,
+picoacme_err_t picoacme_alpn_cert_build(const picoacme_crypto_t *crypto, picoacme_key_slot_t slot,
+                                        const picoacme_ident_t *id,
                                         const uint8_t keyauth_sha256[32], int64_t now_s,
                                         uint8_t *out, size_t cap, size_t *out_len);
 
@@ -75,13 +70,13 @@ picoacme_err_t picoacme_tls_clienthello_alpn(const uint8_t *buf, size_t len, boo
 typedef struct picoacme_x509 {
     int64_t not_before_s;
     int64_t not_after_s;
-    bool ec_p256;              /* key is id-ecPublicKey on prime256v1 */
-    uint8_t pub[64];           /* X||Y when ec_p256 */
-    const uint8_t *serial;     /* INTEGER contents, for the ARI CertID */
+    bool ec_p256;          /* key is id-ecPublicKey on prime256v1 */
+    uint8_t pub[64];       /* X||Y when ec_p256 */
+    const uint8_t *serial; /* INTEGER contents, for the ARI CertID */
     size_t serial_len;
-    const uint8_t *aki;        /* authorityKeyIdentifier keyIdentifier, or NULL */
+    const uint8_t *aki; /* authorityKeyIdentifier keyIdentifier, or NULL */
     size_t aki_len;
-    const uint8_t *san;        /* contents of the SAN GeneralNames SEQUENCE, or NULL */
+    const uint8_t *san; /* contents of the SAN GeneralNames SEQUENCE, or NULL */
     size_t san_len;
 } picoacme_x509_t;
 
@@ -100,8 +95,8 @@ picoacme_err_t picoacme_x509_san_next(const picoacme_x509_t *c, size_t *pos,
 /* Decode the next "-----BEGIN CERTIFICATE-----" block of a PEM text
  * starting at *pos into DER; *pos moves past its END line.
  * PICOACME_ERR_NOT_FOUND when there is no further block. */
-picoacme_err_t picoacme_pem_next(const char *pem, size_t len, size_t *pos, uint8_t *der,
-                                 size_t cap, size_t *der_len);
+picoacme_err_t picoacme_pem_next(const char *pem, size_t len, size_t *pos, uint8_t *der, size_t cap,
+                                 size_t *der_len);
 
 /* Convert a UTCTime/GeneralizedTime civil time to Unix seconds. */
 int64_t picoacme_civil_to_unix(int year, int mon, int day, int h, int m, int s);

@@ -39,9 +39,8 @@ typedef struct picoacme_posix_flash {
 
 /* Open (creating, filled with 0xFF) the file at path as a flash region and
  * fill *out. size must be a multiple of erase_size. */
-picoacme_err_t picoacme_posix_flash_open(picoacme_posix_flash_t *f, const char *path,
-                                         size_t size, size_t erase_size,
-                                         picoacme_storage_t *out);
+picoacme_err_t picoacme_posix_flash_open(picoacme_posix_flash_t *f, const char *path, size_t size,
+                                         size_t erase_size, picoacme_storage_t *out);
 void picoacme_posix_flash_close(picoacme_posix_flash_t *f);
 
 #endif

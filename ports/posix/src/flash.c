@@ -165,9 +165,8 @@ static picoacme_err_t flash_erase(void *user, size_t off, size_t len)
     return f->dead ? PICOACME_ERR_STORAGE : PICOACME_OK;
 }
 
-picoacme_err_t picoacme_posix_flash_open(picoacme_posix_flash_t *f, const char *path,
-                                         size_t size, size_t erase_size,
-                                         picoacme_storage_t *out)
+picoacme_err_t picoacme_posix_flash_open(picoacme_posix_flash_t *f, const char *path, size_t size,
+                                         size_t erase_size, picoacme_storage_t *out)
 {
     struct stat sb;
     size_t have;
@@ -196,8 +195,7 @@ picoacme_err_t picoacme_posix_flash_open(picoacme_posix_flash_t *f, const char *
         }
         have = size;
     }
-    if (have < size &&
-        (fill_ff(fd, have, size - have) != PICOACME_OK || fdatasync(fd) != 0)) {
+    if (have < size && (fill_ff(fd, have, size - have) != PICOACME_OK || fdatasync(fd) != 0)) {
         close(fd);
         return PICOACME_ERR_STORAGE;
     }

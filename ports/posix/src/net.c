@@ -30,8 +30,8 @@
 #include "udp.h"
 
 #define NET_PENDING_MAX 8U /* connects in progress at once */
-#define NET_ADDRS_MAX 4U   /* resolved addresses tried per connect */
-#define NET_BACKLOG 16
+#define NET_ADDRS_MAX   4U /* resolved addresses tried per connect */
+#define NET_BACKLOG     16
 
 typedef struct pending {
     int fd; /* -1 when free */
@@ -206,8 +206,8 @@ static picoacme_err_t posix_connect(void *user, const char *host, uint16_t port,
     return PICOACME_OK;
 }
 
-static picoacme_err_t posix_send(void *user, picoacme_sock_t sock, const uint8_t *buf,
-                                 size_t len, size_t *sent)
+static picoacme_err_t posix_send(void *user, picoacme_sock_t sock, const uint8_t *buf, size_t len,
+                                 size_t *sent)
 {
     picoacme_err_t e;
     ssize_t n;
@@ -244,8 +244,8 @@ static picoacme_err_t posix_send(void *user, picoacme_sock_t sock, const uint8_t
     return PICOACME_OK;
 }
 
-static picoacme_err_t posix_recv(void *user, picoacme_sock_t sock, uint8_t *buf,
-                                 size_t len, size_t *received)
+static picoacme_err_t posix_recv(void *user, picoacme_sock_t sock, uint8_t *buf, size_t len,
+                                 size_t *received)
 {
     picoacme_err_t e;
     ssize_t n;
@@ -370,10 +370,8 @@ static picoacme_err_t posix_accept(void *user, picoacme_sock_t lsock, picoacme_s
 #endif
         case EINTR:
         case ECONNABORTED:
-        case EPROTO:
-            return PICOACME_WANT_READ;
-        default:
-            return PICOACME_ERR_IO;
+        case EPROTO: return PICOACME_WANT_READ;
+        default: return PICOACME_ERR_IO;
         }
     }
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

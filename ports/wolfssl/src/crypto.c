@@ -14,7 +14,7 @@
 #include <wolfssl/wolfcrypt/hmac.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 
-#define P256_LEN 32U
+#define P256_LEN     32U
 #define WORD32_CHUNK 0x40000000U /* bytes handed to wolfCrypt per update */
 
 /* Clear secrets in a way the compiler may not drop (wolfSSL's ForceZero is
@@ -96,8 +96,7 @@ static picoacme_err_t wc_sha256(void *user, const picoacme_iov_t *iov, size_t io
 }
 
 static picoacme_err_t wc_hmac_sha256(void *user, const uint8_t *key, size_t key_len,
-                                     const picoacme_iov_t *iov, size_t iovcnt,
-                                     uint8_t out[32])
+                                     const picoacme_iov_t *iov, size_t iovcnt, uint8_t out[32])
 {
     static const uint8_t empty_key[1] = {0};
     picoacme_wolfssl_crypto_t *c = crypto_of(user);
@@ -105,8 +104,8 @@ static picoacme_err_t wc_hmac_sha256(void *user, const uint8_t *key, size_t key_
     picoacme_err_t e = PICOACME_OK;
     size_t i;
 
-    if (c == NULL || out == NULL || (key == NULL && key_len != 0U) ||
-        key_len > WORD32_CHUNK || (iov == NULL && iovcnt != 0U)) {
+    if (c == NULL || out == NULL || (key == NULL && key_len != 0U) || key_len > WORD32_CHUNK ||
+        (iov == NULL && iovcnt != 0U)) {
         return PICOACME_ERR_PARAM;
     }
     if (key == NULL) {
@@ -214,8 +213,8 @@ static picoacme_err_t wc_key_public(void *user, picoacme_key_slot_t slot, uint8_
     return PICOACME_OK;
 }
 
-static picoacme_err_t wc_key_sign(void *user, picoacme_key_slot_t slot,
-                                  const uint8_t digest[32], uint8_t sig[64])
+static picoacme_err_t wc_key_sign(void *user, picoacme_key_slot_t slot, const uint8_t digest[32],
+                                  uint8_t sig[64])
 {
     picoacme_wolfssl_crypto_t *c = crypto_of(user);
     uint8_t der[ECC_MAX_SIG_SIZE];
@@ -259,8 +258,7 @@ static picoacme_err_t wc_key_export(void *user, picoacme_key_slot_t slot, uint8_
     return PICOACME_OK;
 }
 
-static picoacme_err_t wc_key_import(void *user, picoacme_key_slot_t slot,
-                                    const uint8_t priv[32])
+static picoacme_err_t wc_key_import(void *user, picoacme_key_slot_t slot, const uint8_t priv[32])
 {
     picoacme_wolfssl_crypto_t *c = crypto_of(user);
     ecc_key *k;
