@@ -14,13 +14,32 @@
 #ifndef PICOACME_FW_CONFIG_CORE_H
 #define PICOACME_FW_CONFIG_CORE_H
 
-/* Challenges: the firmware answers http-01 on :80 only. */
+/* Challenges: one per image, chosen by the CMake option FW_CHALLENGE
+ * (which defines FW_CHALLENGE_TLSALPN01 or FW_CHALLENGE_DNS01 for every
+ * unit). The default image answers http-01 on :80 only. */
+#if defined(FW_CHALLENGE_TLSALPN01)
+/* tls-alpn-01 (RFC 8737) on :443 with wolfSSL's server code. */
+#define PICOACME_HTTP01 0
+#define PICOACME_TLSALPN01 1
+#define PICOACME_DNS01 0
+/* The challenge certificate (DER): a P-256 self-signed certificate with
+ * one DNS SAN and the acmeIdentifier extension is ~0.4 KB for a 16-byte
+ * name; 640 leaves room for a name of ~200 bytes more. */
+#define PICOACME_ALPN_CERT_MAX 640U
+#elif defined(FW_CHALLENGE_DNS01)
+/* dns-01: RFC 2136 UPDATE + TSIG and the propagation query, over TCP. */
+#define PICOACME_HTTP01 0
+#define PICOACME_TLSALPN01 0
+#define PICOACME_DNS01 1
+#define PICOACME_ALPN_CERT_MAX 16U
+#else
 #define PICOACME_HTTP01 1
 #define PICOACME_TLSALPN01 0
 #define PICOACME_DNS01 0
 /* With tls-alpn-01 off the context's challenge-certificate buffer is
  * unused (the core keeps the field; see the README). */
 #define PICOACME_ALPN_CERT_MAX 16U
+#endif
 
 /* No log output from the core: on failure main.c prints the step, the
  * error, the HTTP status and the CA's problem type and detail from

@@ -1,7 +1,9 @@
 /*
  * main.c - the qemu-mps2 ACME firmware: a bare-metal superloop with no
  * heap that enrols the device with an internal ACME CA (RFC 8555, http-01)
- * and keeps its certificate renewed.
+ * and keeps its certificate renewed. The challenge is chosen at build time
+ * (FW_CHALLENGE: http-01 on :80, tls-alpn-01 on :443, or dns-01 by RFC 2136
+ * UPDATE with TSIG over TCP to FW_DNS_SERVER).
  *
  * boot -> lwIP up on the LAN9118 (DHCP) -> picoacme_stored(): a stored
  * certificate that is not yet due is kept ("stored certificate found");
@@ -51,6 +53,10 @@
 #include <wolfssl/wolfcrypt/memory.h>
 
 #include "fw_ca_root.h" /* generated: fw_ca_root_der[], _len, fw_ca_root_is_pem */
+#if defined(FW_CHALLENGE_DNS01)
+/* FW_TSIG_NAME and fw_tsig_secret[] (decoded hmac-sha256 key) */
+#include FW_TSIG_HEADER
+#endif
 
 enum exit_code {
     EXIT_OK = 0,
@@ -200,6 +206,12 @@ int main(void)
     printf("fw: directory %s (%s -> %s), identifier %s, renewals %u%s\n",
            PICOACME_FW_DIRECTORY_URL, FW_CA_HOST, FW_CA_ADDR, FW_DEVICE_NAME, opt_renewals,
            opt_renew_now ? ", renew-now" : "");
+#if defined(FW_CHALLENGE_TLSALPN01)
+    printf("fw: challenge tls-alpn-01 on :%u\n", (unsigned)FW_TLSALPN01_PORT);
+#elif defined(FW_CHALLENGE_DNS01)
+    printf("fw: challenge dns-01 over TCP to %s:%u, TSIG key %s\n", FW_DNS_SERVER,
+           (unsigned)FW_DNS_PORT, FW_TSIG_NAME);
+#endif
 
     /* ---- network ------------------------------------------------------ */
     lwip_init();
@@ -275,7 +287,30 @@ int main(void)
     cfg.directory_url = PICOACME_FW_DIRECTORY_URL;
     cfg.ids = ids;
     cfg.n_ids = 1;
+#if defined(FW_CHALLENGE_TLSALPN01)
+    /* tls-alpn-01 (RFC 8737): the validator's TLS handshake on :443 */
+    cfg.tlsalpn01_port = FW_TLSALPN01_PORT;
+    cfg.challenges[0] = PICOACME_CHALL_TLSALPN01;
+    cfg.n_challenges = 1;
+#elif defined(FW_CHALLENGE_DNS01)
+    /* dns-01: RFC 2136 UPDATE signed with TSIG, then the TXT query until
+     * it answers, both over TCP (the network carries only TCP) */
+    static picoacme_dns01_config_t dns01;
+    dns01.server = FW_DNS_SERVER;
+    dns01.server_port = FW_DNS_PORT;
+    dns01.tsig.name = FW_TSIG_NAME;
+    dns01.tsig.secret = fw_tsig_secret;
+    dns01.tsig.secret_len = sizeof fw_tsig_secret;
+    dns01.resolver = FW_DNS_SERVER;
+    dns01.resolver_port = FW_DNS_PORT;
+    dns01.timeout_s = FW_DNS_TIMEOUT_S;
+    dns01.tcp = true;
+    cfg.dns01 = &dns01;
+    cfg.challenges[0] = PICOACME_CHALL_DNS01;
+    cfg.n_challenges = 1;
+#else
     cfg.http01_port = FW_HTTP01_PORT;
+#endif
     ports.transport = &tp;
     ports.tls = &tls;
     ports.crypto = &crypto;
