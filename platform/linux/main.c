@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ static void usage(FILE *f)
           "                   --dns01-resolver HOST:PORT --dns01-timeout SECONDS [--dns01-zone "
           "ZONE]]\n"
           "                  [--eab-kid KID --eab-hmac-key B64URL]\n"
+          "  picoacme run    (the issue options) [--renew-hook CMD] [--max-renewals N]\n"
           "  picoacme status --state FILE\n"
           "\n"
           "issue    obtain a certificate from the ACME CA and write DIR/cert.pem\n"
@@ -48,6 +50,11 @@ static void usage(FILE *f)
           "         account and certificate are kept in the state file; the\n"
           "         account is reused on the next issue (renewal), the\n"
           "         certificate key is always fresh.\n"
+          "run      stay running and keep a valid certificate: issue when none is\n"
+          "         stored, renew at 2/3 of its lifetime (plus up to 1% or 60 s of\n"
+          "         random delay), back off after failures; --renew-hook CMD runs\n"
+          "         after each issuance (PICOACME_CERT names the --out directory);\n"
+          "         --max-renewals N stops after N issuances (0: never). SIGTERM ends it.\n"
           "status   print the stored certificate's names, validity and renewal time.\n"
           "\n"
           "  --directory URL    ACME directory URL of the CA (https:// or http://)\n"
@@ -334,7 +341,157 @@ static int parse_tsig(const char *s, char *name, size_t name_cap, uint8_t *secre
                : -1;
 }
 
-static int cmd_issue(int argc, char **argv)
+/* One issuance with the configured ports: the certificate and key are
+ * written to out on success. Returns 0 on success. */
+static int issue_once(const picoacme_config_t *cfgp, const picoacme_ports_t *portsp,
+                      picoacme_wolfssl_crypto_t *wcp, const picoacme_wolfssl_tls_t *wtp,
+                      const char *out)
+{
+    picoacme_err_t e;
+    const picoacme_wolfssl_tls_t *tlsp = portsp->tls != NULL ? wtp : NULL;
+    unsigned hs0 = tlsp != NULL ? tlsp->handshakes : 0U;
+    e = picoacme_init(&g_ctx, cfgp, portsp);
+    if (e != PICOACME_OK) {
+        fprintf(stderr,
+                "picoacme: invalid configuration (%s): check --directory and the "
+                "identifiers\n",
+                picoacme_err_str(e));
+        return 1;
+    }
+    e = picoacme_issue_start(&g_ctx);
+    if (e != PICOACME_OK || pump() != 0) {
+        report_failure(tlsp);
+        return 1;
+    }
+    {
+        const char *pem = NULL;
+        size_t pem_len = 0;
+        static char key[1024];
+        size_t key_len = 0;
+        char tmp_cert[4200], tmp_key[4200];
+        char final[4200];
+        if (picoacme_result(&g_ctx, &pem, &pem_len) != PICOACME_OK ||
+            key_pem(wcp, key, sizeof key, &key_len) != 0) {
+            fprintf(stderr, "picoacme: issue failed: cannot export the certificate key\n");
+            return 1;
+        }
+        /* --out is created on success only: a failure leaves nothing */
+        if (mkdir(out, 0755) != 0 && errno != EEXIST) {
+            fprintf(stderr, "picoacme: issue failed: cannot create %s: %s\n", out, strerror(errno));
+            return 1;
+        }
+        if (write_atomic(out, "key.pem", key, key_len, 0600, tmp_key, sizeof tmp_key) != 0 ||
+            write_atomic(out, "cert.pem", pem, pem_len, 0644, tmp_cert, sizeof tmp_cert) != 0) {
+            fprintf(stderr, "picoacme: issue failed: cannot write to %s: %s\n", out,
+                    strerror(errno));
+            unlink(tmp_key);
+            return 1;
+        }
+        memset(key, 0, sizeof key);
+        snprintf(final, sizeof final, "%s/key.pem", out);
+        if (rename(tmp_key, final) != 0) {
+            unlink(tmp_key);
+            unlink(tmp_cert);
+            return 1;
+        }
+        snprintf(final, sizeof final, "%s/cert.pem", out);
+        if (rename(tmp_cert, final) != 0) {
+            unlink(tmp_cert);
+            return 1;
+        }
+        {
+            int dfd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (dfd >= 0) {
+                (void)fsync(dfd);
+                close(dfd);
+            }
+        }
+        fprintf(stderr,
+                "picoacme: issued %s and %s/key.pem (%u requests, %u connections, %u TLS "
+                "handshakes, %u badNonce retries)\n",
+                final, out, (unsigned)g_ctx.stats.requests, (unsigned)g_ctx.stats.connections,
+                tlsp != NULL ? tlsp->handshakes - hs0 : 0U, (unsigned)g_ctx.stats.bad_nonces);
+        return 0;
+    }
+    return 1;
+}
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+/* Sleep up to s seconds, waking early on SIGTERM/SIGINT. */
+static void nap(int64_t s)
+{
+    while (s > 0 && !g_stop) {
+        int ms = s > 60 ? 60000 : (int)s * 1000;
+        (void)poll(NULL, 0, ms);
+        s -= ms / 1000;
+    }
+}
+
+/* The daemon: keep a valid certificate for ever (or max_renewals
+ * issuances): issue when nothing is stored or the renewal time (2/3 of the
+ * lifetime, plus a small random delay so a fleet does not renew in the same
+ * second) has come, run the hook after each issuance, back off after a
+ * failure (60 s doubling to 1 h). */
+static int run_loop(const picoacme_config_t *cfgp, const picoacme_ports_t *portsp,
+                    picoacme_wolfssl_crypto_t *wcp, const picoacme_wolfssl_tls_t *wtp,
+                    const char *out, const char *hook, unsigned max_renewals)
+{
+    unsigned done_n = 0;
+    int64_t backoff = 60;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    (void)sigaction(SIGTERM, &sa, NULL);
+    (void)sigaction(SIGINT, &sa, NULL);
+    while (!g_stop) {
+        picoacme_stored_info_t info;
+        int64_t now = (int64_t)time(NULL);
+        if (picoacme_init(&g_ctx, cfgp, portsp) == PICOACME_OK &&
+            picoacme_stored(&g_ctx, &info) == PICOACME_OK && now < info.renew_at_s) {
+            uint8_t r[2] = {0, 0};
+            int64_t life = info.not_after_s - info.not_before_s;
+            int64_t jitter_max = life / 100 < 60 ? life / 100 : 60;
+            int64_t jitter = 0;
+            if (jitter_max > 0 && wcp != NULL &&
+                portsp->crypto->random(portsp->crypto->user, r, sizeof r) == PICOACME_OK) {
+                jitter = (int64_t)((r[0] << 8) | r[1]) % (jitter_max + 1);
+            }
+            fprintf(stderr, "picoacme: next renewal in %lld s\n",
+                    (long long)(info.renew_at_s - now + jitter));
+            nap(info.renew_at_s - now + jitter);
+            continue;
+        }
+        if (issue_once(cfgp, portsp, wcp, wtp, out) == 0) {
+            done_n++;
+            backoff = 60;
+            if (hook != NULL) {
+                int hrc;
+                setenv("PICOACME_CERT", out, 1);
+                hrc = system(hook);
+                if (hrc != 0) {
+                    fprintf(stderr, "picoacme: --renew-hook exited with status %d\n", hrc);
+                }
+            }
+            if (max_renewals != 0U && done_n >= max_renewals) {
+                return 0;
+            }
+        } else {
+            fprintf(stderr, "picoacme: retrying in %lld s\n", (long long)backoff);
+            nap(backoff);
+            backoff = backoff >= 1800 ? 3600 : backoff * 2;
+        }
+    }
+    return 0;
+}
+
+static int cmd_issue(int argc, char **argv, bool daemon)
 {
     static const struct option opts[] = {{"directory", required_argument, NULL, 'd'},
                                          {"ca-root", required_argument, NULL, 'r'},
@@ -356,12 +513,16 @@ static int cmd_issue(int argc, char **argv)
                                          {"dns01-tcp", no_argument, NULL, 'T'},
                                          {"eab-kid", required_argument, NULL, 'K'},
                                          {"eab-hmac-key", required_argument, NULL, 'H'},
+                                         {"renew-hook", required_argument, NULL, 'X'},
+                                         {"max-renewals", required_argument, NULL, 'M'},
                                          {NULL, 0, NULL, 0}};
     static char dns_server[256], dns_resolver[256], tsig_name[256];
     static uint8_t tsig_secret[128];
     static uint8_t eab_key[128];
     size_t eab_len = 0;
     const char *eab_kid = NULL;
+    const char *hook = NULL;
+    unsigned max_renewals = 0;
     size_t tsig_len = 0;
     picoacme_dns01_config_t dns;
     bool have_challenge = false;
@@ -470,6 +631,17 @@ static int cmd_issue(int argc, char **argv)
         }
         case 'z': dns.zone = optarg; break;
         case 'T': dns.tcp = true; break;
+        case 'X': hook = optarg; break;
+        case 'M': {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || v < 0 || v > 1000000) {
+                fprintf(stderr, "picoacme: --max-renewals takes a count (0: for ever)\n");
+                return 2;
+            }
+            max_renewals = (unsigned)v;
+            break;
+        }
         case 'K': eab_kid = optarg; break;
         case 'H':
             /* the CA hands the MAC key out base64url-encoded (RFC 8555 §7.3.4) */
@@ -565,69 +737,8 @@ static int cmd_issue(int argc, char **argv)
     ports.clock = &clk;
     ports.log = log_hook;
 
-    e = picoacme_init(&g_ctx, &cfg, &ports);
-    if (e != PICOACME_OK) {
-        fprintf(stderr,
-                "picoacme: invalid configuration (%s): check --directory and the "
-                "identifiers\n",
-                picoacme_err_str(e));
-        goto done;
-    }
-    e = picoacme_issue_start(&g_ctx);
-    if (e != PICOACME_OK || pump() != 0) {
-        report_failure(roots != NULL ? &wt : NULL);
-        goto done;
-    }
-    {
-        const char *pem = NULL;
-        size_t pem_len = 0;
-        static char key[1024];
-        size_t key_len = 0;
-        char tmp_cert[4200], tmp_key[4200];
-        char final[4200];
-        if (picoacme_result(&g_ctx, &pem, &pem_len) != PICOACME_OK ||
-            key_pem(&wc, key, sizeof key, &key_len) != 0) {
-            fprintf(stderr, "picoacme: issue failed: cannot export the certificate key\n");
-            goto done;
-        }
-        /* --out is created on success only: a failure leaves nothing */
-        if (mkdir(out, 0755) != 0 && errno != EEXIST) {
-            fprintf(stderr, "picoacme: issue failed: cannot create %s: %s\n", out, strerror(errno));
-            goto done;
-        }
-        if (write_atomic(out, "key.pem", key, key_len, 0600, tmp_key, sizeof tmp_key) != 0 ||
-            write_atomic(out, "cert.pem", pem, pem_len, 0644, tmp_cert, sizeof tmp_cert) != 0) {
-            fprintf(stderr, "picoacme: issue failed: cannot write to %s: %s\n", out,
-                    strerror(errno));
-            unlink(tmp_key);
-            goto done;
-        }
-        memset(key, 0, sizeof key);
-        snprintf(final, sizeof final, "%s/key.pem", out);
-        if (rename(tmp_key, final) != 0) {
-            unlink(tmp_key);
-            unlink(tmp_cert);
-            goto done;
-        }
-        snprintf(final, sizeof final, "%s/cert.pem", out);
-        if (rename(tmp_cert, final) != 0) {
-            unlink(tmp_cert);
-            goto done;
-        }
-        {
-            int dfd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (dfd >= 0) {
-                (void)fsync(dfd);
-                close(dfd);
-            }
-        }
-        fprintf(stderr,
-                "picoacme: issued %s and %s/key.pem (%u requests, %u connections, %u TLS "
-                "handshakes, %u badNonce retries)\n",
-                final, out, (unsigned)g_ctx.stats.requests, (unsigned)g_ctx.stats.connections,
-                roots != NULL ? wt.handshakes : 0U, (unsigned)g_ctx.stats.bad_nonces);
-        rc = 0;
-    }
+    rc = daemon ? run_loop(&cfg, &ports, &wc, &wt, out, hook, max_renewals)
+                : issue_once(&cfg, &ports, &wc, &wt, out);
 done:
     picoacme_abort(&g_ctx);
     if (roots != NULL) {
@@ -747,7 +858,10 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "issue") == 0) {
-        return cmd_issue(argc - 1, argv + 1);
+        return cmd_issue(argc - 1, argv + 1, false);
+    }
+    if (strcmp(argv[1], "run") == 0) {
+        return cmd_issue(argc - 1, argv + 1, true);
     }
     if (strcmp(argv[1], "status") == 0) {
         return cmd_status(argc - 1, argv + 1);

@@ -232,6 +232,25 @@ eab)
     ISSUE_ARGS=(--eab-kid kid-e2e --eab-hmac-key "$key")
     issue_ok DNS:eab.internal
     pass ;;
+run-renews)
+    # picoacme run keeps a certificate: with 9 s certificates it issues at
+    # once, renews at 2/3 of the lifetime (6 s) with a new key, runs the hook
+    # after each issuance, and stops after --max-renewals
+    need_picoacme
+    PEBBLE_CERT_VALIDITY=9 start_ca
+    mkdir -p "$WORK/out"
+    rc=0
+    timeout 60 "$PICOACME" run --directory "$PEBBLE_DIR_URL" --ca-root "$PEBBLE_TLS_ROOT" \
+        --state "$WORK/state" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out" \
+        --domain run.internal --max-renewals 2 \
+        --renew-hook "openssl x509 -in \"\$PICOACME_CERT/cert.pem\" -noout -serial >>'$WORK/hook.log'" \
+        >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || rc=$?
+    [ $rc -eq 0 ] || fail "picoacme run exited $rc: $(last_err_line)"
+    [ "$(grep -c '^serial=' "$WORK/hook.log")" -eq 2 ] || fail "the hook did not run twice: $(cat "$WORK/hook.log")"
+    [ "$(sort -u "$WORK/hook.log" | wc -l)" -eq 2 ] || fail "the renewal did not give a new certificate"
+    grep -q 'next renewal in' "$WORK/picoacme.err" || fail "no renewal wait logged"
+    check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:run.internal
+    pass ;;
 wrong-root)
     need_picoacme; start_ca
     pebble_make_root "$WORK" other-root "picoacme e2e unrelated root" || fail "openssl"
