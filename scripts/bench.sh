@@ -193,3 +193,107 @@ if [ -n "$PICOACME" ]; then
     echo "| picoacme Linux command, stripped, wolfSSL linked in (bytes) | $(stat -c %s "$WORK/picoacme.stripped") |"
 fi
 echo
+
+# ==== emulated device (qemu-mps2, Cortex-M3) ================================
+# The default http-01 image of platform/qemu-mps2 (the firmware
+# tests/qemu/run_enroll.sh boots) built against a Pebble of its own:
+# per-part flash and RAM from tests/qemu/fw_footprint.py (the link map),
+# then one enrolment in qemu-system-arm that prints the wolfSSL pool peak,
+# the painted stack peak and the enrolment time. Reuses the firmware build
+# dir of the qemu ctest (build/tests/qemu/fw-enroll) when there is one
+# (only the CA-specific units recompile), else build-fw-bench/.
+fw_bench() {
+    local d=$WORK/fw fwb lwip c rc t
+    echo "## emulated device (qemu-mps2, Cortex-M3)"
+    echo
+    for t in qemu-system-arm socat arm-none-eabi-gcc; do
+        command -v "$t" >/dev/null 2>&1 || { echo "not measured: $t missing (scripts/fw-deps.sh)"; return; }
+    done
+    lwip=$(ls -d "$REPO"/build-deps/lwip-*/ 2>/dev/null | tail -n 1)
+    [ -n "$lwip" ] && [ -n "$WOLFSSL_SRC" ] || { echo "not measured: wolfSSL/lwIP sources missing (scripts/fw-deps.sh)"; return; }
+    fwb=$REPO/build-fw-bench
+    [ -f "$BUILD/tests/qemu/fw-enroll/CMakeCache.txt" ] && fwb=$BUILD/tests/qemu/fw-enroll
+    mkdir -p "$d"
+    pebble_stop
+    PEBBLE_WFE_NAMES=acme.internal PEBBLE_WFE_NONCEREJECT=0 pebble_start "$d/ca" >&2 \
+        || { echo "not measured: Pebble did not start"; return; }
+    log "firmware build in $fwb"
+    { cmake -S "$REPO/platform/qemu-mps2" -B "$fwb" -G Ninja \
+        -DWOLFSSL_SRC="${WOLFSSL_SRC%/}" -DLWIP_SRC="${lwip%/}" -DFW_SRC_ROOT="$REPO" \
+        -DFW_APP=acme -DFW_CHALLENGE=http-01 -DFW_FAULT_INJECTION=OFF \
+        -DFW_CA_ROOT_DER="$PEBBLE_TLS_ROOT" \
+        -DFW_DIRECTORY_URL="https://acme.internal:$PEBBLE_WFE_PORT/dir" \
+        -DFW_CA_HOST=acme.internal -DFW_DEVICE_NAME=device.internal \
+        -DFW_WALL_CLOCK_BASE="$(date +%s)" && cmake --build "$fwb"; } >"$d/build.log" 2>&1 \
+        || { tail -n 20 "$d/build.log" >&2; echo "not measured: firmware build failed"; return; }
+    log "one enrolment in qemu-system-arm"
+    ( cd "$d" && exec timeout 120 qemu-system-arm -M mps2-an385 -nographic -monitor none \
+        -kernel "$fwb/fw.elf" -semihosting-config enable=on,target=native,arg=fw.elf \
+        -nic "user,model=lan9118,restrict=on,guestfwd=tcp:10.0.2.100:$PEBBLE_WFE_PORT-cmd:socat - TCP:127.0.0.1:$PEBBLE_WFE_PORT,hostfwd=tcp:127.0.0.1:$PEBBLE_HTTP01_PORT-:80" \
+        </dev/null >console.raw 2>&1 )
+    rc=$?
+    tr -d '\r' <"$d/console.raw" >"$d/console.log"
+    c=$d/console.log
+    python3 - "$fwb" "$c" "$rc" "$d/build.log" "${fw:-}" "$REPO/tests/qemu/fw_footprint.py" <<'PY'
+import json, re, subprocess, sys
+fwb, console, rc, buildlog, corejson, fp = sys.argv[1:7]
+con = open(console, errors="replace").read()
+blog = open(buildlog, errors="replace").read()
+print("Default image (FW_CHALLENGE=http-01, no fault injection), arm-none-eabi-gcc -Os,")
+print("picolibc, linked with --gc-sections; sizes from the link map (tests/qemu/fw_footprint.py).")
+print()
+print(subprocess.run([sys.executable, fp, fwb], capture_output=True, text=True).stdout.rstrip())
+print()
+# the big RAM blocks (all static: bss)
+nm = subprocess.run(["arm-none-eabi-nm", "-S", fwb + "/fw.elf"], capture_output=True, text=True).stdout
+sym = {}
+for line in nm.splitlines():
+    p = line.split()
+    if len(p) == 4:
+        sym[p[3]] = int(p[1], 16)
+size = subprocess.run(["arm-none-eabi-size", "-A", fwb + "/fw.elf"], capture_output=True, text=True).stdout
+m = re.search(r"RAM data\+bss\+stack (\d+) bytes \(stack (\d+)\)", blog)
+ram, stack_res = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+m = re.search(r"flash:\s+(\d+) B", blog)
+flash = int(m.group(1)) if m else None
+noalloc = "no malloc/free/calloc/realloc/_sbrk" in blog
+pool = re.search(r"wolfSSL pool (\d+) of (\d+) bytes touched, stack high-water ~(\d+) bytes", con)
+enr = re.search(r"^ENROLLED in (\d+) ms \((\d+) requests, (\d+) connections, (\d+) TLS handshakes", con, re.M)
+addr = re.search(r"^fw: address \S+ after (\d+) ms", con, re.M)
+core_stack = None
+try:
+    core_stack = json.loads(corejson)["stack"]["picoacme_step"]
+except Exception:
+    pass
+kib = lambda b: f"{b / 1024:.1f} KiB"
+print("| item | value | goal |")
+print("|---|---:|---:|")
+if flash is not None:
+    print(f"| whole firmware, flash (text + data) | {flash} B ({kib(flash)}) | ≤ 160 KiB |")
+if ram is not None:
+    print(f"| whole firmware, RAM (data + bss + {stack_res} B stack) | {ram} B ({kib(ram)}) | ≤ 96 KiB |")
+print(f"| heap | {'none: no allocator linked' if noalloc else 'ALLOCATOR LINKED'} | zero |")
+for name, what in (("wolf_pool", "wolfSSL static pool (WOLFSSL_STATIC_MEMORY)"),
+                   ("g_ctx", "picoacme_ctx_t (the engine's one RAM block)"),
+                   ("lwip_tp", "lwIP transport (4 connections, receive rings)")):
+    if name in sym:
+        print(f"| of the RAM: {what} | {sym[name]} B | — |")
+if pool:
+    print(f"| wolfSSL pool peak in one enrolment (bytes ever touched) | {pool.group(1)} of {pool.group(2)} B | ≤ pool |")
+    print(f"| peak stack, whole firmware (painted; TLS handshake + ECDSA inside picoacme_step) | {pool.group(3)} B | ≤ {stack_res} B reserved |")
+if core_stack is not None:
+    print(f"| engine stack, core only (worst case of picoacme_step, -fcallgraph-info, firmware profile) | {core_stack} B | ≤ 4096 B beside wolfSSL's |")
+if enr:
+    print(f"| one enrolment in the emulator (issue_start .. stored; {enr.group(2)} requests, {enr.group(4)} TLS handshake) | {int(enr.group(1)) / 1000:.2f} s | — |")
+if addr:
+    print(f"| boot to DHCP address | {int(addr.group(1)) / 1000:.2f} s | — |")
+if rc != "0" or not enr:
+    print()
+    print(f"The enrolment did not complete (QEMU exit {rc}); see the console in {console}.")
+print()
+print("QEMU mps2-an385 emulates the Cortex-M3 without cycle timing: the enrolment time is")
+print("the emulator's on this host, not a 25 MHz board's. Flash goal: text + data of fw.elf;")
+print("RAM goal: data + bss + the stack reservation (the link fails beyond 160 / 96 KiB).")
+PY
+}
+fw_bench
