@@ -110,7 +110,7 @@ ca_up() {
     DEVICE=device.internal
     case $chal in
     http-01) ;;
-    tls-alpn-01) b=$build-tlsalpn ;;
+    tls-alpn-01) b=$build-tlsalpn; extra=(-DFW_FLASH_KB=176) ;; # wolfSSL server: see CMakeLists.txt
     dns-01)
         b=$build-dns01
         DEVICE=device.acme.test
