@@ -5,6 +5,9 @@
  * poll (§7.5.1, Retry-After) -> finalize (§7.4) -> poll order -> download
  * (§7.4.2) -> store. One connection kept alive across the flow, the
  * Replay-Nonce of every response reused, badNonce (§6.5) retried.
+ * ACME Renewal Information (RFC 9773, PICOACME_ARI): directory ->
+ * renewalInfo/<CertID> (§4.1) -> a random point in the suggested window
+ * (§4.2); "replaces" in the newOrder of a renewal (§5).
  */
 #include "picoacme.h"
 
@@ -27,6 +30,16 @@ enum { T_DIR = 1, T_ACCT_KEY = 2, T_ACCT_URL = 3, T_CERT_KEY = 4, T_CERT = 5 };
 /* Room kept in front of a POST body for the request head. */
 #define HEAD_ROOM 448U
 
+#if PICOACME_ARI
+#define ARI_RUN(ctx) ((ctx)->ari_run)
+/* RFC 9773 §4.3: Retry-After when the CA sends none, and the bounds kept */
+#define ARI_RETRY_DEFAULT_S 21600U
+#define ARI_RETRY_MIN_S     60U
+#define ARI_RETRY_MAX_S     86400U
+#else
+#define ARI_RUN(ctx) false
+#endif
+
 #define LOG(ctx, lvl, ...)                                                                         \
     do {                                                                                           \
         if (PICOACME_LOG_LEVEL >= (lvl) && (ctx)->ports.log != NULL) {                             \
@@ -35,11 +48,15 @@ enum { T_DIR = 1, T_ACCT_KEY = 2, T_ACCT_URL = 3, T_CERT_KEY = 4, T_CERT = 5 };
     } while (0)
 
 static const char *const state_names[] = {
-    "start",      "directory",          "nonce",          "account",
-    "order",      "authorization",      "dns-01 publish", "dns-01 propagation",
-    "challenge",  "poll authorization", "dns-01 cleanup", "finalize",
-    "poll order", "certificate",        "store",          "done",
-    "failed"};
+    "start",        "directory",          "nonce",          "account",
+    "order",        "authorization",      "dns-01 publish", "dns-01 propagation",
+    "challenge",    "poll authorization", "dns-01 cleanup", "finalize",
+    "poll order",   "certificate",        "store",          "done",
+    "failed",
+#if PICOACME_ARI
+    "renewal info",
+#endif
+};
 
 static const char *const chall_names[PICOACME_CHALL_TYPES] = {"http-01", "tls-alpn-01", "dns-01"};
 
@@ -720,6 +737,240 @@ static picoacme_err_t authz_invalid(picoacme_ctx_t *ctx, const picoacme_json_t *
     return challenge_failed(ctx);
 }
 
+/* store record tags and lookup, defined with the store record below */
+static picoacme_err_t tlv_find(const uint8_t *rec, size_t len, uint8_t tag, size_t *off,
+                               size_t *vlen);
+
+#if PICOACME_ARI
+/* ---- ACME Renewal Information (RFC 9773) ------------------------------------ */
+
+/* Decimal value of s[0, n), all digits (checked by the caller). */
+static unsigned decimal(const char *s, size_t n)
+{
+    unsigned v = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        v = v * 10U + (unsigned)(s[i] - '0');
+    }
+    return v;
+}
+
+static bool is_dig(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* RFC 3339 §5.6 date-time */
+picoacme_err_t picoacme_rfc3339(const char *s, size_t len, int64_t *out_s)
+{
+    /* full-date "T" partial-time without the fraction: '0' a digit */
+    static const char pat[] = "0000-00-00T00:00:00";
+    static const uint8_t mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    unsigned year, mon, day, hh, mm, ss, mlen;
+    int64_t off = 0;
+    size_t p;
+    size_t i;
+    if (s == NULL || out_s == NULL) {
+        return PICOACME_ERR_PARAM;
+    }
+    if (len < sizeof pat) {
+        return PICOACME_ERR_PARSE;
+    }
+    for (i = 0; i < sizeof pat - 1U; i++) {
+        char c = s[i];
+        bool ok = pat[i] == '0' ? is_dig(c) : (i == 10U ? (c == 'T' || c == 't') : c == pat[i]);
+        if (!ok) {
+            return PICOACME_ERR_PARSE;
+        }
+    }
+    p = sizeof pat - 1U;
+    if (s[p] == '.') {
+        /* time-secfrac = "." 1*DIGIT, dropped */
+        size_t f = ++p;
+        while (p < len && is_dig(s[p])) {
+            p++;
+        }
+        if (p == f || p == len) {
+            return PICOACME_ERR_PARSE;
+        }
+    }
+    if (s[p] == 'Z' || s[p] == 'z') {
+        p++;
+    } else if ((s[p] == '+' || s[p] == '-') && len - p == 6U && is_dig(s[p + 1U]) &&
+               is_dig(s[p + 2U]) && s[p + 3U] == ':' && is_dig(s[p + 4U]) && is_dig(s[p + 5U])) {
+        /* time-numoffset: local time = UTC + offset */
+        unsigned oh = decimal(s + p + 1U, 2U);
+        unsigned om = decimal(s + p + 4U, 2U);
+        if (oh > 23U || om > 59U) {
+            return PICOACME_ERR_PARSE;
+        }
+        off = (int64_t)(oh * 3600U + om * 60U);
+        if (s[p] == '-') {
+            off = -off;
+        }
+        p += 6U;
+    } else {
+        return PICOACME_ERR_PARSE;
+    }
+    if (p != len) {
+        return PICOACME_ERR_PARSE;
+    }
+    year = decimal(s, 4U);
+    mon = decimal(s + 5, 2U);
+    day = decimal(s + 8, 2U);
+    hh = decimal(s + 11, 2U);
+    mm = decimal(s + 14, 2U);
+    ss = decimal(s + 17, 2U);
+    if (mon < 1U || mon > 12U) {
+        return PICOACME_ERR_PARSE;
+    }
+    mlen = mdays[mon - 1U];
+    if (mon == 2U && ((year % 4U == 0U && year % 100U != 0U) || year % 400U == 0U)) {
+        mlen++;
+    }
+    /* second 60 is a leap second (RFC 3339 §5.7) */
+    if (day < 1U || day > mlen || hh > 23U || mm > 59U || ss > 60U) {
+        return PICOACME_ERR_PARSE;
+    }
+    *out_s = picoacme_civil_to_unix((int)year, (int)mon, (int)day, (int)hh, (int)mm, (int)ss) - off;
+    return PICOACME_OK;
+}
+
+/* RFC 9773 §4.1 */
+picoacme_err_t picoacme_ari_certid(const picoacme_x509_t *c, char *out, size_t cap, size_t *out_len)
+{
+    size_t a = 0;
+    size_t n = 0;
+    picoacme_err_t e;
+    if (c == NULL || out == NULL || out_len == NULL) {
+        return PICOACME_ERR_PARAM;
+    }
+    if (c->aki == NULL || c->aki_len == 0U || c->serial == NULL || c->serial_len == 0U) {
+        return PICOACME_ERR_NOT_FOUND;
+    }
+    e = picoacme_b64url_encode(c->aki, c->aki_len, out, cap, &a);
+    if (e == PICOACME_OK && cap - a < 2U) {
+        e = PICOACME_ERR_NOSPACE;
+    }
+    if (e == PICOACME_OK) {
+        out[a] = '.';
+        /* the serial's INTEGER contents as they are in the DER */
+        e = picoacme_b64url_encode(c->serial, c->serial_len, out + a + 1, cap - a - 2U, &n);
+    }
+    if (e != PICOACME_OK) {
+        return e == PICOACME_ERR_NOSPACE ? e : PICOACME_ERR_PARSE;
+    }
+    out[a + 1U + n] = '\0';
+    *out_len = a + 1U + n;
+    return PICOACME_OK;
+}
+
+/* The CertID of the leaf in the store record rx[0, len) into ari_certid. */
+static picoacme_err_t record_certid(picoacme_ctx_t *ctx, size_t len)
+{
+    picoacme_x509_t c;
+    size_t off = 0;
+    size_t vl = 0;
+    size_t pos = 0;
+    size_t der_len = 0;
+    size_t n = 0;
+    picoacme_err_t e = tlv_find(ctx->rx, len, T_CERT, &off, &vl);
+    if (e == PICOACME_OK) {
+        e = picoacme_pem_next((const char *)ctx->rx + off, vl, &pos, ctx->tx, sizeof ctx->tx,
+                              &der_len);
+    }
+    if (e == PICOACME_OK) {
+        e = picoacme_x509_parse(ctx->tx, der_len, &c);
+    }
+    if (e == PICOACME_OK) {
+        e = picoacme_ari_certid(&c, ctx->ari_certid, sizeof ctx->ari_certid, &n);
+        if (e == PICOACME_ERR_NOT_FOUND) {
+            e = PICOACME_ERR_UNSUPPORTED; /* no authorityKeyIdentifier */
+        }
+    }
+    if (e != PICOACME_OK) {
+        ctx->ari_certid[0] = '\0';
+    }
+    return e;
+}
+
+static picoacme_err_t ari_done(picoacme_ctx_t *ctx)
+{
+    release(ctx);
+    ctx->state = PICOACME_ST_DONE;
+    return PICOACME_OK;
+}
+
+/* The directory of an ARI exchange: the renewalInfo URL "/" CertID (§4.1)
+ * goes to work, for the RENEWAL_INFO state's GET. */
+static picoacme_err_t ari_directory(picoacme_ctx_t *ctx, const picoacme_json_t *j)
+{
+    size_t n = 0;
+    size_t c = slen(ctx->ari_certid, sizeof ctx->ari_certid);
+    picoacme_err_t e;
+    if (!ctx->ari_offered) {
+        LOG(ctx, PICOACME_LOG_LVL_INF, "the CA offers no renewalInfo: the lifetime fraction stays");
+        return ari_done(ctx);
+    }
+    e = picoacme_json_get_string(j, 0, "renewalInfo", ctx->work, PICOACME_URL_MAX, &n);
+    if (e == PICOACME_OK && n + 1U + c >= PICOACME_URL_MAX) {
+        e = PICOACME_ERR_NOSPACE;
+    }
+    if (e != PICOACME_OK) {
+        return fail(ctx, e == PICOACME_ERR_NOSPACE ? e : PICOACME_ERR_PROTOCOL,
+                    "renewalInfo URL unusable or, with the CertID, longer than PICOACME_URL_MAX");
+    }
+    ctx->work[n] = '/';
+    memcpy(ctx->work + n + 1U, ctx->ari_certid, c + 1U);
+    goto_state(ctx, PICOACME_ST_RENEWAL_INFO);
+    return PICOACME_OK;
+}
+
+/* The RenewalInfo object (§4.2): pick a uniformly random point in the
+ * suggested window; a point already passed means renew now. */
+static picoacme_err_t on_renewal_info(picoacme_ctx_t *ctx, const picoacme_json_t *j)
+{
+    char ts[48];
+    size_t n = 0;
+    int64_t start = 0;
+    int64_t end = 0;
+    int64_t now = picoacme_now(ctx);
+    uint8_t r[4];
+    uint32_t rnd;
+    uint32_t span;
+    uint32_t ra;
+    int w = picoacme_json_member(j, 0, "suggestedWindow");
+    /* §4.2: end not after start is as if there were no answer */
+    if (w < 0 || !picoacme_json_is_object(j, w) ||
+        picoacme_json_get_string(j, w, "start", ts, sizeof ts, &n) != PICOACME_OK ||
+        picoacme_rfc3339(ts, n, &start) != PICOACME_OK ||
+        picoacme_json_get_string(j, w, "end", ts, sizeof ts, &n) != PICOACME_OK ||
+        picoacme_rfc3339(ts, n, &end) != PICOACME_OK || end <= start) {
+        return fail(ctx, PICOACME_ERR_PROTOCOL,
+                    "the CA's suggestedWindow is missing or invalid (RFC 9773 4.2)");
+    }
+    if (ctx->ports.crypto->random(ctx->ports.crypto->user, r, sizeof r) != PICOACME_OK) {
+        return fail(ctx, PICOACME_ERR_CRYPTO, "random");
+    }
+    rnd = ((uint32_t)r[0] << 24) | ((uint32_t)r[1] << 16) | ((uint32_t)r[2] << 8) | r[3];
+    /* start + rnd * (span + 1) / 2^32: no 64-bit division; windows beyond
+     * 136 years are taken as 136 years */
+    span = end - start >= (int64_t)UINT32_MAX ? UINT32_MAX - 1U : (uint32_t)(end - start);
+    ctx->ari_renew_at_s = start + (int64_t)(((uint64_t)rnd * ((uint64_t)span + 1U)) >> 32);
+    if (now != PICOACME_TIME_UNKNOWN && ctx->ari_renew_at_s < now) {
+        ctx->ari_renew_at_s = now;
+    }
+    /* §4.3: ask again after Retry-After, within sane bounds */
+    ra = ctx->resp.has_retry_after ? ctx->resp.retry_after_s : ARI_RETRY_DEFAULT_S;
+    ra = ra < ARI_RETRY_MIN_S ? ARI_RETRY_MIN_S : ra > ARI_RETRY_MAX_S ? ARI_RETRY_MAX_S : ra;
+    ctx->ari_retry_at_s = now == PICOACME_TIME_UNKNOWN ? PICOACME_TIME_UNKNOWN : now + (int64_t)ra;
+    ctx->ari_valid = true;
+    LOG(ctx, PICOACME_LOG_LVL_INF, "ARI: renew at %lld (window %lld..%lld), ask again in %u s",
+        (long long)ctx->ari_renew_at_s, (long long)start, (long long)end, (unsigned)ra);
+    return ari_done(ctx);
+}
+#endif
+
 static picoacme_err_t on_directory(picoacme_ctx_t *ctx, const picoacme_json_t *j)
 {
     picoacme_err_t e = get_url(ctx, j, 0, "newNonce", ctx->new_nonce, true);
@@ -729,6 +980,14 @@ static picoacme_err_t on_directory(picoacme_ctx_t *ctx, const picoacme_json_t *j
     if (e == PICOACME_OK) {
         e = get_url(ctx, j, 0, "newOrder", ctx->new_order, true);
     }
+#if PICOACME_ARI
+    if (e == PICOACME_OK) {
+        ctx->ari_offered = picoacme_json_member(j, 0, "renewalInfo") >= 0;
+        if (ctx->ari_run) {
+            return ari_directory(ctx, j);
+        }
+    }
+#endif
     if (e == PICOACME_OK) {
         int meta = picoacme_json_member(j, 0, "meta");
         int ear = meta >= 0 ? picoacme_json_member(j, meta, "externalAccountRequired") : -1;
@@ -1122,6 +1381,9 @@ static picoacme_err_t dispatch(picoacme_ctx_t *ctx)
     case PICOACME_ST_AUTHZ: return on_authz(ctx, &j);
     case PICOACME_ST_CHALLENGE: return on_challenge(ctx, &j);
     case PICOACME_ST_POLL_AUTHZ: return on_poll_authz(ctx, &j);
+#if PICOACME_ARI
+    case PICOACME_ST_RENEWAL_INFO: return on_renewal_info(ctx, &j);
+#endif
     case PICOACME_ST_FINALIZE:
         if (status_is(&j, 0, "processing") || status_is(&j, 0, "ready")) {
             /* first poll almost at once (a CA signs in milliseconds, or says
@@ -1192,6 +1454,18 @@ static picoacme_err_t on_response(picoacme_ctx_t *ctx)
             goto_state(ctx, PICOACME_ST_ACCOUNT);
             return PICOACME_OK;
         }
+#if PICOACME_ARI
+        if (ctx->state == PICOACME_ST_ORDER && ctx->ari_replaces && ctx->ari_offered &&
+            (problem_is(ctx, "alreadyReplaced") || r->status == 409U)) {
+            /* RFC 9773 §5: the certificate was replaced already (or the CA
+             * objects to "replaces"): order again without it */
+            LOG(ctx, PICOACME_LOG_LVL_WRN, "newOrder without \"replaces\" after %s",
+                ctx->problem.type);
+            ctx->ari_replaces = false;
+            goto_state(ctx, PICOACME_ST_ORDER);
+            return PICOACME_OK;
+        }
+#endif
         if (ctx->state == PICOACME_ST_FINALIZE && problem_is(ctx, "orderNotReady")) {
             ctx->finalize_again = true;
             start_polls(ctx, PICOACME_ST_POLL_ORDER);
@@ -1439,6 +1713,10 @@ picoacme_err_t picoacme_issue_start(picoacme_ctx_t *ctx)
     ctx->chall_key = false;
     ctx->orders = 0;
     ctx->alpn_cert_len = 0;
+#if PICOACME_ARI
+    ctx->ari_run = false;
+    ctx->ari_replaces = false;
+#endif
     e = check_challenges(ctx);
     if (e != PICOACME_OK) {
         return e;
@@ -1452,6 +1730,10 @@ picoacme_err_t picoacme_issue_start(picoacme_ctx_t *ctx)
         if (tlv_find(ctx->rx, len, T_DIR, &off, &vl) == PICOACME_OK && vl == dl &&
             memcmp(ctx->rx + off, ctx->cfg.directory_url, dl) == 0) {
             import_key(ctx, len, T_ACCT_KEY, PICOACME_KEY_ACCOUNT, &ctx->account_key_loaded);
+#if PICOACME_ARI
+            /* a renewal at the same CA names the certificate it replaces */
+            ctx->ari_replaces = record_certid(ctx, len) == PICOACME_OK;
+#endif
         }
         memset(ctx->rx, 0, len);
     }
@@ -1504,6 +1786,37 @@ picoacme_err_t picoacme_issue_start(picoacme_ctx_t *ctx)
     }
     goto_state(ctx, PICOACME_ST_DIRECTORY);
     return PICOACME_OK;
+}
+
+picoacme_err_t picoacme_ari_start(picoacme_ctx_t *ctx)
+{
+#if PICOACME_ARI
+    size_t len = 0;
+    picoacme_err_t e;
+    if (ctx == NULL || ctx->cfg.directory_url == NULL) {
+        return PICOACME_ERR_PARAM;
+    }
+    release(ctx);
+    memset(&ctx->problem, 0, sizeof ctx->problem);
+    memset(&ctx->stats, 0, sizeof ctx->stats);
+    ctx->nonce[0] = '\0';
+    ctx->state = PICOACME_ST_IDLE;
+    ctx->ari_valid = false;
+    ctx->ari_run = true;
+    e = load_record(ctx, &len);
+    if (e == PICOACME_OK) {
+        e = record_certid(ctx, len);
+        memset(ctx->rx, 0, len); /* the record holds the keys */
+    }
+    if (e != PICOACME_OK) {
+        return e;
+    }
+    goto_state(ctx, PICOACME_ST_DIRECTORY);
+    return PICOACME_OK;
+#else
+    (void)ctx;
+    return PICOACME_ERR_UNSUPPORTED;
+#endif
 }
 
 /* ---- dns-01 (RFC 8555 §8.4) over RFC 2136 + TSIG, or the integrator's hook ---- */
@@ -1963,6 +2276,13 @@ static picoacme_err_t begin(picoacme_ctx_t *ctx)
             picoacme_jw_obj_end(&w);
         }
         picoacme_jw_arr_end(&w);
+#if PICOACME_ARI
+        if (ctx->ari_replaces && ctx->ari_offered) {
+            /* RFC 9773 §5 */
+            picoacme_jw_key(&w, "replaces");
+            picoacme_jw_str(&w, ctx->ari_certid, slen(ctx->ari_certid, sizeof ctx->ari_certid));
+        }
+#endif
         picoacme_jw_obj_end(&w);
         e = picoacme_jw_finish(&w, &n);
         if (e != PICOACME_OK) {
@@ -2006,6 +2326,11 @@ static picoacme_err_t begin(picoacme_ctx_t *ctx)
     case PICOACME_ST_CERT:
         return request_post_as_get(ctx, ctx->cert_url, "application/pem-certificate-chain");
     case PICOACME_ST_STORE: return do_store(ctx);
+#if PICOACME_ARI
+    case PICOACME_ST_RENEWAL_INFO:
+        /* unauthenticated GET (RFC 9773 §4.1); the URL is in work */
+        return request_get(ctx, ctx->work, false, "application/json");
+#endif
     default: return fail(ctx, PICOACME_ERR_STATE, "nothing to do in this state");
     }
 }
@@ -2371,7 +2696,7 @@ picoacme_err_t picoacme_result(const picoacme_ctx_t *ctx, const char **pem, size
     if (ctx == NULL || pem == NULL || len == NULL) {
         return PICOACME_ERR_PARAM;
     }
-    if (ctx->state != PICOACME_ST_DONE) {
+    if (ctx->state != PICOACME_ST_DONE || ARI_RUN(ctx)) {
         return PICOACME_ERR_STATE;
     }
     *pem = (const char *)ctx->rx + ctx->resp.body.off;
@@ -2414,5 +2739,20 @@ picoacme_err_t picoacme_stored(picoacme_ctx_t *ctx, picoacme_stored_info_t *info
     info->not_before_s = c.not_before_s;
     info->not_after_s = c.not_after_s;
     info->renew_at_s = picoacme_renew_at(c.not_before_s, c.not_after_s);
+#if PICOACME_ARI
+    {
+        /* the CA's window, when it was asked about this very certificate;
+         * a window beyond the expiry is not followed */
+        char id[PICOACME_ARI_CERTID_MAX];
+        size_t n = 0;
+        if (ctx->ari_valid && ctx->ari_renew_at_s <= c.not_after_s &&
+            picoacme_ari_certid(&c, id, sizeof id, &n) == PICOACME_OK &&
+            memcmp(id, ctx->ari_certid, n + 1U) == 0) {
+            info->renew_at_s = ctx->ari_renew_at_s;
+            info->ari = true;
+            info->ari_retry_at_s = ctx->ari_retry_at_s;
+        }
+    }
+#endif
     return PICOACME_OK;
 }

@@ -434,6 +434,24 @@ static void nap(int64_t s)
     }
 }
 
+/* RFC 9773: ask the CA when to renew the stored certificate (info is read
+ * again); on any failure the lifetime fraction stays, with a log line. */
+static void ari_refresh(picoacme_stored_info_t *info)
+{
+    picoacme_err_t e = picoacme_ari_start(&g_ctx);
+    if (e == PICOACME_OK && pump() != 0) {
+        e = picoacme_last_problem(&g_ctx)->err;
+    }
+    if (e != PICOACME_OK) {
+        fprintf(stderr,
+                "picoacme: ARI renewal info unavailable (%s), renewing at the lifetime "
+                "fraction\n",
+                picoacme_err_str(e));
+    }
+    picoacme_abort(&g_ctx);
+    (void)picoacme_stored(&g_ctx, info);
+}
+
 /* The daemon: keep a valid certificate for ever (or max_renewals
  * issuances): issue when nothing is stored or the renewal time (2/3 of the
  * lifetime, plus a small random delay so a fleet does not renew in the same
@@ -452,9 +470,18 @@ static int run_loop(const picoacme_config_t *cfgp, const picoacme_ports_t *ports
     (void)sigaction(SIGINT, &sa, NULL);
     while (!g_stop) {
         picoacme_stored_info_t info;
-        int64_t now = (int64_t)time(NULL);
-        if (picoacme_init(&g_ctx, cfgp, portsp) == PICOACME_OK &&
-            picoacme_stored(&g_ctx, &info) == PICOACME_OK && now < info.renew_at_s) {
+        int64_t now;
+        bool have = picoacme_init(&g_ctx, cfgp, portsp) == PICOACME_OK &&
+                    picoacme_stored(&g_ctx, &info) == PICOACME_OK;
+        if (have) {
+            ari_refresh(&info);
+            /* ask the CA again when it said to, if that comes first */
+            if (info.ari && info.ari_retry_at_s > 0 && info.ari_retry_at_s < info.renew_at_s) {
+                info.renew_at_s = info.ari_retry_at_s;
+            }
+        }
+        now = (int64_t)time(NULL);
+        if (have && now < info.renew_at_s) {
             uint8_t r[2] = {0, 0};
             int64_t life = info.not_after_s - info.not_before_s;
             int64_t jitter_max = life / 100 < 60 ? life / 100 : 60;

@@ -19,7 +19,7 @@
  * thumbprint computed by openssl from the account JWK (RFC 7638, RFC 8555
  * §8.1).
  */
-#define _POSIX_C_SOURCE 200809L /* popen */
+#define _POSIX_C_SOURCE 200809L /* popen, gmtime_r */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "picoacme.h"
@@ -219,6 +220,16 @@ static struct srv {
     bool wrong_key;
     bool h01;                   /* validate through the engine's listener */
     const char *token;          /* the http-01 token served (default TOKEN) */
+    bool ari;                   /* the directory names renewalInfo (RFC 9773) */
+    int ari_status;             /* renewalInfo answer: status (0: 200), */
+    const char *ari_body;       /* body */
+    const char *ari_extra;      /* and extra header lines */
+    unsigned already_replaced;  /* newOrders with "replaces" answered 409 alreadyReplaced */
+    const char *serial;         /* openssl -set_serial for the issued leaf */
+    unsigned ari_gets;
+    char ari_certid[160];       /* the CertID of the last renewalInfo GET */
+    unsigned orders_with_replaces;
+    char replaces[160];         /* "replaces" of the last newOrder ("" none) */
     /* observed / state */
     unsigned reqs;              /* complete requests seen */
     unsigned posts;
@@ -454,12 +465,17 @@ static void order_body(char *b, size_t cap, const char *status)
 static void issue_cert(const uint8_t *csr, size_t len)
 {
     char ca[4096];
-    write_file(D "csr.der", csr, len);
     if (sh("openssl req -inform DER -in " D "csr.der -verify -noout 2>/dev/null") != 0) {
         violation("CSR signature does not verify");
     }
-    if (sh("openssl x509 -req -inform DER -in " D "csr.der -CA " D "ca.pem -CAkey " D
-           "ca.key -days 30 -copy_extensions copyall -out " D "leaf.pem 2>/dev/null") != 0) {
+    char cmd[1024];
+    write_file(D "csr.der", csr, len);
+    snprintf(cmd, sizeof cmd,
+             "openssl x509 -req -inform DER -in " D "csr.der -CA " D "ca.pem -CAkey " D
+             "ca.key -days 30 -copy_extensions copyall -extfile " D "ext.cnf %s%s -out " D
+             "leaf.pem 2>/dev/null",
+             srv.serial != NULL ? "-set_serial " : "", srv.serial != NULL ? srv.serial : "");
+    if (sh(cmd) != 0) {
         violation("openssl refused the CSR");
         return;
     }
@@ -578,8 +594,32 @@ static void handle_post(conn_t *c, const char *path, const char *body)
     if (strcmp(path, "/order") == 0) {
         if (srv.order_posts < 8) srv.order_times[srv.order_posts] = g_now;
         srv.order_posts++;
-        if (strcmp(pay, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.test\"}]}") != 0) {
-            violation("newOrder payload");
+        {
+            /* the identifiers, and "replaces" (RFC 9773 §5) only when the
+             * directory names renewalInfo */
+            static const char ids[] = "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.test\"}]";
+            static const char rp[] = ",\"replaces\":\"";
+            const char *rest = pay + strlen(ids);
+            srv.replaces[0] = '\0';
+            if (strncmp(pay, ids, strlen(ids)) != 0) {
+                violation("newOrder payload");
+            } else if (strncmp(rest, rp, strlen(rp)) == 0 && strlen(rest) > strlen(rp) + 2U &&
+                       strcmp(rest + strlen(rest) - 2U, "\"}") == 0) {
+                size_t l = strlen(rest) - strlen(rp) - 2U;
+                if (!srv.ari) violation("replaces without renewalInfo in the directory");
+                if (l >= sizeof srv.replaces) l = sizeof srv.replaces - 1U;
+                memcpy(srv.replaces, rest + strlen(rp), l);
+                srv.replaces[l] = '\0';
+                srv.orders_with_replaces++;
+                if (srv.already_replaced > 0) {
+                    srv.already_replaced--;
+                    problem(c, path, 409, "alreadyReplaced",
+                            "the certificate has been replaced already", NULL);
+                    return;
+                }
+            } else if (strcmp(rest, "}") != 0) {
+                violation("newOrder payload");
+            }
         }
         if (srv.rate_limit_order > 0) {
             char ra[64] = "";
@@ -701,11 +741,25 @@ static void serve(conn_t *c)
         srv.reqs++;
         if (strcmp(target, "/dir") == 0 && strcmp(method, "GET") == 0) {
             respond(c, target, 200, "application/json", NULL,
-                    "{\"newNonce\":\"" BASE "/nonce\",\"newAccount\":\"" BASE "/acct\","
-                    "\"newOrder\":\"" BASE "/order\",\"revokeCert\":\"" BASE "/revoke\","
-                    "\"keyChange\":\"" BASE "/kc\",\"meta\":{\"termsOfService\":\"" BASE
-                    "/tos\",\"externalAccountRequired\":false}}",
+                    srv.ari ? "{\"newNonce\":\"" BASE "/nonce\",\"newAccount\":\"" BASE "/acct\","
+                              "\"newOrder\":\"" BASE "/order\",\"revokeCert\":\"" BASE "/revoke\","
+                              "\"keyChange\":\"" BASE "/kc\",\"renewalInfo\":\"" BASE "/ari\","
+                              "\"meta\":{\"termsOfService\":\"" BASE
+                              "/tos\",\"externalAccountRequired\":false}}"
+                            : "{\"newNonce\":\"" BASE "/nonce\",\"newAccount\":\"" BASE "/acct\","
+                              "\"newOrder\":\"" BASE "/order\",\"revokeCert\":\"" BASE "/revoke\","
+                              "\"keyChange\":\"" BASE "/kc\",\"meta\":{\"termsOfService\":\"" BASE
+                              "/tos\",\"externalAccountRequired\":false}}",
                     srv.dir_nonce);
+        } else if (strncmp(target, "/ari/", 5) == 0 && strcmp(method, "GET") == 0) {
+            /* RFC 9773 §4.1: unauthenticated GET of renewalInfo/<CertID> */
+            if (!srv.ari) violation("renewalInfo GET without renewalInfo in the directory");
+            if (cl != 0) violation("renewalInfo GET with a body");
+            srv.ari_gets++;
+            scopy(srv.ari_certid, sizeof srv.ari_certid, target + 5);
+            respond(c, target, srv.ari_status != 0 ? srv.ari_status : 200,
+                    srv.ari_status >= 400 ? "application/problem+json" : "application/json",
+                    srv.ari_extra, srv.ari_body, false);
         } else if (strcmp(target, "/nonce") == 0 && strcmp(method, "HEAD") == 0) {
             respond(c, target, 200, NULL, "Cache-Control: no-store\r\n", NULL, !srv.nonce_missing);
         } else if (strcmp(method, "POST") == 0) {
@@ -943,14 +997,10 @@ static void env_close(void)
     picoacme_posix_flash_close(&g_fl);
 }
 
-static picoacme_err_t run(void)
+static picoacme_err_t pump_engine(void)
 {
     picoacme_wait_t w;
     picoacme_err_t e;
-    g_nwaits = 0;
-    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
-    e = picoacme_issue_start(&g_ctx);
-    if (e != PICOACME_OK) return e;
     for (g_steps = 0; g_steps < 200000U; g_steps++) {
         e = picoacme_step(&g_ctx, &w);
         if (e == PICOACME_OK || e >= PICOACME_ERR_PARAM) {
@@ -972,6 +1022,27 @@ static picoacme_err_t run(void)
     fail_msg("the engine did not finish in 200000 steps (state %s, %u requests)",
              picoacme_state_str(g_ctx.state), srv.reqs);
     return PICOACME_ERR_STATE;
+}
+
+static picoacme_err_t run(void)
+{
+    picoacme_err_t e;
+    g_nwaits = 0;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    e = picoacme_issue_start(&g_ctx);
+    if (e != PICOACME_OK) return e;
+    return pump_engine();
+}
+
+/* The ARI exchange (RFC 9773) on a fresh context, as after a reboot. */
+static picoacme_err_t run_ari(void)
+{
+    picoacme_err_t e;
+    g_nwaits = 0;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    e = picoacme_ari_start(&g_ctx);
+    if (e != PICOACME_OK) return e;
+    return pump_engine();
 }
 
 static uint32_t max_wait(void)
@@ -1009,6 +1080,8 @@ static void assert_problem(picoacme_err_t err, picoacme_state_t st, unsigned htt
 static int group_setup(void **state)
 {
     (void)state;
+    /* the CA names itself in every leaf (authorityKeyIdentifier): the ARI CertID */
+    write_file(D "ext.cnf", "authorityKeyIdentifier=keyid\n", 29U);
     if (sh("openssl ecparam -name prime256v1 -genkey -noout -out " D "ca.key 2>/dev/null && "
            "openssl req -x509 -new -key " D "ca.key -subj '/CN=picoacme test CA' -days 30 "
            "-out " D "ca.pem 2>/dev/null && "
@@ -1435,6 +1508,493 @@ static void test_renew_at(void **state)
     assert_int_equal(picoacme_renew_at(1700000000, 1600000000), 1700000000);
 }
 
+/* ---- ACME Renewal Information (RFC 9773) ------------------------------------------- */
+
+static size_t hex_dec(const char *h, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    size_t l = strlen(h);
+    size_t i = 0;
+    if (l % 2U == 1U) { /* an odd digit count: a leading 0 nibble */
+        unsigned v;
+        assert_int_equal(sscanf(h, "%1x", &v), 1);
+        out[n++] = (uint8_t)v;
+        i = 1;
+    }
+    for (; i < l; i += 2U) {
+        unsigned v;
+        assert_true(n < cap);
+        assert_int_equal(sscanf(h + i, "%2x", &v), 1);
+        out[n++] = (uint8_t)v;
+    }
+    return n;
+}
+
+/* The CertID parts of a PEM certificate as openssl prints them: the AKI
+ * keyIdentifier, the serial as DER INTEGER contents (a leading 00 when the
+ * top bit is set, RFC 9773 §4.1). */
+static void openssl_certid_parts(const char *pem, uint8_t *aki, size_t *aki_len, uint8_t *ser,
+                                 size_t *ser_len)
+{
+    char cmd[512];
+    char hex[512];
+    uint8_t tmp[128];
+    size_t n;
+    snprintf(cmd, sizeof cmd,
+             "openssl x509 -in %s -noout -ext authorityKeyIdentifier | tail -n 1 | "
+             "sed 's/keyid://' | tr -d ' :'",
+             pem);
+    capture(cmd, hex, sizeof hex);
+    assert_true(strlen(hex) >= 2U);
+    *aki_len = hex_dec(hex, aki, 64);
+    snprintf(cmd, sizeof cmd, "openssl x509 -in %s -noout -serial | sed 's/^serial=//'", pem);
+    capture(cmd, hex, sizeof hex);
+    n = hex_dec(hex, tmp, sizeof tmp);
+    *ser_len = 0;
+    if (tmp[0] & 0x80U) ser[(*ser_len)++] = 0;
+    memcpy(ser + *ser_len, tmp, n);
+    *ser_len += n;
+}
+
+/* A CertID text against the openssl parts of pem. */
+static void assert_certid(const char *certid, const char *pem)
+{
+    uint8_t aki[64], ser[64], a2[64], s2[64];
+    size_t al = 0, sl = 0;
+    const char *dot = strchr(certid, '.');
+    openssl_certid_parts(pem, aki, &al, ser, &sl);
+    assert_non_null(dot);
+    assert_null(strchr(certid, '='));
+    assert_int_equal(b64u_dec(certid, (size_t)(dot - certid), a2, sizeof a2), (long)al);
+    assert_memory_equal(a2, aki, al);
+    assert_int_equal(b64u_dec(dot + 1, strlen(dot + 1), s2, sizeof s2), (long)sl);
+    assert_memory_equal(s2, ser, sl);
+}
+
+static void rfc3339_of(int64_t t, char *out, size_t cap)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    assert_non_null(gmtime_r(&tt, &tm));
+    assert_true(strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0);
+}
+
+static char g_ari_body[512];
+
+static void ari_window(int64_t start, int64_t end)
+{
+    char a[40], b[40];
+    rfc3339_of(start, a, sizeof a);
+    rfc3339_of(end, b, sizeof b);
+    snprintf(g_ari_body, sizeof g_ari_body,
+             "{\"suggestedWindow\":{\"start\":\"%s\",\"end\":\"%s\"},"
+             "\"explanationURL\":\"https://ca.test/why\"}",
+             a, b);
+    srv.ari_body = g_ari_body;
+}
+
+/* the CertID function against the example of RFC 9773 §4.1 */
+static void test_ari_certid(void **state)
+{
+    static const uint8_t aki[20] = {0x69, 0x88, 0x5B, 0x6B, 0x87, 0x46, 0x40, 0x41, 0xE1, 0xB3,
+                                    0x7B, 0x84, 0x7B, 0xA0, 0xAE, 0x2C, 0xDE, 0x01, 0xC8, 0xD4};
+    static const uint8_t serial[5] = {0x00, 0x87, 0x65, 0x43, 0x21};
+    static const char expect[] = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
+    picoacme_x509_t c;
+    char out[64];
+    size_t n = 0;
+    (void)state;
+    memset(&c, 0, sizeof c);
+    c.aki = aki;
+    c.aki_len = sizeof aki;
+    c.serial = serial;
+    c.serial_len = sizeof serial;
+    assert_int_equal(picoacme_ari_certid(&c, out, sizeof out, &n), PICOACME_OK);
+    assert_int_equal(n, strlen(expect));
+    assert_string_equal(out, expect);
+    /* exactly enough room (with the NUL), and every smaller room refused
+     * without a byte written past it */
+    assert_int_equal(picoacme_ari_certid(&c, out, sizeof expect, &n), PICOACME_OK);
+    assert_string_equal(out, expect);
+    for (size_t cap = 0; cap < sizeof expect; cap++) {
+        memset(out, 'Q', sizeof out);
+        assert_int_equal(picoacme_ari_certid(&c, out, cap, &n), PICOACME_ERR_NOSPACE);
+        for (size_t k = cap; k < sizeof out; k++) assert_int_equal(out[k], 'Q');
+    }
+    c.aki = NULL;
+    assert_int_equal(picoacme_ari_certid(&c, out, sizeof out, &n), PICOACME_ERR_NOT_FOUND);
+    c.aki = aki;
+    c.serial_len = 0;
+    assert_int_equal(picoacme_ari_certid(&c, out, sizeof out, &n), PICOACME_ERR_NOT_FOUND);
+}
+
+/* RFC 3339 date-times against date(1) */
+static void test_rfc3339(void **state)
+{
+    static const char *const good[] = {
+        "2030-01-01T00:00:00Z",          "1994-11-06T08:49:37Z",
+        "2024-02-29T23:59:59Z",          "2000-02-29T12:00:00z",
+        "2025-06-30t01:02:03.5Z",        "2025-06-30T01:02:03.123456789Z",
+        "2025-06-30T01:02:03+02:00",     "2025-06-30T01:02:03-05:30",
+        "2025-01-01T00:30:00.25+00:45", "1970-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",          "2025-12-31T23:30:00-23:59",
+    };
+    static const char *const bad[] = {
+        "",
+        "2030-01-01T00:00:00",
+        "2030-01-01 00:00:00Z",
+        "2030-01-01T00:00:00ZZ",
+        "2030-1-01T00:00:00Z",
+        "2030-13-01T00:00:00Z",
+        "2030-00-01T00:00:00Z",
+        "2030-01-00T00:00:00Z",
+        "2030-01-32T00:00:00Z",
+        "2023-02-29T00:00:00Z",
+        "1900-02-29T00:00:00Z",
+        "2030-04-31T00:00:00Z",
+        "2030-01-01T24:00:00Z",
+        "2030-01-01T00:60:00Z",
+        "2030-01-01T00:00:61Z",
+        "2030-01-01T00:00:00.Z",
+        "2030-01-01T00:00:00.5",
+        "2030-01-01T00:00:00+0200",
+        "2030-01-01T00:00:00+24:00",
+        "2030-01-01T00:00:00+02:60",
+        "2030-01-01T00:00:00+02:00x",
+        "2030-01-01T00:00:00+2:00",
+        "+030-01-01T00:00:00Z",
+        "2030-01-01T00:00:00 Z",
+        "2030-01-01T0a:00:00Z",
+    };
+    int64_t t = 0;
+    (void)state;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char cmd[128], out[64];
+        snprintf(cmd, sizeof cmd, "date -u -d '%s' +%%s", good[i]);
+        /* date(1) wants an upper-case T and no lower-case z */
+        for (char *p = cmd; *p != '\0'; p++) {
+            if (*p == 't' && p[-1] >= '0' && p[-1] <= '9') *p = 'T';
+            if (*p == 'z' && p[-1] >= '0' && p[-1] <= '9') *p = 'Z';
+        }
+        capture(cmd, out, sizeof out);
+        assert_int_equal(picoacme_rfc3339(good[i], strlen(good[i]), &t), PICOACME_OK);
+        if (t != strtoll(out, NULL, 10)) fail_msg("%s: %lld, date says %s", good[i], (long long)t, out);
+    }
+    /* a leap second is the next second */
+    assert_int_equal(picoacme_rfc3339("2016-12-31T23:59:60Z", 20, &t), PICOACME_OK);
+    assert_int_equal(t, 1483228800);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t = 42;
+        if (picoacme_rfc3339(bad[i], strlen(bad[i]), &t) != PICOACME_ERR_PARSE)
+            fail_msg("accepted %s", bad[i]);
+        assert_int_equal(t, 42);
+    }
+    /* the length is the caller's: a NUL or more text after len is not read */
+    assert_int_equal(picoacme_rfc3339("2030-01-01T00:00:00Zjunk", 20, &t), PICOACME_OK);
+    assert_int_equal(t, 1893456000);
+    assert_int_equal(picoacme_rfc3339("2030-01-01T00:00:00Z", 19, &t), PICOACME_ERR_PARSE);
+    assert_int_equal(picoacme_rfc3339(NULL, 20, &t), PICOACME_ERR_PARAM);
+}
+
+/* Issue once with a CA offering renewalInfo; leaves the leaf in flash. */
+static void ari_issue_first(const char *serial)
+{
+    srv_reset(false);
+    srv.ari = true;
+    srv.serial = serial;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(srv.orders_with_replaces, 0); /* nothing to replace yet */
+    env_close();
+}
+
+/* the window: a random point inside it, Retry-After, the CertID asked for */
+static void test_ari_window(void **state)
+{
+    picoacme_stored_info_t info;
+    int64_t nb, na, frac;
+    int64_t seen[6];
+    bool differ = false;
+    (void)state;
+    ari_issue_first(NULL);
+    env_open(false);
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+    assert_false(info.ari);
+    nb = info.not_before_s;
+    na = info.not_after_s;
+    frac = info.renew_at_s;
+    env_close();
+
+    for (int i = 0; i < 6; i++) {
+        srv_reset(true);
+        srv.ari = true;
+        srv.ari_extra = "Retry-After: 3600\r\n";
+        ari_window(nb + 10 * 86400, nb + 12 * 86400);
+        env_open(false);
+        assert_int_equal(run_ari(), PICOACME_OK);
+        assert_no_violation();
+        /* the directory and the unauthenticated GET: no nonce, no JWS */
+        assert_int_equal(g_ctx.stats.requests, 2);
+        assert_int_equal(srv.posts, 0);
+        assert_int_equal(srv.ari_gets, 1);
+        assert_certid(srv.ari_certid, D "leaf.pem");
+        assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+        assert_true(info.ari);
+        assert_int_equal(info.not_before_s, nb);
+        assert_int_equal(info.not_after_s, na);
+        assert_true(info.renew_at_s >= nb + 10 * 86400 && info.renew_at_s <= nb + 12 * 86400);
+        /* no RTC: now is the CA's Date */
+        assert_int_equal(info.ari_retry_at_s, DATE_S + 3600);
+        seen[i] = info.renew_at_s;
+        if (i > 0 && seen[i] != seen[0]) differ = true;
+        /* the ARI exchange is no issuance */
+        {
+            const char *pem;
+            size_t pl;
+            assert_int_equal(picoacme_result(&g_ctx, &pem, &pl), PICOACME_ERR_STATE);
+        }
+        env_close();
+    }
+    assert_true(differ); /* random, not a fixed point of the window */
+
+    /* a window wholly in the past: renew now; no Retry-After: 6 hours */
+    srv_reset(true);
+    srv.ari = true;
+    ari_window(DATE_S - 3 * 86400, DATE_S - 86400);
+    env_open(false);
+    assert_int_equal(run_ari(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+    assert_true(info.ari);
+    assert_true(info.renew_at_s <= picoacme_now(&g_ctx));
+    assert_int_equal(info.renew_at_s, DATE_S);
+    assert_int_equal(info.ari_retry_at_s, DATE_S + 21600);
+    env_close();
+
+    /* a window beyond the expiry is not followed: the fraction stays */
+    srv_reset(true);
+    srv.ari = true;
+    ari_window(na + 86400, na + 2 * 86400);
+    env_open(false);
+    assert_int_equal(run_ari(), PICOACME_OK);
+    assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+    assert_false(info.ari);
+    assert_int_equal(info.renew_at_s, frac);
+    env_close();
+
+    /* Retry-After bounded to [1 min, 1 day], an HTTP-date one too */
+    {
+        static const struct {
+            const char *hdr;
+            int64_t at;
+        } ra[] = {
+            {"Retry-After: 99999999999\r\n", DATE_S + 86400},
+            {"Retry-After: 31536000\r\n", DATE_S + 86400},
+            {"Retry-After: 0\r\n", DATE_S + 60},
+            {"Retry-After: 120\r\n", DATE_S + 120},
+            {"Retry-After: Sun, 06 Nov 1994 10:49:37 GMT\r\n", DATE_S + 7200},
+            {"Retry-After: soon\r\n", DATE_S + 21600},
+        };
+        for (size_t i = 0; i < sizeof ra / sizeof ra[0]; i++) {
+            srv_reset(true);
+            srv.ari = true;
+            srv.ari_extra = ra[i].hdr;
+            ari_window(nb + 10 * 86400, nb + 12 * 86400);
+            env_open(false);
+            assert_int_equal(run_ari(), PICOACME_OK);
+            assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+            assert_true(info.ari);
+            if (info.ari_retry_at_s != ra[i].at)
+                fail_msg("%s -> %lld", ra[i].hdr, (long long)(info.ari_retry_at_s - DATE_S));
+            env_close();
+        }
+    }
+
+    /* the CA has no renewalInfo: OK, the fraction, nothing asked */
+    srv_reset(true);
+    env_open(false);
+    assert_int_equal(run_ari(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(g_ctx.stats.requests, 1);
+    assert_int_equal(srv.ari_gets, 0);
+    assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+    assert_false(info.ari);
+    assert_int_equal(info.renew_at_s, frac);
+    env_close();
+
+    /* nothing stored */
+    srv_reset(false);
+    srv.ari = true;
+    env_open(true);
+    assert_int_equal(run_ari(), PICOACME_ERR_NOT_FOUND);
+    assert_int_equal(srv.reqs, 0);
+    env_close();
+}
+
+/* a serial with its top bit set keeps the leading 00 in the CertID */
+static void test_ari_certid_leading_zero(void **state)
+{
+    picoacme_stored_info_t info;
+    (void)state;
+    ari_issue_first("0x81020304050607080910");
+    srv_reset(true);
+    srv.ari = true;
+    env_open(false);
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+    ari_window(info.not_before_s + 86400, info.not_before_s + 2 * 86400);
+    assert_int_equal(run_ari(), PICOACME_OK);
+    assert_no_violation();
+    assert_certid(srv.ari_certid, D "leaf.pem");
+    /* base64url of 00 81 02 03 ... */
+    assert_non_null(strstr(srv.ari_certid, ".AIECAwQFBgcICRA"));
+    env_close();
+}
+
+/* hostile renewalInfo answers: a clean error, the fraction kept */
+static void test_ari_hostile(void **state)
+{
+    static const struct {
+        int status;
+        const char *body;
+        picoacme_err_t err;
+    } cases[] = {
+        {200, "this is not JSON", PICOACME_ERR_PARSE},
+        {200, "", PICOACME_ERR_PARSE},
+        {200, "[1,2]", PICOACME_ERR_PARSE},
+        {200, "{}", PICOACME_ERR_PROTOCOL},
+        {200, "{\"suggestedWindow\":\"soon\"}", PICOACME_ERR_PROTOCOL},
+        {200, "{\"suggestedWindow\":{\"start\":\"2030-01-02T00:00:00Z\"}}", PICOACME_ERR_PROTOCOL},
+        {200, "{\"suggestedWindow\":{\"start\":\"2030-13-01T00:00:00Z\",\"end\":\"2030-01-03T00:00:00Z\"}}",
+         PICOACME_ERR_PROTOCOL},
+        {200, "{\"suggestedWindow\":{\"start\":\"2030-01-02T00:00:00Z\",\"end\":\"yesterday\"}}",
+         PICOACME_ERR_PROTOCOL},
+        /* end before start, end equal to start (RFC 9773 §4.2: invalid) */
+        {200, "{\"suggestedWindow\":{\"start\":\"2030-01-03T00:00:00Z\",\"end\":\"2030-01-02T00:00:00Z\"}}",
+         PICOACME_ERR_PROTOCOL},
+        {200, "{\"suggestedWindow\":{\"start\":\"2030-01-02T00:00:00Z\",\"end\":\"2030-01-02T00:00:00Z\"}}",
+         PICOACME_ERR_PROTOCOL},
+        {200, "{\"suggestedWindow\":{\"start\":1893456000,\"end\":1893542400}}", PICOACME_ERR_PROTOCOL},
+        {200, "{\"suggestedWindow\":{\"start\":\"2030-01-02T00:00:00.0000000000000000000000000000000000000000Z\","
+              "\"end\":\"2030-01-03T00:00:00Z\"}}",
+         PICOACME_ERR_PROTOCOL},
+        {404, "{\"type\":\"urn:ietf:params:acme:error:malformed\",\"detail\":\"unknown certificate\"}",
+         PICOACME_ERR_PROBLEM},
+        {500, "oops", PICOACME_ERR_HTTP},
+    };
+    picoacme_stored_info_t info;
+    int64_t frac;
+    (void)state;
+    ari_issue_first(NULL);
+    env_open(false);
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+    frac = info.renew_at_s;
+    env_close();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        srv_reset(true);
+        srv.ari = true;
+        srv.ari_status = cases[i].status;
+        srv.ari_body = cases[i].body;
+        env_open(false);
+        if (run_ari() != cases[i].err)
+            fail_msg("case %zu: %s", i, picoacme_err_str(picoacme_last_problem(&g_ctx)->err));
+        assert_no_violation();
+        assert_int_equal(picoacme_last_problem(&g_ctx)->state, PICOACME_ST_RENEWAL_INFO);
+        assert_int_equal(picoacme_last_problem(&g_ctx)->http_status, cases[i].status);
+        assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+        assert_false(info.ari);
+        assert_int_equal(info.renew_at_s, frac);
+        env_close();
+    }
+    /* hostile HTTP on the renewalInfo answer */
+    {
+        static char path[200];
+        static const struct {
+            int kind;
+            picoacme_err_t err;
+            unsigned http;
+        } h[] = {{H_TRUNC, PICOACME_ERR_PARSE, 200},
+                 {H_GARBAGE, PICOACME_ERR_PARSE, 0},
+                 {H_OVERSIZE, PICOACME_ERR_NOSPACE, 200},
+                 {H_OVERSIZE_CHUNKED, PICOACME_ERR_NOSPACE, 200},
+                 {H_BADJSON, PICOACME_ERR_PARSE, 200}};
+        snprintf(path, sizeof path, "/ari/%s", srv.ari_certid);
+        for (size_t i = 0; i < sizeof h / sizeof h[0]; i++) {
+            srv_reset(true);
+            srv.ari = true;
+            ari_window(DATE_S, DATE_S + 86400);
+            srv.hostile_path = path;
+            srv.hostile = h[i].kind;
+            env_open(false);
+            assert_int_equal(run_ari(), h[i].err);
+            assert_no_violation();
+            assert_problem(h[i].err, PICOACME_ST_RENEWAL_INFO, h[i].http, "");
+            assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+            assert_false(info.ari);
+            assert_int_equal(info.renew_at_s, frac);
+            env_close();
+        }
+    }
+}
+
+/* a renewal names the certificate it replaces; alreadyReplaced -> once more without */
+static void test_ari_replaces(void **state)
+{
+    char first[8192];
+    (void)state;
+    ari_issue_first(NULL);
+    read_file(D "leaf.pem", first, sizeof first);
+    write_file(D "first.pem", first, strlen(first));
+
+    srv_reset(true);
+    srv.ari = true;
+    env_open(false);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(srv.order_posts, 1);
+    assert_int_equal(srv.orders_with_replaces, 1);
+    assert_certid(srv.replaces, D "first.pem");
+    assert_int_equal(g_ctx.stats.requests, 10);
+    env_close();
+
+    /* the CA says the certificate was replaced already */
+    read_file(D "leaf.pem", first, sizeof first);
+    write_file(D "first.pem", first, strlen(first));
+    srv_reset(true);
+    srv.ari = true;
+    srv.already_replaced = 1;
+    env_open(false);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(srv.order_posts, 2);
+    assert_int_equal(srv.orders_with_replaces, 1);
+    assert_string_equal(srv.replaces, ""); /* the second order went without */
+    assert_int_equal(g_ctx.stats.requests, 11);
+    env_close();
+
+    /* ... and again: the retry is once only */
+    srv_reset(true);
+    srv.ari = true;
+    srv.already_replaced = 5;
+    env_open(false);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(srv.orders_with_replaces, 1);
+    env_close();
+
+    /* a CA without renewalInfo never sees "replaces" (the fake CA counts
+     * it as a violation) */
+    srv_reset(true);
+    env_open(false);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(srv.orders_with_replaces, 0);
+    env_close();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1451,6 +2011,12 @@ int main(void)
         cmocka_unit_test(test_order_not_ready),
         cmocka_unit_test(test_wrong_key),
         cmocka_unit_test(test_renew_at),
+        cmocka_unit_test(test_ari_certid),
+        cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_ari_window),
+        cmocka_unit_test(test_ari_certid_leading_zero),
+        cmocka_unit_test(test_ari_hostile),
+        cmocka_unit_test(test_ari_replaces),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

@@ -125,7 +125,8 @@ typedef enum picoacme_state {
     PICOACME_ST_CERT,
     PICOACME_ST_STORE,
     PICOACME_ST_DONE,
-    PICOACME_ST_FAILED
+    PICOACME_ST_FAILED,
+    PICOACME_ST_RENEWAL_INFO /* ARI: GET renewalInfo/<CertID> (RFC 9773 §4.1) */
 } picoacme_state_t;
 
 /* Static name of a state ("directory", "finalize", ...). */
@@ -168,9 +169,20 @@ typedef struct picoacme_stored_info {
     size_t chain_len;
     int64_t not_before_s;
     int64_t not_after_s;
-    int64_t renew_at_s; /* not_before + lifetime * PICOACME_RENEW_PERMILLE / 1000 */
+    /* not_before + lifetime * PICOACME_RENEW_PERMILLE / 1000, or, when ari,
+     * the point picked in the CA's suggested window (RFC 9773 §4.2) */
+    int64_t renew_at_s;
     bool has_account;
+    bool ari;               /* renew_at_s comes from the CA's renewalInfo */
+    int64_t ari_retry_at_s; /* when ari: ask the CA again at this time
+                               (its Retry-After, default 6 h, kept in
+                               [1 min, 1 day]), PICOACME_TIME_UNKNOWN when
+                               the time was unknown */
 } picoacme_stored_info_t;
+
+/* Longest ARI CertID kept (RFC 9773 §4.1): base64url of a keyIdentifier of
+ * up to 32 bytes, ".", base64url of a serial of up to 36 bytes, NUL. */
+#define PICOACME_ARI_CERTID_MAX 96U
 
 /* ---- the context ------------------------------------------------------ */
 typedef struct picoacme_ctx {
@@ -250,6 +262,18 @@ typedef struct picoacme_ctx {
     picoacme_err_t final_err;                 /* failure held back for the dns-01 clean-up */
     uint8_t orders;                           /* orders made in this issuance */
 
+#if PICOACME_ARI
+    /* ACME Renewal Information (RFC 9773); in RAM only, asked again after
+     * a reboot */
+    char ari_certid[PICOACME_ARI_CERTID_MAX]; /* CertID of the stored certificate */
+    int64_t ari_renew_at_s;                   /* picked in the CA's window */
+    int64_t ari_retry_at_s;
+    bool ari_valid;    /* ari_renew_at_s / ari_retry_at_s hold for ari_certid */
+    bool ari_run;      /* the exchange is picoacme_ari_start()'s */
+    bool ari_offered;  /* the directory names a renewalInfo resource */
+    bool ari_replaces; /* newOrder carries "replaces": ari_certid (§5) */
+#endif
+
     /* dns-01 */
     picoacme_sock_t dns_sock;
     uint8_t dns_step;
@@ -292,7 +316,12 @@ picoacme_err_t picoacme_init(picoacme_ctx_t *ctx, const picoacme_config_t *cfg,
 /* Begin obtaining a certificate for cfg->ids: loads the account from the
  * store when one exists for this directory (its key is imported into the
  * crypto port), otherwise a new account key is generated. A fresh
- * certificate key is always generated. Opens the http-01 listener. */
+ * certificate key is always generated. Opens the http-01 listener. With
+ * PICOACME_ARI, when the store holds a certificate from this directory
+ * with an authorityKeyIdentifier and the CA's directory names renewalInfo,
+ * the newOrder carries "replaces": its CertID (RFC 9773 §5); an
+ * alreadyReplaced problem or a 409 answer to it makes the engine order
+ * once more without "replaces". */
 picoacme_err_t picoacme_issue_start(picoacme_ctx_t *ctx);
 
 /* Pump the engine. See the file comment. */
@@ -313,6 +342,36 @@ picoacme_err_t picoacme_result(const picoacme_ctx_t *ctx, const char **pem, size
  * key into PICOACME_KEY_ACCOUNT when the crypto port supports import.
  * PICOACME_ERR_NOT_FOUND when no certificate was ever stored. */
 picoacme_err_t picoacme_stored(picoacme_ctx_t *ctx, picoacme_stored_info_t *info);
+
+/* ACME Renewal Information (RFC 9773), PICOACME_ARI. Begin asking the CA
+ * when to renew the stored certificate: the directory, then an
+ * unauthenticated GET of <renewalInfo>/<CertID>, pumped by picoacme_step()
+ * like an issuance. When that ends with PICOACME_OK, picoacme_stored()
+ * reports a renew_at_s picked uniformly at random in the CA's suggested
+ * window (the current time when that point has passed), ari true and
+ * ari_retry_at_s; when the CA's directory has no renewalInfo it also ends
+ * with PICOACME_OK and picoacme_stored() keeps the lifetime fraction (ari
+ * false). Any failure (an error from picoacme_step(), the problem in
+ * picoacme_last_problem()) leaves the fraction in place too. Returns
+ * PICOACME_ERR_NOT_FOUND when nothing is stored, PICOACME_ERR_UNSUPPORTED
+ * when the stored certificate has no authorityKeyIdentifier (no CertID can
+ * be formed) or ARI is not built in. The window lives in the context only:
+ * after a reboot, ask again. Opens no listener, generates no key. */
+picoacme_err_t picoacme_ari_start(picoacme_ctx_t *ctx);
+
+/* The ARI CertID of a parsed certificate (RFC 9773 §4.1):
+ * base64url(keyIdentifier of the authorityKeyIdentifier) "." base64url(the
+ * serial number's DER INTEGER contents, a leading 00 included), written
+ * NUL-terminated to out. PICOACME_ERR_NOT_FOUND without an AKI key
+ * identifier or serial, PICOACME_ERR_NOSPACE when it does not fit cap. */
+picoacme_err_t picoacme_ari_certid(const picoacme_x509_t *c, char *out, size_t cap,
+                                   size_t *out_len);
+
+/* RFC 3339 §5.6 date-time ("2025-01-02T03:04:05Z", fractional seconds and
+ * a "+hh:mm"/"-hh:mm" offset allowed, "T"/"Z" in either case) of exactly
+ * len bytes to Unix seconds (fraction dropped, leap second 60 taken as the
+ * next second). PICOACME_ERR_PARSE for anything else; no allocation. */
+picoacme_err_t picoacme_rfc3339(const char *s, size_t len, int64_t *out_s);
 
 /* Renewal time for a certificate valid [not_before, not_after]. */
 int64_t picoacme_renew_at(int64_t not_before_s, int64_t not_after_s);

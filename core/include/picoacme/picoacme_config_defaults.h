@@ -138,6 +138,12 @@
 #define PICOACME_EAB 1
 #endif
 
+/* ACME Renewal Information (RFC 9773): picoacme_ari_start() and
+ * "replaces" in the newOrder of a renewal. 0 leaves all of it out. */
+#ifndef PICOACME_ARI
+#define PICOACME_ARI 1
+#endif
+
 /* Keep the engine's explanatory failure sentences (picoacme_problem_t
  * detail) in the image; 0 saves about 2 KiB of flash. */
 #ifndef PICOACME_ERROR_TEXT
