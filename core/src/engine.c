@@ -653,7 +653,9 @@ static picoacme_err_t poll_again(picoacme_ctx_t *ctx)
 static size_t prefs(const picoacme_ctx_t *ctx, const picoacme_chall_type_t **list)
 {
     static const picoacme_chall_type_t dflt[1] = {PICOACME_CHALL_HTTP01};
-    if (ctx->cfg.n_challenges == 0U) {
+    /* built with http-01 alone, the list is that whatever the configuration
+     * says (the other types could not be answered) */
+    if (!(PICOACME_TLSALPN01 || PICOACME_DNS01) || ctx->cfg.n_challenges == 0U) {
         *list = dflt;
         return 1U;
     }
@@ -1657,6 +1659,15 @@ static picoacme_err_t check_challenges(picoacme_ctx_t *ctx)
     const picoacme_chall_type_t *list;
     size_t n = prefs(ctx, &list);
     size_t i;
+    for (i = 0; i < ctx->cfg.n_challenges && i < PICOACME_CHALL_TYPES; i++) {
+        picoacme_chall_type_t t = ctx->cfg.challenges[i];
+        if ((t == PICOACME_CHALL_TLSALPN01 && !PICOACME_TLSALPN01) ||
+            (t == PICOACME_CHALL_DNS01 && !PICOACME_DNS01) ||
+            (t == PICOACME_CHALL_HTTP01 && !PICOACME_HTTP01 && ctx->cfg.http01_port != 0U)) {
+            return fail(ctx, PICOACME_ERR_UNSUPPORTED,
+                        "a configured challenge type is not built in");
+        }
+    }
     for (i = 0; i < n; i++) {
         if ((unsigned)list[i] >= PICOACME_CHALL_TYPES) {
             return fail(ctx, PICOACME_ERR_PARAM, "unknown challenge type");
