@@ -235,45 +235,7 @@ picoacme_err_t picoacme_alpn_cert_build(const picoacme_crypto_t *crypto, picoacm
     }
 
     /* Sign SHA-256(TBSCertificate), ecdsa-with-SHA256 (RFC 5758 §3.2). */
-    uint8_t digest[32];
-    uint8_t sig[64];
-    picoacme_iov_t iov = {out + 4, tbs};
-    err = crypto->sha256(crypto->user, &iov, 1, digest);
-    if (err != PICOACME_OK) {
-        return err;
-    }
-    err = crypto->key_sign(crypto->user, slot, digest, sig);
-    if (err != PICOACME_OK) {
-        return err;
-    }
-    size_t skip;
-    size_t r_len = uint_der_len(sig, &skip);
-    size_t s_len = uint_der_len(sig + 32, &skip);
-    size_t ecdsa = tlv_size(tlv_size(r_len) + tlv_size(s_len));
-    size_t body = tbs + sig_alg + tlv_size(1U + ecdsa);
-    size_t total = tlv_size(body);
-    if (total > cap) {
-        return PICOACME_ERR_NOSPACE;
-    }
-    size_t hdr = total - body;
-    memmove(out + hdr, out + 4, tbs);
-    w.off = 0;
-    w.over = false;
-    wr_hdr(&w, TAG_SEQUENCE, body);
-    w.off = hdr + tbs;
-    wr_hdr(&w, TAG_SEQUENCE, tlv_size(sizeof oid_ecdsa_sha256));
-    wr_tlv(&w, TAG_OID, oid_ecdsa_sha256, sizeof oid_ecdsa_sha256);
-    wr_hdr(&w, TAG_BIT_STRING, 1U + ecdsa);
-    const uint8_t unused_bits = 0;
-    wr_bytes(&w, &unused_bits, 1);
-    wr_hdr(&w, TAG_SEQUENCE, tlv_size(r_len) + tlv_size(s_len));
-    wr_uint(&w, sig);
-    wr_uint(&w, sig + 32);
-    if (w.over || w.off != total) {
-        return PICOACME_ERR_NOSPACE;
-    }
-    *out_len = total;
-    return PICOACME_OK;
+    return picoacme_der_sign_wrap(crypto, slot, out, cap, tbs, out_len);
 }
 
 /* ======================================================================

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "picoacme_port.h"
+
 /* ---- DER tags and object identifiers (contents octets) ---------------- */
 #define TAG_BOOLEAN      0x01U
 #define TAG_INTEGER      0x02U
@@ -163,5 +165,14 @@ static inline void wr_uint(wr_t *w, const uint8_t x[32])
     }
     wr_bytes(w, x + skip, 32U - skip);
 }
+
+/* The body DER_SIGN_OFF bytes into out (tbs_len of them) is signed
+ * ecdsa-with-SHA256 with the key in slot and wrapped in place as
+ * SEQUENCE { body, AlgorithmIdentifier, BIT STRING ECDSA-Sig-Value } -- the
+ * outer shape of both a CertificationRequest (RFC 2986 §4.2) and a
+ * Certificate (RFC 5280 §4.1). Defined in x509.c. */
+#define DER_SIGN_OFF 4U
+picoacme_err_t picoacme_der_sign_wrap(const picoacme_crypto_t *crypto, picoacme_key_slot_t slot,
+                                      uint8_t *out, size_t cap, size_t tbs_len, size_t *out_len);
 
 #endif

@@ -329,10 +329,18 @@ picoacme_err_t picoacme_csr_build(const picoacme_crypto_t *crypto, picoacme_key_
         return PICOACME_ERR_NOSPACE;
     }
 
-    /* Sign SHA-256(CertificationRequestInfo). */
+    /* Sign SHA-256(CertificationRequestInfo) and wrap it. */
+    return picoacme_der_sign_wrap(crypto, slot, out, cap, cri, out_len);
+}
+
+picoacme_err_t picoacme_der_sign_wrap(const picoacme_crypto_t *crypto, picoacme_key_slot_t slot,
+                                      uint8_t *out, size_t cap, size_t tbs, size_t *out_len)
+{
+    picoacme_err_t err;
+    wr_t w = {out, cap, 0, false};
     uint8_t digest[32];
     uint8_t sig[64];
-    picoacme_iov_t iov = {out + 4, cri};
+    picoacme_iov_t iov = {out + DER_SIGN_OFF, tbs};
     err = crypto->sha256(crypto->user, &iov, 1, digest);
     if (err != PICOACME_OK) {
         return err;
@@ -346,17 +354,17 @@ picoacme_err_t picoacme_csr_build(const picoacme_crypto_t *crypto, picoacme_key_
     size_t s_len = uint_der_len(sig + 32, &skip);
     size_t ecdsa = tlv_size(tlv_size(r_len) + tlv_size(s_len));
     size_t sig_alg = tlv_size(tlv_size(sizeof oid_ecdsa_sha256));
-    size_t body = cri + sig_alg + tlv_size(1U + ecdsa);
+    size_t body = tbs + sig_alg + tlv_size(1U + ecdsa);
     size_t total = tlv_size(body);
     if (total > cap) {
         return PICOACME_ERR_NOSPACE;
     }
     size_t hdr = total - body;
-    memmove(out + hdr, out + 4, cri);
+    memmove(out + hdr, out + DER_SIGN_OFF, tbs);
     w.off = 0;
     w.over = false;
     wr_hdr(&w, TAG_SEQUENCE, body);
-    w.off = hdr + cri;
+    w.off = hdr + tbs;
     wr_hdr(&w, TAG_SEQUENCE, tlv_size(sizeof oid_ecdsa_sha256));
     wr_tlv(&w, TAG_OID, oid_ecdsa_sha256, sizeof oid_ecdsa_sha256);
     wr_hdr(&w, TAG_BIT_STRING, 1U + ecdsa);
