@@ -465,11 +465,16 @@ static void order_body(char *b, size_t cap, const char *status)
 static void issue_cert(const uint8_t *csr, size_t len)
 {
     char ca[4096];
-    if (sh("openssl req -inform DER -in " D "csr.der -verify -noout 2>/dev/null") != 0) {
+    char cmd[1024];
+    /* the CSR of THIS request is written first, then checked (checking a
+     * file left by an earlier request would prove nothing) */
+    unlink(D "csr.der");
+    write_file(D "csr.der", csr, len);
+    if (sh("openssl req -inform DER -in " D "csr.der -verify -noout 2>" D "csr.err") != 0) {
+        /* keep the evidence: the CSR and openssl's words */
+        (void)sh("cp " D "csr.der " D "csr_rejected.der; cat " D "csr.err >&2");
         violation("CSR signature does not verify");
     }
-    char cmd[1024];
-    write_file(D "csr.der", csr, len);
     snprintf(cmd, sizeof cmd,
              "openssl x509 -req -inform DER -in " D "csr.der -CA " D "ca.pem -CAkey " D
              "ca.key -days 30 -copy_extensions copyall -extfile " D "ext.cnf %s%s -out " D
