@@ -8,6 +8,9 @@
  * ACME Renewal Information (RFC 9773, PICOACME_ARI): directory ->
  * renewalInfo/<CertID> (§4.1) -> a random point in the suggested window
  * (§4.2); "replaces" in the newOrder of a renewal (§5).
+ * Lifecycle (PICOACME_LIFECYCLE): directory -> the stored account
+ * (onlyReturnExisting) -> revokeCert (§7.6), keyChange (§7.3.5) or the
+ * account deactivated (§7.3.6).
  */
 #include "picoacme.h"
 
@@ -40,6 +43,12 @@ enum { T_DIR = 1, T_ACCT_KEY = 2, T_ACCT_URL = 3, T_CERT_KEY = 4, T_CERT = 5 };
 #define ARI_RUN(ctx) false
 #endif
 
+#if PICOACME_LIFECYCLE
+#define LC_NEXT(ctx) ((ctx)->lc_next)
+#else
+#define LC_NEXT(ctx) PICOACME_ST_IDLE
+#endif
+
 #define LOG(ctx, lvl, ...)                                                                         \
     do {                                                                                           \
         if (PICOACME_LOG_LEVEL >= (lvl) && (ctx)->ports.log != NULL) {                             \
@@ -53,8 +62,11 @@ static const char *const state_names[] = {
     "challenge",    "poll authorization", "dns-01 cleanup", "finalize",
     "poll order",   "certificate",        "store",          "done",
     "failed",
-#if PICOACME_ARI
+#if PICOACME_ARI || PICOACME_LIFECYCLE
     "renewal info",
+#endif
+#if PICOACME_LIFECYCLE
+    "revoke",       "key change",         "deactivate",
 #endif
 };
 
@@ -990,6 +1002,13 @@ static picoacme_err_t on_directory(picoacme_ctx_t *ctx, const picoacme_json_t *j
         }
     }
 #endif
+#if PICOACME_LIFECYCLE
+    if (e == PICOACME_OK && ctx->lc_next == PICOACME_ST_REVOKE) {
+        e = get_url(ctx, j, 0, "revokeCert", ctx->lc_url, true);
+    } else if (e == PICOACME_OK && ctx->lc_next == PICOACME_ST_KEY_CHANGE) {
+        e = get_url(ctx, j, 0, "keyChange", ctx->lc_url, true);
+    }
+#endif
     if (e == PICOACME_OK) {
         int meta = picoacme_json_member(j, 0, "meta");
         int ear = meta >= 0 ? picoacme_json_member(j, meta, "externalAccountRequired") : -1;
@@ -1339,6 +1358,11 @@ static picoacme_err_t check_chain(picoacme_ctx_t *ctx)
     return PICOACME_OK;
 }
 
+#if PICOACME_LIFECYCLE
+static picoacme_err_t lc_done(picoacme_ctx_t *ctx);
+static picoacme_err_t key_changed(picoacme_ctx_t *ctx);
+#endif
+
 static picoacme_err_t dispatch(picoacme_ctx_t *ctx)
 {
     picoacme_json_t j;
@@ -1361,6 +1385,10 @@ static picoacme_err_t dispatch(picoacme_ctx_t *ctx)
             goto_state(ctx, PICOACME_ST_STORE);
         }
         return e;
+#if PICOACME_LIFECYCLE
+    case PICOACME_ST_REVOKE: return lc_done(ctx); /* 200, no body (§7.6) */
+    case PICOACME_ST_KEY_CHANGE: return key_changed(ctx);
+#endif
     default: break;
     }
     e = body_json(ctx, &j);
@@ -1377,7 +1405,8 @@ static picoacme_err_t dispatch(picoacme_ctx_t *ctx)
             return fail(ctx, PICOACME_ERR_INVALID, "the account is deactivated or revoked");
         }
         cpy(ctx->account_url, sizeof ctx->account_url, span(ctx, r->location), r->location.len);
-        goto_state(ctx, PICOACME_ST_ORDER);
+        LOG(ctx, PICOACME_LOG_LVL_INF, "account %s", ctx->account_url);
+        goto_state(ctx, LC_NEXT(ctx) != PICOACME_ST_IDLE ? LC_NEXT(ctx) : PICOACME_ST_ORDER);
         return PICOACME_OK;
     case PICOACME_ST_ORDER: return on_order(ctx, &j, true);
     case PICOACME_ST_AUTHZ: return on_authz(ctx, &j);
@@ -1385,6 +1414,13 @@ static picoacme_err_t dispatch(picoacme_ctx_t *ctx)
     case PICOACME_ST_POLL_AUTHZ: return on_poll_authz(ctx, &j);
 #if PICOACME_ARI
     case PICOACME_ST_RENEWAL_INFO: return on_renewal_info(ctx, &j);
+#endif
+#if PICOACME_LIFECYCLE
+    case PICOACME_ST_DEACTIVATE:
+        if (!status_is(&j, 0, "deactivated")) {
+            return fail(ctx, PICOACME_ERR_PROTOCOL, "the CA did not deactivate the account");
+        }
+        return lc_done(ctx);
 #endif
     case PICOACME_ST_FINALIZE:
         if (status_is(&j, 0, "processing") || status_is(&j, 0, "ready")) {
@@ -1451,7 +1487,7 @@ static picoacme_err_t on_response(picoacme_ctx_t *ctx)
             return PICOACME_OK;
         }
         if (ctx->state == PICOACME_ST_ACCOUNT && ctx->only_existing &&
-            problem_is(ctx, "accountDoesNotExist")) {
+            LC_NEXT(ctx) == PICOACME_ST_IDLE && problem_is(ctx, "accountDoesNotExist")) {
             ctx->only_existing = false;
             goto_state(ctx, PICOACME_ST_ACCOUNT);
             return PICOACME_OK;
@@ -1728,6 +1764,9 @@ picoacme_err_t picoacme_issue_start(picoacme_ctx_t *ctx)
     ctx->ari_run = false;
     ctx->ari_replaces = false;
 #endif
+#if PICOACME_LIFECYCLE
+    ctx->lc_next = PICOACME_ST_IDLE;
+#endif
     e = check_challenges(ctx);
     if (e != PICOACME_OK) {
         return e;
@@ -1814,6 +1853,9 @@ picoacme_err_t picoacme_ari_start(picoacme_ctx_t *ctx)
     ctx->state = PICOACME_ST_IDLE;
     ctx->ari_valid = false;
     ctx->ari_run = true;
+#if PICOACME_LIFECYCLE
+    ctx->lc_next = PICOACME_ST_IDLE;
+#endif
     e = load_record(ctx, &len);
     if (e == PICOACME_OK) {
         e = record_certid(ctx, len);
@@ -1824,6 +1866,248 @@ picoacme_err_t picoacme_ari_start(picoacme_ctx_t *ctx)
     }
     goto_state(ctx, PICOACME_ST_DIRECTORY);
     return PICOACME_OK;
+#else
+    (void)ctx;
+    return PICOACME_ERR_UNSUPPORTED;
+#endif
+}
+
+/* ---- lifecycle: revocation (§7.6), key rollover (§7.3.5), deactivation (§7.3.6) ---- */
+
+#if PICOACME_LIFECYCLE
+static picoacme_err_t lc_done(picoacme_ctx_t *ctx)
+{
+    LOG(ctx, PICOACME_LOG_LVL_INF, "%s: done", picoacme_state_str(ctx->state));
+    release(ctx);
+    ctx->state = PICOACME_ST_DONE;
+    return PICOACME_OK;
+}
+
+/* Load the record and find the value of tag in it (rx[*off, *off + *vl)). */
+static picoacme_err_t record_field(picoacme_ctx_t *ctx, uint8_t tag, size_t *len, size_t *off,
+                                   size_t *vl)
+{
+    picoacme_err_t e = load_record(ctx, len);
+    if (e == PICOACME_OK) {
+        e = tlv_find(ctx->rx, *len, tag, off, vl);
+    }
+    return e == PICOACME_OK ? e : PICOACME_ERR_NOT_FOUND;
+}
+
+/* §7.6: {"certificate": base64url(DER of the stored leaf), "reason": N} */
+static picoacme_err_t revoke_begin(picoacme_ctx_t *ctx)
+{
+    size_t len = 0;
+    size_t off = 0;
+    size_t vl = 0;
+    size_t pos = 0;
+    size_t der_len = 0;
+    size_t n = 0;
+    picoacme_err_t e = record_field(ctx, T_CERT, &len, &off, &vl);
+    if (e == PICOACME_OK) {
+        /* the DER goes to tx, free until request_post() signs */
+        e = picoacme_pem_next((const char *)ctx->rx + off, vl, &pos, ctx->tx, sizeof ctx->tx,
+                              &der_len);
+    }
+    memset(ctx->rx, 0, sizeof ctx->rx); /* the record holds the keys */
+    if (e != PICOACME_OK) {
+        return fail(ctx, e, "the stored certificate cannot be read");
+    }
+    memcpy(ctx->work, "{\"certificate\":\"", 16U);
+    /* room after it for '"', the reason and '}' (16 bytes) */
+    e = picoacme_b64url_encode(ctx->tx, der_len, ctx->work + 16, sizeof ctx->work - 32U, &n);
+    if (e != PICOACME_OK) {
+        return fail(ctx, PICOACME_ERR_NOSPACE, "certificate does not fit PICOACME_WORK_BUF_SIZE");
+    }
+    n += 16U;
+    ctx->work[n++] = '"';
+    if (ctx->lc_reason >= 0) {
+        memcpy(ctx->work + n, ",\"reason\":", 10U);
+        n += 10U;
+        if (ctx->lc_reason >= 10) {
+            ctx->work[n++] = '1';
+        }
+        ctx->work[n++] = (char)('0' + ctx->lc_reason % 10);
+    }
+    ctx->work[n++] = '}';
+    return request_post(ctx, ctx->lc_url, n, false, NULL);
+}
+
+/* The public JWK of slot into out. */
+static picoacme_err_t slot_jwk(picoacme_ctx_t *ctx, picoacme_key_slot_t slot, char *out, size_t cap,
+                               size_t *out_len)
+{
+    uint8_t pub[64];
+    picoacme_err_t e = ctx->ports.crypto->key_public(ctx->ports.crypto->user, slot, pub);
+    return e == PICOACME_OK ? picoacme_jwk_write(pub, out, cap, out_len) : e;
+}
+
+/* §7.3.5: the inner JWS, signed by the new key (slot PICOACME_KEY_CHALLENGE)
+ * with protected {alg, jwk, url} and no nonce, over {"account", "oldKey"};
+ * it is the payload of the outer JWS that the old key signs (kid). The
+ * inner payload and header are built in the upper half of work, the inner
+ * JWS in the lower half. */
+static picoacme_err_t key_change_begin(picoacme_ctx_t *ctx)
+{
+    const size_t half = sizeof ctx->work / 2U;
+    char *pay = ctx->work + half;
+    char jwk[128];
+    size_t jwk_len = 0;
+    size_t pay_len = 0;
+    size_t prot_len = 0;
+    size_t n = 0;
+    picoacme_jw_t w;
+    picoacme_err_t e = slot_jwk(ctx, PICOACME_KEY_ACCOUNT, jwk, sizeof jwk, &jwk_len);
+    if (e != PICOACME_OK) {
+        return fail(ctx, PICOACME_ERR_CRYPTO, "account public key unavailable");
+    }
+    picoacme_jw_init(&w, pay, half);
+    picoacme_jw_obj_begin(&w);
+    picoacme_jw_key(&w, "account");
+    picoacme_jw_str(&w, ctx->account_url, slen(ctx->account_url, sizeof ctx->account_url));
+    picoacme_jw_key(&w, "oldKey");
+    picoacme_jw_raw(&w, jwk, jwk_len);
+    picoacme_jw_obj_end(&w);
+    e = picoacme_jw_finish(&w, &pay_len);
+    if (e == PICOACME_OK) {
+        e = slot_jwk(ctx, PICOACME_KEY_CHALLENGE, jwk, sizeof jwk, &jwk_len);
+        if (e != PICOACME_OK) {
+            return fail(ctx, PICOACME_ERR_CRYPTO, "new account public key unavailable");
+        }
+        picoacme_jw_init(&w, pay + pay_len, half - pay_len);
+        picoacme_jw_obj_begin(&w);
+        picoacme_jw_key(&w, "alg");
+        picoacme_jw_str(&w, "ES256", 5U);
+        picoacme_jw_key(&w, "jwk");
+        picoacme_jw_raw(&w, jwk, jwk_len);
+        picoacme_jw_key(&w, "url");
+        picoacme_jw_str(&w, ctx->lc_url, slen(ctx->lc_url, sizeof ctx->lc_url));
+        picoacme_jw_obj_end(&w);
+        e = picoacme_jw_finish(&w, &prot_len);
+    }
+    if (e == PICOACME_OK) {
+        e = picoacme_jws_es256(ctx->ports.crypto, PICOACME_KEY_CHALLENGE, pay + pay_len, prot_len,
+                               pay, pay_len, ctx->work, half, &n);
+    }
+    if (e != PICOACME_OK) {
+        return fail(ctx, e,
+                    e == PICOACME_ERR_NOSPACE ? "key change does not fit PICOACME_WORK_BUF_SIZE"
+                                              : "signing the key change failed");
+    }
+    return request_post(ctx, ctx->lc_url, n, false, NULL);
+}
+
+/* keyChange answered 200: the new key is the account key, in the crypto
+ * port and in the store record (rewritten whole; the A/B store keeps the
+ * old copy until the new one is complete). */
+static picoacme_err_t key_changed(picoacme_ctx_t *ctx)
+{
+    const picoacme_crypto_t *c = ctx->ports.crypto;
+    uint8_t key[32];
+    size_t len = 0;
+    size_t off = 0;
+    size_t vl = 0;
+    picoacme_err_t e = c->key_export(c->user, PICOACME_KEY_CHALLENGE, key);
+    if (e == PICOACME_OK) {
+        e = c->key_import(c->user, PICOACME_KEY_ACCOUNT, key);
+    }
+    if (e != PICOACME_OK) {
+        memset(key, 0, sizeof key);
+        return fail(ctx, PICOACME_ERR_CRYPTO, "the new account key cannot be moved to its slot");
+    }
+    e = record_field(ctx, T_ACCT_KEY, &len, &off, &vl);
+    if (e == PICOACME_OK && vl == sizeof key) {
+        memcpy(ctx->rx + off, key, sizeof key);
+        e = picoacme_store_save(ctx->ports.storage, ctx->rx, len);
+    } else if (e == PICOACME_OK) {
+        e = PICOACME_ERR_PARSE;
+    }
+    memset(key, 0, sizeof key);
+    memset(ctx->rx, 0, sizeof ctx->rx);
+    if (e != PICOACME_OK) {
+        return fail(ctx, e, "the CA took the new account key but writing it to flash failed");
+    }
+    return lc_done(ctx);
+}
+
+/* Shared start: the stored account of this directory, its key imported. */
+static picoacme_err_t lc_start(picoacme_ctx_t *ctx, picoacme_state_t next, bool need_cert)
+{
+    size_t len = 0;
+    size_t off = 0;
+    size_t vl = 0;
+    size_t dl;
+    bool ok = false;
+    picoacme_err_t e;
+    if (ctx == NULL || ctx->cfg.directory_url == NULL) {
+        return PICOACME_ERR_PARAM;
+    }
+    release(ctx);
+    memset(&ctx->problem, 0, sizeof ctx->problem);
+    memset(&ctx->stats, 0, sizeof ctx->stats);
+    ctx->nonce[0] = '\0';
+    ctx->state = PICOACME_ST_IDLE;
+    ctx->dns_published = false;
+#if PICOACME_ARI
+    ctx->ari_run = false;
+    ctx->ari_replaces = false;
+#endif
+    ctx->lc_next = PICOACME_ST_IDLE;
+    dl = slen(ctx->cfg.directory_url, PICOACME_URL_MAX);
+    e = record_field(ctx, T_DIR, &len, &off, &vl);
+    if (e == PICOACME_OK && vl == dl && memcmp(ctx->rx + off, ctx->cfg.directory_url, dl) == 0) {
+        import_key(ctx, len, T_ACCT_KEY, PICOACME_KEY_ACCOUNT, &ok);
+        if (need_cert && tlv_find(ctx->rx, len, T_CERT, &off, &vl) != PICOACME_OK) {
+            ok = false;
+        }
+    }
+    memset(ctx->rx, 0, sizeof ctx->rx); /* the record holds the keys */
+    if (!ok) {
+        return PICOACME_ERR_NOT_FOUND;
+    }
+    if (next == PICOACME_ST_KEY_CHANGE &&
+        ctx->ports.crypto->key_generate(ctx->ports.crypto->user, PICOACME_KEY_CHALLENGE) !=
+            PICOACME_OK) {
+        return fail(ctx, PICOACME_ERR_CRYPTO, "new account key generation failed");
+    }
+    ctx->account_key_loaded = true;
+    ctx->only_existing = true;
+    ctx->lc_next = next;
+    goto_state(ctx, PICOACME_ST_DIRECTORY);
+    return PICOACME_OK;
+}
+#endif
+
+picoacme_err_t picoacme_revoke_start(picoacme_ctx_t *ctx, int reason)
+{
+#if PICOACME_LIFECYCLE
+    /* RFC 5280 §5.3.1 CRLReason: 0..10, 7 unused */
+    if (ctx == NULL || reason < -1 || reason > 10 || reason == 7) {
+        return PICOACME_ERR_PARAM;
+    }
+    ctx->lc_reason = reason;
+    return lc_start(ctx, PICOACME_ST_REVOKE, true);
+#else
+    (void)ctx;
+    (void)reason;
+    return PICOACME_ERR_UNSUPPORTED;
+#endif
+}
+
+picoacme_err_t picoacme_key_rollover_start(picoacme_ctx_t *ctx)
+{
+#if PICOACME_LIFECYCLE
+    return lc_start(ctx, PICOACME_ST_KEY_CHANGE, false);
+#else
+    (void)ctx;
+    return PICOACME_ERR_UNSUPPORTED;
+#endif
+}
+
+picoacme_err_t picoacme_account_deactivate_start(picoacme_ctx_t *ctx)
+{
+#if PICOACME_LIFECYCLE
+    return lc_start(ctx, PICOACME_ST_DEACTIVATE, false);
 #else
     (void)ctx;
     return PICOACME_ERR_UNSUPPORTED;
@@ -2342,6 +2626,13 @@ static picoacme_err_t begin(picoacme_ctx_t *ctx)
         /* unauthenticated GET (RFC 9773 §4.1); the URL is in work */
         return request_get(ctx, ctx->work, false, "application/json");
 #endif
+#if PICOACME_LIFECYCLE
+    case PICOACME_ST_REVOKE: return revoke_begin(ctx);
+    case PICOACME_ST_KEY_CHANGE: return key_change_begin(ctx);
+    case PICOACME_ST_DEACTIVATE:
+        memcpy(ctx->work, "{\"status\":\"deactivated\"}", 24U);
+        return request_post(ctx, ctx->account_url, 24U, false, NULL);
+#endif
     default: return fail(ctx, PICOACME_ERR_STATE, "nothing to do in this state");
     }
 }
@@ -2707,7 +2998,7 @@ picoacme_err_t picoacme_result(const picoacme_ctx_t *ctx, const char **pem, size
     if (ctx == NULL || pem == NULL || len == NULL) {
         return PICOACME_ERR_PARAM;
     }
-    if (ctx->state != PICOACME_ST_DONE || ARI_RUN(ctx)) {
+    if (ctx->state != PICOACME_ST_DONE || ARI_RUN(ctx) || LC_NEXT(ctx) != PICOACME_ST_IDLE) {
         return PICOACME_ERR_STATE;
     }
     *pem = (const char *)ctx->rx + ctx->resp.body.off;

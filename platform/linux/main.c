@@ -19,6 +19,7 @@
 
 #include "picoacme.h"
 #include "picoacme_b64.h"
+#include "picoacme_jws.h"
 #include "picoacme_posix.h"
 #include "picoacme_wolfssl.h"
 
@@ -44,6 +45,9 @@ static void usage(FILE *f)
           "                  [--eab-kid KID --eab-hmac-key B64URL]\n"
           "  picoacme run    (the issue options) [--renew-hook CMD] [--max-renewals N]\n"
           "  picoacme status --state FILE\n"
+          "  picoacme revoke     --directory URL --ca-root PEMFILE --state FILE [--reason N]\n"
+          "  picoacme rollover   --directory URL --ca-root PEMFILE --state FILE\n"
+          "  picoacme deactivate --directory URL --ca-root PEMFILE --state FILE\n"
           "\n"
           "issue    obtain a certificate from the ACME CA and write DIR/cert.pem\n"
           "         (leaf first, then the chain) and DIR/key.pem (P-256). The\n"
@@ -56,6 +60,14 @@ static void usage(FILE *f)
           "         after each issuance (PICOACME_CERT names the --out directory);\n"
           "         --max-renewals N stops after N issuances (0: never). SIGTERM ends it.\n"
           "status   print the stored certificate's names, validity and renewal time.\n"
+          "revoke   revoke the stored certificate (RFC 8555 7.6), signed with the stored\n"
+          "         account's key; --reason N is an RFC 5280 CRLReason code (0..10,\n"
+          "         not 7; default none). The state file keeps the certificate.\n"
+          "rollover replace the stored account's key with a fresh one (RFC 8555 7.3.5);\n"
+          "         the account URL stays, the state file gets the new key.\n"
+          "deactivate  deactivate the stored account (RFC 8555 7.3.6): the CA refuses\n"
+          "         it from then on, and an issue with this state file fails.\n"
+          "         All three use the account the state file holds for --directory.\n"
           "\n"
           "  --directory URL    ACME directory URL of the CA (https:// or http://)\n"
           "  --ca-root PEMFILE  trust anchors for the CA's TLS certificate; only these\n"
@@ -190,10 +202,10 @@ static void print_time(const char *label, int64_t t)
 }
 
 /* The failure line: what broke, and what to change. */
-static void report_failure(const picoacme_wolfssl_tls_t *tls)
+static void report_failure(const char *what, const picoacme_wolfssl_tls_t *tls)
 {
     const picoacme_problem_t *p = picoacme_last_problem(&g_ctx);
-    fprintf(stderr, "picoacme: issue failed at step '%s': %s", picoacme_state_str(p->state),
+    fprintf(stderr, "picoacme: %s failed at step '%s': %s", what, picoacme_state_str(p->state),
             picoacme_err_str(p->err));
     if (p->type[0] != '\0') {
         fprintf(stderr, ", ACME problem urn:ietf:params:acme:error:%s", p->type);
@@ -360,7 +372,7 @@ static int issue_once(const picoacme_config_t *cfgp, const picoacme_ports_t *por
     }
     e = picoacme_issue_start(&g_ctx);
     if (e != PICOACME_OK || pump() != 0) {
-        report_failure(tlsp);
+        report_failure("issue", tlsp);
         return 1;
     }
     {
@@ -878,6 +890,144 @@ static int cmd_status(int argc, char **argv)
     return rc;
 }
 
+/* revoke, rollover, deactivate: one lifecycle exchange with the stored
+ * account (RFC 8555 §7.6, §7.3.5, §7.3.6). */
+static int cmd_lifecycle(int argc, char **argv, const char *what)
+{
+    static const struct option opts[] = {{"directory", required_argument, NULL, 'd'},
+                                         {"ca-root", required_argument, NULL, 'r'},
+                                         {"state", required_argument, NULL, 's'},
+                                         {"reason", required_argument, NULL, 'R'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir_url = NULL, *root_path = NULL, *state = NULL;
+    bool revoke = strcmp(what, "revoke") == 0;
+    bool rollover = strcmp(what, "rollover") == 0;
+    int reason = -1;
+    int c;
+    int rc = 1;
+    uint8_t *roots = NULL;
+    size_t roots_len = 0;
+    picoacme_transport_t tp;
+    picoacme_clock_t clk;
+    picoacme_posix_flash_t flash;
+    picoacme_storage_t st;
+    picoacme_wolfssl_crypto_t wc;
+    picoacme_crypto_t crypto;
+    picoacme_wolfssl_tls_t wt;
+    picoacme_tls_t tls;
+    picoacme_config_t cfg;
+    picoacme_ports_t ports;
+    picoacme_err_t e;
+    char old_tp[PICOACME_THUMBPRINT_LEN + 1U] = "";
+    while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': dir_url = optarg; break;
+        case 'r': root_path = optarg; break;
+        case 's': state = optarg; break;
+        case 'v': g_verbose = 1; break;
+        case 'R': {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (!revoke || end == optarg || *end != '\0' || v < 0 || v > 10 || v == 7) {
+                fprintf(stderr, "picoacme: --reason (revoke only) takes an RFC 5280 CRLReason "
+                                "code, 0..10 but not 7\n");
+                return 2;
+            }
+            reason = (int)v;
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (dir_url == NULL || state == NULL ||
+        (strncmp(dir_url, "https://", 8) == 0 && root_path == NULL)) {
+        fprintf(stderr, "picoacme: %s needs --directory, --ca-root and --state\n", what);
+        usage(stderr);
+        return 2;
+    }
+    if (access(state, R_OK) != 0) {
+        fprintf(stderr, "picoacme: no state file %s: no account to %s\n", state, what);
+        return 1;
+    }
+    if (root_path != NULL && read_file(root_path, &roots, &roots_len) != 0) {
+        fprintf(stderr, "picoacme: cannot read --ca-root %s: %s\n", root_path, strerror(errno));
+        return 2;
+    }
+    picoacme_posix_transport(&tp);
+    picoacme_posix_clock(&clk);
+    if (picoacme_posix_flash_open(&flash, state, STATE_SIZE, STATE_ERASE, &st) != PICOACME_OK) {
+        fprintf(stderr, "picoacme: cannot open --state %s\n", state);
+        free(roots);
+        return 1;
+    }
+    if (picoacme_wolfssl_crypto_init(&wc, NULL, &crypto) != PICOACME_OK) {
+        fprintf(stderr, "picoacme: crypto initialisation failed\n");
+        picoacme_posix_flash_close(&flash);
+        free(roots);
+        return 1;
+    }
+    memset(&wt, 0, sizeof wt);
+    if (roots != NULL) {
+        e = picoacme_wolfssl_tls_init(&wt, &tp, NULL, roots, roots_len, PICOACME_WOLFSSL_PEM, &tls);
+        if (e != PICOACME_OK) {
+            fprintf(stderr, "picoacme: --ca-root %s holds no usable certificate\n", root_path);
+            goto done;
+        }
+    }
+    memset(&cfg, 0, sizeof cfg);
+    cfg.directory_url = dir_url;
+    memset(&ports, 0, sizeof ports);
+    ports.transport = &tp;
+    ports.tls = roots != NULL ? &tls : NULL;
+    ports.crypto = &crypto;
+    ports.storage = &st;
+    ports.clock = &clk;
+    ports.log = log_hook;
+    e = picoacme_init(&g_ctx, &cfg, &ports);
+    if (e != PICOACME_OK) {
+        fprintf(stderr, "picoacme: invalid --directory (%s)\n", picoacme_err_str(e));
+        goto done;
+    }
+    e = revoke     ? picoacme_revoke_start(&g_ctx, reason)
+        : rollover ? picoacme_key_rollover_start(&g_ctx)
+                   : picoacme_account_deactivate_start(&g_ctx);
+    if (e == PICOACME_ERR_NOT_FOUND) {
+        fprintf(stderr, "picoacme: %s failed: %s holds no %s for %s\n", what, state,
+                revoke ? "account and certificate" : "account", dir_url);
+        goto done;
+    }
+    if (rollover && e == PICOACME_OK) {
+        (void)picoacme_jwk_thumbprint(&crypto, PICOACME_KEY_ACCOUNT, old_tp);
+    }
+    if (e != PICOACME_OK || pump() != 0) {
+        report_failure(what, roots != NULL ? &wt : NULL);
+        goto done;
+    }
+    if (rollover) {
+        char new_tp[PICOACME_THUMBPRINT_LEN + 1U] = "";
+        (void)picoacme_jwk_thumbprint(&crypto, PICOACME_KEY_ACCOUNT, new_tp);
+        fprintf(stderr, "picoacme: account %s: key %s replaced by %s\n", g_ctx.account_url, old_tp,
+                new_tp);
+    } else {
+        fprintf(stderr, "picoacme: %s: %s\n",
+                revoke ? "certificate revoked" : "account deactivated",
+                revoke ? state : g_ctx.account_url);
+    }
+    rc = 0;
+done:
+    picoacme_abort(&g_ctx);
+    if (roots != NULL) {
+        picoacme_wolfssl_tls_free(&wt);
+    }
+    picoacme_wolfssl_crypto_free(&wc);
+    picoacme_posix_flash_close(&flash);
+    free(roots);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
@@ -892,6 +1042,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "status") == 0) {
         return cmd_status(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "revoke") == 0 || strcmp(argv[1], "rollover") == 0 ||
+        strcmp(argv[1], "deactivate") == 0) {
+        return cmd_lifecycle(argc - 1, argv + 1, argv[1]);
     }
     fprintf(stderr, "picoacme: unknown command '%s'\n", argv[1]);
     usage(stderr);

@@ -12,6 +12,12 @@
 #   wrong-root    client trusts a root the WFE certificate does not chain to:
 #                 must fail, say why on its last stderr line, write nothing
 #   status        issue, then `picoacme status` shows names/notBefore/notAfter/renew
+#   revoke        issue, revoke (RFC 8555 §7.6): exit 0 and Pebble logs the
+#                 revocation; a second revoke ends with the CA's alreadyRevoked
+#   rollover      issue, key rollover (§7.3.5), issue again with the same
+#                 state: the same account URL, another account key, no new account
+#   deactivate    issue, deactivate (§7.3.6), then issue again with the same
+#                 state fails with Pebble's unauthorized problem
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -104,6 +110,17 @@ run_picoacme_issue() {
 
 # extra picoacme issue arguments (challenge choice) for every run
 ISSUE_ARGS=()
+
+# lifecycle CMD ARGS... : picoacme revoke|rollover|deactivate with the case's
+# state, -v; stderr to WORK/picoacme.err; its status in LC_RC and returned
+lifecycle() {
+    local cmd=$1; shift
+    LC_RC=0
+    timeout "$PICOACME_TIMEOUT" "$PICOACME" "$cmd" --directory "$PEBBLE_DIR_URL" \
+        --ca-root "$PEBBLE_TLS_ROOT" --state "$WORK/state" -v "$@" \
+        >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || LC_RC=$?
+    return $LC_RC
+}
 
 # issue_ok ID... : issue with picoacme and run check_issued
 issue_ok() {
@@ -278,6 +295,62 @@ status)
     # the notAfter year of the issued certificate must appear
     year=$(openssl x509 -in "$WORK/check/leaf.pem" -noout -enddate | sed -E 's/.* ([0-9]{4}) GMT$/\1/')
     grep -q "$year" "$WORK/status.out" || fail "status output lacks the notAfter year $year"
+    pass ;;
+revoke)
+    need_picoacme; start_ca
+    issue_ok DNS:revoke.internal
+    lifecycle revoke --reason 4 || fail "picoacme revoke exited $LC_RC: $(last_err_line)"
+    [ "$(grep -c 'POST /revoke-cert' "$WORK/pebble/pebble.log")" -eq 1 ] \
+        || fail "Pebble logged no revocation request"
+    lifecycle revoke && fail "a second revoke succeeded"
+    [ $LC_RC -ne 124 ] || fail "second revoke timed out"
+    last_err_line | grep -q 'urn:ietf:params:acme:error:alreadyRevoked' \
+        || fail "second revoke: no alreadyRevoked: $(last_err_line)"
+    # the store keeps the (revoked) certificate
+    timeout 30 "$PICOACME" status --state "$WORK/state" | grep -q revoke.internal \
+        || fail "the state file lost the certificate"
+    pass ;;
+rollover)
+    need_picoacme; start_ca
+    ISSUE_ARGS=(-v)
+    issue_ok DNS:roll.internal
+    acct1=$(grep -oE 'account https?://[^ ]+' "$WORK/picoacme.err" | tail -n 1)
+    [ -n "$acct1" ] || fail "no account URL logged by the first issue"
+    lifecycle rollover || fail "picoacme rollover exited $LC_RC: $(last_err_line)"
+    line=$(grep 'replaced by' "$WORK/picoacme.err" | tail -n 1)
+    old=$(echo "$line" | sed -E 's/.*key ([^ ]+) replaced by ([^ ]+)$/\1/')
+    new=$(echo "$line" | sed -E 's/.*key ([^ ]+) replaced by ([^ ]+)$/\2/')
+    [ ${#old} -eq 43 ] && [ ${#new} -eq 43 ] && [ "$old" != "$new" ] \
+        || fail "rollover did not report two different key thumbprints: $line"
+    echo "$line" | grep -qF "${acct1#account }:" || fail "rollover used another account: $line"
+    n1=$(grep -c 'POST /sign-me-up' "$WORK/pebble/pebble.log")
+    issue_ok DNS:roll.internal
+    acct2=$(grep -oE 'account https?://[^ ]+' "$WORK/picoacme.err" | tail -n 1)
+    [ "$acct1" = "$acct2" ] || fail "account changed: $acct1 -> $acct2"
+    # the re-issue found the account by the new key (onlyReturnExisting)
+    # and did not create one: Pebble's account count is unchanged
+    n2=$(grep -c 'POST /sign-me-up' "$WORK/pebble/pebble.log")
+    [ "$n2" -eq $((n1 + 1)) ] || fail "expected one more newAccount POST, got $n1 -> $n2"
+    [ "$(grep -c 'accounts in memory' "$WORK/pebble/pebble.log")" -eq 1 ] \
+        || fail "Pebble created another account"
+    pass ;;
+deactivate)
+    need_picoacme; start_ca
+    issue_ok DNS:deact.internal
+    lifecycle deactivate || fail "picoacme deactivate exited $LC_RC: $(last_err_line)"
+    grep -q 'account deactivated' "$WORK/picoacme.err" || fail "no deactivation reported"
+    # Pebble 2.4 answers newAccount (onlyReturnExisting) for the key of a
+    # deactivated account with 403 unauthorized; no account is created
+    rc=0; mkdir -p "$WORK/out2"
+    run_picoacme_issue "$WORK/out2" --domain deact.internal || rc=$?
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "issue after deactivation exited $rc"
+    [ -z "$(ls -A "$WORK/out2")" ] || fail "issue after deactivation wrote files"
+    last_err_line | grep -q 'urn:ietf:params:acme:error:unauthorized' \
+        || fail "issue after deactivation: no unauthorized problem: $(last_err_line)"
+    [ "$(grep -c 'accounts in memory' "$WORK/pebble/pebble.log")" -eq 1 ] \
+        || fail "Pebble created another account"
+    lifecycle deactivate && fail "a second deactivate succeeded"
+    last_err_line | grep -q 'unauthorized' || fail "second deactivate: $(last_err_line)"
     pass ;;
 dns01-wildcard)
     need_picoacme; start_bind_ca

@@ -126,7 +126,10 @@ typedef enum picoacme_state {
     PICOACME_ST_STORE,
     PICOACME_ST_DONE,
     PICOACME_ST_FAILED,
-    PICOACME_ST_RENEWAL_INFO /* ARI: GET renewalInfo/<CertID> (RFC 9773 §4.1) */
+    PICOACME_ST_RENEWAL_INFO, /* ARI: GET renewalInfo/<CertID> (RFC 9773 §4.1) */
+    PICOACME_ST_REVOKE,       /* lifecycle: POST revokeCert (RFC 8555 §7.6) */
+    PICOACME_ST_KEY_CHANGE,   /* lifecycle: POST keyChange (§7.3.5) */
+    PICOACME_ST_DEACTIVATE    /* lifecycle: POST {"status":"deactivated"} (§7.3.6) */
 } picoacme_state_t;
 
 /* Static name of a state ("directory", "finalize", ...). */
@@ -274,6 +277,13 @@ typedef struct picoacme_ctx {
     bool ari_replaces; /* newOrder carries "replaces": ari_certid (§5) */
 #endif
 
+#if PICOACME_LIFECYCLE
+    /* account and certificate lifecycle (RFC 8555 §7.3.5, §7.3.6, §7.6) */
+    picoacme_state_t lc_next;      /* state after the account lookup; IDLE: issuance */
+    int lc_reason;                 /* revocation reason code, -1: none */
+    char lc_url[PICOACME_URL_MAX]; /* keyChange or revokeCert */
+#endif
+
     /* dns-01 */
     picoacme_sock_t dns_sock;
     uint8_t dns_step;
@@ -358,6 +368,37 @@ picoacme_err_t picoacme_stored(picoacme_ctx_t *ctx, picoacme_stored_info_t *info
  * be formed) or ARI is not built in. The window lives in the context only:
  * after a reboot, ask again. Opens no listener, generates no key. */
 picoacme_err_t picoacme_ari_start(picoacme_ctx_t *ctx);
+
+/* Lifecycle (RFC 8555), PICOACME_LIFECYCLE. Each begins an exchange
+ * pumped by picoacme_step() like an issuance: the directory, then the
+ * stored account of this directory is looked up (newAccount with
+ * onlyReturnExisting, signed with its stored key; a missing account is an
+ * error, never created), then the one request below. PICOACME_OK from
+ * picoacme_step() means the CA accepted it. Each returns
+ * PICOACME_ERR_NOT_FOUND when the store holds no account (key) of this
+ * directory, PICOACME_ERR_UNSUPPORTED when not built in. No listener is
+ * opened; picoacme_result() is PICOACME_ERR_STATE afterwards.
+ *
+ * Revoke the stored leaf certificate (§7.6), signed with the account key
+ * (kid). reason: an RFC 5280 §5.3.1 CRLReason code (0..10 except 7), or
+ * -1 to send none. PICOACME_ERR_NOT_FOUND also when no certificate is
+ * stored. The store keeps the record (and the revoked certificate). */
+picoacme_err_t picoacme_revoke_start(picoacme_ctx_t *ctx, int reason);
+
+/* Account key rollover (§7.3.5): a new key is generated in slot
+ * PICOACME_KEY_CHALLENGE; the inner JWS {"account", "oldKey"} is signed by
+ * it (protected alg, jwk, url; no nonce), the outer one by the old key
+ * (kid) to keyChange. On the CA's 200 the new key is imported into
+ * PICOACME_KEY_ACCOUNT and the store record is rewritten with it (the A/B
+ * store keeps the old record until the new one is complete). When that
+ * write fails, picoacme_step() returns the store's error: the CA already
+ * knows only the new key, which stays in PICOACME_KEY_ACCOUNT. */
+picoacme_err_t picoacme_key_rollover_start(picoacme_ctx_t *ctx);
+
+/* Deactivate the stored account (§7.3.6): POST {"status":"deactivated"}
+ * to the account URL; the CA's answer must say "deactivated". The store
+ * keeps the record; the CA refuses that account from then on. */
+picoacme_err_t picoacme_account_deactivate_start(picoacme_ctx_t *ctx);
 
 /* The ARI CertID of a parsed certificate (RFC 9773 §4.1):
  * base64url(keyIdentifier of the authorityKeyIdentifier) "." base64url(the

@@ -144,6 +144,14 @@
 #define PICOACME_ARI 1
 #endif
 
+/* Account and certificate lifecycle (RFC 8555 §7.3.5 key rollover,
+ * §7.3.6 account deactivation, §7.6 revocation):
+ * picoacme_key_rollover_start(), picoacme_account_deactivate_start(),
+ * picoacme_revoke_start(). 0 leaves them out. */
+#ifndef PICOACME_LIFECYCLE
+#define PICOACME_LIFECYCLE 1
+#endif
+
 /* Keep the engine's explanatory failure sentences (picoacme_problem_t
  * detail) in the image; 0 saves about 2 KiB of flash. */
 #ifndef PICOACME_ERROR_TEXT
