@@ -19,6 +19,7 @@
 
 #include "picoacme.h"
 #include "picoacme_b64.h"
+#include "picoacme_failover.h"
 #include "picoacme_jws.h"
 #include "picoacme_posix.h"
 #include "picoacme_wolfssl.h"
@@ -44,6 +45,8 @@ static void usage(FILE *f)
           "ZONE]]\n"
           "                  [--eab-kid KID --eab-hmac-key B64URL]\n"
           "  picoacme run    (the issue options) [--renew-hook CMD] [--max-renewals N]\n"
+          "                  [--fallback-directory URL --fallback-ca-root PEM\n"
+          "                   --failover-after N --failback-s S] [--retry-s S]\n"
           "  picoacme status --state FILE\n"
           "  picoacme revoke     --directory URL --ca-root PEMFILE --state FILE [--reason N]\n"
           "  picoacme rollover   --directory URL --ca-root PEMFILE --state FILE\n"
@@ -59,6 +62,10 @@ static void usage(FILE *f)
           "         random delay), back off after failures; --renew-hook CMD runs\n"
           "         after each issuance (PICOACME_CERT names the --out directory);\n"
           "         --max-renewals N stops after N issuances (0: never). SIGTERM ends it.\n"
+          "         --fallback-directory/--fallback-ca-root name a second CA, used after\n"
+          "         --failover-after N failures in a row (default 3) with the first, for\n"
+          "         --failback-s S (default 86400) before the first is tried again;\n"
+          "         --retry-s S is the first back-off after a failure (default 60).\n"
           "status   print the stored certificate's names, validity and renewal time.\n"
           "revoke   revoke the stored certificate (RFC 8555 7.6), signed with the stored\n"
           "         account's key; --reason N is an RFC 5280 CRLReason code (0..10,\n"
@@ -100,10 +107,8 @@ static void log_hook(void *user, int level, const char *fmt, ...)
 {
     va_list ap;
     (void)user;
-    if (level > (g_verbose ? PICOACME_LOG_LVL_INF : PICOACME_LOG_LVL_WRN)) {
-        return;
-    }
-    if (level == PICOACME_LOG_LVL_WRN && !g_verbose) {
+    /* without -v only the command's own last line reports a failure */
+    if (!g_verbose || level > PICOACME_LOG_LVL_INF) {
         return;
     }
     if (g_verbose) {
@@ -469,12 +474,19 @@ static void ari_refresh(picoacme_stored_info_t *info)
  * lifetime, plus a small random delay so a fleet does not renew in the same
  * second) has come, run the hook after each issuance, back off after a
  * failure (60 s doubling to 1 h). */
-static int run_loop(const picoacme_config_t *cfgp, const picoacme_ports_t *portsp,
-                    picoacme_wolfssl_crypto_t *wcp, const picoacme_wolfssl_tls_t *wtp,
-                    const char *out, const char *hook, unsigned max_renewals)
+/* One CA of the daemon's ordered list. */
+typedef struct run_ca {
+    const picoacme_config_t *cfg;
+    const picoacme_ports_t *ports;
+    const picoacme_wolfssl_tls_t *wt;
+} run_ca_t;
+
+static int run_loop(const run_ca_t *cas, uint8_t n_cas, picoacme_failover_t *fo,
+                    picoacme_wolfssl_crypto_t *wcp, const char *out, const char *hook,
+                    unsigned max_renewals, int64_t retry_s)
 {
     unsigned done_n = 0;
-    int64_t backoff = 60;
+    int64_t backoff = retry_s;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -482,7 +494,13 @@ static int run_loop(const picoacme_config_t *cfgp, const picoacme_ports_t *ports
     (void)sigaction(SIGINT, &sa, NULL);
     while (!g_stop) {
         picoacme_stored_info_t info;
-        int64_t now;
+        int64_t now = (int64_t)time(NULL);
+        uint8_t ci = picoacme_failover_ca(fo, now);
+        const picoacme_config_t *cfgp = cas[ci < n_cas ? ci : 0].cfg;
+        const picoacme_ports_t *portsp = cas[ci < n_cas ? ci : 0].ports;
+        const picoacme_wolfssl_tls_t *wtp = cas[ci < n_cas ? ci : 0].wt;
+        bool ok;
+        bool switched;
         bool have = picoacme_init(&g_ctx, cfgp, portsp) == PICOACME_OK &&
                     picoacme_stored(&g_ctx, &info) == PICOACME_OK;
         if (have) {
@@ -507,9 +525,16 @@ static int run_loop(const picoacme_config_t *cfgp, const picoacme_ports_t *ports
             nap(info.renew_at_s - now + jitter);
             continue;
         }
-        if (issue_once(cfgp, portsp, wcp, wtp, out) == 0) {
+        ok = issue_once(cfgp, portsp, wcp, wtp, out) == 0;
+        switched = picoacme_failover_result(fo, (int64_t)time(NULL), ok);
+        if (switched) {
+            fprintf(stderr, "picoacme: CA %s failed %u times in a row: switching to %s\n",
+                    cfgp->directory_url, (unsigned)fo->max_failures,
+                    cas[fo->current < n_cas ? fo->current : 0].cfg->directory_url);
+        }
+        if (ok) {
             done_n++;
-            backoff = 60;
+            backoff = retry_s;
             if (hook != NULL) {
                 int hrc;
                 setenv("PICOACME_CERT", out, 1);
@@ -521,6 +546,8 @@ static int run_loop(const picoacme_config_t *cfgp, const picoacme_ports_t *ports
             if (max_renewals != 0U && done_n >= max_renewals) {
                 return 0;
             }
+        } else if (switched) {
+            backoff = retry_s; /* the next CA is tried at once */
         } else {
             fprintf(stderr, "picoacme: retrying in %lld s\n", (long long)backoff);
             nap(backoff);
@@ -553,6 +580,11 @@ static int cmd_issue(int argc, char **argv, bool daemon)
                                          {"eab-kid", required_argument, NULL, 'K'},
                                          {"eab-hmac-key", required_argument, NULL, 'H'},
                                          {"renew-hook", required_argument, NULL, 'X'},
+                                         {"fallback-directory", required_argument, NULL, 'F'},
+                                         {"fallback-ca-root", required_argument, NULL, 'G'},
+                                         {"failover-after", required_argument, NULL, 'A'},
+                                         {"failback-s", required_argument, NULL, 'B'},
+                                         {"retry-s", required_argument, NULL, 'Y'},
                                          {"max-renewals", required_argument, NULL, 'M'},
                                          {NULL, 0, NULL, 0}};
     static char dns_server[256], dns_resolver[256], tsig_name[256];
@@ -561,6 +593,16 @@ static int cmd_issue(int argc, char **argv, bool daemon)
     size_t eab_len = 0;
     const char *eab_kid = NULL;
     const char *hook = NULL;
+    const char *fb_url = NULL, *fb_root_path = NULL;
+    long failover_after = 3, failback_s = 86400, retry_s = 60;
+    uint8_t *fb_roots = NULL;
+    size_t fb_roots_len = 0;
+    picoacme_wolfssl_tls_t wt2;
+    picoacme_tls_t tls2;
+    picoacme_config_t cfg2;
+    picoacme_ports_t ports2;
+    picoacme_failover_t fo;
+    run_ca_t cas[2];
     unsigned max_renewals = 0;
     size_t tsig_len = 0;
     picoacme_dns01_config_t dns;
@@ -671,6 +713,29 @@ static int cmd_issue(int argc, char **argv, bool daemon)
         case 'z': dns.zone = optarg; break;
         case 'T': dns.tcp = true; break;
         case 'X': hook = optarg; break;
+        case 'F': fb_url = optarg; break;
+        case 'G': fb_root_path = optarg; break;
+        case 'A':
+        case 'B':
+        case 'Y': {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || v < 1 || v > (c == 'A' ? 255 : 31536000)) {
+                fprintf(stderr, "picoacme: --%s out of range\n",
+                        c == 'A'   ? "failover-after"
+                        : c == 'B' ? "failback-s"
+                                   : "retry-s");
+                return 2;
+            }
+            if (c == 'A') {
+                failover_after = v;
+            } else if (c == 'B') {
+                failback_s = v;
+            } else {
+                retry_s = v;
+            }
+            break;
+        }
         case 'M': {
             char *end = NULL;
             long v = strtol(optarg, &end, 10);
@@ -724,6 +789,13 @@ static int cmd_issue(int argc, char **argv, bool daemon)
         usage(stderr);
         return 2;
     }
+    if ((fb_url != NULL || fb_root_path != NULL) &&
+        (!daemon || fb_url == NULL ||
+         (strncmp(fb_url, "https://", 8) == 0 && fb_root_path == NULL))) {
+        fprintf(stderr, "picoacme: --fallback-directory (with --fallback-ca-root for https) "
+                        "is for picoacme run\n");
+        return 2;
+    }
     if (stat(out, &sb) == 0 ? !S_ISDIR(sb.st_mode) : errno != ENOENT) {
         fprintf(stderr, "picoacme: --out %s is not a usable directory\n", out);
         return 2;
@@ -747,6 +819,7 @@ static int cmd_issue(int argc, char **argv, bool daemon)
         return 1;
     }
     memset(&wt, 0, sizeof wt);
+    memset(&wt2, 0, sizeof wt2);
     if (roots != NULL) {
         e = picoacme_wolfssl_tls_init(&wt, &tp, NULL, roots, roots_len, PICOACME_WOLFSSL_PEM, &tls);
         if (e != PICOACME_OK) {
@@ -776,12 +849,46 @@ static int cmd_issue(int argc, char **argv, bool daemon)
     ports.clock = &clk;
     ports.log = log_hook;
 
-    rc = daemon ? run_loop(&cfg, &ports, &wc, &wt, out, hook, max_renewals)
-                : issue_once(&cfg, &ports, &wc, &wt, out);
+    cas[0].cfg = &cfg;
+    cas[0].ports = &ports;
+    cas[0].wt = &wt;
+    if (fb_url != NULL) {
+        /* the fallback CA: its own directory and roots, the same identity */
+        if (fb_root_path != NULL) {
+            if (read_file(fb_root_path, &fb_roots, &fb_roots_len) != 0 ||
+                picoacme_wolfssl_tls_init(&wt2, &tp, NULL, fb_roots, fb_roots_len,
+                                          PICOACME_WOLFSSL_PEM, &tls2) != PICOACME_OK) {
+                fprintf(stderr, "picoacme: --fallback-ca-root %s holds no usable certificate\n",
+                        fb_root_path);
+                goto done;
+            }
+        }
+        cfg2 = cfg;
+        cfg2.directory_url = fb_url;
+        cfg2.eab_kid = NULL; /* EAB is per CA: the primary's binding is not the fallback's */
+        cfg2.eab_key = NULL;
+        cfg2.eab_key_len = 0;
+        ports2 = ports;
+        ports2.tls = fb_roots != NULL ? &tls2 : NULL;
+        cas[1].cfg = &cfg2;
+        cas[1].ports = &ports2;
+        cas[1].wt = &wt2;
+    }
+    picoacme_failover_init(&fo, fb_url != NULL ? 2U : 1U, (uint8_t)failover_after,
+                           (uint32_t)failback_s);
+    rc = daemon
+             ? run_loop(cas, fb_url != NULL ? 2U : 1U, &fo, &wc, out, hook, max_renewals, retry_s)
+             : issue_once(&cfg, &ports, &wc, &wt, out);
 done:
     picoacme_abort(&g_ctx);
     if (roots != NULL) {
         picoacme_wolfssl_tls_free(&wt);
+    }
+    if (fb_roots != NULL) {
+        if (wt2.ctx != NULL) {
+            picoacme_wolfssl_tls_free(&wt2);
+        }
+        free(fb_roots);
     }
     picoacme_wolfssl_crypto_free(&wc);
     picoacme_posix_flash_close(&flash);

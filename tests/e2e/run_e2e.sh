@@ -268,6 +268,24 @@ run-renews)
     grep -q 'next renewal in' "$WORK/picoacme.err" || fail "no renewal wait logged"
     check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:run.internal
     pass ;;
+failover)
+    # picoacme run with a primary CA that is down and a fallback CA: after
+    # --failover-after failures in a row it issues from the fallback
+    need_picoacme; start_ca
+    dead=$(pebble_free_ports 1)
+    mkdir -p "$WORK/out"
+    rc=0
+    timeout 60 "$PICOACME" run --directory "https://127.0.0.1:$dead/dir" --ca-root "$PEBBLE_TLS_ROOT" \
+        --fallback-directory "$PEBBLE_DIR_URL" --fallback-ca-root "$PEBBLE_TLS_ROOT" \
+        --failover-after 2 --retry-s 1 --max-renewals 1 \
+        --state "$WORK/state" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out" \
+        --domain failover.internal >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || rc=$?
+    [ $rc -eq 0 ] || fail "picoacme run exited $rc: $(last_err_line)"
+    [ "$(grep -c 'cannot connect to the CA' "$WORK/picoacme.err")" -eq 2 ] \
+        || fail "expected exactly 2 failures with the primary: $(grep -c 'cannot connect' "$WORK/picoacme.err")"
+    grep -q "switching to $PEBBLE_DIR_URL" "$WORK/picoacme.err" || fail "no switch to the fallback logged"
+    check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:failover.internal
+    pass ;;
 wrong-root)
     need_picoacme; start_ca
     pebble_make_root "$WORK" other-root "picoacme e2e unrelated root" || fail "openssl"
