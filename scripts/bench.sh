@@ -159,15 +159,15 @@ echo "## footprint (Cortex-M3, arm-none-eabi-gcc -Os, linked with --gc-sections)
 echo
 echo "Core flash per source file as linked into a minimal application"
 echo "(scripts/bench/core_main.c; ports not included). Profiles: *full* = all options at"
-echo "their defaults; *firmware* = http-01 only, PICOACME_LOG_LEVEL=0, PICOACME_ERROR_TEXT=0,"
-echo "PICOACME_JSON_STRICT=0 (jsmn alone), PICOACME_EAB=0, PICOACME_ARI=0 (the device's own options)."
+echo "their defaults; *firmware* = the emulated device's options and buffers"
+echo "(platform/qemu-mps2/include/picoacme_fw_config.h: http-01 only, no log, no failure"
+echo "sentences, jsmn alone, no EAB, ARI or lifecycle calls)."
 echo
 JSMN_DIR=$(dirname "$(ls /usr/include/jsmn.h)")
 mkdir -p "$WORK/jsmn"; cp "$JSMN_DIR/jsmn.h" "$WORK/jsmn/"
 full=$(python3 "$REPO/scripts/bench/core_footprint.py" "$REPO" "$WORK/jsmn" "$WORK/fp-full" 2>&1) || log "footprint (full) failed: $full"
 fw=$(python3 "$REPO/scripts/bench/core_footprint.py" "$REPO" "$WORK/jsmn" "$WORK/fp-fw" \
-    -DPICOACME_TLSALPN01=0 -DPICOACME_DNS01=0 -DPICOACME_LOG_LEVEL=0 -DPICOACME_ERROR_TEXT=0 \
-    -DPICOACME_JSON_STRICT=0 -DPICOACME_EAB=0 -DPICOACME_ARI=0 2>&1) || log "footprint (firmware) failed: $fw"
+    "-DPICOACME_CONFIG_FILE=\"$REPO/platform/qemu-mps2/include/picoacme_fw_config.h\"" 2>&1) || log "footprint (firmware) failed: $fw"
 python3 - "$full" "$fw" <<'PY'
 import json, sys
 try:
