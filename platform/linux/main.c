@@ -358,6 +358,60 @@ static int parse_tsig(const char *s, char *name, size_t name_cap, uint8_t *secre
                : -1;
 }
 
+/* Open what every command that talks to a CA needs: the transport, the
+ * clock, the state file as a flash region, the crypto and, for https, the
+ * TLS client trusting only root_path. Returns 0, or the exit status after
+ * saying why (everything opened so far is released again). */
+static int open_ports(const char *state, const char *root_path, picoacme_transport_t *tp,
+                      picoacme_clock_t *clk, picoacme_posix_flash_t *flash, picoacme_storage_t *st,
+                      picoacme_wolfssl_crypto_t *wc, picoacme_crypto_t *crypto,
+                      picoacme_wolfssl_tls_t *wt, picoacme_tls_t *tls, uint8_t **roots,
+                      size_t *roots_len)
+{
+    *roots = NULL;
+    *roots_len = 0;
+    memset(wt, 0, sizeof *wt);
+    if (root_path != NULL && read_file(root_path, roots, roots_len) != 0) {
+        fprintf(stderr, "picoacme: cannot read --ca-root %s: %s\n", root_path, strerror(errno));
+        return 2;
+    }
+    picoacme_posix_transport(tp);
+    picoacme_posix_clock(clk);
+    if (picoacme_posix_flash_open(flash, state, STATE_SIZE, STATE_ERASE, st) != PICOACME_OK) {
+        fprintf(stderr, "picoacme: cannot open --state %s\n", state);
+        free(*roots);
+        return 1;
+    }
+    if (picoacme_wolfssl_crypto_init(wc, NULL, crypto) != PICOACME_OK) {
+        fprintf(stderr, "picoacme: crypto initialisation failed\n");
+        picoacme_posix_flash_close(flash);
+        free(*roots);
+        return 1;
+    }
+    if (*roots != NULL && picoacme_wolfssl_tls_init(wt, tp, NULL, *roots, *roots_len,
+                                                    PICOACME_WOLFSSL_PEM, tls) != PICOACME_OK) {
+        fprintf(stderr, "picoacme: --ca-root %s holds no usable certificate\n", root_path);
+        picoacme_wolfssl_crypto_free(wc);
+        picoacme_posix_flash_close(flash);
+        free(*roots);
+        return 1;
+    }
+    return 0;
+}
+
+/* Release what open_ports() opened. */
+static void close_ports(picoacme_posix_flash_t *flash, picoacme_wolfssl_crypto_t *wc,
+                        picoacme_wolfssl_tls_t *wt, uint8_t *roots)
+{
+    picoacme_abort(&g_ctx);
+    if (roots != NULL) {
+        picoacme_wolfssl_tls_free(wt);
+    }
+    picoacme_wolfssl_crypto_free(wc);
+    picoacme_posix_flash_close(flash);
+    free(roots);
+}
+
 /* One issuance with the configured ports: the certificate and key are
  * written to out on success. Returns 0 on success. */
 static int issue_once(const picoacme_config_t *cfgp, const picoacme_ports_t *portsp,
@@ -625,7 +679,6 @@ static int cmd_issue(int argc, char **argv, bool daemon)
     picoacme_wolfssl_tls_t wt;
     picoacme_tls_t tls;
     picoacme_ports_t ports;
-    picoacme_err_t e;
     int rc = 1;
     struct stat sb;
 
@@ -800,33 +853,13 @@ static int cmd_issue(int argc, char **argv, bool daemon)
         fprintf(stderr, "picoacme: --out %s is not a usable directory\n", out);
         return 2;
     }
-    if (root_path != NULL && read_file(root_path, &roots, &roots_len) != 0) {
-        fprintf(stderr, "picoacme: cannot read --ca-root %s: %s\n", root_path, strerror(errno));
-        return 2;
+    rc = open_ports(state, root_path, &tp, &clk, &flash, &st, &wc, &crypto, &wt, &tls, &roots,
+                    &roots_len);
+    if (rc != 0) {
+        return rc;
     }
-
-    picoacme_posix_transport(&tp);
-    picoacme_posix_clock(&clk);
-    if (picoacme_posix_flash_open(&flash, state, STATE_SIZE, STATE_ERASE, &st) != PICOACME_OK) {
-        fprintf(stderr, "picoacme: cannot open --state %s\n", state);
-        free(roots);
-        return 1;
-    }
-    if (picoacme_wolfssl_crypto_init(&wc, NULL, &crypto) != PICOACME_OK) {
-        fprintf(stderr, "picoacme: crypto initialisation failed\n");
-        picoacme_posix_flash_close(&flash);
-        free(roots);
-        return 1;
-    }
-    memset(&wt, 0, sizeof wt);
+    rc = 1;
     memset(&wt2, 0, sizeof wt2);
-    if (roots != NULL) {
-        e = picoacme_wolfssl_tls_init(&wt, &tp, NULL, roots, roots_len, PICOACME_WOLFSSL_PEM, &tls);
-        if (e != PICOACME_OK) {
-            fprintf(stderr, "picoacme: --ca-root %s holds no usable certificate\n", root_path);
-            goto done;
-        }
-    }
     if ((eab_kid == NULL) != (eab_len == 0)) {
         fprintf(stderr, "picoacme: --eab-kid and --eab-hmac-key go together\n");
         goto done;
@@ -880,19 +913,13 @@ static int cmd_issue(int argc, char **argv, bool daemon)
              ? run_loop(cas, fb_url != NULL ? 2U : 1U, &fo, &wc, out, hook, max_renewals, retry_s)
              : issue_once(&cfg, &ports, &wc, &wt, out);
 done:
-    picoacme_abort(&g_ctx);
-    if (roots != NULL) {
-        picoacme_wolfssl_tls_free(&wt);
-    }
     if (fb_roots != NULL) {
         if (wt2.ctx != NULL) {
             picoacme_wolfssl_tls_free(&wt2);
         }
         free(fb_roots);
     }
-    picoacme_wolfssl_crypto_free(&wc);
-    picoacme_posix_flash_close(&flash);
-    free(roots);
+    close_ports(&flash, &wc, &wt, roots);
     return rc;
 }
 
@@ -1059,31 +1086,12 @@ static int cmd_lifecycle(int argc, char **argv, const char *what)
         fprintf(stderr, "picoacme: no state file %s: no account to %s\n", state, what);
         return 1;
     }
-    if (root_path != NULL && read_file(root_path, &roots, &roots_len) != 0) {
-        fprintf(stderr, "picoacme: cannot read --ca-root %s: %s\n", root_path, strerror(errno));
-        return 2;
+    rc = open_ports(state, root_path, &tp, &clk, &flash, &st, &wc, &crypto, &wt, &tls, &roots,
+                    &roots_len);
+    if (rc != 0) {
+        return rc;
     }
-    picoacme_posix_transport(&tp);
-    picoacme_posix_clock(&clk);
-    if (picoacme_posix_flash_open(&flash, state, STATE_SIZE, STATE_ERASE, &st) != PICOACME_OK) {
-        fprintf(stderr, "picoacme: cannot open --state %s\n", state);
-        free(roots);
-        return 1;
-    }
-    if (picoacme_wolfssl_crypto_init(&wc, NULL, &crypto) != PICOACME_OK) {
-        fprintf(stderr, "picoacme: crypto initialisation failed\n");
-        picoacme_posix_flash_close(&flash);
-        free(roots);
-        return 1;
-    }
-    memset(&wt, 0, sizeof wt);
-    if (roots != NULL) {
-        e = picoacme_wolfssl_tls_init(&wt, &tp, NULL, roots, roots_len, PICOACME_WOLFSSL_PEM, &tls);
-        if (e != PICOACME_OK) {
-            fprintf(stderr, "picoacme: --ca-root %s holds no usable certificate\n", root_path);
-            goto done;
-        }
-    }
+    rc = 1;
     memset(&cfg, 0, sizeof cfg);
     cfg.directory_url = dir_url;
     memset(&ports, 0, sizeof ports);
@@ -1125,13 +1133,7 @@ static int cmd_lifecycle(int argc, char **argv, const char *what)
     }
     rc = 0;
 done:
-    picoacme_abort(&g_ctx);
-    if (roots != NULL) {
-        picoacme_wolfssl_tls_free(&wt);
-    }
-    picoacme_wolfssl_crypto_free(&wc);
-    picoacme_posix_flash_close(&flash);
-    free(roots);
+    close_ports(&flash, &wc, &wt, roots);
     return rc;
 }
 
