@@ -30,7 +30,7 @@
 #include <string.h>
 
 #include "picoacme_http.h"
-#include "picoacme_x509.h" /* picoacme_civil_to_unix */
+#include "picoacme_time.h"
 
 enum {
     PH_STATUS = 0, /* expecting a status line at scan */
@@ -111,69 +111,6 @@ static picoacme_span_t mkspan(size_t s, size_t e)
     sp.off = (uint16_t)s;
     sp.len = (uint16_t)(e - s);
     return sp;
-}
-
-/* ---- dates (RFC 7231 §7.1.1.1, IMF-fixdate only) ----------------------- */
-
-/* Decimal value of the n digits at s (checked by the caller). */
-static unsigned dec(const char *s, size_t n)
-{
-    unsigned v = 0;
-    for (size_t i = 0; i < n; i++) {
-        v = v * 10U + (unsigned)(s[i] - '0');
-    }
-    return v;
-}
-
-/* Index of the 3-letter name s in tab (n names), n if absent. */
-static unsigned name3(const char *tab, unsigned n, const char *s)
-{
-    unsigned i = 0;
-    while (i < n && memcmp(s, tab + 3U * i, 3) != 0) {
-        i++;
-    }
-    return i;
-}
-
-picoacme_err_t picoacme_http_date(const char *s, size_t len, int64_t *out_s)
-{
-    /* "Sun, 06 Nov 1994 08:49:37 GMT": '0' a digit, '_' a name letter */
-    static const char pat[] = "___, 00 ___ 0000 00:00:00 GMT";
-    static const uint8_t mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-    if (s == NULL || out_s == NULL) {
-        return PICOACME_ERR_PARAM;
-    }
-    if (len != sizeof pat - 1U) {
-        return PICOACME_ERR_PARSE;
-    }
-    for (size_t i = 0; i < len; i++) {
-        if (pat[i] == '0' ? !is_digit((uint8_t)s[i]) : (pat[i] != '_' && s[i] != pat[i])) {
-            return PICOACME_ERR_PARSE;
-        }
-    }
-    unsigned wday = name3("SunMonTueWedThuFriSat", 7U, s);
-    unsigned mon = name3("JanFebMarAprMayJunJulAugSepOctNovDec", 12U, s + 8);
-    unsigned day = dec(s + 5, 2), year = dec(s + 12, 4), hh = dec(s + 17, 2), mm = dec(s + 20, 2),
-             ss = dec(s + 23, 2);
-    if (wday == 7U || mon == 12U) {
-        return PICOACME_ERR_PARSE;
-    }
-    bool leap = (year % 4U == 0U && year % 100U != 0U) || year % 400U == 0U;
-    unsigned mlen = mdays[mon] + ((mon == 1U && leap) ? 1U : 0U);
-    /* second 60 is a leap second (RFC 7231 §7.1.1.1) */
-    if (year < 1970U || day < 1U || day > mlen || hh > 23U || mm > 59U || ss > 60U) {
-        return PICOACME_ERR_PARSE;
-    }
-    int64_t t = picoacme_civil_to_unix((int)year, (int)mon + 1, (int)day, 0, 0, 0);
-    /* days since 1970 with a 32-bit division (86400 = 2^7 * 675, and
-     * t >> 7 < 2^32 up to 9999); 1970-01-01 was a Thursday (index 4):
-     * reject an inconsistent day-name */
-    if (((uint32_t)(t >> 7) / 675U + 4U) % 7U != wday) {
-        return PICOACME_ERR_PARSE;
-    }
-    *out_s = t + (int64_t)(hh * 3600U + mm * 60U + ss);
-    return PICOACME_OK;
 }
 
 /* ---- URL (RFC 3986 §3, the subset ACME servers use) -------------------- */

@@ -185,29 +185,6 @@ picoacme_err_t picoacme_ip_parse(const char *s, size_t len, uint8_t out[16], siz
 }
 
 /* ======================================================================
- * Civil time (days-from-civil over the proleptic Gregorian calendar)
- * ====================================================================== */
-
-int64_t picoacme_civil_to_unix(int year, int mon, int day, int h, int m, int s)
-{
-    /* y = year - (mon <= 2) as era * 400 + yoe, 0 <= yoe < 400, with 32-bit
-     * divisions only: no 64-bit division helper from libgcc on Cortex-M.
-     * mon 1..12 and day 1..31 (callers validate). */
-    int era = year / 400;
-    int r = year % 400 - (mon <= 2 ? 1 : 0);
-    if (r < 0) {
-        r += 400;
-        era--;
-    }
-    unsigned yoe = (unsigned)r;
-    unsigned mp = (unsigned)(mon > 2 ? mon - 3 : mon + 9);
-    unsigned doy = (153U * mp + 2U) / 5U + (unsigned)day - 1U;
-    unsigned doe = yoe * 365U + yoe / 4U - yoe / 100U + doy;
-    int64_t days = (int64_t)era * 146097 + (int64_t)doe - 719468;
-    return days * 86400 + (int64_t)h * 3600 + (int64_t)m * 60 + (int64_t)s;
-}
-
-/* ======================================================================
  * CSR writer (the DER writer itself is in der.h)
  * ====================================================================== */
 

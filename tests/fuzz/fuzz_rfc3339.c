@@ -1,5 +1,5 @@
 /*
- * fuzz_rfc3339.c - libFuzzer target for picoacme_rfc3339() (core/src/engine.c),
+ * fuzz_rfc3339.c - libFuzzer target for picoacme_rfc3339() (core/src/time.c),
  * the RFC 3339 date-time parser for the ACME Renewal Information window
  * (RFC 9773 §4.2), which reads text from the CA.
  *

@@ -24,6 +24,7 @@
 #include "picoacme_http.h"
 #include "picoacme_json.h"
 #include "picoacme_port.h"
+#include "picoacme_time.h"
 #include "picoacme_x509.h"
 
 /* Log levels of the hook. */
@@ -407,12 +408,6 @@ picoacme_err_t picoacme_account_deactivate_start(picoacme_ctx_t *ctx);
  * identifier or serial, PICOACME_ERR_NOSPACE when it does not fit cap. */
 picoacme_err_t picoacme_ari_certid(const picoacme_x509_t *c, char *out, size_t cap,
                                    size_t *out_len);
-
-/* RFC 3339 §5.6 date-time ("2025-01-02T03:04:05Z", fractional seconds and
- * a "+hh:mm"/"-hh:mm" offset allowed, "T"/"Z" in either case) of exactly
- * len bytes to Unix seconds (fraction dropped, leap second 60 taken as the
- * next second). PICOACME_ERR_PARSE for anything else; no allocation. */
-picoacme_err_t picoacme_rfc3339(const char *s, size_t len, int64_t *out_s);
 
 /* Renewal time for a certificate valid [not_before, not_after]. */
 int64_t picoacme_renew_at(int64_t not_before_s, int64_t not_after_s);

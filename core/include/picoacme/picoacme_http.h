@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "picoacme_err.h"
+#include "picoacme_time.h" /* picoacme_http_date */
 
 /* A slice of a caller buffer: offset and length (offsets survive the
  * in-place de-chunking the parser does). len == 0 means absent. */
@@ -81,9 +82,5 @@ void picoacme_http_resp_init(picoacme_http_resp_t *r, bool head_only);
  * PICOACME_ERR_PARSE). */
 picoacme_err_t picoacme_http_parse(picoacme_http_resp_t *r, uint8_t *buf, size_t *len, size_t cap,
                                    bool closed);
-
-/* Parse an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") into Unix seconds.
- * PICOACME_ERR_PARSE for anything else. */
-picoacme_err_t picoacme_http_date(const char *s, size_t len, int64_t *out_s);
 
 #endif

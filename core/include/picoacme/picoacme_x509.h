@@ -14,6 +14,7 @@
 
 #include "picoacme_err.h"
 #include "picoacme_port.h"
+#include "picoacme_time.h"
 
 typedef enum picoacme_id_type { PICOACME_ID_DNS = 0, PICOACME_ID_IP = 1 } picoacme_id_type_t;
 
@@ -97,8 +98,5 @@ picoacme_err_t picoacme_x509_san_next(const picoacme_x509_t *c, size_t *pos,
  * PICOACME_ERR_NOT_FOUND when there is no further block. */
 picoacme_err_t picoacme_pem_next(const char *pem, size_t len, size_t *pos, uint8_t *der, size_t cap,
                                  size_t *der_len);
-
-/* Convert a UTCTime/GeneralizedTime civil time to Unix seconds. */
-int64_t picoacme_civil_to_unix(int year, int mon, int day, int h, int m, int s);
 
 #endif
