@@ -65,7 +65,7 @@ fi
 
 step "host build (${B#$REPO/}/)"
 if cmake -S "$REPO" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DPICOACME_WOLFSSL_SRC="$WOLFSSL_SRC" \
+        -DPICOACME_WOLFSSL_SRC="$WOLFSSL_SRC" -DPICOACME_ASSERTS=ON \
    && cmake --build "$B" -j "$JOBS"; then
     step "host tests (all labels)"
     run_ctest host "$B"
@@ -91,7 +91,7 @@ else
 fi
 
 step "fuzz build (${B#$REPO/}-fuzz/, clang)"
-if CC=clang cmake -S "$REPO" -B "$B-fuzz" -G Ninja -DPICOACME_FUZZ=ON \
+if CC=clang cmake -S "$REPO" -B "$B-fuzz" -G Ninja -DPICOACME_FUZZ=ON -DPICOACME_ASSERTS=ON \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPICOACME_WOLFSSL_SRC="$WOLFSSL_SRC" \
    && cmake --build "$B-fuzz" -j "$JOBS"; then
     step "fuzz tests"

@@ -265,9 +265,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (getenv("FUZZ_ENGINE_TRACE") != NULL) {
         const picoacme_problem_t *p = picoacme_last_problem(&g_ctx);
         fprintf(stderr, "end: state %s, err %s, step %s, http %u, type %s, %u requests\n",
-                picoacme_state_str(g_ctx.state), picoacme_err_str(p->err),
+                picoacme_state_str(picoacme_state(&g_ctx)), picoacme_err_str(p->err),
                 picoacme_state_str(p->state), (unsigned)p->http_status, p->type,
-                (unsigned)g_ctx.stats.requests);
+                (unsigned)picoacme_stats(&g_ctx)->requests);
     }
     (void)picoacme_stored(&g_ctx, &info);
     picoacme_abort(&g_ctx);

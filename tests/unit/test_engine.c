@@ -1025,7 +1025,7 @@ static picoacme_err_t pump_engine(void)
         }
     }
     fail_msg("the engine did not finish in 200000 steps (state %s, %u requests)",
-             picoacme_state_str(g_ctx.state), srv.reqs);
+             picoacme_state_str(picoacme_state(&g_ctx)), srv.reqs);
     return PICOACME_ERR_STATE;
 }
 
@@ -1117,11 +1117,11 @@ static void test_happy_path(void **state)
     assert_no_violation();
     /* dir, HEAD nonce, newAccount, newOrder, authz, challenge, authz poll,
      * finalize, order poll, certificate */
-    assert_int_equal(g_ctx.stats.requests, 10);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 10);
     assert_int_equal(srv.reqs, 10);
-    assert_int_equal(g_ctx.stats.connections, 1);
+    assert_int_equal(picoacme_stats(&g_ctx)->connections, 1);
     assert_int_equal(srv.connects, 1);
-    assert_int_equal(g_ctx.stats.bad_nonces, 0);
+    assert_int_equal(picoacme_stats(&g_ctx)->bad_nonces, 0);
     assert_int_equal(srv.verified, 8); /* every POST's signature, checked by openssl */
     assert_true(g_listening);
     assert_int_equal(srv.h01_404_ok, 1);
@@ -1209,7 +1209,7 @@ static void test_account_reuse(void **state)
     assert_int_equal(srv.acct_posts, 1);
     assert_string_equal(srv.last_acct_payload, "{\"onlyReturnExisting\":true}");
     assert_string_equal(srv.last_acct_jwk, jwk1);
-    assert_int_equal(g_ctx.stats.requests, 10);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 10);
     assert_int_equal(g_crypto.key_public(g_crypto.user, PICOACME_KEY_CERT, pub2), PICOACME_OK);
     assert_int_equal(g_crypto.key_public(g_crypto.user, PICOACME_KEY_ACCOUNT, acc2), PICOACME_OK);
     assert_memory_equal(acc1, acc2, 64);
@@ -1228,7 +1228,7 @@ static void test_account_reuse(void **state)
     assert_int_equal(srv.acct_posts, 2);
     assert_non_null(strstr(srv.last_acct_payload, "\"termsOfServiceAgreed\":true"));
     assert_string_equal(srv.last_acct_jwk, jwk1); /* same key, registered anew */
-    assert_int_equal(g_ctx.stats.requests, 11);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 11);
     env_close();
 }
 
@@ -1241,9 +1241,9 @@ static void test_bad_nonce(void **state)
     env_open(true);
     assert_int_equal(run(), PICOACME_OK);
     assert_no_violation();
-    assert_int_equal(g_ctx.stats.bad_nonces, 3);
-    assert_int_equal(g_ctx.stats.requests, 13);
-    assert_int_equal(g_ctx.stats.connections, 1);
+    assert_int_equal(picoacme_stats(&g_ctx)->bad_nonces, 3);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 13);
+    assert_int_equal(picoacme_stats(&g_ctx)->connections, 1);
     env_close();
 
     srv_reset(false);
@@ -1252,9 +1252,9 @@ static void test_bad_nonce(void **state)
     assert_int_equal(run(), PICOACME_ERR_PROBLEM);
     assert_no_violation();
     assert_problem(PICOACME_ERR_PROBLEM, PICOACME_ST_ACCOUNT, 400, "badNonce");
-    assert_int_equal(g_ctx.stats.bad_nonces, PICOACME_BADNONCE_RETRIES);
+    assert_int_equal(picoacme_stats(&g_ctx)->bad_nonces, PICOACME_BADNONCE_RETRIES);
     /* dir + HEAD nonce + the first newAccount + every retry */
-    assert_int_equal(g_ctx.stats.requests, 3U + PICOACME_BADNONCE_RETRIES);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 3U + PICOACME_BADNONCE_RETRIES);
     assert_int_equal(srv.posts, 1U + PICOACME_BADNONCE_RETRIES);
     assert_nothing_stored();
     env_close();
@@ -1274,7 +1274,7 @@ static void test_rate_limited(void **state)
     assert_int_equal(g_waits[0], 2000U); /* the first wait is the Retry-After */
     assert_int_equal(max_wait(), 2000U);
     assert_int_equal((uint32_t)(srv.order_times[1] - srv.order_times[0]), 2000U);
-    assert_int_equal(g_ctx.stats.requests, 11);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 11);
     env_close();
 
     srv_reset(false);
@@ -1295,7 +1295,7 @@ static void test_rate_limited(void **state)
     assert_problem(PICOACME_ERR_RATE_LIMITED, PICOACME_ST_ORDER, 429, "rateLimited");
     assert_string_equal(picoacme_last_problem(&g_ctx)->detail, "too many new orders");
     assert_int_equal(srv.order_posts, 1);
-    assert_int_equal(g_ctx.stats.requests, 4);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 4);
     assert_nothing_stored();
     env_close();
 }
@@ -1312,7 +1312,7 @@ static void test_rejected_identifier(void **state)
     assert_problem(PICOACME_ERR_PROBLEM, PICOACME_ST_ORDER, 400, "rejectedIdentifier");
     assert_string_equal(picoacme_last_problem(&g_ctx)->detail,
                         "Error creating new order :: Cannot issue for \"a.test\": policy");
-    assert_int_equal(g_ctx.stats.requests, 4);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 4);
     assert_nothing_stored();
     env_close();
 }
@@ -1328,7 +1328,7 @@ static void test_authz_invalid(void **state)
     assert_no_violation();
     assert_problem(PICOACME_ERR_INVALID, PICOACME_ST_POLL_AUTHZ, 200, "connection");
     assert_string_equal(picoacme_last_problem(&g_ctx)->detail, "Connection refused");
-    assert_int_equal(g_ctx.stats.requests, 7);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 7);
     assert_nothing_stored();
     env_close();
 }
@@ -1348,7 +1348,7 @@ static void test_bad_token(void **state)
         assert_int_equal(run(), PICOACME_ERR_PROTOCOL);
         assert_no_violation();
         assert_problem(PICOACME_ERR_PROTOCOL, PICOACME_ST_AUTHZ, 200, "");
-        assert_int_equal(g_ctx.stats.requests, 5);
+        assert_int_equal(picoacme_stats(&g_ctx)->requests, 5);
         assert_nothing_stored();
         env_close();
     }
@@ -1364,7 +1364,7 @@ static void test_nonce_missing(void **state)
     assert_int_equal(run(), PICOACME_ERR_PROTOCOL);
     assert_no_violation();
     assert_problem(PICOACME_ERR_PROTOCOL, PICOACME_ST_NONCE, 200, "");
-    assert_int_equal(g_ctx.stats.requests, 2);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 2);
     assert_nothing_stored();
     env_close();
 
@@ -1375,7 +1375,7 @@ static void test_nonce_missing(void **state)
     env_open(true);
     assert_int_equal(run(), PICOACME_OK);
     assert_no_violation();
-    assert_int_equal(g_ctx.stats.requests, 9);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 9);
     env_close();
 }
 
@@ -1418,7 +1418,7 @@ static void test_hostile_http(void **state)
     env_open(true);
     assert_int_equal(run(), PICOACME_ERR_PARSE);
     assert_no_violation();
-    assert_int_equal(g_ctx.stats.bad_nonces, 3);
+    assert_int_equal(picoacme_stats(&g_ctx)->bad_nonces, 3);
     assert_problem(PICOACME_ERR_PARSE, PICOACME_ST_ACCOUNT, 0, "");
     assert_nothing_stored();
     env_close();
@@ -1449,8 +1449,8 @@ static void test_connection_close(void **state)
     env_open(true);
     assert_int_equal(run(), PICOACME_OK);
     assert_no_violation();
-    assert_int_equal(g_ctx.stats.connections, 2);
-    assert_int_equal(g_ctx.stats.requests, 10);
+    assert_int_equal(picoacme_stats(&g_ctx)->connections, 2);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 10);
     assert_int_equal(srv.reqs, 10);
     env_close();
 
@@ -1461,8 +1461,8 @@ static void test_connection_close(void **state)
     env_open(true);
     assert_int_equal(run(), PICOACME_OK);
     assert_no_violation();
-    assert_int_equal(g_ctx.stats.connections, 2);
-    assert_int_equal(g_ctx.stats.requests, 10);
+    assert_int_equal(picoacme_stats(&g_ctx)->connections, 2);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 10);
     assert_int_equal(srv.reqs, 10);
     env_close();
 }
@@ -1478,7 +1478,7 @@ static void test_order_not_ready(void **state)
     assert_no_violation();
     assert_int_equal(srv.finalizes, 2);
     /* ... finalize (403), order poll (ready), finalize, order poll, cert */
-    assert_int_equal(g_ctx.stats.requests, 12);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 12);
     env_close();
 }
 
@@ -1492,7 +1492,7 @@ static void test_wrong_key(void **state)
     assert_int_equal(run(), PICOACME_ERR_PROTOCOL);
     assert_no_violation();
     assert_problem(PICOACME_ERR_PROTOCOL, PICOACME_ST_CERT, 200, "");
-    assert_int_equal(g_ctx.stats.requests, 10);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 10);
     assert_nothing_stored();
     env_close();
 }
@@ -1741,7 +1741,7 @@ static void test_ari_window(void **state)
         assert_int_equal(run_ari(), PICOACME_OK);
         assert_no_violation();
         /* the directory and the unauthenticated GET: no nonce, no JWS */
-        assert_int_equal(g_ctx.stats.requests, 2);
+        assert_int_equal(picoacme_stats(&g_ctx)->requests, 2);
         assert_int_equal(srv.posts, 0);
         assert_int_equal(srv.ari_gets, 1);
         assert_certid(srv.ari_certid, D "leaf.pem");
@@ -1822,7 +1822,7 @@ static void test_ari_window(void **state)
     env_open(false);
     assert_int_equal(run_ari(), PICOACME_OK);
     assert_no_violation();
-    assert_int_equal(g_ctx.stats.requests, 1);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 1);
     assert_int_equal(srv.ari_gets, 0);
     assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
     assert_false(info.ari);
@@ -1965,7 +1965,7 @@ static void test_lifecycle_start(void **state)
     assert_int_equal(picoacme_revoke_start(&g_ctx, 11), PICOACME_ERR_PARAM);
     assert_int_equal(picoacme_revoke_start(&g_ctx, -2), PICOACME_ERR_PARAM);
     assert_int_equal(picoacme_revoke_start(&g_ctx, 10), PICOACME_OK);
-    assert_int_equal(g_ctx.state, PICOACME_ST_DIRECTORY);
+    assert_int_equal(picoacme_state(&g_ctx), PICOACME_ST_DIRECTORY);
     assert_string_equal(picoacme_state_str(PICOACME_ST_REVOKE), "revoke");
     assert_string_equal(picoacme_state_str(PICOACME_ST_KEY_CHANGE), "key change");
     assert_string_equal(picoacme_state_str(PICOACME_ST_DEACTIVATE), "deactivate");
@@ -1994,7 +1994,7 @@ static void test_ari_replaces(void **state)
     assert_int_equal(srv.order_posts, 1);
     assert_int_equal(srv.orders_with_replaces, 1);
     assert_certid(srv.replaces, D "first.pem");
-    assert_int_equal(g_ctx.stats.requests, 10);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 10);
     env_close();
 
     /* the CA says the certificate was replaced already */
@@ -2009,7 +2009,7 @@ static void test_ari_replaces(void **state)
     assert_int_equal(srv.order_posts, 2);
     assert_int_equal(srv.orders_with_replaces, 1);
     assert_string_equal(srv.replaces, ""); /* the second order went without */
-    assert_int_equal(g_ctx.stats.requests, 11);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 11);
     env_close();
 
     /* ... and again: the retry is once only */
@@ -2029,6 +2029,60 @@ static void test_ari_replaces(void **state)
     assert_int_equal(run(), PICOACME_OK);
     assert_no_violation();
     assert_int_equal(srv.orders_with_replaces, 0);
+    env_close();
+}
+
+
+/* A dns-01 hook that counts what it is asked to do. */
+static unsigned g_txt_adds, g_txt_removes;
+
+static picoacme_err_t count_txt(void *user, const char *fqdn, const char *value, bool add)
+{
+    (void)user;
+    (void)fqdn;
+    (void)value;
+    if (add) g_txt_adds++;
+    else g_txt_removes++;
+    return PICOACME_OK;
+}
+
+/* picoacme_abort() during a dns-01 issuance, then picoacme_ari_start(): the
+ * ARI run starts clean. Its failure is its own (state "renewal info"), and
+ * it is not routed into the clean-up of the aborted issuance's TXT record. */
+static void test_abort_dns01_then_ari(void **state)
+{
+    static const picoacme_dns_hook_t hook = {NULL, count_txt};
+    picoacme_dns01_config_t dns;
+    picoacme_wait_t w;
+    unsigned i;
+    (void)state;
+    ari_issue_first(NULL);
+    env_open(false);
+    memset(&dns, 0, sizeof dns);
+    dns.hook = &hook;
+    dns.timeout_s = 10;
+    g_cfg.challenges[0] = PICOACME_CHALL_DNS01;
+    g_cfg.n_challenges = 1;
+    g_cfg.dns01 = &dns;
+    g_cfg.http01_port = 0;
+    g_txt_adds = g_txt_removes = 0;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_OK);
+    for (i = 0; i < 100000U && g_txt_adds == 0U; i++) {
+        picoacme_err_t e = picoacme_step(&g_ctx, &w);
+        assert_true(e == PICOACME_AGAIN || e == PICOACME_WANT_READ || e == PICOACME_WANT_WRITE);
+        if (e == PICOACME_AGAIN) g_now += w.timeout_ms;
+    }
+    assert_int_equal(g_txt_adds, 1);
+    picoacme_abort(&g_ctx);
+    /* the CA's renewalInfo answers 500: the ARI run fails */
+    srv.ari_status = 500;
+    srv.ari_body = "oops";
+    assert_int_equal(picoacme_ari_start(&g_ctx), PICOACME_OK);
+    assert_int_equal(pump_engine(), PICOACME_ERR_HTTP);
+    assert_problem(PICOACME_ERR_HTTP, PICOACME_ST_RENEWAL_INFO, 500, "");
+    assert_int_equal(g_txt_removes, 0);
+    assert_int_equal(srv.ari_gets, 1);
     env_close();
 }
 
@@ -2055,6 +2109,7 @@ int main(void)
         cmocka_unit_test(test_ari_hostile),
         cmocka_unit_test(test_ari_replaces),
         cmocka_unit_test(test_lifecycle_start),
+        cmocka_unit_test(test_abort_dns01_then_ari),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

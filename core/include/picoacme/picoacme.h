@@ -1,15 +1,48 @@
 /*
  * picoacme.h - the ACME (RFC 8555) engine.
  *
- * A state machine the caller pumps: picoacme_step() never blocks. It
- * returns PICOACME_OK when the certificate is issued and stored,
- * PICOACME_WANT_READ / PICOACME_WANT_WRITE / PICOACME_AGAIN while it waits
- * (the picoacme_wait_t says for which sockets and for how long), or an
- * error, with the detail in picoacme_last_problem().
+ * A state machine the caller pumps: picoacme_step() never blocks. All
+ * memory is the caller's picoacme_ctx_t; its size follows from the options
+ * in picoacme_config_defaults.h, and it may be a static global. Nothing here
+ * allocates, sleeps or touches the OS: the ports do (picoacme_port.h).
  *
- * All memory is the caller's picoacme_ctx_t; its size follows from the
- * options in picoacme_config_defaults.h. The context may be a static
- * global. Nothing here allocates, sleeps or touches the OS: the ports do.
+ * The step loop, for a superloop, an RTOS task or a poll() loop alike:
+ *
+ *     static picoacme_ctx_t ctx;        // ~13..20 KiB: keep it off the stack
+ *     picoacme_wait_t wait;
+ *     picoacme_err_t e;
+ *
+ *     e = picoacme_init(&ctx, &cfg, &ports);          // checks cfg, no I/O
+ *     if (e == PICOACME_OK) {
+ *         e = picoacme_issue_start(&ctx);             // or ari/revoke/... start
+ *     }
+ *     while (picoacme_err_is_pending(e)) {            // AGAIN / WANT_READ / WANT_WRITE
+ *         // sleep until one of wait.sock[0..wait.count) is ready for
+ *         // wait.events[i] (PICOACME_EV_READ/WRITE) or wait.timeout_ms passed
+ *         // (UINT32_MAX: no timer); on lwIP/bare metal just poll the stack
+ *         platform_wait(&wait);
+ *         e = picoacme_step(&ctx, &wait);
+ *     }
+ *     if (e == PICOACME_OK) {
+ *         const char *pem; size_t len;
+ *         picoacme_result(&ctx, &pem, &len);          // chain, leaf first; stored already
+ *     } else {
+ *         const picoacme_problem_t *p = picoacme_last_problem(&ctx);
+ *         log("%s failed: %s (%s, HTTP %u): %s", picoacme_state_str(p->state),
+ *             picoacme_err_str(p->err), p->type, p->http_status, p->detail);
+ *     }
+ *     picoacme_abort(&ctx);                           // release sockets (always safe)
+ *
+ * Threading: one context belongs to one task. picoacme_step() and every
+ * *_start() function must be called from that task. Only
+ * picoacme_http01_lookup() and picoacme_tlsalpn_adopt() are meant for another
+ * task (the appliance's own web server); define PICOACME_LOCK(ctx) and
+ * PICOACME_UNLOCK(ctx) (in the PICOACME_CONFIG_FILE) to a mutex and the
+ * engine takes it around those two and around picoacme_step(). They are
+ * empty by default (coreMQTT's MQTT_PRE_SEND_HOOK style).
+ *
+ * Callers never read or write context fields: use the functions below
+ * (picoacme_stats(), picoacme_account_url(), picoacme_state(), ...).
  */
 #ifndef PICOACME_H
 #define PICOACME_H
@@ -107,6 +140,10 @@ typedef struct picoacme_config {
     const char *eab_kid;
     const uint8_t *eab_key;
     size_t eab_key_len;
+    /* Total time one run (an issuance, an ARI question, a lifecycle call)
+     * may take, waits for Retry-After included; 0 means
+     * PICOACME_RUN_BUDGET_S. Running out fails with PICOACME_ERR_TIMEOUT. */
+    uint32_t budget_s;
 } picoacme_config_t;
 
 typedef enum picoacme_state {
@@ -130,13 +167,26 @@ typedef enum picoacme_state {
     PICOACME_ST_RENEWAL_INFO, /* ARI: GET renewalInfo/<CertID> (RFC 9773 §4.1) */
     PICOACME_ST_REVOKE,       /* lifecycle: POST revokeCert (RFC 8555 §7.6) */
     PICOACME_ST_KEY_CHANGE,   /* lifecycle: POST keyChange (§7.3.5) */
-    PICOACME_ST_DEACTIVATE    /* lifecycle: POST {"status":"deactivated"} (§7.3.6) */
+    PICOACME_ST_DEACTIVATE,   /* lifecycle: POST {"status":"deactivated"} (§7.3.6) */
+    PICOACME_ST_COUNT
 } picoacme_state_t;
 
-/* Static name of a state ("directory", "finalize", ...). */
+/* What a run does: set by the start function, one per run. */
+typedef enum picoacme_op {
+    PICOACME_OP_NONE = 0,
+    PICOACME_OP_ISSUE,      /* picoacme_issue_start() */
+    PICOACME_OP_ARI,        /* picoacme_ari_start() */
+    PICOACME_OP_REVOKE,     /* picoacme_revoke_start() */
+    PICOACME_OP_KEY_CHANGE, /* picoacme_key_rollover_start() */
+    PICOACME_OP_DEACTIVATE  /* picoacme_account_deactivate_start() */
+} picoacme_op_t;
+
+/* Static name of a state ("directory", "finalize", ...), "?" for others. */
 const char *picoacme_state_str(picoacme_state_t s);
 
-/* The detail of the last failure (BearSSL-style sticky error). */
+/* The detail of the last failure (BearSSL-style sticky error). type and
+ * detail come from the CA: control characters in them are escaped ("\n",
+ * "\x1b") before they are kept, so they are safe to print on one line. */
 typedef struct picoacme_problem {
     picoacme_err_t err;
     picoacme_state_t state; /* the step that failed */
@@ -159,12 +209,13 @@ typedef struct picoacme_wait {
     uint32_t timeout_ms;
 } picoacme_wait_t;
 
-/* Counters for tests and the bench. */
+/* Counters of the current run, for tests and the bench. */
 typedef struct picoacme_stats {
     uint32_t requests;    /* HTTP requests sent to the CA */
     uint32_t connections; /* TCP (and TLS) connections opened to the CA */
     uint32_t bad_nonces;  /* badNonce answers retried */
     uint32_t polls;       /* authorization/order polls */
+    uint32_t io_retries;  /* idempotent requests sent again after a transport failure */
 } picoacme_stats_t;
 
 /* What the store holds, from picoacme_stored(). */
@@ -176,7 +227,7 @@ typedef struct picoacme_stored_info {
     /* not_before + lifetime * PICOACME_RENEW_PERMILLE / 1000, or, when ari,
      * the point picked in the CA's suggested window (RFC 9773 §4.2) */
     int64_t renew_at_s;
-    bool has_account;
+    bool has_account;       /* the record holds an account key and URL */
     bool ari;               /* renew_at_s comes from the CA's renewalInfo */
     int64_t ari_retry_at_s; /* when ari: ask the CA again at this time
                                (its Retry-After, default 6 h, kept in
@@ -188,228 +239,268 @@ typedef struct picoacme_stored_info {
  * up to 32 bytes, ".", base64url of a serial of up to 36 bytes, NUL. */
 #define PICOACME_ARI_CERTID_MAX 96U
 
-/* ---- the context ------------------------------------------------------ */
-typedef struct picoacme_ctx {
-    picoacme_config_t cfg;
-    picoacme_ports_t ports;
-    picoacme_state_t state;
-    picoacme_state_t resume; /* state to return to after NONCE */
-    picoacme_problem_t problem;
-    picoacme_stats_t stats;
+/* ---- the context ------------------------------------------------------
+ * Callers SHALL NOT access the fields (BearSSL's rule): they change between
+ * releases. The struct is complete only so that it can be a static global. */
 
-    /* endpoints, RFC 8555 §7.1.1 */
+/* The connection to the CA and the one HTTP exchange in flight. */
+typedef struct picoacme_conn {
+    char host[PICOACME_NAME_MAX];
+    uint16_t port;
+    bool tls;
+    bool reused; /* the exchange runs on a kept-alive connection */
+    bool retried;
+    bool idempotent; /* the request may be sent again after a failure */
+    uint8_t step;    /* connect, send, receive */
+    uint8_t want;    /* PICOACME_EV_* the exchange waits for */
+    picoacme_sock_t sock;
+    size_t tx_start;
+    size_t tx_off;
+    size_t tx_end;
+    size_t rx_len;
+    picoacme_http_resp_t resp;
+} picoacme_conn_t;
+
+/* The CA's directory (RFC 8555 §7.1.1), the account, and the CA's clock;
+ * kept across runs of one context. */
+typedef struct picoacme_dir {
     char new_nonce[PICOACME_URL_MAX];
     char new_account[PICOACME_URL_MAX];
     char new_order[PICOACME_URL_MAX];
     char account_url[PICOACME_URL_MAX];
+    char thumbprint[44]; /* of the account key (§8.1) */
+    bool ari_offered;    /* the directory names a renewalInfo resource */
+    int64_t date_s;      /* the CA's last Date header, when the RTC is unknown */
+    uint32_t date_mono_ms;
+} picoacme_dir_t;
+
+/* dns-01 of the current authorization (inside an issuance run). */
+typedef struct picoacme_dns01_run {
+    bool published; /* the TXT record may be out there: clean up */
+    uint8_t step;   /* publish: 0 SOA query, 1 UPDATE */
+    uint32_t until_ms;
+    uint32_t backoff_ms;
+    char zone[PICOACME_NAME_MAX];
+    char fqdn[PICOACME_NAME_MAX + 16];
+    char txt[48];
+} picoacme_dns01_run_t;
+
+/* An issuance (§7.4 .. §7.4.2). */
+typedef struct picoacme_issue_run {
     char order_url[PICOACME_URL_MAX];
     char finalize_url[PICOACME_URL_MAX];
     char cert_url[PICOACME_URL_MAX];
     char chall_url[PICOACME_URL_MAX];
     char authz_url[PICOACME_MAX_IDENTIFIERS][PICOACME_URL_MAX];
     char token[PICOACME_MAX_IDENTIFIERS][PICOACME_TOKEN_MAX];
-    char thumbprint[44];
-    char nonce[PICOACME_NONCE_MAX];
-    uint8_t n_authz;
-    uint8_t authz_idx;
-    bool account_key_loaded; /* account key came from the store */
-    bool only_existing;      /* next newAccount uses onlyReturnExisting */
-    bool finalize_again;     /* orderNotReady: finalize once ready */
-
-    /* connection to the CA */
-    char conn_host[PICOACME_NAME_MAX];
-    uint16_t conn_port;
-    bool conn_tls;
-    bool conn_reused; /* the exchange runs on a kept-alive connection */
-    bool conn_retried;
-    picoacme_sock_t sock;
-
-    /* the exchange in flight */
-    uint8_t phase;
-    uint8_t want; /* PICOACME_EV_* the exchange waits for */
-    size_t tx_start;
-    size_t tx_off;
-    size_t tx_end;
-    size_t rx_len;
-    picoacme_http_resp_t resp;
-    uint32_t deadline_ms;
-    bool timer; /* deadline_ms is a wake-up time */
-    uint16_t bad_nonce_left;
-    uint8_t rate_limit_left;
-    uint16_t polls_left;
-    uint32_t backoff_ms;
-
-    /* time: the CA's Date header when the RTC is unknown */
-    int64_t date_s;
-    uint32_t date_mono_ms;
-
-    /* http-01 responder */
-    picoacme_sock_t h01_lsock;
-    picoacme_sock_t h01_sock;
-    size_t h01_len;
-    size_t h01_sent;
-    size_t h01_out;
-    uint32_t h01_deadline_ms;
-    uint32_t h01_served; /* validations answered (http-01, tls-alpn-01) */
-    uint32_t h01_seen;   /* h01_served when last looked at */
-    uint8_t h01_buf[384];
-
-    /* the challenge in progress */
-    uint8_t chall;  /* picoacme_chall_type_t */
-    uint8_t id_idx; /* cfg.ids index of the current authorization */
-    bool authz_ip;
-    bool authz_wildcard;
-    bool retry_order; /* a challenge failed: new order, next type */
-    bool chall_key;   /* PICOACME_KEY_CHALLENGE generated */
     char authz_name[PICOACME_NAME_MAX];
     uint8_t failed[PICOACME_MAX_IDENTIFIERS]; /* bit per challenge type that failed */
-    picoacme_err_t final_err;                 /* failure held back for the dns-01 clean-up */
-    uint8_t orders;                           /* orders made in this issuance */
+    uint8_t n_authz;
+    uint8_t authz_idx;
+    uint8_t chall;  /* picoacme_chall_type_t */
+    uint8_t id_idx; /* cfg.ids index of the current authorization */
+    uint8_t orders; /* orders made in this issuance */
+    bool authz_ip;
+    bool authz_wildcard;
+    bool retry_order;    /* a challenge failed: new order, next type */
+    bool chall_key;      /* PICOACME_KEY_CHALLENGE generated */
+    bool finalize_again; /* orderNotReady: finalize once ready */
+    bool ari_replaces;   /* newOrder carries "replaces": ari.certid (RFC 9773 §5) */
+    picoacme_dns01_run_t dns;
+} picoacme_issue_run_t;
 
-#if PICOACME_ARI
-    /* ACME Renewal Information (RFC 9773); in RAM only, asked again after
-     * a reboot */
-    char ari_certid[PICOACME_ARI_CERTID_MAX]; /* CertID of the stored certificate */
-    int64_t ari_renew_at_s;                   /* picked in the CA's window */
-    int64_t ari_retry_at_s;
-    bool ari_valid;    /* ari_renew_at_s / ari_retry_at_s hold for ari_certid */
-    bool ari_run;      /* the exchange is picoacme_ari_start()'s */
-    bool ari_offered;  /* the directory names a renewalInfo resource */
-    bool ari_replaces; /* newOrder carries "replaces": ari_certid (§5) */
-#endif
+/* A lifecycle call (§7.3.5, §7.3.6, §7.6). */
+typedef struct picoacme_lc_run {
+    char url[PICOACME_URL_MAX]; /* keyChange or revokeCert */
+    int reason;                 /* revocation reason code, -1: none */
+} picoacme_lc_run_t;
 
-#if PICOACME_LIFECYCLE
-    /* account and certificate lifecycle (RFC 8555 §7.3.5, §7.3.6, §7.6) */
-    picoacme_state_t lc_next;      /* state after the account lookup; IDLE: issuance */
-    int lc_reason;                 /* revocation reason code, -1: none */
-    char lc_url[PICOACME_URL_MAX]; /* keyChange or revokeCert */
-#endif
+/* Everything a start function resets: one run, one memset. */
+typedef struct picoacme_run {
+    picoacme_op_t op;
+    picoacme_state_t state;
+    picoacme_state_t resume; /* state to return to after NONCE */
+    picoacme_problem_t problem;
+    picoacme_stats_t stats;
+    char nonce[PICOACME_NONCE_MAX];
+    uint8_t phase;           /* what the state waits for: nothing, a timer, the CA, DNS */
+    uint32_t deadline_ms;    /* of the timer or of the exchange in flight */
+    uint32_t budget_end_ms;  /* the run's time budget ends here */
+    uint32_t backoff_ms;     /* next poll or retry delay */
+    uint16_t bad_nonce_left; /* per request */
+    uint16_t polls_left;
+    uint8_t rate_limit_left; /* per request */
+    uint8_t io_retries_left; /* per request */
+    bool account_key_loaded; /* the account key came from the store */
+    bool only_existing;      /* next newAccount uses onlyReturnExisting */
+    uint32_t served;         /* validations answered (http-01, tls-alpn-01) */
+    uint32_t served_seen;    /* `served` when last looked at */
+    union {
+        picoacme_issue_run_t issue; /* PICOACME_OP_ISSUE */
+        picoacme_lc_run_t lc;       /* PICOACME_OP_REVOKE, _KEY_CHANGE, _DEACTIVATE */
+    } u;
+} picoacme_run_t;
 
-    /* dns-01 */
-    picoacme_sock_t dns_sock;
-    uint8_t dns_step;
-    uint8_t dns_tries;
-    bool dns_published;
-    uint16_t dns_id;
-    uint32_t dns_deadline_ms; /* retransmission */
-    uint32_t dns_until_ms;    /* propagation timeout */
-    uint32_t dns_backoff_ms;
-    size_t dns_len; /* message at tx + 2 */
-    size_t dns_off; /* TCP: bytes sent of tx[0, dns_len + 2) */
-    size_t dns_rx;  /* TCP: bytes of the answer in rx */
-    uint8_t dns_mac[32];
-    char dns_zone[PICOACME_NAME_MAX];
-    char dns_fqdn[PICOACME_NAME_MAX + 16];
-    char dns_txt[48];
+/* The built-in http-01 responder (§8.3). */
+typedef struct picoacme_h01 {
+    picoacme_sock_t lsock;
+    picoacme_sock_t sock;
+    size_t len;
+    size_t sent;
+    size_t out;
+    uint32_t deadline_ms;
+    uint8_t buf[384];
+} picoacme_h01_t;
 
-    /* tls-alpn-01 responder */
-    picoacme_sock_t alpn_lsock;
-    picoacme_sock_t alpn_sock;
-    uint32_t alpn_deadline_ms;
-    bool alpn_open;
-    size_t alpn_cert_len;
+/* The built-in tls-alpn-01 responder (RFC 8737). */
+typedef struct picoacme_alpn {
+    picoacme_sock_t lsock;
+    picoacme_sock_t sock;
+    uint32_t deadline_ms;
+    bool open;
+    size_t cert_len;
 #if PICOACME_TLSALPN01
-    uint8_t alpn_cert[PICOACME_ALPN_CERT_MAX];
+    uint8_t cert[PICOACME_ALPN_CERT_MAX];
 #endif
+} picoacme_alpn_t;
 
-    /* buffers */
+/* The DNS message in flight (dns-01 over UDP or TCP). */
+typedef struct picoacme_dns_xfer {
+    picoacme_sock_t sock;
+    uint16_t id;
+    uint8_t tries;
+    uint32_t deadline_ms; /* retransmission */
+    size_t len;           /* message at tx + 2 */
+    size_t off;           /* TCP: bytes sent of tx[0, len + 2) */
+    size_t rx;            /* TCP: bytes of the answer in rx */
+    uint8_t mac[32];      /* TSIG MAC of the request */
+} picoacme_dns_xfer_t;
+
+/* ACME Renewal Information (RFC 9773); in RAM only, asked again after a
+ * reboot. */
+typedef struct picoacme_ari {
+    char certid[PICOACME_ARI_CERTID_MAX]; /* CertID of the stored certificate */
+    int64_t renew_at_s;                   /* picked in the CA's window */
+    int64_t retry_at_s;
+    bool valid; /* renew_at_s / retry_at_s hold for certid */
+} picoacme_ari_t;
+
+/* Buffer owners (checked with PICOACME_ASSERT; see core/src/internal.h). */
+typedef struct picoacme_owners {
+    uint8_t rx;
+    uint8_t tx;
+    uint8_t work;
+} picoacme_owners_t;
+
+/* The parts used on every step come first: small offsets make short code. */
+typedef struct picoacme_ctx {
+    picoacme_ports_t ports;
+    picoacme_config_t cfg;
+    picoacme_run_t run;
+    picoacme_conn_t conn;
+    picoacme_h01_t h01;
+    picoacme_alpn_t alpn;
+    picoacme_dns_xfer_t dns;
+    picoacme_dir_t dir;
+#if PICOACME_ARI
+    picoacme_ari_t ari;
+#endif
+#if PICOACME_ASSERT_ENABLE
+    picoacme_owners_t own;
+#endif
+    /* buffers: who owns which when is in core/src/internal.h */
     uint8_t rx[PICOACME_RX_BUF_SIZE];
     uint8_t tx[PICOACME_TX_BUF_SIZE];
     char work[PICOACME_WORK_BUF_SIZE];
     picoacme_json_tok_t tok[PICOACME_JSON_TOKENS];
 } picoacme_ctx_t;
 
-/* Prepare ctx (which may be uninitialised) for cfg and ports; checks the
- * configuration (identifiers, URL). Does no I/O. */
+/* ---- set-up and the pump ---------------------------------------------- */
+
+/* Prepare ctx for cfg and ports. Does no I/O.
+ * ctx:   any memory, uninitialised is fine; the caller owns it.
+ * cfg:   copied; the strings and arrays it points to are not copied and
+ *        must stay valid while ctx is used.
+ * ports: copied; the port structs must stay valid while ctx is used.
+ * Returns one of: PICOACME_OK; PICOACME_ERR_PARAM (a NULL pointer, a
+ * missing port, a bad identifier, URL, e-mail or EAB setting);
+ * PICOACME_ERR_UNSUPPORTED (EAB configured but not built in). */
 picoacme_err_t picoacme_init(picoacme_ctx_t *ctx, const picoacme_config_t *cfg,
                              const picoacme_ports_t *ports);
 
-/* Begin obtaining a certificate for cfg->ids: loads the account from the
- * store when one exists for this directory (its key is imported into the
- * crypto port), otherwise a new account key is generated. A fresh
- * certificate key is always generated. Opens the http-01 listener. With
- * PICOACME_ARI, when the store holds a certificate from this directory
- * with an authorityKeyIdentifier and the CA's directory names renewalInfo,
- * the newOrder carries "replaces": its CertID (RFC 9773 §5); an
- * alreadyReplaced problem or a 409 answer to it makes the engine order
- * once more without "replaces". */
+/* Begin obtaining a certificate for cfg->ids (RFC 8555 §7.3-§7.4.2).
+ * Loads the account from the store when one exists for this directory (its
+ * key is imported into the crypto port), otherwise a new account key is
+ * generated. A fresh certificate key is always generated. Opens the
+ * http-01/tls-alpn-01 listeners that cfg names. With PICOACME_ARI, a
+ * renewal at the same CA names the stored certificate in "replaces"
+ * (RFC 9773 §5); alreadyReplaced or 409 makes it order once more without.
+ * Returns one of: PICOACME_OK (pump with picoacme_step());
+ * PICOACME_ERR_PARAM (no identifiers or directory, a challenge setting that
+ * cannot work); PICOACME_ERR_UNSUPPORTED (a configured challenge or
+ * listener the build or the ports lack); PICOACME_ERR_CRYPTO;
+ * PICOACME_ERR_IO (a listener port is taken). The detail of a failure is in
+ * picoacme_last_problem(). */
 picoacme_err_t picoacme_issue_start(picoacme_ctx_t *ctx);
 
-/* Pump the engine. See the file comment. */
+/* Pump the engine: does the work that is ready, never blocks.
+ * wait: filled with what to wait for before the next call (may be NULL for
+ *       a caller that simply calls again soon).
+ * Returns one of: PICOACME_OK (the run finished: for an issuance the chain
+ * is stored and picoacme_result() has it); PICOACME_AGAIN,
+ * PICOACME_WANT_READ, PICOACME_WANT_WRITE (keep going:
+ * picoacme_err_is_pending()); any PICOACME_ERR_* (the run failed:
+ * picoacme_err_is_error(), detail in picoacme_last_problem()). A finished
+ * run keeps returning its result. PICOACME_ERR_STATE before a start. */
 picoacme_err_t picoacme_step(picoacme_ctx_t *ctx, picoacme_wait_t *wait);
 
-/* Stop and release sockets (also after success or failure). */
+/* Stop the run and release every socket (safe at any time, also after
+ * success or failure). A dns-01 TXT record published by an aborted run is
+ * left in the zone (no network I/O happens here). The stored certificate
+ * and picoacme_result() of a finished issuance stay. */
 void picoacme_abort(picoacme_ctx_t *ctx);
 
-/* The last failure's detail. */
+/* ---- results and queries ---------------------------------------------- */
+
+/* The last failure's detail. Points into ctx, valid until the next start. */
 const picoacme_problem_t *picoacme_last_problem(const picoacme_ctx_t *ctx);
 
-/* After picoacme_step() returned PICOACME_OK: the issued chain (PEM, leaf
- * first), valid until the context is used again. */
+/* The state the engine is in (PICOACME_ST_DONE, PICOACME_ST_FAILED, ...). */
+picoacme_state_t picoacme_state(const picoacme_ctx_t *ctx);
+
+/* The counters of the current (or last) run. Points into ctx. */
+const picoacme_stats_t *picoacme_stats(const picoacme_ctx_t *ctx);
+
+/* The account URL (the "kid") learned from the CA in this context, "" when
+ * none yet. Points into ctx. */
+const char *picoacme_account_url(const picoacme_ctx_t *ctx);
+
+/* After picoacme_step() returned PICOACME_OK for an issuance: the issued
+ * chain (PEM, leaf first). *pem points into ctx (rx) and stays valid until
+ * the context is used again.
+ * Returns one of: PICOACME_OK; PICOACME_ERR_PARAM; PICOACME_ERR_STATE (no
+ * finished issuance). */
 picoacme_err_t picoacme_result(const picoacme_ctx_t *ctx, const char **pem, size_t *len);
 
-/* Read the store: the chain, its validity and the renewal time. The
- * certificate key is imported into slot PICOACME_KEY_CERT and the account
- * key into PICOACME_KEY_ACCOUNT when the crypto port supports import.
- * PICOACME_ERR_NOT_FOUND when no certificate was ever stored. */
+/* Read the store (a pure read: no key is touched): the chain, its validity
+ * and the renewal time. info->chain_pem points into ctx (rx), valid until
+ * the next call on ctx.
+ * Returns one of: PICOACME_OK; PICOACME_ERR_PARAM; PICOACME_ERR_NOT_FOUND
+ * (nothing stored, or no certificate in the record); PICOACME_ERR_PARSE
+ * (the stored leaf cannot be read); PICOACME_ERR_STORAGE. */
 picoacme_err_t picoacme_stored(picoacme_ctx_t *ctx, picoacme_stored_info_t *info);
 
-/* ACME Renewal Information (RFC 9773), PICOACME_ARI. Begin asking the CA
- * when to renew the stored certificate: the directory, then an
- * unauthenticated GET of <renewalInfo>/<CertID>, pumped by picoacme_step()
- * like an issuance. When that ends with PICOACME_OK, picoacme_stored()
- * reports a renew_at_s picked uniformly at random in the CA's suggested
- * window (the current time when that point has passed), ari true and
- * ari_retry_at_s; when the CA's directory has no renewalInfo it also ends
- * with PICOACME_OK and picoacme_stored() keeps the lifetime fraction (ari
- * false). Any failure (an error from picoacme_step(), the problem in
- * picoacme_last_problem()) leaves the fraction in place too. Returns
- * PICOACME_ERR_NOT_FOUND when nothing is stored, PICOACME_ERR_UNSUPPORTED
- * when the stored certificate has no authorityKeyIdentifier (no CertID can
- * be formed) or ARI is not built in. The window lives in the context only:
- * after a reboot, ask again. Opens no listener, generates no key. */
-picoacme_err_t picoacme_ari_start(picoacme_ctx_t *ctx);
+/* Import the stored keys into the crypto port: the certificate key into
+ * PICOACME_KEY_CERT and the account key into PICOACME_KEY_ACCOUNT (for a
+ * TLS server that serves the stored certificate, or a port that keeps no
+ * keys of its own). A port that cannot import keeps what it has.
+ * Returns one of: PICOACME_OK (the certificate key was imported);
+ * PICOACME_ERR_NOT_FOUND (nothing stored, or no certificate key);
+ * PICOACME_ERR_CRYPTO (the port refused the key); PICOACME_ERR_PARAM. */
+picoacme_err_t picoacme_stored_load_keys(picoacme_ctx_t *ctx);
 
-/* Lifecycle (RFC 8555), PICOACME_LIFECYCLE. Each begins an exchange
- * pumped by picoacme_step() like an issuance: the directory, then the
- * stored account of this directory is looked up (newAccount with
- * onlyReturnExisting, signed with its stored key; a missing account is an
- * error, never created), then the one request below. PICOACME_OK from
- * picoacme_step() means the CA accepted it. Each returns
- * PICOACME_ERR_NOT_FOUND when the store holds no account (key) of this
- * directory, PICOACME_ERR_UNSUPPORTED when not built in. No listener is
- * opened; picoacme_result() is PICOACME_ERR_STATE afterwards.
- *
- * Revoke the stored leaf certificate (§7.6), signed with the account key
- * (kid). reason: an RFC 5280 §5.3.1 CRLReason code (0..10 except 7), or
- * -1 to send none. PICOACME_ERR_NOT_FOUND also when no certificate is
- * stored. The store keeps the record (and the revoked certificate). */
-picoacme_err_t picoacme_revoke_start(picoacme_ctx_t *ctx, int reason);
-
-/* Account key rollover (§7.3.5): a new key is generated in slot
- * PICOACME_KEY_CHALLENGE; the inner JWS {"account", "oldKey"} is signed by
- * it (protected alg, jwk, url; no nonce), the outer one by the old key
- * (kid) to keyChange. On the CA's 200 the new key is imported into
- * PICOACME_KEY_ACCOUNT and the store record is rewritten with it (the A/B
- * store keeps the old record until the new one is complete). When that
- * write fails, picoacme_step() returns the store's error: the CA already
- * knows only the new key, which stays in PICOACME_KEY_ACCOUNT. */
-picoacme_err_t picoacme_key_rollover_start(picoacme_ctx_t *ctx);
-
-/* Deactivate the stored account (§7.3.6): POST {"status":"deactivated"}
- * to the account URL; the CA's answer must say "deactivated". The store
- * keeps the record; the CA refuses that account from then on. */
-picoacme_err_t picoacme_account_deactivate_start(picoacme_ctx_t *ctx);
-
-/* The ARI CertID of a parsed certificate (RFC 9773 §4.1):
- * base64url(keyIdentifier of the authorityKeyIdentifier) "." base64url(the
- * serial number's DER INTEGER contents, a leading 00 included), written
- * NUL-terminated to out. PICOACME_ERR_NOT_FOUND without an AKI key
- * identifier or serial, PICOACME_ERR_NOSPACE when it does not fit cap. */
-picoacme_err_t picoacme_ari_certid(const picoacme_x509_t *c, char *out, size_t cap,
-                                   size_t *out_len);
-
-/* Renewal time for a certificate valid [not_before, not_after]. */
+/* Renewal time for a certificate valid [not_before, not_after]:
+ * not_before + lifetime * PICOACME_RENEW_PERMILLE / 1000. */
 int64_t picoacme_renew_at(int64_t not_before_s, int64_t not_after_s);
 
 /* The current time in Unix seconds: the clock port's wall clock, or the
@@ -417,19 +508,8 @@ int64_t picoacme_renew_at(int64_t not_before_s, int64_t not_after_s);
  * PICOACME_TIME_UNKNOWN. */
 int64_t picoacme_now(const picoacme_ctx_t *ctx);
 
-/* http-01 for an appliance's own web server: given the request path
- * ("/.well-known/acme-challenge/<token>"), write the key authorization to
- * out. PICOACME_ERR_NOT_FOUND for any other path or an unknown token. A
- * served token wakes the engine's authorization poll early. */
-picoacme_err_t picoacme_http01_lookup(picoacme_ctx_t *ctx, const char *path, size_t path_len,
-                                      char *out, size_t cap, size_t *out_len);
-
-/* tls-alpn-01 for an appliance's own HTTPS server: after peeking a
- * ClientHello that picoacme_tls_clienthello_alpn() says offers
- * "acme-tls/1", hand the accepted transport socket over; the engine
- * answers the handshake with the challenge certificate and closes the
- * socket. PICOACME_ERR_STATE when no tls-alpn-01 challenge is pending or
- * another validation is being served (the caller keeps the socket). */
-picoacme_err_t picoacme_tlsalpn_adopt(picoacme_ctx_t *ctx, picoacme_sock_t sock);
+#include "picoacme_ari.h"       /* ACME Renewal Information (RFC 9773) */
+#include "picoacme_challenge.h" /* http-01 and tls-alpn-01 for the appliance's servers */
+#include "picoacme_lifecycle.h" /* revocation, key rollover, deactivation */
 
 #endif

@@ -103,6 +103,45 @@
 #define PICOACME_IO_TIMEOUT_MS 30000U
 #endif
 
+/* Transport failures retried per request, when that is safe (nothing of
+ * it went out, or it is a GET, HEAD or POST-as-GET), after a back-off of
+ * PICOACME_IO_RETRY_MS, doubled each time. */
+#ifndef PICOACME_IO_RETRIES
+#define PICOACME_IO_RETRIES 2U
+#endif
+#ifndef PICOACME_IO_RETRY_MS
+#define PICOACME_IO_RETRY_MS 500U
+#endif
+
+/* While the transport port resolves a host name (connect() returned
+ * PICOACME_AGAIN), the engine asks again after this long. */
+#ifndef PICOACME_RESOLVE_POLL_MS
+#define PICOACME_RESOLVE_POLL_MS 20U
+#endif
+
+/* Time budget of one run (seconds): the default of
+ * picoacme_config_t.budget_s. Waits are clipped to it; running out fails
+ * with PICOACME_ERR_TIMEOUT. */
+#ifndef PICOACME_RUN_BUDGET_S
+#define PICOACME_RUN_BUDGET_S 600U
+#endif
+
+/* Check internal invariants (buffer ownership, legal state moves) with
+ * PICOACME_ASSERT, which traps unless the config file defines it. */
+#ifndef PICOACME_ASSERT_ENABLE
+#define PICOACME_ASSERT_ENABLE 0
+#endif
+
+/* Lock hooks around picoacme_step(), picoacme_http01_lookup() and
+ * picoacme_tlsalpn_adopt(), for an appliance whose web server runs in
+ * another task (coreMQTT's hook style). Empty by default: one task. */
+#ifndef PICOACME_LOCK
+#define PICOACME_LOCK(ctx) ((void)(ctx))
+#endif
+#ifndef PICOACME_UNLOCK
+#define PICOACME_UNLOCK(ctx) ((void)(ctx))
+#endif
+
 /* Renew when this fraction (per mille) of the lifetime has passed. */
 #ifndef PICOACME_RENEW_PERMILLE
 #define PICOACME_RENEW_PERMILLE 667U
@@ -173,6 +212,12 @@
 #endif
 #if PICOACME_MAX_IDENTIFIERS < 1U
 #error "PICOACME_MAX_IDENTIFIERS must be at least 1"
+#endif
+#if PICOACME_IO_RETRIES > 8U
+#error "PICOACME_IO_RETRIES must be at most 8"
+#endif
+#if PICOACME_RUN_BUDGET_S < 10U || PICOACME_RUN_BUDGET_S > 2000000U
+#error "PICOACME_RUN_BUDGET_S must be between 10 and 2000000"
 #endif
 #if PICOACME_RENEW_PERMILLE < 100U || PICOACME_RENEW_PERMILLE > 950U
 #error "PICOACME_RENEW_PERMILLE must be between 100 and 950"

@@ -38,4 +38,19 @@ typedef enum picoacme_err {
 /* Returns a static, human-readable name for e (never NULL). */
 const char *picoacme_err_str(picoacme_err_t e);
 
+/* true when e is a failure (PICOACME_ERR_*): stop pumping and read
+ * picoacme_last_problem(). Callers use this instead of comparing enum order. */
+static inline int picoacme_err_is_error(picoacme_err_t e)
+{
+    return e != PICOACME_OK && e != PICOACME_AGAIN && e != PICOACME_WANT_READ &&
+           e != PICOACME_WANT_WRITE;
+}
+
+/* true when e means "keep going": PICOACME_AGAIN, PICOACME_WANT_READ or
+ * PICOACME_WANT_WRITE. Wait as the picoacme_wait_t says, then call again. */
+static inline int picoacme_err_is_pending(picoacme_err_t e)
+{
+    return e == PICOACME_AGAIN || e == PICOACME_WANT_READ || e == PICOACME_WANT_WRITE;
+}
+
 #endif

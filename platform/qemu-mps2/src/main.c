@@ -408,9 +408,9 @@ int main(void)
                 print_chain("issued", chains++, pem, len);
                 printf("ENROLLED in %lu ms (%lu requests, %lu connections, %u TLS handshakes, "
                        "%lu badNonce retries)%s\n",
-                       (unsigned long)took, (unsigned long)g_ctx.stats.requests,
-                       (unsigned long)g_ctx.stats.connections, tls_ctx.handshakes,
-                       (unsigned long)g_ctx.stats.bad_nonces, renewing ? " (renewal)" : "");
+                       (unsigned long)took, (unsigned long)picoacme_stats(&g_ctx)->requests,
+                       (unsigned long)picoacme_stats(&g_ctx)->connections, tls_ctx.handshakes,
+                       (unsigned long)picoacme_stats(&g_ctx)->bad_nonces, renewing ? " (renewal)" : "");
                 picoacme_abort(&g_ctx);
                 if (renewing) {
                     renewals++;

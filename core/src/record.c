@@ -1,0 +1,192 @@
+/*
+ * record.c - the store record: what survives a reboot, as TLVs (tag u8,
+ * length u16 little endian, value) inside one A/B store record (store.c):
+ * the directory URL, the account URL and key, the certificate key and the
+ * chain. Written whole by the STORE state, so a power cut leaves the old
+ * record or the new one. picoacme_stored() reads it without touching keys;
+ * picoacme_stored_load_keys() imports them into the crypto port.
+ */
+#include "internal.h"
+
+#include "picoacme_store.h"
+
+static size_t tlv_put(uint8_t *p, uint8_t tag, const void *v, size_t len)
+{
+    p[0] = tag;
+    p[1] = (uint8_t)(len & 0xFFU);
+    p[2] = (uint8_t)(len >> 8);
+    if (v != NULL) {
+        memcpy(p + 3, v, len);
+    }
+    return 3U + len;
+}
+
+picoacme_err_t tlv_find(const uint8_t *rec, size_t len, uint8_t tag, size_t *off, size_t *vlen)
+{
+    size_t p = 0;
+    while (p + 3U <= len) {
+        size_t l = (size_t)rec[p + 1U] | ((size_t)rec[p + 2U] << 8);
+        if (l > len - p - 3U) {
+            return PICOACME_ERR_PARSE;
+        }
+        if (rec[p] == tag) {
+            *off = p + 3U;
+            *vlen = l;
+            return PICOACME_OK;
+        }
+        p += 3U + l;
+    }
+    return PICOACME_ERR_NOT_FOUND;
+}
+
+picoacme_err_t record_load(picoacme_ctx_t *ctx, size_t *len)
+{
+    BUF_TAKE(ctx, rx, BUF_RECORD);
+    if (ctx->ports.storage == NULL) {
+        return PICOACME_ERR_NOT_FOUND;
+    }
+    return picoacme_store_load(ctx->ports.storage, ctx->rx, sizeof ctx->rx, len, NULL);
+}
+
+bool record_of_directory(picoacme_ctx_t *ctx, size_t *len)
+{
+    size_t off = 0;
+    size_t vl = 0;
+    size_t dl = util_strnlen(ctx->cfg.directory_url, PICOACME_URL_MAX);
+    if (record_load(ctx, len) != PICOACME_OK) {
+        *len = 0;
+        return false;
+    }
+    return tlv_find(ctx->rx, *len, T_DIR, &off, &vl) == PICOACME_OK && vl == dl &&
+           memcmp(ctx->rx + off, ctx->cfg.directory_url, dl) == 0;
+}
+
+bool import_key(picoacme_ctx_t *ctx, size_t len, uint8_t tag, picoacme_key_slot_t slot)
+{
+    size_t off = 0;
+    size_t vl = 0;
+    return tlv_find(ctx->rx, len, tag, &off, &vl) == PICOACME_OK && vl == 32U &&
+           ctx->ports.crypto->key_import(ctx->ports.crypto->user, slot, ctx->rx + off) ==
+               PICOACME_OK;
+}
+
+picoacme_err_t record_leaf_der(picoacme_ctx_t *ctx, size_t len, size_t *der_len)
+{
+    size_t off = 0;
+    size_t vl = 0;
+    size_t pos = 0;
+    picoacme_err_t e = tlv_find(ctx->rx, len, T_CERT, &off, &vl);
+    if (e != PICOACME_OK) {
+        return PICOACME_ERR_NOT_FOUND;
+    }
+    BUF_TAKE(ctx, tx, BUF_SCRATCH);
+    return picoacme_pem_next((const char *)ctx->rx + off, vl, &pos, ctx->tx, sizeof ctx->tx,
+                             der_len);
+}
+
+/* State STORE: the record of this issuance replaces the stored one. The
+ * chain sits in rx (the download); the fields go in front of it. */
+picoacme_err_t begin_store(picoacme_ctx_t *ctx)
+{
+    const picoacme_crypto_t *c = ctx->ports.crypto;
+    picoacme_http_resp_t *resp = &ctx->conn.resp;
+    uint8_t akey[32];
+    uint8_t ckey[32];
+    bool have_a = c->key_export(c->user, PICOACME_KEY_ACCOUNT, akey) == PICOACME_OK;
+    bool have_c = c->key_export(c->user, PICOACME_KEY_CERT, ckey) == PICOACME_OK;
+    size_t dir_len = util_strnlen(ctx->cfg.directory_url, PICOACME_URL_MAX);
+    size_t acct_len = util_strnlen(ctx->dir.account_url, sizeof ctx->dir.account_url);
+    size_t chain_len = resp->body.len;
+    size_t prefix = 3U + dir_len + 3U + acct_len + 3U + (have_a ? 35U : 0U) + (have_c ? 35U : 0U);
+    size_t p = 0;
+    picoacme_err_t e = PICOACME_ERR_NOSPACE;
+
+    PICOACME_ASSERT(BUF_IS(ctx, rx, BUF_RECORD));
+    if (prefix + chain_len <= sizeof ctx->rx) {
+        memmove(ctx->rx + prefix, ctx->rx + resp->body.off, chain_len);
+        p += tlv_put(ctx->rx + p, T_DIR, ctx->cfg.directory_url, dir_len);
+        p += tlv_put(ctx->rx + p, T_ACCT_URL, ctx->dir.account_url, acct_len);
+        p += have_a ? tlv_put(ctx->rx + p, T_ACCT_KEY, akey, sizeof akey) : 0U;
+        p += have_c ? tlv_put(ctx->rx + p, T_CERT_KEY, ckey, sizeof ckey) : 0U;
+        /* the chain already sits right behind its TLV header */
+        (void)tlv_put(ctx->rx + p, T_CERT, NULL, chain_len);
+        p += 3U;
+        e = picoacme_store_save(ctx->ports.storage, ctx->rx, p + chain_len);
+        /* keys do not stay in RAM longer than needed */
+        memset(ctx->rx, 0, prefix);
+    }
+    memset(akey, 0, sizeof akey);
+    memset(ckey, 0, sizeof ckey);
+    if (e != PICOACME_OK) {
+        return fail(ctx, e,
+                    e == PICOACME_ERR_NOSPACE ? "record does not fit PICOACME_RX_BUF_SIZE"
+                                              : "writing the certificate to flash failed");
+    }
+    resp->body.off = (uint16_t)prefix;
+    resp->body.len = (uint16_t)chain_len;
+    LOG(ctx, PICOACME_LOG_LVL_INF, "stored %u bytes of chain", (unsigned)chain_len);
+    /* the chain stays in rx for picoacme_result() */
+    return engine_done(ctx);
+}
+
+/* ---- reading it back ----------------------------------------------------------- */
+
+picoacme_err_t picoacme_stored(picoacme_ctx_t *ctx, picoacme_stored_info_t *info)
+{
+    size_t len = 0;
+    size_t off = 0;
+    size_t vl = 0;
+    size_t der_len = 0;
+    picoacme_x509_t c;
+    picoacme_err_t e;
+    if (ctx == NULL || info == NULL) {
+        return PICOACME_ERR_PARAM;
+    }
+    memset(info, 0, sizeof *info);
+    e = record_load(ctx, &len);
+    if (e == PICOACME_OK) {
+        e = record_leaf_der(ctx, len, &der_len);
+        if (e != PICOACME_ERR_NOT_FOUND) {
+            e = e == PICOACME_OK && picoacme_x509_parse(ctx->tx, der_len, &c) == PICOACME_OK
+                    ? PICOACME_OK
+                    : PICOACME_ERR_PARSE;
+            BUF_GIVE(ctx, tx, BUF_SCRATCH);
+        }
+    }
+    if (e != PICOACME_OK) {
+        return e;
+    }
+    (void)tlv_find(ctx->rx, len, T_CERT, &off, &vl);
+    info->chain_pem = (const char *)ctx->rx + off;
+    info->chain_len = vl;
+    info->not_before_s = c.not_before_s;
+    info->not_after_s = c.not_after_s;
+    info->renew_at_s = picoacme_renew_at(c.not_before_s, c.not_after_s);
+    info->has_account = tlv_find(ctx->rx, len, T_ACCT_KEY, &off, &vl) == PICOACME_OK && vl == 32U &&
+                        tlv_find(ctx->rx, len, T_ACCT_URL, &off, &vl) == PICOACME_OK;
+    ari_stored(ctx, &c, info);
+    return PICOACME_OK;
+}
+
+picoacme_err_t picoacme_stored_load_keys(picoacme_ctx_t *ctx)
+{
+    size_t len = 0;
+    size_t off = 0;
+    size_t vl = 0;
+    picoacme_err_t e;
+    if (ctx == NULL) {
+        return PICOACME_ERR_PARAM;
+    }
+    e = record_load(ctx, &len);
+    if (e == PICOACME_OK) {
+        e = tlv_find(ctx->rx, len, T_CERT_KEY, &off, &vl);
+        e = e == PICOACME_OK && vl == 32U ? PICOACME_OK : PICOACME_ERR_NOT_FOUND;
+    }
+    if (e == PICOACME_OK) {
+        e = import_key(ctx, len, T_CERT_KEY, PICOACME_KEY_CERT) ? PICOACME_OK : PICOACME_ERR_CRYPTO;
+        (void)import_key(ctx, len, T_ACCT_KEY, PICOACME_KEY_ACCOUNT);
+    }
+    memset(ctx->rx, 0, sizeof ctx->rx); /* the record holds the keys */
+    BUF_GIVE(ctx, rx, BUF_RECORD);
+    return e;
+}
