@@ -1,5 +1,6 @@
 /*
- * fuzz_http.c - libFuzzer target for core/src/http.c.
+ * fuzz_http.c - libFuzzer target for core/src/http_parse.c, http_write.c,
+ * url.c and the IMF-fixdate parser in time.c.
  *
  * Input layout: byte 0 selects the function (low 2 bits: 0,1 response
  * parser, 2 URL splitter, 3 IMF-fixdate); for the parser byte 1 seeds the

@@ -1,0 +1,810 @@
+/*
+ * http_parse.c - incremental HTTP/1.1 response parser for ACME over one
+ * caller buffer (RFC 7230 message syntax and chunked coding, RFC 7231 dates
+ * and Retry-After, RFC 8288 Link, RFC 8555 §6.5.1 Replay-Nonce). No I/O, no
+ * allocation; every offset is bounded by cap.
+ *
+ * Response buffer layout while parsing
+ * ------------------------------------
+ *   [0, body.off)          the head (any skipped 1xx heads, status line,
+ *                          header lines, blank line), left untouched
+ *   [body.off, out)        the decoded body so far (chunked only)
+ *   [scan, *len)           received bytes not parsed yet
+ * For a chunked body, the chunk framing (size lines, CRLFs, trailers) is
+ * squeezed out in place: before returning, the unparsed tail is moved down to
+ * `out` and *len is reduced by the bytes removed, so the caller always appends
+ * at buf + *len and never loses room to framing.
+ *
+ * When picoacme_http_parse() returns PICOACME_OK, r->consumed is the number
+ * of bytes at the start of buf that belong to this response AFTER that
+ * decoding: head + body as delimited by Content-Length, head + decoded body
+ * for chunked (framing and trailers already removed from buf), *len for a
+ * body delimited by close, head only for HEAD/204/304. Any bytes in
+ * [consumed, *len) were received beyond this response (pipelining); the
+ * caller moves them to the front before parsing the next response.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "http_chars.h"
+#include "picoacme_config_defaults.h" /* PICOACME_NONCE_MAX */
+#include "picoacme_http.h"
+#include "picoacme_time.h"
+#include "util.h"
+
+enum {
+    PH_STATUS = 0, /* expecting a status line at scan */
+    PH_HEADERS,    /* header lines until the blank line */
+    PH_BODY_LEN,   /* body of content_length bytes */
+    PH_BODY_CLOSE, /* body delimited by the peer closing */
+    PH_CHUNK_SIZE, /* chunk-size line */
+    PH_CHUNK_DATA, /* chunk_left bytes of chunk data */
+    PH_CHUNK_CRLF, /* CRLF after chunk data */
+    PH_TRAILER,    /* trailer lines until the blank line */
+    PH_DONE
+};
+
+/* Offsets are uint16_t spans. */
+#define SPAN_CAP_MAX 65535U
+/* Content-Length not seen. */
+#define CL_NONE SIZE_MAX
+/* Content-Length larger than any buffer (saturated). */
+#define CL_HUGE ((size_t)0xFFFFFFFEU)
+/* Retry-After values are saturated here (one year); the engine applies its
+ * own, smaller, PICOACME_RETRY_AFTER_MAX_S limit. */
+#define RETRY_AFTER_CAP_S (366UL * 86400UL)
+
+/* ---- lexical helpers ----------------------------------------------------- */
+
+static bool is_ows(uint8_t c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static bool is_b64url(uint8_t c)
+{
+    return util_is_digit(c) || util_is_alpha(c) || c == '-' || c == '_';
+}
+
+/* First byte at or after p in [p, e) that is not OWS. */
+static size_t skip_ows(const uint8_t *buf, size_t p, size_t e)
+{
+    while (p < e && is_ows(buf[p])) {
+        p++;
+    }
+    return p;
+}
+
+/* End of [s, e) without its trailing OWS. */
+static size_t trim_ows(const uint8_t *buf, size_t s, size_t e)
+{
+    while (e > s && is_ows(buf[e - 1U])) {
+        e--;
+    }
+    return e;
+}
+
+/* Case-insensitive compare of buf[s, e) with a lower-case literal. */
+static bool ci_eq(const uint8_t *buf, size_t s, size_t e, const char *lit)
+{
+    return http_ci_eq(buf + s, e - s, lit);
+}
+
+/* field-value and reason-phrase bytes: HTAB, SP, VCHAR, obs-text
+ * (RFC 7230 §3.2, §3.1.2). */
+static bool text_ok(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if ((p[i] < 0x20U && p[i] != '\t') || p[i] == 0x7fU) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static picoacme_span_t mkspan(size_t s, size_t e)
+{
+    picoacme_span_t sp;
+    sp.off = (uint16_t)s;
+    sp.len = (uint16_t)(e - s);
+    return sp;
+}
+
+/* Digits only, saturating at sat. false if empty or not all digits. */
+static bool parse_uint(const uint8_t *buf, size_t s, size_t e, uint64_t sat, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (s == e) {
+        return false;
+    }
+    for (size_t i = s; i < e; i++) {
+        if (!util_is_digit(buf[i])) {
+            return false;
+        }
+        v = v * 10U + (uint64_t)(buf[i] - '0');
+        if (v > sat) {
+            v = sat;
+        }
+    }
+    *out = v;
+    return true;
+}
+
+/* ---- state --------------------------------------------------------------- */
+
+/* Reset everything a response head sets (also after a skipped 1xx head). */
+static void reset_fields(picoacme_http_resp_t *r)
+{
+    r->status = 0;
+    r->keep_alive = true;
+    r->has_retry_after = false;
+    r->retry_after_s = 0;
+    r->date_s = -1;
+    memset(&r->location, 0, sizeof(r->location));
+    memset(&r->nonce, 0, sizeof(r->nonce));
+    memset(&r->content_type, 0, sizeof(r->content_type));
+    memset(&r->link_up, 0, sizeof(r->link_up));
+    memset(&r->body, 0, sizeof(r->body));
+    r->consumed = 0;
+    r->chunked = false;
+    r->content_length = CL_NONE;
+    r->out = 0;
+    /* while the head is parsed, chunk_left holds 1 + the offset of a
+     * Retry-After HTTP-date still to be resolved against Date */
+    r->chunk_left = 0;
+}
+
+void picoacme_http_resp_init(picoacme_http_resp_t *r, bool head_only)
+{
+    if (r == NULL) {
+        return;
+    }
+    memset(r, 0, sizeof(*r));
+    reset_fields(r);
+    r->phase = PH_STATUS;
+    r->scan = 0;
+    r->head_only = head_only;
+}
+
+/* Find the CRLF ending the line that starts at from. OK with *end at the CR
+ * and *next after the LF; AGAIN when the line is incomplete; PARSE for a
+ * bare CR, bare LF or NUL. */
+static picoacme_err_t next_line(const uint8_t *buf, size_t from, size_t len, size_t *end,
+                                size_t *next)
+{
+    for (size_t i = from; i < len; i++) {
+        uint8_t c = buf[i];
+        if (c == '\r') {
+            if (i + 1U >= len) {
+                return PICOACME_AGAIN;
+            }
+            if (buf[i + 1U] != '\n') {
+                return PICOACME_ERR_PARSE;
+            }
+            *end = i;
+            *next = i + 2U;
+            return PICOACME_OK;
+        }
+        if (c == '\n' || c == 0U) {
+            return PICOACME_ERR_PARSE;
+        }
+    }
+    return PICOACME_AGAIN;
+}
+
+/* ---- status line --------------------------------------------------------- */
+
+/* RFC 7230 §3.1.2: HTTP-version SP 3DIGIT SP reason-phrase. A missing
+ * reason (with or without its SP) is tolerated. */
+static bool status_line_ok(const uint8_t *l, size_t n)
+{
+    if (n < 12U || memcmp(l, "HTTP/1.", 7) != 0 || (l[7] != '0' && l[7] != '1') || l[8] != ' ') {
+        return false;
+    }
+    if (!util_is_digit(l[9]) || !util_is_digit(l[10]) || !util_is_digit(l[11])) {
+        return false;
+    }
+    return n == 12U || (l[12] == ' ' && text_ok(l + 13, n - 13U));
+}
+
+static picoacme_err_t parse_status(picoacme_http_resp_t *r, const uint8_t *l, size_t n)
+{
+    if (!status_line_ok(l, n)) {
+        return PICOACME_ERR_PARSE;
+    }
+    unsigned st = util_dec((const char *)l + 9, 3);
+    if (st < 100U || st > 599U) {
+        return PICOACME_ERR_PARSE;
+    }
+    r->status = (uint16_t)st;
+    if (l[7] == '0') {
+        r->keep_alive = false;
+    }
+    return PICOACME_OK;
+}
+
+/* ---- Link (RFC 8288 §3) -------------------------------------------------- */
+
+/* A cursor over one header value. */
+typedef struct cur {
+    const uint8_t *b;
+    size_t p;
+    size_t e;
+} cur_t;
+
+static bool cur_at(const cur_t *c, uint8_t ch)
+{
+    return c->p < c->e && c->b[c->p] == ch;
+}
+
+static void cur_ows(cur_t *c)
+{
+    c->p = skip_ows(c->b, c->p, c->e);
+}
+
+/* Moves past a token; its length. */
+static size_t cur_token(cur_t *c)
+{
+    size_t s = c->p;
+    while (c->p < c->e && http_is_tchar(c->b[c->p])) {
+        c->p++;
+    }
+    return c->p - s;
+}
+
+/* Does buf[s, e) (a rel value) list the relation type "up"? */
+static bool rel_has_up(const uint8_t *buf, size_t s, size_t e)
+{
+    size_t i = s;
+    while (i < e) {
+        i = skip_ows(buf, i, e);
+        size_t ts = i;
+        while (i < e && !is_ows(buf[i])) {
+            i++;
+        }
+        if (i > ts && ci_eq(buf, ts, i, "up")) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* quoted-string, the cursor on its opening DQUOTE: [*vs, *ve) is the text
+ * between the quotes (escapes left as they are). */
+static bool quoted_string(cur_t *c, size_t *vs, size_t *ve)
+{
+    *vs = ++c->p;
+    while (c->p < c->e && c->b[c->p] != '"') {
+        if (c->b[c->p] == '\\') {
+            c->p++;
+        }
+        if (c->p < c->e) {
+            c->p++;
+        }
+    }
+    if (c->p >= c->e) {
+        return false;
+    }
+    *ve = c->p++;
+    return true;
+}
+
+/* [ "=" BWS ( token / quoted-string ) ]: [*vs, *ve) is the value, empty
+ * when there is none. */
+static bool param_value(cur_t *c, size_t *vs, size_t *ve)
+{
+    *vs = c->p;
+    *ve = c->p;
+    if (!cur_at(c, '=')) {
+        return true;
+    }
+    c->p++;
+    cur_ows(c);
+    if (cur_at(c, '"')) {
+        return quoted_string(c, vs, ve);
+    }
+    *vs = c->p;
+    *ve = *vs + cur_token(c);
+    return *ve > *vs;
+}
+
+/* *( OWS ";" OWS link-param ), link-param = token BWS [ "=" BWS value ].
+ * *up: the first rel parameter lists "up" (§3.3: later ones are ignored). */
+static bool link_params(cur_t *c, bool *up)
+{
+    bool rel_seen = false;
+    *up = false;
+    for (;;) {
+        cur_ows(c);
+        if (!cur_at(c, ';')) {
+            return true;
+        }
+        c->p++;
+        cur_ows(c);
+        size_t ns = c->p, nl = cur_token(c);
+        size_t vs, ve;
+        cur_ows(c);
+        if (nl == 0U || !param_value(c, &vs, &ve)) {
+            return false;
+        }
+        if (!rel_seen && ci_eq(c->b, ns, ns + nl, "rel")) {
+            rel_seen = true;
+            *up = rel_has_up(c->b, vs, ve);
+        }
+    }
+}
+
+/* "<" URI-Reference ">": [*us, *ue) is the target. */
+static bool link_target(cur_t *c, size_t *us, size_t *ue)
+{
+    if (!cur_at(c, '<')) {
+        return false;
+    }
+    *us = ++c->p;
+    while (c->p < c->e && c->b[c->p] != '>') {
+        c->p++;
+    }
+    if (c->p == c->e) {
+        return false;
+    }
+    *ue = c->p++;
+    return true;
+}
+
+/* Link = #link-value; link-value = "<" URI-Reference ">" *( OWS ";" OWS
+ * link-param ). Records the target of the first link-value whose rel lists
+ * "up". A value that does not follow the grammar ends the scan of this
+ * header (ignored). */
+static picoacme_err_t hdr_link(picoacme_http_resp_t *r, const uint8_t *buf, size_t vs, size_t ve)
+{
+    cur_t c = {buf, vs, ve};
+    while (c.p < c.e && r->link_up.len == 0U) {
+        while (c.p < c.e && (is_ows(buf[c.p]) || buf[c.p] == ',')) {
+            c.p++;
+        }
+        size_t us, ue;
+        bool up;
+        if (!link_target(&c, &us, &ue) || !link_params(&c, &up) || (c.p < c.e && buf[c.p] != ',')) {
+            break;
+        }
+        if (up && ue > us) {
+            r->link_up = mkspan(us, ue);
+        }
+    }
+    return PICOACME_OK;
+}
+
+/* ---- the other headers --------------------------------------------------- */
+
+static picoacme_err_t hdr_location(picoacme_http_resp_t *r, const uint8_t *buf, size_t vs,
+                                   size_t ve)
+{
+    (void)buf;
+    if (r->location.len == 0U && ve > vs) {
+        r->location = mkspan(vs, ve);
+    }
+    return PICOACME_OK;
+}
+
+/* RFC 8555 §6.5.1: base64url; clients MUST ignore invalid values. The first
+ * valid one counts. */
+static picoacme_err_t hdr_nonce(picoacme_http_resp_t *r, const uint8_t *buf, size_t vs, size_t ve)
+{
+    bool ok = ve > vs;
+    for (size_t i = vs; i < ve && ok; i++) {
+        ok = is_b64url(buf[i]);
+    }
+    if (ok && r->nonce.len == 0U) {
+        r->nonce = mkspan(vs, ve);
+    }
+    return PICOACME_OK;
+}
+
+/* RFC 7231 §7.1.3: HTTP-date / delta-seconds; unusable values ignored. An
+ * HTTP-date is resolved against Date at the end of the head. */
+static picoacme_err_t hdr_retry_after(picoacme_http_resp_t *r, const uint8_t *buf, size_t vs,
+                                      size_t ve)
+{
+    uint64_t v;
+    if (r->has_retry_after || r->chunk_left != 0U || ve == vs) {
+        return PICOACME_OK;
+    }
+    if (!util_is_digit(buf[vs])) {
+        r->chunk_left = vs + 1U;
+    } else if (parse_uint(buf, vs, ve, RETRY_AFTER_CAP_S, &v)) {
+        r->has_retry_after = true;
+        r->retry_after_s = (uint32_t)v;
+    }
+    return PICOACME_OK;
+}
+
+/* The media type only: parameters after ';' are dropped. */
+static picoacme_err_t hdr_content_type(picoacme_http_resp_t *r, const uint8_t *buf, size_t vs,
+                                       size_t ve)
+{
+    if (r->content_type.len != 0U) {
+        return PICOACME_OK;
+    }
+    size_t te = vs;
+    while (te < ve && buf[te] != ';') {
+        te++;
+    }
+    te = trim_ows(buf, vs, te);
+    if (te > vs) {
+        r->content_type = mkspan(vs, te);
+    }
+    return PICOACME_OK;
+}
+
+/* RFC 7230 §3.3.2: 1*DIGIT; duplicates must agree (§3.3.3 item 4). */
+static picoacme_err_t hdr_content_length(picoacme_http_resp_t *r, const uint8_t *buf, size_t vs,
+                                         size_t ve)
+{
+    uint64_t v;
+    if (!parse_uint(buf, vs, ve, CL_HUGE, &v)) {
+        return PICOACME_ERR_PARSE;
+    }
+    if (r->content_length != CL_NONE && r->content_length != (size_t)v) {
+        return PICOACME_ERR_PARSE;
+    }
+    r->content_length = (size_t)v;
+    return PICOACME_OK;
+}
+
+/* Only "chunked", once: we never ask for any other coding. */
+static picoacme_err_t hdr_transfer_encoding(picoacme_http_resp_t *r, const uint8_t *buf, size_t vs,
+                                            size_t ve)
+{
+    if (r->chunked || !ci_eq(buf, vs, ve, "chunked")) {
+        return PICOACME_ERR_PARSE;
+    }
+    r->chunked = true;
+    return PICOACME_OK;
+}
+
+/* RFC 7230 §6.1: a comma-separated list of options; "close" is the one. */
+static picoacme_err_t hdr_connection(picoacme_http_resp_t *r, const uint8_t *buf, size_t vs,
+                                     size_t ve)
+{
+    size_t i = vs;
+    while (i < ve) {
+        size_t ts = skip_ows(buf, i, ve);
+        size_t te = ts;
+        while (te < ve && buf[te] != ',') {
+            te++;
+        }
+        i = te + 1U;
+        if (ci_eq(buf, ts, trim_ows(buf, ts, te), "close")) {
+            r->keep_alive = false;
+        }
+    }
+    return PICOACME_OK;
+}
+
+static picoacme_err_t hdr_date(picoacme_http_resp_t *r, const uint8_t *buf, size_t vs, size_t ve)
+{
+    int64_t d;
+    if (r->date_s < 0 && picoacme_http_date((const char *)buf + vs, ve - vs, &d) == PICOACME_OK) {
+        r->date_s = d;
+    }
+    return PICOACME_OK;
+}
+
+/* A handler gets the value buf[vs, ve), OWS trimmed. */
+typedef picoacme_err_t (*hdr_fn)(picoacme_http_resp_t *r, const uint8_t *buf, size_t vs, size_t ve);
+
+/* The headers the parser acts on, names in lower case; others are skipped. */
+static const struct hdr {
+    const char *name;
+    hdr_fn fn;
+} hdrs[] = {
+    {"location", hdr_location},
+    {"replay-nonce", hdr_nonce},
+    {"retry-after", hdr_retry_after},
+    {"link", hdr_link},
+    {"content-type", hdr_content_type},
+    {"content-length", hdr_content_length},
+    {"transfer-encoding", hdr_transfer_encoding},
+    {"connection", hdr_connection},
+    {"date", hdr_date},
+};
+
+/* One header line buf[s, e) (without CRLF). RFC 7230 §3.2. */
+static picoacme_err_t parse_header(picoacme_http_resp_t *r, const uint8_t *buf, size_t s, size_t e)
+{
+    size_t p = s;
+    while (p < e && http_is_tchar(buf[p])) {
+        p++;
+    }
+    /* no obs-fold, no whitespace before ':' (§3.2.4), non-empty name */
+    if (p == s || p == e || buf[p] != ':') {
+        return PICOACME_ERR_PARSE;
+    }
+    size_t vs = skip_ows(buf, p + 1U, e);
+    size_t ve = trim_ows(buf, vs, e);
+    if (!text_ok(buf + vs, ve - vs)) {
+        return PICOACME_ERR_PARSE;
+    }
+    for (size_t i = 0; i < sizeof hdrs / sizeof hdrs[0]; i++) {
+        if (ci_eq(buf, s, p, hdrs[i].name)) {
+            return hdrs[i].fn(r, buf, vs, ve);
+        }
+    }
+    return PICOACME_OK;
+}
+
+/* §4.1.2: trailer fields are checked for syntax and dropped. */
+static picoacme_err_t parse_trailer(const uint8_t *buf, size_t s, size_t e)
+{
+    picoacme_http_resp_t scratch;
+    memset(&scratch, 0, sizeof(scratch));
+    reset_fields(&scratch);
+    return parse_header(&scratch, buf, s, e);
+}
+
+/* ---- end of the head ------------------------------------------------------ */
+
+/* Retry-After given as an HTTP-date: relative to the response's Date
+ * (the device clock may be unknown). Without a usable Date it is ignored. */
+static void resolve_retry_date(picoacme_http_resp_t *r, const uint8_t *buf, size_t head_end)
+{
+    if (r->chunk_left == 0U) {
+        return;
+    }
+    size_t vs = r->chunk_left - 1U, ve = vs;
+    r->chunk_left = 0;
+    while (ve < head_end && buf[ve] != '\r') {
+        ve++;
+    }
+    ve = trim_ows(buf, vs, ve);
+    int64_t t;
+    if (r->date_s < 0 || picoacme_http_date((const char *)buf + vs, ve - vs, &t) != PICOACME_OK) {
+        return;
+    }
+    int64_t d = t - r->date_s;
+    if (d < 0) {
+        d = 0;
+    }
+    if (d > (int64_t)RETRY_AFTER_CAP_S) {
+        d = (int64_t)RETRY_AFTER_CAP_S;
+    }
+    r->has_retry_after = true;
+    r->retry_after_s = (uint32_t)d;
+}
+
+/* The blank line ending a head was read; scan is past it. RFC 7230 §3.3.3. */
+static picoacme_err_t end_of_head(picoacme_http_resp_t *r, const uint8_t *buf, size_t cap)
+{
+    if (r->status < 200U) {
+        if (r->status == 101U) {
+            return PICOACME_ERR_PARSE; /* we never ask to switch protocols */
+        }
+        reset_fields(r); /* interim 1xx head: skip it */
+        r->phase = PH_STATUS;
+        return PICOACME_OK;
+    }
+    resolve_retry_date(r, buf, r->scan);
+    if (r->chunked && r->content_length != CL_NONE) {
+        return PICOACME_ERR_PARSE; /* §3.3.3 item 3: possible smuggling */
+    }
+    r->body = mkspan(r->scan, r->scan);
+    if (r->head_only || r->status == 204U || r->status == 304U) {
+        r->consumed = r->scan;
+        r->phase = PH_DONE;
+    } else if (r->chunked) {
+        r->out = r->scan;
+        r->phase = PH_CHUNK_SIZE;
+    } else if (r->content_length != CL_NONE) {
+        if (r->content_length > cap - r->scan) {
+            return PICOACME_ERR_NOSPACE;
+        }
+        r->phase = PH_BODY_LEN;
+    } else {
+        r->keep_alive = false;
+        r->phase = PH_BODY_CLOSE;
+    }
+    return PICOACME_OK;
+}
+
+/* ---- body ---------------------------------------------------------------- */
+
+static picoacme_err_t body_len(picoacme_http_resp_t *r, size_t n)
+{
+    if (n - r->scan < r->content_length) {
+        return PICOACME_AGAIN;
+    }
+    r->body = mkspan(r->scan, r->scan + r->content_length);
+    r->consumed = r->scan + r->content_length;
+    r->phase = PH_DONE;
+    return PICOACME_OK;
+}
+
+static picoacme_err_t body_close(picoacme_http_resp_t *r, size_t n, bool closed)
+{
+    if (!closed) {
+        return PICOACME_AGAIN;
+    }
+    r->body = mkspan(r->scan, n);
+    r->consumed = n;
+    r->phase = PH_DONE;
+    return PICOACME_OK;
+}
+
+/* RFC 7230 §4.1: chunk-size [ chunk-ext ] CRLF, chunk-size = 1*HEXDIG. */
+static picoacme_err_t parse_chunk_size(picoacme_http_resp_t *r, const uint8_t *buf, size_t s,
+                                       size_t e, size_t cap)
+{
+    size_t v = 0, p = s;
+    int d;
+    while (p < e && (d = util_hex_val(buf[p])) >= 0) {
+        if (v > (SIZE_MAX >> 4)) {
+            return PICOACME_ERR_PARSE; /* hex overflow */
+        }
+        v = (v << 4) | (size_t)d;
+        p++;
+    }
+    if (p == s) {
+        return PICOACME_ERR_PARSE;
+    }
+    /* the rest must be chunk extensions (ignored): BWS ";" ... */
+    p = skip_ows(buf, p, e);
+    if (p != e && buf[p] != ';') {
+        return PICOACME_ERR_PARSE;
+    }
+    if (v > cap - r->out) {
+        return PICOACME_ERR_NOSPACE;
+    }
+    r->chunk_left = v;
+    r->phase = v == 0U ? PH_TRAILER : PH_CHUNK_DATA;
+    return PICOACME_OK;
+}
+
+/* Chunk data received so far: moved down to the decoded end. */
+static picoacme_err_t chunk_data(picoacme_http_resp_t *r, uint8_t *buf, size_t n)
+{
+    size_t k = n - r->scan;
+    if (k > r->chunk_left) {
+        k = r->chunk_left;
+    }
+    if (k > 0U && r->out != r->scan) {
+        memmove(buf + r->out, buf + r->scan, k);
+    }
+    r->out += k;
+    r->scan += k;
+    r->chunk_left -= k;
+    if (r->chunk_left != 0U) {
+        return PICOACME_AGAIN;
+    }
+    r->phase = PH_CHUNK_CRLF;
+    return PICOACME_OK;
+}
+
+/* The CRLF after chunk data. */
+static picoacme_err_t chunk_crlf(picoacme_http_resp_t *r, const uint8_t *buf, size_t n)
+{
+    if (n - r->scan >= 1U && buf[r->scan] != '\r') {
+        return PICOACME_ERR_PARSE;
+    }
+    if (n - r->scan < 2U) {
+        return PICOACME_AGAIN;
+    }
+    if (buf[r->scan + 1U] != '\n') {
+        return PICOACME_ERR_PARSE;
+    }
+    r->scan += 2U;
+    r->phase = PH_CHUNK_SIZE;
+    return PICOACME_OK;
+}
+
+/* Chunked framing: move the unparsed tail down to the decoded end. */
+static void compact(picoacme_http_resp_t *r, uint8_t *buf, size_t *len)
+{
+    if (r->scan > r->out) {
+        size_t gap = r->scan - r->out;
+        memmove(buf + r->out, buf + r->scan, *len - r->scan);
+        *len -= gap;
+        r->scan = r->out;
+    }
+}
+
+static picoacme_err_t finish_chunked(picoacme_http_resp_t *r, uint8_t *buf, size_t *len)
+{
+    compact(r, buf, len);
+    r->body = mkspan(r->body.off, r->out);
+    r->consumed = r->out;
+    r->chunk_left = 0;
+    r->phase = PH_DONE;
+    return PICOACME_OK;
+}
+
+/* ---- the phases ---------------------------------------------------------- */
+
+/* One complete line [s, end) of a line-oriented phase; scan is already past
+ * its CRLF. */
+static picoacme_err_t on_line(picoacme_http_resp_t *r, uint8_t *buf, size_t *len, size_t cap,
+                              size_t s, size_t end)
+{
+    bool blank = end == s;
+    switch (r->phase) {
+    case PH_STATUS: r->phase = PH_HEADERS; return parse_status(r, buf + s, end - s);
+    case PH_HEADERS: return blank ? end_of_head(r, buf, cap) : parse_header(r, buf, s, end);
+    case PH_CHUNK_SIZE: return parse_chunk_size(r, buf, s, end, cap);
+    default: /* PH_TRAILER */
+        return blank ? finish_chunked(r, buf, len) : parse_trailer(buf, s, end);
+    }
+}
+
+static picoacme_err_t line(picoacme_http_resp_t *r, uint8_t *buf, size_t *len, size_t cap)
+{
+    size_t s = r->scan, end = 0, next = 0;
+    picoacme_err_t e = next_line(buf, s, *len, &end, &next);
+    if (e != PICOACME_OK) {
+        return e;
+    }
+    r->scan = next;
+    return on_line(r, buf, len, cap, s, end);
+}
+
+/* Advance by one phase step: OK to go on, AGAIN for more bytes, or an error. */
+static picoacme_err_t step(picoacme_http_resp_t *r, uint8_t *buf, size_t *len, size_t cap,
+                           bool closed)
+{
+    switch (r->phase) {
+    case PH_STATUS:
+    case PH_HEADERS:
+    case PH_CHUNK_SIZE:
+    case PH_TRAILER: return line(r, buf, len, cap);
+    case PH_BODY_LEN: return body_len(r, *len);
+    case PH_BODY_CLOSE: return body_close(r, *len, closed);
+    case PH_CHUNK_DATA: return chunk_data(r, buf, *len);
+    case PH_CHUNK_CRLF: return chunk_crlf(r, buf, *len);
+    default: return PICOACME_ERR_STATE;
+    }
+}
+
+static picoacme_err_t check_args(const picoacme_http_resp_t *r, const uint8_t *buf,
+                                 const size_t *len, size_t cap)
+{
+    if (r == NULL || buf == NULL || len == NULL) {
+        return PICOACME_ERR_PARAM;
+    }
+    if (cap > SPAN_CAP_MAX) {
+        return PICOACME_ERR_NOSPACE;
+    }
+    if (*len > cap || r->scan > *len || r->out > r->scan) {
+        return PICOACME_ERR_PARAM;
+    }
+    return PICOACME_OK;
+}
+
+/* More bytes are needed: squeeze out chunk framing, then tell whether they
+ * can still come. */
+static picoacme_err_t incomplete(picoacme_http_resp_t *r, uint8_t *buf, size_t *len, size_t cap,
+                                 bool closed)
+{
+    if (r->phase >= PH_CHUNK_SIZE && r->phase <= PH_TRAILER) {
+        compact(r, buf, len);
+    }
+    if (closed) {
+        return (*len == 0U) ? PICOACME_ERR_CLOSED : PICOACME_ERR_PARSE;
+    }
+    if (*len == cap) {
+        return PICOACME_ERR_NOSPACE;
+    }
+    return PICOACME_AGAIN;
+}
+
+picoacme_err_t picoacme_http_parse(picoacme_http_resp_t *r, uint8_t *buf, size_t *len, size_t cap,
+                                   bool closed)
+{
+    picoacme_err_t e = check_args(r, buf, len, cap);
+    while (e == PICOACME_OK && r->phase != PH_DONE) {
+        e = step(r, buf, len, cap, closed);
+    }
+    if (e != PICOACME_AGAIN) {
+        return e;
+    }
+    return incomplete(r, buf, len, cap, closed);
+}
