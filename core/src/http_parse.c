@@ -144,6 +144,7 @@ static void reset_fields(picoacme_http_resp_t *r)
     r->date_s = -1;
     memset(&r->location, 0, sizeof(r->location));
     memset(&r->nonce, 0, sizeof(r->nonce));
+    r->nonce_too_long = false;
     memset(&r->content_type, 0, sizeof(r->content_type));
     memset(&r->link_up, 0, sizeof(r->link_up));
     memset(&r->body, 0, sizeof(r->body));
@@ -389,14 +390,20 @@ static picoacme_err_t hdr_location(picoacme_http_resp_t *r, const uint8_t *buf, 
 }
 
 /* RFC 8555 §6.5.1: base64url; clients MUST ignore invalid values. The first
- * valid one counts. */
+ * valid one counts; when it is too long for the engine's nonce buffer
+ * (PICOACME_NONCE_MAX with its NUL) it is flagged, not recorded. */
 static picoacme_err_t hdr_nonce(picoacme_http_resp_t *r, const uint8_t *buf, size_t vs, size_t ve)
 {
-    bool ok = ve > vs;
+    bool ok = ve > vs && r->nonce.len == 0U && !r->nonce_too_long;
     for (size_t i = vs; i < ve && ok; i++) {
         ok = is_b64url(buf[i]);
     }
-    if (ok && r->nonce.len == 0U) {
+    if (!ok) {
+        return PICOACME_OK;
+    }
+    if (ve - vs >= PICOACME_NONCE_MAX) {
+        r->nonce_too_long = true;
+    } else {
         r->nonce = mkspan(vs, ve);
     }
     return PICOACME_OK;

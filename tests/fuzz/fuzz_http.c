@@ -46,6 +46,7 @@ static void check_resp(const picoacme_http_resp_t *r, size_t len)
     check_span(r->body, r->consumed);
     check_span(r->location, r->body.off);
     check_span(r->nonce, r->body.off);
+    check(!r->nonce_too_long || r->nonce.len == 0U);
     check_span(r->content_type, r->body.off);
     check_span(r->link_up, r->body.off);
     check((size_t)r->body.off + r->body.len == r->consumed);
@@ -140,6 +141,7 @@ static void fuzz_parse(const uint8_t *data, size_t size)
     check(r1.date_s == r2.date_s && r1.consumed == r2.consumed);
     check(span_eq(r1.body, r2.body) && span_eq(r1.location, r2.location));
     check(span_eq(r1.nonce, r2.nonce) && span_eq(r1.link_up, r2.link_up));
+    check(r1.nonce_too_long == r2.nonce_too_long);
     check(span_eq(r1.content_type, r2.content_type));
     check(memcmp(one, inc, r1.consumed) == 0);
     /* bytes after the response, as far as they were received, are intact */

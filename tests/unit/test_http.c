@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "picoacme_config_defaults.h" /* PICOACME_NONCE_MAX */
 #include "picoacme_err.h"
 #include "picoacme_http.h"
 
@@ -174,6 +175,60 @@ static void test_content_type_and_nonce(void **state)
     /* RFC 8555 §6.5.1: an invalid nonce is ignored */
     assert_span(r.nonce, "goodNonce");
     assert_int_equal(r.date_s, -1);
+}
+
+/* issue 7, defect 4: a Replay-Nonce too long for the engine's buffer is
+ * reported as such, not as a missing one */
+static void test_nonce_too_long(void **state)
+{
+    (void)state;
+    static char msg[CAP];
+    char nonce[4001];
+    picoacme_http_resp_t r;
+    memset(nonce, 'N', 4000);
+    nonce[4000] = '\0';
+    snprintf(msg, sizeof(msg), "HTTP/1.1 200 OK\r\nReplay-Nonce: %s\r\nContent-Length: 0\r\n\r\n",
+             nonce);
+    assert_int_equal(feed_all(&r, msg, false), PICOACME_OK);
+    assert_true(r.nonce_too_long);
+    assert_int_equal(r.nonce.len, 0);
+
+    /* the longest that fits (with its NUL) is taken */
+    nonce[PICOACME_NONCE_MAX - 1U] = '\0';
+    snprintf(msg, sizeof(msg), "HTTP/1.1 200 OK\r\nReplay-Nonce: %s\r\nContent-Length: 0\r\n\r\n",
+             nonce);
+    assert_int_equal(feed_all(&r, msg, false), PICOACME_OK);
+    assert_false(r.nonce_too_long);
+    assert_span(r.nonce, nonce);
+
+    /* one byte more does not fit; a later one does not replace it (as
+     * before: the first valid Replay-Nonce is the one) */
+    memset(nonce, 'N', PICOACME_NONCE_MAX);
+    nonce[PICOACME_NONCE_MAX] = '\0';
+    snprintf(msg, sizeof(msg),
+             "HTTP/1.1 200 OK\r\nReplay-Nonce: %s\r\nReplay-Nonce: short\r\n"
+             "Content-Length: 0\r\n\r\n",
+             nonce);
+    assert_int_equal(feed_all(&r, msg, false), PICOACME_OK);
+    assert_true(r.nonce_too_long);
+    assert_int_equal(r.nonce.len, 0);
+
+    /* an invalid value is ignored (RFC 8555 §6.5.1), long or not; a 1xx
+     * head's nonce does not count */
+    memset(nonce, '+', 200);
+    nonce[200] = '\0';
+    snprintf(msg, sizeof(msg),
+             "HTTP/1.1 100 Continue\r\nReplay-Nonce: %0200d\r\n\r\n"
+             "HTTP/1.1 200 OK\r\nReplay-Nonce: %s\r\nContent-Length: 0\r\n\r\n",
+             0, nonce);
+    assert_int_equal(feed_all(&r, msg, false), PICOACME_OK);
+    assert_false(r.nonce_too_long);
+    assert_int_equal(r.nonce.len, 0);
+
+    /* an ordinary nonce */
+    assert_int_equal(feed_all(&r, NEW_ACCOUNT, false), PICOACME_OK);
+    assert_false(r.nonce_too_long);
+    assert_span(r.nonce, "Vbt1cZvxp0CjxY2IrnRn3g");
 }
 
 /* ---- chunked ------------------------------------------------------------ */
@@ -706,6 +761,7 @@ int main(void)
         cmocka_unit_test(test_pebble_201),
         cmocka_unit_test(test_pebble_challenge_link_up),
         cmocka_unit_test(test_content_type_and_nonce),
+        cmocka_unit_test(test_nonce_too_long),
         cmocka_unit_test(test_chunked_every_split),
         cmocka_unit_test(test_chunked_framing_does_not_use_room),
         cmocka_unit_test(test_chunked_bad),

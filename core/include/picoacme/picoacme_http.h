@@ -54,6 +54,8 @@ typedef struct picoacme_http_resp {
     int64_t date_s;         /* Date header as Unix seconds, -1 if absent/bad */
     picoacme_span_t location;
     picoacme_span_t nonce;        /* Replay-Nonce */
+    bool nonce_too_long;          /* a valid Replay-Nonce of PICOACME_NONCE_MAX
+                                     bytes or more came: nonce stays empty */
     picoacme_span_t content_type; /* media type only, parameters dropped */
     picoacme_span_t link_up;      /* target of the first Link with rel="up" */
     picoacme_span_t body;         /* the decoded body (chunks joined in place) */
