@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "http_chars.h"
+#include "http_link.h"
 #include "picoacme_config_defaults.h" /* PICOACME_NONCE_MAX */
 #include "picoacme_http.h"
 #include "picoacme_time.h"
@@ -58,29 +59,15 @@ enum {
 
 /* ---- lexical helpers ----------------------------------------------------- */
 
-static bool is_ows(uint8_t c)
-{
-    return c == ' ' || c == '\t';
-}
-
 static bool is_b64url(uint8_t c)
 {
     return util_is_digit(c) || util_is_alpha(c) || c == '-' || c == '_';
 }
 
-/* First byte at or after p in [p, e) that is not OWS. */
-static size_t skip_ows(const uint8_t *buf, size_t p, size_t e)
-{
-    while (p < e && is_ows(buf[p])) {
-        p++;
-    }
-    return p;
-}
-
 /* End of [s, e) without its trailing OWS. */
 static size_t trim_ows(const uint8_t *buf, size_t s, size_t e)
 {
-    while (e > s && is_ows(buf[e - 1U])) {
+    while (e > s && http_is_ows(buf[e - 1U])) {
         e--;
     }
     return e;
@@ -89,7 +76,7 @@ static size_t trim_ows(const uint8_t *buf, size_t s, size_t e)
 /* Case-insensitive compare of buf[s, e) with a lower-case literal. */
 static bool ci_eq(const uint8_t *buf, size_t s, size_t e, const char *lit)
 {
-    return http_ci_eq(buf + s, e - s, lit);
+    return picoacme_http_ci_eq(buf + s, e - s, lit);
 }
 
 /* field-value and reason-phrase bytes: HTAB, SP, VCHAR, obs-text
@@ -226,158 +213,18 @@ static picoacme_err_t parse_status(picoacme_http_resp_t *r, const uint8_t *l, si
     return PICOACME_OK;
 }
 
-/* ---- Link (RFC 8288 §3) -------------------------------------------------- */
+/* ---- headers ------------------------------------------------------------ */
 
-/* A cursor over one header value. */
-typedef struct cur {
-    const uint8_t *b;
-    size_t p;
-    size_t e;
-} cur_t;
-
-static bool cur_at(const cur_t *c, uint8_t ch)
-{
-    return c->p < c->e && c->b[c->p] == ch;
-}
-
-static void cur_ows(cur_t *c)
-{
-    c->p = skip_ows(c->b, c->p, c->e);
-}
-
-/* Moves past a token; its length. */
-static size_t cur_token(cur_t *c)
-{
-    size_t s = c->p;
-    while (c->p < c->e && http_is_tchar(c->b[c->p])) {
-        c->p++;
-    }
-    return c->p - s;
-}
-
-/* Does buf[s, e) (a rel value) list the relation type "up"? */
-static bool rel_has_up(const uint8_t *buf, size_t s, size_t e)
-{
-    size_t i = s;
-    while (i < e) {
-        i = skip_ows(buf, i, e);
-        size_t ts = i;
-        while (i < e && !is_ows(buf[i])) {
-            i++;
-        }
-        if (i > ts && ci_eq(buf, ts, i, "up")) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* quoted-string, the cursor on its opening DQUOTE: [*vs, *ve) is the text
- * between the quotes (escapes left as they are). */
-static bool quoted_string(cur_t *c, size_t *vs, size_t *ve)
-{
-    *vs = ++c->p;
-    while (c->p < c->e && c->b[c->p] != '"') {
-        if (c->b[c->p] == '\\') {
-            c->p++;
-        }
-        if (c->p < c->e) {
-            c->p++;
-        }
-    }
-    if (c->p >= c->e) {
-        return false;
-    }
-    *ve = c->p++;
-    return true;
-}
-
-/* [ "=" BWS ( token / quoted-string ) ]: [*vs, *ve) is the value, empty
- * when there is none. */
-static bool param_value(cur_t *c, size_t *vs, size_t *ve)
-{
-    *vs = c->p;
-    *ve = c->p;
-    if (!cur_at(c, '=')) {
-        return true;
-    }
-    c->p++;
-    cur_ows(c);
-    if (cur_at(c, '"')) {
-        return quoted_string(c, vs, ve);
-    }
-    *vs = c->p;
-    *ve = *vs + cur_token(c);
-    return *ve > *vs;
-}
-
-/* *( OWS ";" OWS link-param ), link-param = token BWS [ "=" BWS value ].
- * *up: the first rel parameter lists "up" (§3.3: later ones are ignored). */
-static bool link_params(cur_t *c, bool *up)
-{
-    bool rel_seen = false;
-    *up = false;
-    for (;;) {
-        cur_ows(c);
-        if (!cur_at(c, ';')) {
-            return true;
-        }
-        c->p++;
-        cur_ows(c);
-        size_t ns = c->p, nl = cur_token(c);
-        size_t vs, ve;
-        cur_ows(c);
-        if (nl == 0U || !param_value(c, &vs, &ve)) {
-            return false;
-        }
-        if (!rel_seen && ci_eq(c->b, ns, ns + nl, "rel")) {
-            rel_seen = true;
-            *up = rel_has_up(c->b, vs, ve);
-        }
-    }
-}
-
-/* "<" URI-Reference ">": [*us, *ue) is the target. */
-static bool link_target(cur_t *c, size_t *us, size_t *ue)
-{
-    if (!cur_at(c, '<')) {
-        return false;
-    }
-    *us = ++c->p;
-    while (c->p < c->e && c->b[c->p] != '>') {
-        c->p++;
-    }
-    if (c->p == c->e) {
-        return false;
-    }
-    *ue = c->p++;
-    return true;
-}
-
-/* Link = #link-value; link-value = "<" URI-Reference ">" *( OWS ";" OWS
- * link-param ). Records the target of the first link-value whose rel lists
- * "up". A value that does not follow the grammar ends the scan of this
- * header (ignored). */
+/* RFC 8288: the target of the first Link with rel="up" (the issuer chain
+ * of RFC 8555 §7.4.2). */
 static picoacme_err_t hdr_link(picoacme_http_resp_t *r, const uint8_t *buf, size_t vs, size_t ve)
 {
-    cur_t c = {buf, vs, ve};
-    while (c.p < c.e && r->link_up.len == 0U) {
-        while (c.p < c.e && (is_ows(buf[c.p]) || buf[c.p] == ',')) {
-            c.p++;
-        }
-        size_t us, ue;
-        bool up;
-        if (!link_target(&c, &us, &ue) || !link_params(&c, &up) || (c.p < c.e && buf[c.p] != ',')) {
-            break;
-        }
-        if (up && ue > us) {
-            r->link_up = mkspan(us, ue);
-        }
+    size_t us, ue;
+    if (r->link_up.len == 0U && picoacme_link_up(buf, vs, ve, &us, &ue)) {
+        r->link_up = mkspan(us, ue);
     }
     return PICOACME_OK;
 }
-
-/* ---- the other headers --------------------------------------------------- */
 
 static picoacme_err_t hdr_location(picoacme_http_resp_t *r, const uint8_t *buf, size_t vs,
                                    size_t ve)
@@ -477,7 +324,7 @@ static picoacme_err_t hdr_connection(picoacme_http_resp_t *r, const uint8_t *buf
 {
     size_t i = vs;
     while (i < ve) {
-        size_t ts = skip_ows(buf, i, ve);
+        size_t ts = http_skip_ows(buf, i, ve);
         size_t te = ts;
         while (te < ve && buf[te] != ',') {
             te++;
@@ -522,14 +369,14 @@ static const struct hdr {
 static picoacme_err_t parse_header(picoacme_http_resp_t *r, const uint8_t *buf, size_t s, size_t e)
 {
     size_t p = s;
-    while (p < e && http_is_tchar(buf[p])) {
+    while (p < e && picoacme_http_is_tchar(buf[p])) {
         p++;
     }
     /* no obs-fold, no whitespace before ':' (§3.2.4), non-empty name */
     if (p == s || p == e || buf[p] != ':') {
         return PICOACME_ERR_PARSE;
     }
-    size_t vs = skip_ows(buf, p + 1U, e);
+    size_t vs = http_skip_ows(buf, p + 1U, e);
     size_t ve = trim_ows(buf, vs, e);
     if (!text_ok(buf + vs, ve - vs)) {
         return PICOACME_ERR_PARSE;
@@ -656,7 +503,7 @@ static picoacme_err_t parse_chunk_size(picoacme_http_resp_t *r, const uint8_t *b
         return PICOACME_ERR_PARSE;
     }
     /* the rest must be chunk extensions (ignored): BWS ";" ... */
-    p = skip_ows(buf, p, e);
+    p = http_skip_ows(buf, p, e);
     if (p != e && buf[p] != ';') {
         return PICOACME_ERR_PARSE;
     }

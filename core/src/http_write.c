@@ -20,7 +20,7 @@ static bool method_ok(const char *m)
         return false;
     }
     for (; *m != '\0'; m++) {
-        if (!http_is_tchar((uint8_t)*m)) {
+        if (!picoacme_http_is_tchar((uint8_t)*m)) {
             return false;
         }
     }

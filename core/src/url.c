@@ -15,11 +15,11 @@
 /* Length of a "https://" or "http://" prefix (any case), 0 for neither. */
 static size_t scheme_len(const uint8_t *u, size_t len, bool *https)
 {
-    if (len >= 8U && http_ci_eq(u, 8, "https://")) {
+    if (len >= 8U && picoacme_http_ci_eq(u, 8, "https://")) {
         *https = true;
         return 8;
     }
-    if (len >= 7U && http_ci_eq(u, 7, "http://")) {
+    if (len >= 7U && picoacme_http_ci_eq(u, 7, "http://")) {
         *https = false;
         return 7;
     }

@@ -1,6 +1,7 @@
 /*
- * fuzz_http.c - libFuzzer target for core/src/http_parse.c, http_write.c,
- * url.c and the IMF-fixdate parser in time.c.
+ * fuzz_http.c - libFuzzer target for the HTTP code in core/src: http_parse.c
+ * (with http_link.c), http_write.c, url.c and the IMF-fixdate parser in
+ * time.c.
  *
  * Input layout: byte 0 selects the function (low 2 bits: 0,1 response
  * parser, 2 URL splitter, 3 IMF-fixdate); for the parser byte 1 seeds the
