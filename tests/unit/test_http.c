@@ -1,8 +1,7 @@
 /*
  * test_http.c - HTTP response parser (core/src/http_parse.c, Link in
- * http_link.c), request writer
- * (core/src/http_write.c) and IMF-fixdate parser (core/src/time.c), plus
- * picoacme_err_str(). The URL splitter is in test_url.c.
+ * http_link.c), request writer (http_write.c) and IMF-fixdate parser
+ * (time.c), plus picoacme_err_str(). The URL splitter is in test_url.c.
  * Responses are shaped like Pebble's; they are fed whole, one byte at a
  * time, split at every byte boundary, truncated and corrupted.
  */
