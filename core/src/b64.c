@@ -8,7 +8,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "picoacme_b64.h"
 
@@ -71,10 +70,37 @@ static void encode(const uint8_t *in, size_t in_len, char *out, const char *alph
     *out_len = o;
 }
 
+/* The arguments every entry point takes: in may be NULL only when empty,
+ * out only when cap is 0. */
+static bool args_ok(const void *in, size_t in_len, const void *out, size_t cap,
+                    const size_t *out_len)
+{
+    return (in != NULL || in_len == 0U) && out_len != NULL && (out != NULL || cap == 0U);
+}
+
+/* RFC 4648 §3.5: the bits of the 24-bit group v below its first n bytes
+ * (the pad bits) are zero. */
+static bool pad_bits_zero(uint32_t v, size_t n)
+{
+    return (v & ((1UL << (24U - 8U * n)) - 1U)) == 0U;
+}
+
+/* Store the first n (1 to 3) bytes of the 24-bit group v. */
+static void put_group(uint8_t *out, uint32_t v, size_t n)
+{
+    out[0] = (uint8_t)(v >> 16);
+    if (n > 1U) {
+        out[1] = (uint8_t)(v >> 8);
+    }
+    if (n > 2U) {
+        out[2] = (uint8_t)v;
+    }
+}
+
 picoacme_err_t picoacme_b64url_encode(const uint8_t *in, size_t in_len, char *out, size_t cap,
                                       size_t *out_len)
 {
-    if ((in == NULL && in_len != 0U) || out_len == NULL || (out == NULL && cap != 0U)) {
+    if (!args_ok(in, in_len, out, cap, out_len)) {
         return PICOACME_ERR_PARAM;
     }
     if (in_len > (SIZE_MAX - 2U) / 4U || cap < PICOACME_B64URL_LEN(in_len)) {
@@ -87,7 +113,7 @@ picoacme_err_t picoacme_b64url_encode(const uint8_t *in, size_t in_len, char *ou
 picoacme_err_t picoacme_b64_encode(const uint8_t *in, size_t in_len, char *out, size_t cap,
                                    size_t *out_len)
 {
-    if ((in == NULL && in_len != 0U) || out_len == NULL || (out == NULL && cap != 0U)) {
+    if (!args_ok(in, in_len, out, cap, out_len)) {
         return PICOACME_ERR_PARAM;
     }
     if (in_len > SIZE_MAX / 4U - 2U || cap < PICOACME_B64_LEN(in_len)) {
@@ -97,10 +123,31 @@ picoacme_err_t picoacme_b64_encode(const uint8_t *in, size_t in_len, char *out, 
     return PICOACME_OK;
 }
 
+/* One base64url group of g (2 to 4) characters into g - 1 bytes at out;
+ * false for a character outside the alphabet or non-zero trailing bits.
+ * The whole group is read before anything is written. */
+static bool url_group(const char *in, size_t g, uint8_t *out)
+{
+    uint32_t v = 0;
+    for (size_t k = 0; k < g; k++) {
+        uint8_t s = sextet(in[k], '-', '_');
+        if (s == BAD) {
+            return false;
+        }
+        v = (v << 6) | s;
+    }
+    v <<= 6U * (4U - g);
+    if (!pad_bits_zero(v, g - 1U)) {
+        return false;
+    }
+    put_group(out, v, g - 1U);
+    return true;
+}
+
 picoacme_err_t picoacme_b64url_decode(const char *in, size_t in_len, uint8_t *out, size_t cap,
                                       size_t *out_len)
 {
-    if ((in == NULL && in_len != 0U) || out_len == NULL || (out == NULL && cap != 0U)) {
+    if (!args_ok(in, in_len, out, cap, out_len)) {
         return PICOACME_ERR_PARAM;
     }
     size_t rem = in_len % 4U;
@@ -116,85 +163,69 @@ picoacme_err_t picoacme_b64url_decode(const char *in, size_t in_len, uint8_t *ou
     size_t i = 0, o = 0;
     while (i < in_len) {
         size_t g = in_len - i >= 4U ? 4U : in_len - i;
-        uint32_t v = 0;
-        for (size_t k = 0; k < g; k++) {
-            uint8_t s = sextet(in[i + k], '-', '_');
-            if (s == BAD) {
-                return PICOACME_ERR_PARSE;
-            }
-            v = (v << 6) | s;
-        }
-        if (g == 4U) {
-            out[o++] = (uint8_t)(v >> 16);
-            out[o++] = (uint8_t)(v >> 8);
-            out[o++] = (uint8_t)v;
-        } else if (g == 3U) {
-            if ((v & 3U) != 0U) {
-                return PICOACME_ERR_PARSE;
-            }
-            out[o++] = (uint8_t)(v >> 10);
-            out[o++] = (uint8_t)(v >> 2);
-        } else {
-            if ((v & 15U) != 0U) {
-                return PICOACME_ERR_PARSE;
-            }
-            out[o++] = (uint8_t)(v >> 4);
+        if (!url_group(in + i, g, out + o)) {
+            return PICOACME_ERR_PARSE;
         }
         i += g;
+        o += g - 1U;
     }
     *out_len = o;
     return PICOACME_OK;
 }
 
+static bool is_space(char c)
+{
+    return c == '\r' || c == '\n' || c == ' ' || c == '\t';
+}
+
+/* Shift one character into the group *v that has g characters so far:
+ * '=' only in its third or fourth place, and nothing but '=' after one. */
+static bool add_char(char c, size_t g, uint32_t *v, size_t *pads)
+{
+    if (c == '=') {
+        if (g < 2U) {
+            return false;
+        }
+        (*pads)++;
+        *v <<= 6;
+        return true;
+    }
+    uint8_t s = sextet(c, '+', '/');
+    if (s == BAD || *pads != 0U) {
+        return false;
+    }
+    *v = (*v << 6) | s;
+    return true;
+}
+
 picoacme_err_t picoacme_b64_decode(const char *in, size_t in_len, uint8_t *out, size_t cap,
                                    size_t *out_len)
 {
-    if ((in == NULL && in_len != 0U) || out_len == NULL || (out == NULL && cap != 0U)) {
+    if (!args_ok(in, in_len, out, cap, out_len)) {
         return PICOACME_ERR_PARAM;
     }
     size_t o = 0, g = 0, pads = 0;
     uint32_t v = 0;
     bool ended = false; /* a padded group was complete: only whitespace may follow */
     for (size_t i = 0; i < in_len; i++) {
-        char c = in[i];
-        if (c == '\r' || c == '\n' || c == ' ' || c == '\t') {
+        if (is_space(in[i])) {
             continue;
         }
-        if (ended) {
+        if (ended || !add_char(in[i], g, &v, &pads)) {
             return PICOACME_ERR_PARSE;
-        }
-        if (c == '=') {
-            /* only in the third or fourth place of a group */
-            if (g < 2U) {
-                return PICOACME_ERR_PARSE;
-            }
-            pads++;
-            v <<= 6;
-        } else {
-            uint8_t s = sextet(c, '+', '/');
-            if (s == BAD || pads != 0U) {
-                return PICOACME_ERR_PARSE;
-            }
-            v = (v << 6) | s;
         }
         if (++g < 4U) {
             continue;
         }
         size_t n = 3U - pads;
-        /* RFC 4648 §3.5: the bits under the padding must be zero */
-        if ((pads == 1U && (v & 0xFFU) != 0U) || (pads == 2U && (v & 0xFFFFU) != 0U)) {
+        if (!pad_bits_zero(v, n)) {
             return PICOACME_ERR_PARSE;
         }
         if (cap - o < n) {
             return PICOACME_ERR_NOSPACE;
         }
-        out[o++] = (uint8_t)(v >> 16);
-        if (n > 1U) {
-            out[o++] = (uint8_t)(v >> 8);
-        }
-        if (n > 2U) {
-            out[o++] = (uint8_t)v;
-        }
+        put_group(out + o, v, n);
+        o += n;
         ended = pads != 0U;
         g = 0;
         v = 0;

@@ -1,5 +1,7 @@
 /*
- * fuzz_http.c - libFuzzer target for core/src/http.c.
+ * fuzz_http.c - libFuzzer target for the HTTP code in core/src: http_parse.c
+ * (with http_link.c), http_write.c, url.c and the IMF-fixdate parser in
+ * time.c.
  *
  * Input layout: byte 0 selects the function (low 2 bits: 0,1 response
  * parser, 2 URL splitter, 3 IMF-fixdate); for the parser byte 1 seeds the
@@ -45,6 +47,7 @@ static void check_resp(const picoacme_http_resp_t *r, size_t len)
     check_span(r->body, r->consumed);
     check_span(r->location, r->body.off);
     check_span(r->nonce, r->body.off);
+    check(!r->nonce_too_long || r->nonce.len == 0U);
     check_span(r->content_type, r->body.off);
     check_span(r->link_up, r->body.off);
     check((size_t)r->body.off + r->body.len == r->consumed);
@@ -139,6 +142,7 @@ static void fuzz_parse(const uint8_t *data, size_t size)
     check(r1.date_s == r2.date_s && r1.consumed == r2.consumed);
     check(span_eq(r1.body, r2.body) && span_eq(r1.location, r2.location));
     check(span_eq(r1.nonce, r2.nonce) && span_eq(r1.link_up, r2.link_up));
+    check(r1.nonce_too_long == r2.nonce_too_long);
     check(span_eq(r1.content_type, r2.content_type));
     check(memcmp(one, inc, r1.consumed) == 0);
     /* bytes after the response, as far as they were received, are intact */

@@ -1,6 +1,7 @@
 /*
- * test_http.c - HTTP request writer, response parser, URL splitter and
- * IMF-fixdate parser (core/src/http.c), plus picoacme_err_str().
+ * test_http.c - HTTP response parser (core/src/http_parse.c, Link in
+ * http_link.c), request writer (http_write.c) and IMF-fixdate parser
+ * (time.c), plus picoacme_err_str(). The URL splitter is in test_url.c.
  * Responses are shaped like Pebble's; they are fed whole, one byte at a
  * time, split at every byte boundary, truncated and corrupted.
  */
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "picoacme_config_defaults.h" /* PICOACME_NONCE_MAX */
 #include "picoacme_err.h"
 #include "picoacme_http.h"
 
@@ -173,6 +175,60 @@ static void test_content_type_and_nonce(void **state)
     /* RFC 8555 §6.5.1: an invalid nonce is ignored */
     assert_span(r.nonce, "goodNonce");
     assert_int_equal(r.date_s, -1);
+}
+
+/* issue 7, defect 4: a Replay-Nonce too long for the engine's buffer is
+ * reported as such, not as a missing one */
+static void test_nonce_too_long(void **state)
+{
+    (void)state;
+    static char msg[CAP];
+    char nonce[4001];
+    picoacme_http_resp_t r;
+    memset(nonce, 'N', 4000);
+    nonce[4000] = '\0';
+    snprintf(msg, sizeof(msg), "HTTP/1.1 200 OK\r\nReplay-Nonce: %s\r\nContent-Length: 0\r\n\r\n",
+             nonce);
+    assert_int_equal(feed_all(&r, msg, false), PICOACME_OK);
+    assert_true(r.nonce_too_long);
+    assert_int_equal(r.nonce.len, 0);
+
+    /* the longest that fits (with its NUL) is taken */
+    nonce[PICOACME_NONCE_MAX - 1U] = '\0';
+    snprintf(msg, sizeof(msg), "HTTP/1.1 200 OK\r\nReplay-Nonce: %s\r\nContent-Length: 0\r\n\r\n",
+             nonce);
+    assert_int_equal(feed_all(&r, msg, false), PICOACME_OK);
+    assert_false(r.nonce_too_long);
+    assert_span(r.nonce, nonce);
+
+    /* one byte more does not fit; a later one does not replace it (as
+     * before: the first valid Replay-Nonce is the one) */
+    memset(nonce, 'N', PICOACME_NONCE_MAX);
+    nonce[PICOACME_NONCE_MAX] = '\0';
+    snprintf(msg, sizeof(msg),
+             "HTTP/1.1 200 OK\r\nReplay-Nonce: %s\r\nReplay-Nonce: short\r\n"
+             "Content-Length: 0\r\n\r\n",
+             nonce);
+    assert_int_equal(feed_all(&r, msg, false), PICOACME_OK);
+    assert_true(r.nonce_too_long);
+    assert_int_equal(r.nonce.len, 0);
+
+    /* an invalid value is ignored (RFC 8555 §6.5.1), long or not; a 1xx
+     * head's nonce does not count */
+    memset(nonce, '+', 200);
+    nonce[200] = '\0';
+    snprintf(msg, sizeof(msg),
+             "HTTP/1.1 100 Continue\r\nReplay-Nonce: %0200d\r\n\r\n"
+             "HTTP/1.1 200 OK\r\nReplay-Nonce: %s\r\nContent-Length: 0\r\n\r\n",
+             0, nonce);
+    assert_int_equal(feed_all(&r, msg, false), PICOACME_OK);
+    assert_false(r.nonce_too_long);
+    assert_int_equal(r.nonce.len, 0);
+
+    /* an ordinary nonce */
+    assert_int_equal(feed_all(&r, NEW_ACCOUNT, false), PICOACME_OK);
+    assert_false(r.nonce_too_long);
+    assert_span(r.nonce, "Vbt1cZvxp0CjxY2IrnRn3g");
 }
 
 /* ---- chunked ------------------------------------------------------------ */
@@ -600,54 +656,6 @@ static void test_http_date(void **state)
     }
 }
 
-/* ---- URL ------------------------------------------------------------------ */
-
-static void check_url(const char *u, bool https, const char *host, uint16_t port,
-                      const char *path)
-{
-    picoacme_url_t url;
-    assert_int_equal(picoacme_url_parse(u, strlen(u), &url), PICOACME_OK);
-    assert_int_equal(url.https, https);
-    assert_int_equal(url.host_len, strlen(host));
-    assert_memory_equal(url.host, host, strlen(host));
-    assert_int_equal(url.port, port);
-    assert_int_equal(url.path_len, strlen(path));
-    assert_memory_equal(url.path, path, strlen(path));
-}
-
-static void test_url_parse(void **state)
-{
-    (void)state;
-    check_url("https://127.0.0.1:14000/dir", true, "127.0.0.1", 14000, "/dir");
-    check_url("https://[::1]:14000/my-account/1", true, "::1", 14000, "/my-account/1");
-    check_url("https://[2001:db8::1]/a", true, "2001:db8::1", 443, "/a");
-    check_url("https://[::ffff:192.0.2.1]", true, "::ffff:192.0.2.1", 443, "/");
-    check_url("http://acme.internal", false, "acme.internal", 80, "/");
-    check_url("HTTPS://CA.Example:65535/acme/new-order?x=1&y=%2F", true, "CA.Example", 65535,
-              "/acme/new-order?x=1&y=%2F");
-    check_url("http://ca_1.lan:080/", false, "ca_1.lan", 80, "/");
-
-    static const char *bad[] = {
-        "ftp://x/", "https:/x", "//x/", "https://", "https:///dir", "https://:443/",
-        "https://user@host/", "https://u:p@host/", "https://h:0/", "https://h:65536/",
-        "https://h:/", "https://h:123456/", "https://h:44a/", "https://h/#frag",
-        "https://h?x=1", "https://h/a b", "https://h/\x7f", "https://h/\xc3\xa9",
-        "https://[::1/", "https://[]/", "https://[1]/", "https://[fe80::1%25eth0]/",
-        "https://[::1]x/", "https://h\\x/", "https://ho st/", "https://h/\r\nX: y",
-    };
-    picoacme_url_t url;
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (picoacme_url_parse(bad[i], strlen(bad[i]), &url) != PICOACME_ERR_PARSE) {
-            fail_msg("accepted %s", bad[i]);
-        }
-    }
-    /* the length bounds the parse: the NUL and what follows are not read */
-    assert_int_equal(picoacme_url_parse("https://h/abc", 11, &url), PICOACME_OK);
-    assert_int_equal(url.path_len, 2);
-    assert_int_equal(picoacme_url_parse("https://h/a\0bc", 14, &url), PICOACME_ERR_PARSE);
-    assert_int_equal(picoacme_url_parse(NULL, 3, &url), PICOACME_ERR_PARAM);
-}
-
 /* ---- request writer --------------------------------------------------------- */
 
 static void check_request(const char *method, const char *u, const char *accept,
@@ -753,6 +761,7 @@ int main(void)
         cmocka_unit_test(test_pebble_201),
         cmocka_unit_test(test_pebble_challenge_link_up),
         cmocka_unit_test(test_content_type_and_nonce),
+        cmocka_unit_test(test_nonce_too_long),
         cmocka_unit_test(test_chunked_every_split),
         cmocka_unit_test(test_chunked_framing_does_not_use_room),
         cmocka_unit_test(test_chunked_bad),
@@ -765,7 +774,6 @@ int main(void)
         cmocka_unit_test(test_head_and_no_body),
         cmocka_unit_test(test_retry_after),
         cmocka_unit_test(test_http_date),
-        cmocka_unit_test(test_url_parse),
         cmocka_unit_test(test_request),
         cmocka_unit_test(test_err_str),
     };

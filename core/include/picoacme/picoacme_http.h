@@ -1,7 +1,8 @@
 /*
- * picoacme_http.h - HTTP/1.1 request writer, response parser and URL
- * splitter for exactly what ACME needs. Pure functions over caller buffers:
- * no I/O, no allocation.
+ * picoacme_http.h - HTTP/1.1 for exactly what ACME needs: the URL splitter
+ * (url.c), the request-head writer (http_write.c) and the incremental
+ * response parser (http_parse.c). Pure functions over caller buffers: no
+ * I/O, no allocation; the caller owns every byte of memory they touch.
  */
 #ifndef PICOACME_HTTP_H
 #define PICOACME_HTTP_H
@@ -30,16 +31,42 @@ typedef struct picoacme_url {
     size_t path_len;  /* includes any query string */
 } picoacme_url_t;
 
-/* Split an absolute http:// or https:// URL. Returns PICOACME_ERR_PARSE for
- * anything else (userinfo, fragment, bad port, empty host). */
+/* Split an absolute http:// or https:// URL (RFC 3986 §3, the subset ACME
+ * servers use: reg-name or IPv6 literal host, optional port, path and query).
+ *   url, len  the URL; exactly len bytes are read (no NUL needed)
+ *   out       the parts; host and path point into url (path may instead
+ *             point to a static "/"), so url must outlive out. Written only
+ *             on success.
+ * Returns one of:
+ *   PICOACME_OK         out is filled
+ *   PICOACME_ERR_PARAM  url or out is NULL
+ *   PICOACME_ERR_PARSE  any other scheme, userinfo, fragment, empty or over
+ *                       255-byte host, bad port (0, > 65535, not digits),
+ *                       a byte outside visible ASCII in the path */
 picoacme_err_t picoacme_url_parse(const char *url, size_t len, picoacme_url_t *out);
 
 /* ---- request --------------------------------------------------------- */
 /* Write a request head into buf: "METHOD path HTTP/1.1", Host (with the
- * port when it is not the scheme's default), User-Agent, Accept (when
- * accept != NULL), Content-Type and Content-Length (when content_type !=
- * NULL; body_len bytes must follow), then the blank line. *out_len gets the
- * head's length. PICOACME_ERR_NOSPACE if it does not fit in cap. */
+ * port when it is not the scheme's default), User-Agent, Accept, Content-Type,
+ * Content-Length, then the blank line. Nothing is NUL-terminated.
+ *   buf, cap      the caller's output buffer and its size
+ *   out_len       gets the head's length (written only on success)
+ *   method        a token such as "GET", "HEAD", "POST" (NUL-terminated)
+ *   url           from picoacme_url_parse(): host and path are checked again
+ *                 so no byte of them can inject a header
+ *   accept        Accept value, or NULL for none
+ *   content_type  Content-Type value, or NULL for none
+ *   body_len      Content-Length, sent when content_type != NULL or the
+ *                 method is neither GET nor HEAD (RFC 7230 §3.3.2); the
+ *                 caller sends body_len bytes after the head
+ * Returns one of:
+ *   PICOACME_OK            the head is in buf[0, *out_len)
+ *   PICOACME_ERR_PARAM     a NULL argument, an empty or non-token method,
+ *                          host or path bytes a URL may not hold, a control
+ *                          byte in accept or content_type, body_len of
+ *                          4 GiB or more (64-bit hosts)
+ *   PICOACME_ERR_NOSPACE   the head does not fit in cap (buf is then
+ *                          partly written) */
 picoacme_err_t picoacme_http_request(uint8_t *buf, size_t cap, size_t *out_len, const char *method,
                                      const picoacme_url_t *url, const char *accept,
                                      const char *content_type, size_t body_len);
@@ -54,6 +81,8 @@ typedef struct picoacme_http_resp {
     int64_t date_s;         /* Date header as Unix seconds, -1 if absent/bad */
     picoacme_span_t location;
     picoacme_span_t nonce;        /* Replay-Nonce */
+    bool nonce_too_long;          /* a valid Replay-Nonce of PICOACME_NONCE_MAX
+                                     bytes or more came: nonce stays empty */
     picoacme_span_t content_type; /* media type only, parameters dropped */
     picoacme_span_t link_up;      /* target of the first Link with rel="up" */
     picoacme_span_t body;         /* the decoded body (chunks joined in place) */
@@ -68,18 +97,35 @@ typedef struct picoacme_http_resp {
     size_t chunk_left;
 } picoacme_http_resp_t;
 
-/* Prepare r for a new response; head_only for HEAD requests. */
+/* Prepare r (caller-owned, any storage) for a new response; head_only for
+ * the answer to a HEAD request (no body follows its head). NULL is
+ * ignored. */
 void picoacme_http_resp_init(picoacme_http_resp_t *r, bool head_only);
 
-/* Parse the len bytes received so far in buf (cap bytes of room). Call
- * again each time more bytes were appended at buf+len. Chunked bodies are
- * decoded in place, so buf is modified; the body ends up contiguous at
- * r->body. Returns PICOACME_OK when the response is complete, PICOACME_AGAIN
- * when more bytes are needed, PICOACME_ERR_NOSPACE when len == cap and the
- * response is incomplete, PICOACME_ERR_PARSE on malformed input. closed
- * tells that the peer closed the connection after these bytes (a body
- * delimited by close is then complete; anything else truncated is
- * PICOACME_ERR_PARSE). */
+/* Parse the response received so far. Call again, with the same r and buf,
+ * each time more bytes were appended at buf + *len.
+ *   r       initialised by picoacme_http_resp_init(); its spans are offsets
+ *           into buf, valid as long as buf is not moved or overwritten
+ *   buf     the caller's receive buffer. Chunked bodies are decoded in place
+ *           (framing squeezed out), so buf is modified and the body ends up
+ *           contiguous at r->body
+ *   len     in: bytes received in buf; out: reduced by the chunk framing
+ *           removed, so the next bytes go at buf + *len
+ *   cap     size of buf, at most 65535 (spans are 16 bits)
+ *   closed  the peer closed the connection after these bytes: a body
+ *           delimited by close is then complete
+ * Returns one of:
+ *   PICOACME_OK            complete: the results in r are valid and
+ *                          r->consumed bytes of buf belong to this response
+ *                          (any bytes after them belong to the next one)
+ *   PICOACME_AGAIN         more bytes are needed
+ *   PICOACME_ERR_NOSPACE   *len == cap and the response is incomplete, a
+ *                          Content-Length or chunk larger than the room
+ *                          left, or cap over 65535
+ *   PICOACME_ERR_PARSE     malformed response, 101, or truncated by close
+ *   PICOACME_ERR_CLOSED    closed before any byte arrived
+ *   PICOACME_ERR_PARAM     a NULL argument, or *len/r inconsistent with buf
+ *   PICOACME_ERR_STATE     r was corrupted */
 picoacme_err_t picoacme_http_parse(picoacme_http_resp_t *r, uint8_t *buf, size_t *len, size_t cap,
                                    bool closed);
 
