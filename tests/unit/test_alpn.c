@@ -1,6 +1,7 @@
 /*
  * test_alpn.c - tls-alpn-01 (RFC 8737) and RFC 8738 reverse names:
- * core/src/alpn.c and the server half of ports/wolfssl/src/tls.c.
+ * core/src/alpn_cert.c, core/src/clienthello.c, the reverse names of
+ * core/src/ip.c and the server half of ports/wolfssl/src/tls.c.
  *
  * - the challenge certificate, built with the real wolfSSL crypto port, is
  *   read back by `openssl x509` (critical 1.3.6.1.5.5.7.1.31 holding the

@@ -3,7 +3,8 @@
  * PKCS#10 CSRs for a P-256 key with DNS and IP SANs (signed through the
  * crypto port, so the key may live in a secure element), certificate
  * parsing for validity, SANs, key and the ARI CertID parts, PEM blocks and
- * IP address text.
+ * IP address text. The tls-alpn-01 functions are in picoacme_alpn.h,
+ * included at the end for code written before they moved there.
  */
 #ifndef PICOACME_X509_H
 #define PICOACME_X509_H
@@ -38,34 +39,6 @@ picoacme_err_t picoacme_csr_build(const picoacme_crypto_t *crypto, picoacme_key_
                                   const picoacme_ident_t *ids, size_t n_ids, uint8_t *out,
                                   size_t cap, size_t *out_len);
 
-/* The tls-alpn-01 challenge certificate (RFC 8737 §3): self-signed with
- * the P-256 key in slot, subject and issuer CN "picoacme tls-alpn-01", a
- * random 16-byte positive serial from crypto->random, validity from
- * now_s - 1 day to now_s + 7 days (from 2020-01-01 for 1 year when now_s is
- * PICOACME_TIME_UNKNOWN), a subjectAltName with exactly the identifier
- * (dNSName or iPAddress) and the critical id-pe-acmeIdentifier extension
- * (1.3.6.1.5.5.7.1.31) holding an OCTET STRING of the SHA-256 of the key
- * authorization; ecdsa-with-SHA256. */
-picoacme_err_t picoacme_alpn_cert_build(const picoacme_crypto_t *crypto, picoacme_key_slot_t slot,
-                                        const picoacme_ident_t *id,
-                                        const uint8_t keyauth_sha256[32], int64_t now_s,
-                                        uint8_t *out, size_t cap, size_t *out_len);
-
-/* RFC 8737 §3 / RFC 8738 §6: the name a validator sends as SNI for an
- * identifier: the DNS name itself, or the reverse-DNS name of an IP
- * address ("1.0.0.127.in-addr.arpa", nibbles under "ip6.arpa"). */
-picoacme_err_t picoacme_reverse_name(const char *ip, size_t ip_len, char *out, size_t cap,
-                                     size_t *out_len);
-
-/* Inspect the first bytes of a TLS connection (a ClientHello record, as
- * peeked by an appliance's HTTPS server): PICOACME_OK with *is_acme true
- * when it offers ALPN "acme-tls/1" (hand the socket to
- * picoacme_tlsalpn_adopt()), *is_acme false otherwise, PICOACME_AGAIN when
- * more bytes are needed, PICOACME_ERR_PARSE when it is no ClientHello.
- * When sni/sni_cap are given, the server_name is copied (NUL-terminated). */
-picoacme_err_t picoacme_tls_clienthello_alpn(const uint8_t *buf, size_t len, bool *is_acme,
-                                             char *sni, size_t sni_cap);
-
 /* What the engine reads from a certificate. Pointers point into the DER
  * given to picoacme_x509_parse(). */
 typedef struct picoacme_x509 {
@@ -98,5 +71,9 @@ picoacme_err_t picoacme_x509_san_next(const picoacme_x509_t *c, size_t *pos,
  * PICOACME_ERR_NOT_FOUND when there is no further block. */
 picoacme_err_t picoacme_pem_next(const char *pem, size_t len, size_t *pos, uint8_t *der, size_t cap,
                                  size_t *der_len);
+
+/* The tls-alpn-01 declarations used to be here; at the end, as they use
+ * the types above. */
+#include "picoacme_alpn.h"
 
 #endif
