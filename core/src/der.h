@@ -1,8 +1,11 @@
 /*
- * der.h - private to core/src: the DER tags, object identifiers and the
- * bounded DER writer shared by x509.c (CSR) and alpn.c (tls-alpn-01
- * certificate). X.690 §10 DER: definite, minimal lengths, at most 4 length
- * octets. A writer that runs out of room sets `over` and writes nothing more.
+ * der.h - private to core/src: the DER tags, object identifiers, TLV size
+ * arithmetic and the bounded DER writer (der_write.c) shared by the
+ * certificate reader (x509.c), the CSR writer (csr.c) and the tls-alpn-01
+ * certificate writer (alpn_cert.c). X.690 §10 DER: definite, minimal
+ * lengths, at most 4 length octets. The writer writes into util.h's
+ * util_wbuf_t: one that runs out of room sets `over` and writes nothing
+ * more, so the caller checks once at the end.
  */
 #ifndef PICOACME_DER_H
 #define PICOACME_DER_H
@@ -13,6 +16,7 @@
 #include <string.h>
 
 #include "picoacme_port.h"
+#include "util.h"
 
 /* ---- DER tags and object identifiers (contents octets) ---------------- */
 #define TAG_BOOLEAN      0x01U
@@ -49,13 +53,6 @@ static const uint8_t oid_san[] = {0x55, 0x1D, 0x11};
 /* Largest DER length written or read (4 length octets at most). */
 #define DER_LEN_MAX 0xFFFFFFUL
 
-typedef struct wr {
-    uint8_t *p;
-    size_t cap;
-    size_t off;
-    bool over;
-} wr_t;
-
 static inline size_t len_of_len(size_t n)
 {
     if (n < 0x80U) {
@@ -76,53 +73,16 @@ static inline size_t tlv_size(size_t n)
     return 1U + len_of_len(n) + n;
 }
 
-static inline void wr_bytes(wr_t *w, const uint8_t *b, size_t n)
-{
-    if (w->over || n > w->cap - w->off) {
-        w->over = true;
-        return;
-    }
-    if (n > 0U) {
-        memcpy(w->p + w->off, b, n);
-    }
-    w->off += n;
-}
+/* Header (tag, minimal length) of a TLV whose contents are n bytes. */
+void picoacme_der_hdr(util_wbuf_t *w, uint8_t tag, size_t n);
 
-static inline void wr_hdr(wr_t *w, uint8_t tag, size_t n)
-{
-    uint8_t h[5];
-    size_t k = 0;
-    if (n > DER_LEN_MAX) {
-        w->over = true;
-        return;
-    }
-    h[k++] = tag;
-    size_t ll = len_of_len(n);
-    if (ll == 1U) {
-        h[k++] = (uint8_t)n;
-    } else {
-        h[k++] = (uint8_t)(0x80U | (ll - 1U));
-        for (size_t i = ll - 1U; i > 0U; i--) {
-            h[k++] = (uint8_t)((n >> (8U * (i - 1U))) & 0xFFU);
-        }
-    }
-    wr_bytes(w, h, k);
-}
+/* A whole TLV with contents b[0..n). */
+void picoacme_der_tlv(util_wbuf_t *w, uint8_t tag, const uint8_t *b, size_t n);
 
-static inline void wr_tlv(wr_t *w, uint8_t tag, const uint8_t *b, size_t n)
+/* Length of a NUL-terminated name, or DNS_NAME_MAX + 1 if longer. */
+static inline size_t name_len(const char *s)
 {
-    wr_hdr(w, tag, n);
-    wr_bytes(w, b, n);
-}
-
-/* Length of a NUL-terminated string, or max + 1 if longer than max. */
-static inline size_t bounded_len(const char *s, size_t max)
-{
-    size_t n = 0;
-    while (n <= max && s[n] != '\0') {
-        n++;
-    }
-    return n;
+    return util_strnlen(s, DNS_NAME_MAX + 1U);
 }
 
 /* Letters, digits, '-', '.', '_' and '*' (wildcard), nothing else. */
@@ -133,8 +93,8 @@ static inline bool dns_name_ok(const char *s, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '.' || c == '_' || c == '*';
+        bool ok =
+            util_is_alpha(c) || util_is_digit(c) || c == '-' || c == '.' || c == '_' || c == '*';
         if (!ok) {
             return false;
         }
@@ -154,25 +114,61 @@ static inline size_t uint_der_len(const uint8_t x[32], size_t *skip)
     return (32U - i) + ((x[i] & 0x80U) != 0U ? 1U : 0U);
 }
 
-static inline void wr_uint(wr_t *w, const uint8_t x[32])
-{
-    size_t skip;
-    size_t n = uint_der_len(x, &skip);
-    wr_hdr(w, TAG_INTEGER, n);
-    if (n > 32U - skip) {
-        const uint8_t zero = 0;
-        wr_bytes(w, &zero, 1);
-    }
-    wr_bytes(w, x + skip, 32U - skip);
-}
+/* The minimal DER INTEGER of the unsigned big-endian x[0..32). */
+void picoacme_der_uint(util_wbuf_t *w, const uint8_t x[32]);
+
+/* ---- what the CSR and the certificate writers share --------------------- */
 
 /* The body DER_SIGN_OFF bytes into out (tbs_len of them) is signed
  * ecdsa-with-SHA256 with the key in slot and wrapped in place as
  * SEQUENCE { body, AlgorithmIdentifier, BIT STRING ECDSA-Sig-Value } -- the
  * outer shape of both a CertificationRequest (RFC 2986 §4.2) and a
- * Certificate (RFC 5280 §4.1). Defined in x509.c. */
+ * Certificate (RFC 5280 §4.1). */
 #define DER_SIGN_OFF 4U
 picoacme_err_t picoacme_der_sign_wrap(const picoacme_crypto_t *crypto, picoacme_key_slot_t slot,
                                       uint8_t *out, size_t cap, size_t tbs_len, size_t *out_len);
+
+/* Size of a P-256 SubjectPublicKeyInfo (RFC 5480 §2), header included. */
+static inline size_t der_spki_size(void)
+{
+    size_t alg = tlv_size(tlv_size(sizeof oid_ec_pubkey) + tlv_size(sizeof oid_p256));
+    return tlv_size(alg + tlv_size(66));
+}
+
+/* Size of Name ::= SEQUENCE { SET { SEQUENCE { commonName, UTF8String } } }
+ * for a commonName of n bytes, header included. */
+static inline size_t der_cn_name_size(size_t n)
+{
+    return tlv_size(tlv_size(tlv_size(tlv_size(sizeof oid_cn) + tlv_size(n))));
+}
+
+/* The SubjectPublicKeyInfo of the P-256 point X||Y.
+ * RFC 5480 §2: SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 },
+ * BIT STRING (0 unused bits) 04 || X || Y } */
+static inline void der_put_spki(util_wbuf_t *w, const uint8_t pub[64])
+{
+    static const uint8_t point_hdr[] = {TAG_BIT_STRING, 66, 0x00, 0x04};
+    size_t alg = tlv_size(sizeof oid_ec_pubkey) + tlv_size(sizeof oid_p256);
+
+    picoacme_der_hdr(w, TAG_SEQUENCE, tlv_size(alg) + tlv_size(66));
+    picoacme_der_hdr(w, TAG_SEQUENCE, alg);
+    picoacme_der_tlv(w, TAG_OID, oid_ec_pubkey, sizeof oid_ec_pubkey);
+    picoacme_der_tlv(w, TAG_OID, oid_p256, sizeof oid_p256);
+    util_put(w, point_hdr, sizeof point_hdr);
+    util_put(w, pub, 64U);
+}
+
+/* The Name with the commonName cn[0..n).
+ * RFC 5280 §4.1.2.4: one RDN with one commonName, as UTF8String. */
+static inline void der_put_cn_name(util_wbuf_t *w, const char *cn, size_t n)
+{
+    size_t atv = tlv_size(sizeof oid_cn) + tlv_size(n);
+
+    picoacme_der_hdr(w, TAG_SEQUENCE, tlv_size(tlv_size(atv)));
+    picoacme_der_hdr(w, TAG_SET, tlv_size(atv));
+    picoacme_der_hdr(w, TAG_SEQUENCE, atv);
+    picoacme_der_tlv(w, TAG_OID, oid_cn, sizeof oid_cn);
+    picoacme_der_tlv(w, TAG_UTF8STRING, (const uint8_t *)cn, n);
+}
 
 #endif

@@ -7,52 +7,45 @@
 #include <string.h>
 
 #include "picoacme_b64.h"
+#include "util.h"
 
-static picoacme_err_t put(char *out, size_t cap, size_t *pos, const char *s, size_t n)
+/* base64url of in[0..n) at the end of w (b64.c's encoder writes straight
+ * into the free room; no NUL). */
+static void put_b64(util_wbuf_t *w, const uint8_t *in, size_t n)
 {
-    if (n > cap - *pos) {
-        return PICOACME_ERR_NOSPACE;
+    size_t k = 0;
+    if (w->over || picoacme_b64url_encode(in, n, (char *)w->buf + w->len, w->cap - w->len, &k) !=
+                       PICOACME_OK) {
+        w->over = true;
+        return;
     }
-    memcpy(out + *pos, s, n);
-    *pos += n;
-    return PICOACME_OK;
+    w->len += k;
 }
 
-static picoacme_err_t put_b64(char *out, size_t cap, size_t *pos, const uint8_t *in, size_t n)
+/* The length written, or PICOACME_ERR_NOSPACE if w ran out of room. */
+static picoacme_err_t finish(const util_wbuf_t *w, size_t *out_len)
 {
-    size_t w = 0;
-    picoacme_err_t e = picoacme_b64url_encode(in, n, out + *pos, cap - *pos, &w);
-    if (e == PICOACME_OK) {
-        *pos += w;
+    if (w->over) {
+        return PICOACME_ERR_NOSPACE;
     }
-    return e;
+    *out_len = w->len;
+    return PICOACME_OK;
 }
 
 picoacme_err_t picoacme_jwk_write(const uint8_t pub[64], char *out, size_t cap, size_t *out_len)
 {
-    size_t pos = 0;
-    picoacme_err_t e;
+    util_wbuf_t w;
     if (pub == NULL || out == NULL || out_len == NULL) {
         return PICOACME_ERR_PARAM;
     }
+    util_wbuf_init(&w, (uint8_t *)out, cap);
     /* RFC 7638 §3.2: required members only, lexicographic order, no spaces. */
-    e = put(out, cap, &pos, "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"", 31U);
-    if (e == PICOACME_OK) {
-        e = put_b64(out, cap, &pos, pub, 32U);
-    }
-    if (e == PICOACME_OK) {
-        e = put(out, cap, &pos, "\",\"y\":\"", 7U);
-    }
-    if (e == PICOACME_OK) {
-        e = put_b64(out, cap, &pos, pub + 32, 32U);
-    }
-    if (e == PICOACME_OK) {
-        e = put(out, cap, &pos, "\"}", 2U);
-    }
-    if (e == PICOACME_OK) {
-        *out_len = pos;
-    }
-    return e;
+    util_put_str(&w, "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"");
+    put_b64(&w, pub, 32U);
+    util_put_str(&w, "\",\"y\":\"");
+    put_b64(&w, pub + 32, 32U);
+    util_put_str(&w, "\"}");
+    return finish(&w, out_len);
 }
 
 picoacme_err_t picoacme_jwk_thumbprint(const picoacme_crypto_t *crypto, picoacme_key_slot_t slot,
@@ -85,54 +78,45 @@ picoacme_err_t picoacme_jwk_thumbprint(const picoacme_crypto_t *crypto, picoacme
     return e;
 }
 
-/* Writes {"protected":"B64","payload":"B64","signature":" and returns the
+/* Where the two encoded parts of the signing input are in the output. */
+typedef struct jws_spans {
+    size_t prot_off, prot_end;
+    size_t pay_off, pay_end;
+} jws_spans_t;
+
+/* Writes {"protected":"B64","payload":"B64","signature":" and notes the
  * spans of the two encoded parts, which form the signing input. */
-static picoacme_err_t jws_head(const char *protected_json, size_t protected_len,
-                               const char *payload, size_t payload_len, char *out, size_t cap,
-                               size_t *pos, size_t *prot_off, size_t *pay_off, size_t *pay_end)
+static void jws_head(util_wbuf_t *w, const char *protected_json, size_t protected_len,
+                     const char *payload, size_t payload_len, jws_spans_t *sp)
 {
-    picoacme_err_t e = put(out, cap, pos, "{\"protected\":\"", 14U);
-    if (e == PICOACME_OK) {
-        *prot_off = *pos;
-        e = put_b64(out, cap, pos, (const uint8_t *)protected_json, protected_len);
-    }
-    if (e == PICOACME_OK) {
-        e = put(out, cap, pos, "\",\"payload\":\"", 13U);
-    }
-    if (e == PICOACME_OK) {
-        *pay_off = *pos;
-        e = put_b64(out, cap, pos, (const uint8_t *)payload, payload_len);
-        *pay_end = *pos;
-    }
-    if (e == PICOACME_OK) {
-        e = put(out, cap, pos, "\",\"signature\":\"", 15U);
-    }
-    return e;
+    util_put_str(w, "{\"protected\":\"");
+    sp->prot_off = w->len;
+    put_b64(w, (const uint8_t *)protected_json, protected_len);
+    sp->prot_end = w->len;
+    util_put_str(w, "\",\"payload\":\"");
+    sp->pay_off = w->len;
+    put_b64(w, (const uint8_t *)payload, payload_len);
+    sp->pay_end = w->len;
+    util_put_str(w, "\",\"signature\":\"");
 }
 
-static picoacme_err_t jws_tail(char *out, size_t cap, size_t *pos, const uint8_t *sig,
-                               size_t sig_len, size_t *out_len)
+/* The encoded signature and the closing of the object. */
+static picoacme_err_t jws_tail(util_wbuf_t *w, const uint8_t *sig, size_t sig_len, size_t *out_len)
 {
-    picoacme_err_t e = put_b64(out, cap, pos, sig, sig_len);
-    if (e == PICOACME_OK) {
-        e = put(out, cap, pos, "\"}", 2U);
-    }
-    if (e == PICOACME_OK) {
-        *out_len = *pos;
-    }
-    return e;
+    put_b64(w, sig, sig_len);
+    util_put_str(w, "\"}");
+    return finish(w, out_len);
 }
 
-static void signing_input(picoacme_iov_t iov[3], const char *out, size_t prot_off, size_t pay_off,
-                          size_t pay_end)
+/* ASCII(BASE64URL(protected) || '.' || BASE64URL(payload)), RFC 7515 §5.1 */
+static void signing_input(picoacme_iov_t iov[3], const char *out, const jws_spans_t *sp)
 {
-    /* ASCII(BASE64URL(protected) || '.' || BASE64URL(payload)), RFC 7515 §5.1 */
-    iov[0].ptr = (const uint8_t *)out + prot_off;
-    iov[0].len = pay_off - 13U - prot_off;
+    iov[0].ptr = (const uint8_t *)out + sp->prot_off;
+    iov[0].len = sp->prot_end - sp->prot_off;
     iov[1].ptr = (const uint8_t *)".";
     iov[1].len = 1U;
-    iov[2].ptr = (const uint8_t *)out + pay_off;
-    iov[2].len = pay_end - pay_off;
+    iov[2].ptr = (const uint8_t *)out + sp->pay_off;
+    iov[2].len = sp->pay_end - sp->pay_off;
 }
 
 picoacme_err_t picoacme_jws_es256(const picoacme_crypto_t *crypto, picoacme_key_slot_t slot,
@@ -140,10 +124,8 @@ picoacme_err_t picoacme_jws_es256(const picoacme_crypto_t *crypto, picoacme_key_
                                   const char *payload, size_t payload_len, char *out, size_t cap,
                                   size_t *out_len)
 {
-    size_t pos = 0;
-    size_t prot_off = 0;
-    size_t pay_off = 0;
-    size_t pay_end = 0;
+    util_wbuf_t w;
+    jws_spans_t sp;
     uint8_t digest[32];
     uint8_t sig[64];
     picoacme_iov_t iov[3];
@@ -152,18 +134,18 @@ picoacme_err_t picoacme_jws_es256(const picoacme_crypto_t *crypto, picoacme_key_
         out == NULL || out_len == NULL) {
         return PICOACME_ERR_PARAM;
     }
-    e = jws_head(protected_json, protected_len, payload == NULL ? "" : payload, payload_len, out,
-                 cap, &pos, &prot_off, &pay_off, &pay_end);
-    if (e != PICOACME_OK) {
-        return e;
+    util_wbuf_init(&w, (uint8_t *)out, cap);
+    jws_head(&w, protected_json, protected_len, payload == NULL ? "" : payload, payload_len, &sp);
+    if (w.over) {
+        return PICOACME_ERR_NOSPACE; /* before anything is signed */
     }
-    signing_input(iov, out, prot_off, pay_off, pay_end);
+    signing_input(iov, out, &sp);
     e = crypto->sha256(crypto->user, iov, 3U, digest);
     if (e == PICOACME_OK) {
         e = crypto->key_sign(crypto->user, slot, digest, sig);
     }
     if (e == PICOACME_OK) {
-        e = jws_tail(out, cap, &pos, sig, sizeof sig, out_len);
+        e = jws_tail(&w, sig, sizeof sig, out_len);
     }
     return e;
 }
@@ -173,10 +155,8 @@ picoacme_err_t picoacme_jws_hs256(const picoacme_crypto_t *crypto, const uint8_t
                                   const char *payload, size_t payload_len, char *out, size_t cap,
                                   size_t *out_len)
 {
-    size_t pos = 0;
-    size_t prot_off = 0;
-    size_t pay_off = 0;
-    size_t pay_end = 0;
+    util_wbuf_t w;
+    jws_spans_t sp;
     uint8_t mac[32];
     picoacme_iov_t iov[3];
     picoacme_err_t e;
@@ -184,15 +164,15 @@ picoacme_err_t picoacme_jws_hs256(const picoacme_crypto_t *crypto, const uint8_t
         out_len == NULL) {
         return PICOACME_ERR_PARAM;
     }
-    e = jws_head(protected_json, protected_len, payload, payload_len, out, cap, &pos, &prot_off,
-                 &pay_off, &pay_end);
-    if (e != PICOACME_OK) {
-        return e;
+    util_wbuf_init(&w, (uint8_t *)out, cap);
+    jws_head(&w, protected_json, protected_len, payload, payload_len, &sp);
+    if (w.over) {
+        return PICOACME_ERR_NOSPACE;
     }
-    signing_input(iov, out, prot_off, pay_off, pay_end);
+    signing_input(iov, out, &sp);
     e = crypto->hmac_sha256(crypto->user, key, key_len, iov, 3U, mac);
     if (e == PICOACME_OK) {
-        e = jws_tail(out, cap, &pos, mac, sizeof mac, out_len);
+        e = jws_tail(&w, mac, sizeof mac, out_len);
     }
     return e;
 }

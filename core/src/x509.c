@@ -1,11 +1,10 @@
 /*
- * x509.c - hand-written DER for ACME: the PKCS#10 CSR of a P-256 key with
- * DNS and IP SANs (RFC 2986, RFC 5280 §4.2.1.6, RFC 8738), a strict, bounded
- * and non-recursive X.509 v3 certificate reader (RFC 5280 §4.1), PEM
- * certificate blocks (RFC 7468) and IP address text (RFC 4291 §2.2).
+ * x509.c - the certificate reader: a strict, bounded and non-recursive
+ * X.509 v3 parser (RFC 5280 §4.1) for what ACME needs (validity, SANs, key,
+ * the ARI CertID parts), SAN iteration, and PEM certificate blocks
+ * (RFC 7468). The CSR writer is csr.c, IP address text ip.c.
  *
- * No allocation: the CSR is written straight into the caller's buffer and
- * the parser only returns pointers into the caller's DER.
+ * No allocation: the parser only returns pointers into the caller's DER.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,346 +15,10 @@
 #include "picoacme_x509.h"
 
 #include "der.h"
+#include "util.h"
 
-/* 1.2.840.113549.1.9.14 extensionRequest (RFC 2985 §5.4.2) */
-static const uint8_t oid_ext_req[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x0E};
 /* 2.5.29.35 authorityKeyIdentifier */
 static const uint8_t oid_aki[] = {0x55, 0x1D, 0x23};
-
-/* Longest commonName (RFC 5280 ub-common-name). */
-#define CN_MAX 64U
-
-/* ======================================================================
- * IP address text (RFC 4291 §2.2, RFC 791 dotted quad)
- * ====================================================================== */
-
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-/* Exactly four decimal parts 0..255, no sign, no leading zero ("01" is
- * rejected: some parsers read it as octal). */
-static bool ipv4_parse(const char *s, size_t len, uint8_t out[4])
-{
-    size_t i = 0;
-    for (size_t part = 0; part < 4U; part++) {
-        if (part > 0U) {
-            if (i >= len || s[i] != '.') {
-                return false;
-            }
-            i++;
-        }
-        size_t start = i;
-        unsigned v = 0;
-        while (i < len && is_digit(s[i]) && i - start < 3U) {
-            v = v * 10U + (unsigned)(s[i] - '0');
-            i++;
-        }
-        size_t nd = i - start;
-        if (nd == 0U || v > 255U || (nd > 1U && s[start] == '0')) {
-            return false;
-        }
-        if (i < len && is_digit(s[i])) {
-            return false; /* a fourth digit */
-        }
-        out[part] = (uint8_t)v;
-    }
-    return i == len;
-}
-
-/* Groups of 1..4 hex digits, at most one "::" standing for one or more zero
- * groups, optionally ending in a dotted quad. No zone index. */
-static bool ipv6_parse(const char *s, size_t len, uint8_t out[16])
-{
-    uint8_t tmp[16];
-    size_t n = 0;   /* bytes produced */
-    size_t gap = 0; /* byte index of "::" */
-    bool has_gap = false;
-    size_t i = 0;
-
-    if (len < 2U) {
-        return false;
-    }
-    if (s[0] == ':') {
-        if (s[1] != ':') {
-            return false;
-        }
-        has_gap = true;
-        i = 2;
-    }
-    while (i < len) {
-        if (n >= 16U) {
-            return false;
-        }
-        size_t start = i;
-        unsigned v = 0;
-        while (i < len && hex_val(s[i]) >= 0 && i - start < 5U) {
-            v = (v << 4) | (unsigned)hex_val(s[i]);
-            i++;
-        }
-        if (i < len && s[i] == '.') {
-            /* trailing dotted quad: the rest of the text, 4 bytes */
-            if (n > 12U || !ipv4_parse(s + start, len - start, tmp + n)) {
-                return false;
-            }
-            n += 4U;
-            i = len;
-            break;
-        }
-        if (i == start || i - start > 4U) {
-            return false;
-        }
-        tmp[n++] = (uint8_t)(v >> 8);
-        tmp[n++] = (uint8_t)(v & 0xFFU);
-        if (i == len) {
-            break;
-        }
-        if (s[i] != ':') {
-            return false;
-        }
-        i++;
-        if (i < len && s[i] == ':') {
-            if (has_gap) {
-                return false; /* a second "::" */
-            }
-            has_gap = true;
-            gap = n;
-            i++;
-        } else if (i == len) {
-            return false; /* trailing single ':' */
-        }
-    }
-    if (has_gap) {
-        if (n >= 16U) {
-            return false; /* "::" must stand for at least one group */
-        }
-        size_t tail = n - gap;
-        memset(out, 0, 16);
-        memcpy(out, tmp, gap);
-        memcpy(out + 16U - tail, tmp + gap, tail);
-        return true;
-    }
-    if (n != 16U) {
-        return false;
-    }
-    memcpy(out, tmp, 16);
-    return true;
-}
-
-picoacme_err_t picoacme_ip_parse(const char *s, size_t len, uint8_t out[16], size_t *out_len)
-{
-    if (s == NULL || out == NULL || out_len == NULL) {
-        return PICOACME_ERR_PARAM;
-    }
-    *out_len = 0;
-    bool v6 = false;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == ':') {
-            v6 = true;
-            break;
-        }
-    }
-    if (v6) {
-        if (!ipv6_parse(s, len, out)) {
-            return PICOACME_ERR_PARSE;
-        }
-        *out_len = 16;
-        return PICOACME_OK;
-    }
-    if (!ipv4_parse(s, len, out)) {
-        return PICOACME_ERR_PARSE;
-    }
-    *out_len = 4;
-    return PICOACME_OK;
-}
-
-/* ======================================================================
- * CSR writer (the DER writer itself is in der.h)
- * ====================================================================== */
-
-/* RFC 2986 §4: CertificationRequest with a P-256 key, RFC 5280 §4.2.1.6 SAN
- * in an extensionRequest attribute (RFC 2985 §5.4.2), RFC 5758 §3.2
- * ecdsa-with-SHA256 (no parameters). The CertificationRequestInfo is written
- * 4 bytes into out (room for the longest outer header), hashed and signed,
- * then moved down behind the exact outer header. */
-picoacme_err_t picoacme_csr_build(const picoacme_crypto_t *crypto, picoacme_key_slot_t slot,
-                                  const picoacme_ident_t *ids, size_t n_ids, uint8_t *out,
-                                  size_t cap, size_t *out_len)
-{
-    if (crypto == NULL || crypto->sha256 == NULL || crypto->key_public == NULL ||
-        crypto->key_sign == NULL || ids == NULL || n_ids == 0U || out == NULL || out_len == NULL ||
-        (unsigned)slot >= (unsigned)PICOACME_KEY_SLOTS) {
-        return PICOACME_ERR_PARAM;
-    }
-    *out_len = 0;
-
-    /* Sizes, inside out: GeneralNames, SAN extension, attributes. */
-    size_t gns = 0;
-    for (size_t i = 0; i < n_ids; i++) {
-        if (ids[i].value == NULL) {
-            return PICOACME_ERR_PARAM;
-        }
-        size_t n = bounded_len(ids[i].value, DNS_NAME_MAX);
-        if (ids[i].type == PICOACME_ID_DNS) {
-            if (!dns_name_ok(ids[i].value, n)) {
-                return PICOACME_ERR_PARAM;
-            }
-        } else if (ids[i].type == PICOACME_ID_IP) {
-            uint8_t ip[16];
-            if (picoacme_ip_parse(ids[i].value, n, ip, &n) != PICOACME_OK) {
-                return PICOACME_ERR_PARAM;
-            }
-        } else {
-            return PICOACME_ERR_PARAM;
-        }
-        gns += tlv_size(n);
-        if (gns > cap) {
-            return PICOACME_ERR_NOSPACE;
-        }
-    }
-    size_t cn_len = 0;
-    bool with_cn = false;
-    if (ids[0].type == PICOACME_ID_DNS) {
-        cn_len = bounded_len(ids[0].value, DNS_NAME_MAX);
-        with_cn = cn_len <= CN_MAX;
-    }
-    /* RFC 5280 §4.2.1.6: with an empty subject the SAN is critical. */
-    const bool critical = !with_cn;
-    size_t san_seq = tlv_size(gns);
-    size_t ext = tlv_size(tlv_size(sizeof oid_san) + (critical ? 3U : 0U) + tlv_size(san_seq));
-    size_t exts = tlv_size(ext);
-    size_t attr = tlv_size(tlv_size(sizeof oid_ext_req) + tlv_size(exts));
-    size_t attrs = tlv_size(attr);
-    size_t atv = tlv_size(tlv_size(sizeof oid_cn) + tlv_size(cn_len));
-    size_t name = with_cn ? tlv_size(tlv_size(atv)) : 2U;
-    size_t alg = tlv_size(tlv_size(sizeof oid_ec_pubkey) + tlv_size(sizeof oid_p256));
-    size_t spki = tlv_size(alg + tlv_size(66));
-    size_t cri = tlv_size(3U + name + spki + attrs);
-    if (cri > cap || 4U > cap - cri) {
-        return PICOACME_ERR_NOSPACE;
-    }
-
-    uint8_t pub[64];
-    picoacme_err_t err = crypto->key_public(crypto->user, slot, pub);
-    if (err != PICOACME_OK) {
-        return err;
-    }
-
-    wr_t w = {out, cap, 4, false};
-    static const uint8_t version0[] = {TAG_INTEGER, 0x01, 0x00};
-    wr_hdr(&w, TAG_SEQUENCE, 3U + name + spki + attrs);
-    wr_bytes(&w, version0, sizeof version0);
-    /* subject */
-    if (with_cn) {
-        wr_hdr(&w, TAG_SEQUENCE, tlv_size(atv));
-        wr_hdr(&w, TAG_SET, atv);
-        wr_hdr(&w, TAG_SEQUENCE, tlv_size(sizeof oid_cn) + tlv_size(cn_len));
-        wr_tlv(&w, TAG_OID, oid_cn, sizeof oid_cn);
-        wr_tlv(&w, TAG_UTF8STRING, (const uint8_t *)ids[0].value, cn_len);
-    } else {
-        wr_hdr(&w, TAG_SEQUENCE, 0);
-    }
-    /* subjectPKInfo (RFC 5480 §2) */
-    wr_hdr(&w, TAG_SEQUENCE, alg + tlv_size(66));
-    wr_hdr(&w, TAG_SEQUENCE, tlv_size(sizeof oid_ec_pubkey) + tlv_size(sizeof oid_p256));
-    wr_tlv(&w, TAG_OID, oid_ec_pubkey, sizeof oid_ec_pubkey);
-    wr_tlv(&w, TAG_OID, oid_p256, sizeof oid_p256);
-    static const uint8_t point_hdr[] = {TAG_BIT_STRING, 66, 0x00, 0x04};
-    wr_bytes(&w, point_hdr, sizeof point_hdr);
-    wr_bytes(&w, pub, sizeof pub);
-    /* attributes [0] IMPLICIT SET OF Attribute */
-    wr_hdr(&w, TAG_CTX0_CONS, attr);
-    wr_hdr(&w, TAG_SEQUENCE, tlv_size(sizeof oid_ext_req) + tlv_size(exts));
-    wr_tlv(&w, TAG_OID, oid_ext_req, sizeof oid_ext_req);
-    wr_hdr(&w, TAG_SET, exts);
-    wr_hdr(&w, TAG_SEQUENCE, ext);
-    wr_hdr(&w, TAG_SEQUENCE, tlv_size(sizeof oid_san) + (critical ? 3U : 0U) + tlv_size(san_seq));
-    wr_tlv(&w, TAG_OID, oid_san, sizeof oid_san);
-    if (critical) {
-        static const uint8_t true_der[] = {TAG_BOOLEAN, 0x01, 0xFF};
-        wr_bytes(&w, true_der, sizeof true_der);
-    }
-    wr_hdr(&w, TAG_OCTET_STRING, san_seq);
-    wr_hdr(&w, TAG_SEQUENCE, gns);
-    for (size_t i = 0; i < n_ids; i++) {
-        size_t n = bounded_len(ids[i].value, DNS_NAME_MAX);
-        if (ids[i].type == PICOACME_ID_DNS) {
-            wr_tlv(&w, TAG_GN_DNS, (const uint8_t *)ids[i].value, n);
-        } else {
-            uint8_t ip[16];
-            (void)picoacme_ip_parse(ids[i].value, n, ip, &n);
-            wr_tlv(&w, TAG_GN_IP, ip, n);
-        }
-    }
-    if (w.over || w.off != 4U + cri) {
-        return PICOACME_ERR_NOSPACE;
-    }
-
-    /* Sign SHA-256(CertificationRequestInfo) and wrap it. */
-    return picoacme_der_sign_wrap(crypto, slot, out, cap, cri, out_len);
-}
-
-picoacme_err_t picoacme_der_sign_wrap(const picoacme_crypto_t *crypto, picoacme_key_slot_t slot,
-                                      uint8_t *out, size_t cap, size_t tbs, size_t *out_len)
-{
-    picoacme_err_t err;
-    wr_t w = {out, cap, 0, false};
-    uint8_t digest[32];
-    uint8_t sig[64];
-    picoacme_iov_t iov = {out + DER_SIGN_OFF, tbs};
-    err = crypto->sha256(crypto->user, &iov, 1, digest);
-    if (err != PICOACME_OK) {
-        return err;
-    }
-    err = crypto->key_sign(crypto->user, slot, digest, sig);
-    if (err != PICOACME_OK) {
-        return err;
-    }
-    size_t skip;
-    size_t r_len = uint_der_len(sig, &skip);
-    size_t s_len = uint_der_len(sig + 32, &skip);
-    size_t ecdsa = tlv_size(tlv_size(r_len) + tlv_size(s_len));
-    size_t sig_alg = tlv_size(tlv_size(sizeof oid_ecdsa_sha256));
-    size_t body = tbs + sig_alg + tlv_size(1U + ecdsa);
-    size_t total = tlv_size(body);
-    if (total > cap) {
-        return PICOACME_ERR_NOSPACE;
-    }
-    size_t hdr = total - body;
-    memmove(out + hdr, out + DER_SIGN_OFF, tbs);
-    w.off = 0;
-    w.over = false;
-    wr_hdr(&w, TAG_SEQUENCE, body);
-    w.off = hdr + tbs;
-    wr_hdr(&w, TAG_SEQUENCE, tlv_size(sizeof oid_ecdsa_sha256));
-    wr_tlv(&w, TAG_OID, oid_ecdsa_sha256, sizeof oid_ecdsa_sha256);
-    wr_hdr(&w, TAG_BIT_STRING, 1U + ecdsa);
-    const uint8_t unused_bits = 0;
-    wr_bytes(&w, &unused_bits, 1);
-    wr_hdr(&w, TAG_SEQUENCE, tlv_size(r_len) + tlv_size(s_len));
-    wr_uint(&w, sig);
-    wr_uint(&w, sig + 32);
-    if (w.over || w.off != total) {
-        return PICOACME_ERR_NOSPACE;
-    }
-    *out_len = total;
-    return PICOACME_OK;
-}
 
 /* ======================================================================
  * DER reader (certificates): X.690 §10 DER, bounds checked at every step
@@ -448,14 +111,15 @@ static bool oid_is(const uint8_t *v, size_t n, const uint8_t *oid, size_t oid_le
     return n == oid_len && memcmp(v, oid, n) == 0;
 }
 
-/* Decimal value of the n digits at p (checked by the caller). */
-static int dec(const uint8_t *p, size_t n)
+/* The n characters at v are all digits. */
+static bool all_digits(const uint8_t *v, size_t n)
 {
-    int v = 0;
     for (size_t i = 0; i < n; i++) {
-        v = v * 10 + (p[i] - '0');
+        if (!util_is_digit(v[i])) {
+            return false;
+        }
     }
-    return v;
+    return true;
 }
 
 /* RFC 5280 §4.1.2.5.1 UTCTime YYMMDDHHMMSSZ (YY >= 50 is 19YY) and
@@ -465,38 +129,26 @@ static bool time_parse(der_t *r, int64_t *out)
     uint8_t tag;
     const uint8_t *v;
     size_t n;
-    if (!der_next(r, &tag, &v, &n)) {
+    if (!der_next(r, &tag, &v, &n) || (tag != TAG_UTCTIME && tag != TAG_GENTIME)) {
         return false;
     }
     size_t yl = tag == TAG_UTCTIME ? 2U : 4U;
-    if ((tag != TAG_UTCTIME && tag != TAG_GENTIME) || n != yl + 11U || v[n - 1U] != 'Z') {
+    if (n != yl + 11U || v[n - 1U] != 'Z' || !all_digits(v, n - 1U)) {
         return false;
     }
-    for (size_t i = 0; i + 1U < n; i++) {
-        if (!is_digit((char)v[i])) {
-            return false;
-        }
-    }
-    int year = dec(v, yl);
+    const char *c = (const char *)v;
+    unsigned year = util_dec(c, yl);
     if (yl == 2U) {
-        year += year >= 50 ? 1900 : 2000;
+        year += year >= 50U ? 1900U : 2000U;
     }
-    v += yl;
-    int mon = dec(v, 2), day = dec(v + 2, 2), h = dec(v + 4, 2), m = dec(v + 6, 2),
-        s = dec(v + 8, 2);
-    static const uint8_t mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (mon < 1 || mon > 12 || day < 1 || h > 23 || m > 59 || s > 59) {
+    c += yl;
+    unsigned mon = util_dec(c, 2), day = util_dec(c + 2, 2), h = util_dec(c + 4, 2),
+             m = util_dec(c + 6, 2), sec = util_dec(c + 8, 2);
+    /* picoacme_month_days() is 0 for a month outside 1..12 */
+    if (day < 1U || day > picoacme_month_days(year, mon) || h > 23U || m > 59U || sec > 59U) {
         return false;
     }
-    int dim = mdays[mon - 1];
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    if (mon == 2 && leap) {
-        dim = 29;
-    }
-    if (day > dim) {
-        return false;
-    }
-    *out = picoacme_civil_to_unix(year, mon, day, h, m, s);
+    *out = picoacme_civil_to_unix((int)year, (int)mon, (int)day, (int)h, (int)m, (int)sec);
     return true;
 }
 
@@ -574,57 +226,96 @@ static bool aki_parse(const uint8_t *v, size_t n, picoacme_x509_t *out)
     return der_end(&seq);
 }
 
+/* Read the extensions known here (SAN, AKI); skip any other. §4.2: a
+ * certificate MUST NOT include more than one instance of a particular
+ * extension (bit 0 of *seen: SAN, bit 1: AKI). */
+static bool extension_take(const uint8_t *oid, size_t oid_len, const uint8_t *ev, size_t en,
+                           unsigned *seen, picoacme_x509_t *out)
+{
+    unsigned bit = oid_is(oid, oid_len, oid_san, sizeof oid_san)   ? 1U
+                   : oid_is(oid, oid_len, oid_aki, sizeof oid_aki) ? 2U
+                                                                   : 0U;
+    if (bit == 0U) {
+        return true;
+    }
+    if ((*seen & bit) != 0U) {
+        return false;
+    }
+    *seen |= bit;
+    return bit == 1U ? san_parse(ev, en, out) : aki_parse(ev, en, out);
+}
+
+/* Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE,
+ * extnValue OCTET STRING } */
+static bool extension_next(der_t *list, const uint8_t **oid, size_t *oid_len, const uint8_t **ev,
+                           size_t *en)
+{
+    der_t e;
+    if (!der_enter(list, TAG_SEQUENCE, &e) || !der_expect(&e, TAG_OID, oid, oid_len) ||
+        *oid_len == 0U) {
+        return false;
+    }
+    if (der_peek(&e) == (int)TAG_BOOLEAN) {
+        if (!der_expect(&e, TAG_BOOLEAN, ev, en) || *en != 1U ||
+            ((*ev)[0] != 0x00U && (*ev)[0] != 0xFFU)) {
+            return false;
+        }
+    }
+    return der_expect(&e, TAG_OCTET_STRING, ev, en) && der_end(&e);
+}
+
 /* Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension (RFC 5280 §4.1) */
 static bool extensions_parse(const uint8_t *v, size_t n, picoacme_x509_t *out)
 {
     der_t r = der_sub(v, n);
     der_t list;
+    unsigned seen = 0;
     if (!der_enter(&r, TAG_SEQUENCE, &list) || !der_end(&r) || der_end(&list)) {
         return false;
     }
-    bool seen_san = false;
-    bool seen_aki = false;
     while (!der_end(&list)) {
-        der_t e;
         const uint8_t *oid;
         size_t oid_len;
         const uint8_t *ev;
         size_t en;
-        if (!der_enter(&list, TAG_SEQUENCE, &e) || !der_expect(&e, TAG_OID, &oid, &oid_len) ||
-            oid_len == 0U) {
+        if (!extension_next(&list, &oid, &oid_len, &ev, &en) ||
+            !extension_take(oid, oid_len, ev, en, &seen, out)) {
             return false;
-        }
-        if (der_peek(&e) == (int)TAG_BOOLEAN) {
-            if (!der_expect(&e, TAG_BOOLEAN, &ev, &en) || en != 1U ||
-                (ev[0] != 0x00U && ev[0] != 0xFFU)) {
-                return false;
-            }
-        }
-        if (!der_expect(&e, TAG_OCTET_STRING, &ev, &en) || !der_end(&e)) {
-            return false;
-        }
-        /* §4.2: a certificate MUST NOT include more than one instance of a
-         * particular extension. */
-        if (oid_is(oid, oid_len, oid_san, sizeof oid_san)) {
-            if (seen_san || !san_parse(ev, en, out)) {
-                return false;
-            }
-            seen_san = true;
-        } else if (oid_is(oid, oid_len, oid_aki, sizeof oid_aki)) {
-            if (seen_aki || !aki_parse(ev, en, out)) {
-                return false;
-            }
-            seen_aki = true;
         }
     }
     return true;
 }
 
-/* SubjectPublicKeyInfo (RFC 5280 §4.1.2.7, RFC 5480 §2) */
+/* AlgorithmIdentifier of a key: the OID and the optional parameters (par
+ * NULL when absent). */
+static bool key_alg_parse(der_t *spki, const uint8_t **oid, size_t *oid_len, uint8_t *par_tag,
+                          const uint8_t **par, size_t *par_len)
+{
+    der_t alg;
+    if (!der_enter(spki, TAG_SEQUENCE, &alg) || !der_expect(&alg, TAG_OID, oid, oid_len) ||
+        *oid_len == 0U) {
+        return false;
+    }
+    if (!der_end(&alg) && !der_next(&alg, par_tag, par, par_len)) {
+        return false;
+    }
+    return der_end(&alg);
+}
+
+/* subjectPublicKey: a BIT STRING whose unused-bits count is sane. */
+static bool key_bits_parse(der_t *spki, const uint8_t **bits, size_t *bits_len)
+{
+    if (!der_expect(spki, TAG_BIT_STRING, bits, bits_len) || !der_end(spki) || *bits_len == 0U) {
+        return false;
+    }
+    return (*bits)[0] <= 7U && (*bits_len != 1U || (*bits)[0] == 0U);
+}
+
+/* SubjectPublicKeyInfo (RFC 5280 §4.1.2.7, RFC 5480 §2); the point of a
+ * P-256 key (uncompressed, RFC 5480 §2.2) into out. */
 static bool spki_parse(der_t *tbs, picoacme_x509_t *out)
 {
     der_t spki;
-    der_t alg;
     const uint8_t *oid;
     size_t oid_len;
     const uint8_t *par = NULL;
@@ -632,56 +323,63 @@ static bool spki_parse(der_t *tbs, picoacme_x509_t *out)
     uint8_t par_tag = 0;
     const uint8_t *bits;
     size_t bits_len;
-    if (!der_enter(tbs, TAG_SEQUENCE, &spki) || !der_enter(&spki, TAG_SEQUENCE, &alg) ||
-        !der_expect(&alg, TAG_OID, &oid, &oid_len) || oid_len == 0U) {
+    if (!der_enter(tbs, TAG_SEQUENCE, &spki) ||
+        !key_alg_parse(&spki, &oid, &oid_len, &par_tag, &par, &par_len) ||
+        !key_bits_parse(&spki, &bits, &bits_len)) {
         return false;
     }
-    if (!der_end(&alg) && !der_next(&alg, &par_tag, &par, &par_len)) {
-        return false;
-    }
-    if (!der_end(&alg) || !der_expect(&spki, TAG_BIT_STRING, &bits, &bits_len) || !der_end(&spki) ||
-        bits_len == 0U || bits[0] > 7U || (bits_len == 1U && bits[0] != 0U)) {
-        return false;
-    }
-    if (oid_is(oid, oid_len, oid_ec_pubkey, sizeof oid_ec_pubkey) && par != NULL &&
-        par_tag == TAG_OID && oid_is(par, par_len, oid_p256, sizeof oid_p256) && bits_len == 66U &&
-        bits[0] == 0U && bits[1] == 0x04U) {
+    bool p256 = oid_is(oid, oid_len, oid_ec_pubkey, sizeof oid_ec_pubkey) && par != NULL &&
+                par_tag == TAG_OID && oid_is(par, par_len, oid_p256, sizeof oid_p256);
+    if (p256 && bits_len == 66U && bits[0] == 0U && bits[1] == 0x04U) {
         out->ec_p256 = true;
         memcpy(out->pub, bits + 2, 64);
     }
     return true;
 }
 
-/* RFC 5280 §4.1: Certificate and TBSCertificate, in order. */
-static bool cert_parse(const uint8_t *der, size_t len, picoacme_x509_t *out)
+/* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm,
+ * signatureValue } and nothing after it; *tbs reads the TBSCertificate. */
+static bool outer_parse(const uint8_t *der, size_t len, der_t *tbs)
 {
     der_t top = der_sub(der, len);
     der_t cert;
-    der_t tbs;
-    der_t seq;
     const uint8_t *v;
     size_t n;
 
     if (!der_enter(&top, TAG_SEQUENCE, &cert) || !der_end(&top)) {
         return false; /* trailing garbage after the certificate */
     }
-    if (!der_enter(&cert, TAG_SEQUENCE, &tbs) || !der_expect(&cert, TAG_SEQUENCE, &v, &n) ||
-        !der_expect(&cert, TAG_BIT_STRING, &v, &n) || n == 0U || !der_end(&cert)) {
+    return der_enter(&cert, TAG_SEQUENCE, tbs) && der_expect(&cert, TAG_SEQUENCE, &v, &n) &&
+           der_expect(&cert, TAG_BIT_STRING, &v, &n) && n != 0U && der_end(&cert);
+}
+
+/* version [0] EXPLICIT Version DEFAULT v1: DER omits v1, so only v2 (1)
+ * or v3 (2) may be written; *version stays 0 without it. */
+static bool version_parse(der_t *tbs, unsigned *version)
+{
+    der_t ver;
+    const uint8_t *v;
+    size_t n;
+
+    *version = 0;
+    if (der_peek(tbs) != (int)TAG_CTX0_CONS) {
+        return true;
+    }
+    if (!der_enter(tbs, TAG_CTX0_CONS, &ver) || !der_expect(&ver, TAG_INTEGER, &v, &n) ||
+        !der_end(&ver) || n != 1U || (v[0] != 1U && v[0] != 2U)) {
         return false;
     }
+    *version = v[0];
+    return true;
+}
 
-    /* version [0] EXPLICIT Version DEFAULT v1: DER omits v1, so only v2/v3 */
-    unsigned version = 0;
-    if (der_peek(&tbs) == (int)TAG_CTX0_CONS) {
-        der_t ver;
-        if (!der_enter(&tbs, TAG_CTX0_CONS, &ver) || !der_expect(&ver, TAG_INTEGER, &v, &n) ||
-            !der_end(&ver) || n != 1U || (v[0] != 1U && v[0] != 2U)) {
-            return false;
-        }
-        version = v[0];
-    }
-    /* serialNumber: a minimal DER INTEGER */
-    if (!der_expect(&tbs, TAG_INTEGER, &v, &n) || n == 0U) {
+/* serialNumber: a minimal DER INTEGER (no redundant leading 00 or FF). */
+static bool serial_parse(der_t *tbs, picoacme_x509_t *out)
+{
+    const uint8_t *v;
+    size_t n;
+
+    if (!der_expect(tbs, TAG_INTEGER, &v, &n) || n == 0U) {
         return false;
     }
     if (n > 1U &&
@@ -690,36 +388,52 @@ static bool cert_parse(const uint8_t *der, size_t len, picoacme_x509_t *out)
     }
     out->serial = v;
     out->serial_len = n;
-    /* signature, issuer */
-    if (!der_expect(&tbs, TAG_SEQUENCE, &v, &n) || !der_expect(&tbs, TAG_SEQUENCE, &v, &n)) {
+    return true;
+}
+
+/* Validity ::= SEQUENCE { notBefore Time, notAfter Time } */
+static bool validity_parse(der_t *tbs, picoacme_x509_t *out)
+{
+    der_t seq;
+    return der_enter(tbs, TAG_SEQUENCE, &seq) && time_parse(&seq, &out->not_before_s) &&
+           time_parse(&seq, &out->not_after_s) && der_end(&seq);
+}
+
+/* An optional element with tag at the reader, allowed from version
+ * min_version on (0: v1); its contents in *v, *n (NULL when absent). */
+static bool optional_parse(der_t *tbs, uint8_t tag, unsigned version, unsigned min_version,
+                           const uint8_t **v, size_t *n)
+{
+    *v = NULL;
+    *n = 0;
+    if (der_peek(tbs) != (int)tag) {
+        return true;
+    }
+    return version >= min_version && der_expect(tbs, tag, v, n);
+}
+
+/* RFC 5280 §4.1: Certificate and TBSCertificate, in order. */
+static bool cert_parse(const uint8_t *der, size_t len, picoacme_x509_t *out)
+{
+    der_t tbs;
+    const uint8_t *v;
+    size_t n;
+    unsigned version;
+
+    /* version, serialNumber, signature, issuer, validity, subject, key */
+    if (!outer_parse(der, len, &tbs) || !version_parse(&tbs, &version) ||
+        !serial_parse(&tbs, out) || !der_expect(&tbs, TAG_SEQUENCE, &v, &n) ||
+        !der_expect(&tbs, TAG_SEQUENCE, &v, &n) || !validity_parse(&tbs, out) ||
+        !der_expect(&tbs, TAG_SEQUENCE, &v, &n) || !spki_parse(&tbs, out)) {
         return false;
     }
-    /* validity */
-    if (!der_enter(&tbs, TAG_SEQUENCE, &seq) || !time_parse(&seq, &out->not_before_s) ||
-        !time_parse(&seq, &out->not_after_s) || !der_end(&seq)) {
+    /* issuerUniqueID [1], subjectUniqueID [2]: v2 or v3 only;
+     * extensions [3] EXPLICIT: v3 only */
+    if (!optional_parse(&tbs, TAG_CTX1_PRIM, version, 1U, &v, &n) ||
+        !optional_parse(&tbs, TAG_CTX2_PRIM, version, 1U, &v, &n) ||
+        !optional_parse(&tbs, TAG_CTX3_CONS, version, 2U, &v, &n) ||
+        (v != NULL && !extensions_parse(v, n, out))) {
         return false;
-    }
-    /* subject */
-    if (!der_expect(&tbs, TAG_SEQUENCE, &v, &n) || !spki_parse(&tbs, out)) {
-        return false;
-    }
-    /* issuerUniqueID [1], subjectUniqueID [2]: v2 or v3 only */
-    if (der_peek(&tbs) == (int)TAG_CTX1_PRIM) {
-        if (version < 1U || !der_expect(&tbs, TAG_CTX1_PRIM, &v, &n)) {
-            return false;
-        }
-    }
-    if (der_peek(&tbs) == (int)TAG_CTX2_PRIM) {
-        if (version < 1U || !der_expect(&tbs, TAG_CTX2_PRIM, &v, &n)) {
-            return false;
-        }
-    }
-    /* extensions [3] EXPLICIT: v3 only */
-    if (der_peek(&tbs) == (int)TAG_CTX3_CONS) {
-        if (version != 2U || !der_expect(&tbs, TAG_CTX3_CONS, &v, &n) ||
-            !extensions_parse(v, n, out)) {
-            return false;
-        }
     }
     return der_end(&tbs);
 }

@@ -1,6 +1,6 @@
 /*
  * fuzz_clienthello.c - libFuzzer target over picoacme_tls_clienthello_alpn()
- * of core/src/alpn.c: the input is the first bytes of a TLS connection.
+ * of core/src/clienthello.c: the input is the first bytes of a TLS connection.
  * Checks beyond "no crash": a returned SNI is NUL-terminated inside its
  * buffer and made of printable ASCII; is_acme is only set with PICOACME_OK;
  * the answer for the whole input agrees with the answer given with a
@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "picoacme_x509.h"
+#include "picoacme_alpn.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * fuzz_json.c - libFuzzer target for core/src/json.c.
+ * fuzz_json.c - libFuzzer target for core/src/json_read.c.
  *
  * Parses the input, then walks every object member (by key, through
  * picoacme_json_member) and every array element, copies every string into

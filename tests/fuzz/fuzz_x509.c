@@ -1,7 +1,8 @@
 /*
  * fuzz_x509.c - libFuzzer target over the certificate reader of
  * core/src/x509.c: the input as DER (parse, then walk every SAN), as PEM text
- * (every block, each decoded block parsed again) and as IP address text.
+ * (every block, each decoded block parsed again) and as IP address text
+ * (core/src/ip.c).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,7 @@
 /*
  * test_alpn.c - tls-alpn-01 (RFC 8737) and RFC 8738 reverse names:
- * core/src/alpn.c and the server half of ports/wolfssl/src/tls.c.
+ * core/src/alpn_cert.c, core/src/clienthello.c, the reverse names of
+ * core/src/ip.c and the server half of ports/wolfssl/src/tls.c.
  *
  * - the challenge certificate, built with the real wolfSSL crypto port, is
  *   read back by `openssl x509` (critical 1.3.6.1.5.5.7.1.31 holding the
@@ -8,7 +9,8 @@
  *   `openssl verify`, and parsed by picoacme_x509_parse;
  * - reverse names against Python's ipaddress.reverse_pointer;
  * - real ClientHellos from `openssl s_client` captured on a loopback socket,
- *   every truncation and hostile edits;
+ *   every truncation and hostile edits (hand-made ones are in
+ *   test_clienthello.c);
  * - the server end to end: s_client against server_open/server_step sees
  *   "ALPN protocol: acme-tls/1" and the certificate; a client offering only
  *   "h2", or no ALPN at all, is refused.
@@ -570,112 +572,6 @@ static void test_hello_not_acme(void **state)
     hello_case("nosni", "-noservername -alpn acme-tls/2", false, "");
 }
 
-/* Built by hand: the smallest ClientHellos and the broken ones. */
-static void test_hello_handmade(void **state)
-{
-    (void)state;
-    bool acme = true;
-    char sni[64];
-    /* TLS 1.2 hello without extensions */
-    uint8_t h[128] = {22, 3, 1, 0, 0, 1, 0, 0, 0, 3, 3};
-    size_t n = 11 + 32;
-    h[n++] = 0; /* session id */
-    h[n++] = 0; /* cipher suites */
-    h[n++] = 2;
-    h[n++] = 0xC0;
-    h[n++] = 0x2B;
-    h[n++] = 1; /* compression */
-    h[n++] = 0;
-    size_t body = n - 9;
-    h[3] = (uint8_t)((n - 5) >> 8);
-    h[4] = (uint8_t)(n - 5);
-    h[8] = (uint8_t)body;
-    assert_int_equal(picoacme_tls_clienthello_alpn(h, n, &acme, sni, sizeof sni), PICOACME_OK);
-    assert_false(acme);
-    assert_string_equal(sni, "");
-    /* an odd cipher suite length */
-    h[45] = 3;
-    assert_int_equal(picoacme_tls_clienthello_alpn(h, n, &acme, sni, sizeof sni),
-                     PICOACME_ERR_PARSE);
-    h[45] = 2;
-
-    /* with extensions: ALPN ["acme-tls/1"], SNI "a.b" */
-    static const uint8_t exts[] = {0x00, 0x10, 0x00, 0x0D, 0x00, 0x0B, 0x0A, 'a',  'c',  'm',
-                                   'e',  '-',  't',  'l',  's',  '/',  '1',  0x00, 0x00, 0x00,
-                                   0x08, 0x00, 0x06, 0x00, 0x00, 0x03, 'a',  '.',  'b'};
-    uint8_t e[256];
-    memcpy(e, h, n);
-    size_t m = n;
-    e[m++] = 0;
-    e[m++] = (uint8_t)sizeof exts;
-    memcpy(e + m, exts, sizeof exts);
-    m += sizeof exts;
-    e[3] = (uint8_t)((m - 5) >> 8);
-    e[4] = (uint8_t)(m - 5);
-    e[8] = (uint8_t)(m - 9);
-    assert_int_equal(picoacme_tls_clienthello_alpn(e, m, &acme, sni, sizeof sni), PICOACME_OK);
-    assert_true(acme);
-    assert_string_equal(sni, "a.b");
-
-    /* the same extension twice (RFC 8446 §4.2) */
-    uint8_t d[256];
-    memcpy(d, e, n);
-    size_t k = n;
-    d[k++] = 0;
-    d[k++] = (uint8_t)(2 * 17);
-    memcpy(d + k, exts, 17);
-    k += 17;
-    memcpy(d + k, exts, 17);
-    k += 17;
-    d[3] = 0;
-    d[4] = (uint8_t)(k - 5);
-    d[8] = (uint8_t)(k - 9);
-    assert_int_equal(picoacme_tls_clienthello_alpn(d, k, &acme, sni, sizeof sni),
-                     PICOACME_ERR_PARSE);
-    /* an empty protocol name */
-    memcpy(d, e, m);
-    d[n + 2 + 6] = 0;
-    assert_int_equal(picoacme_tls_clienthello_alpn(d, m, &acme, sni, sizeof sni),
-                     PICOACME_ERR_PARSE);
-    /* a control character in the host name */
-    memcpy(d, e, m);
-    d[m - 2] = '\n';
-    assert_int_equal(picoacme_tls_clienthello_alpn(d, m, &acme, sni, sizeof sni),
-                     PICOACME_ERR_PARSE);
-    /* "acme-tls/1" as a prefix of a longer name is no match */
-    memcpy(d, e, m);
-    d[n + 2 + 6] = 9; /* "acme-tls/" then '1' as the next name's length */
-    assert_int_equal(picoacme_tls_clienthello_alpn(d, m, &acme, sni, sizeof sni),
-                     PICOACME_ERR_PARSE);
-
-    /* not TLS at all, and things that are TLS but no ClientHello */
-    static const char http[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
-    assert_int_equal(
-        picoacme_tls_clienthello_alpn((const uint8_t *)http, sizeof http - 1, &acme, NULL, 0),
-        PICOACME_ERR_PARSE);
-    assert_int_equal(picoacme_tls_clienthello_alpn((const uint8_t *)http, 1, &acme, NULL, 0),
-                     PICOACME_ERR_PARSE);
-    static const uint8_t sslv2[] = {0x80, 0x2E, 0x01, 0x00, 0x02};
-    assert_int_equal(picoacme_tls_clienthello_alpn(sslv2, sizeof sslv2, &acme, NULL, 0),
-                     PICOACME_ERR_PARSE);
-    static const uint8_t alert[] = {21, 3, 3, 0, 2, 2, 40};
-    assert_int_equal(picoacme_tls_clienthello_alpn(alert, sizeof alert, &acme, NULL, 0),
-                     PICOACME_ERR_PARSE);
-    static const uint8_t server_hello[] = {22, 3, 3, 0, 4, 2, 0, 0, 0};
-    assert_int_equal(picoacme_tls_clienthello_alpn(server_hello, 6, &acme, NULL, 0),
-                     PICOACME_ERR_PARSE);
-    static const uint8_t huge[] = {22, 3, 1, 0x40, 0x01, 1};
-    assert_int_equal(picoacme_tls_clienthello_alpn(huge, sizeof huge, &acme, NULL, 0),
-                     PICOACME_ERR_PARSE);
-    static const uint8_t empty_rec[] = {22, 3, 1, 0, 0};
-    assert_int_equal(picoacme_tls_clienthello_alpn(empty_rec, sizeof empty_rec, &acme, NULL, 0),
-                     PICOACME_ERR_PARSE);
-    assert_int_equal(picoacme_tls_clienthello_alpn(NULL, 0, &acme, NULL, 0), PICOACME_AGAIN);
-    assert_int_equal(picoacme_tls_clienthello_alpn(NULL, 5, &acme, NULL, 0), PICOACME_ERR_PARAM);
-    assert_int_equal(picoacme_tls_clienthello_alpn(h, n, NULL, NULL, 0), PICOACME_ERR_PARAM);
-    assert_int_equal(picoacme_tls_clienthello_alpn(h, n, &acme, sni, 0), PICOACME_ERR_PARAM);
-}
-
 /* ---- the tls-alpn-01 responder, end to end ----------------------------- */
 
 static void tls_init(picoacme_wolfssl_tls_t *wt, const picoacme_transport_t *tp,
@@ -848,7 +744,6 @@ int main(void)
         cmocka_unit_test(test_reverse_names),
         cmocka_unit_test(test_hello_acme),
         cmocka_unit_test(test_hello_not_acme),
-        cmocka_unit_test(test_hello_handmade),
         cmocka_unit_test(test_server_acme),
         cmocka_unit_test(test_server_refuses),
         cmocka_unit_test(test_server_params),

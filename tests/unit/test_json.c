@@ -1,6 +1,6 @@
 /*
- * test_json.c - core/src/json.c: the strict parser over jsmn, typed getters
- * and the bounded writer.
+ * test_json.c - core/src/json_read.c (the strict parser over jsmn, typed
+ * getters) and core/src/json_write.c (the bounded writer).
  *
  * Inputs are real ACME objects (a Pebble directory, RFC 8555 §7.1.3 order,
  * §7.1.4 authorization, §6.7 problem document) and hostile text. Unescaped

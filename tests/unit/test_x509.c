@@ -1,6 +1,6 @@
 /*
- * test_x509.c - CSR writer, certificate reader, PEM blocks and IP text of
- * core/src/x509.c, checked against the openssl command line: CSRs built
+ * test_x509.c - the CSR writer (core/src/csr.c), the certificate reader and
+ * PEM blocks (core/src/x509.c) and IP text (core/src/ip.c), checked against the openssl command line: CSRs built
  * through the real wolfSSL crypto port must verify with `openssl req` and
  * show exactly the SANs asked for; certificates made by openssl must parse
  * to the dates, serial, key, SANs and AKI that openssl and date(1) report;
