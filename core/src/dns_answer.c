@@ -171,6 +171,18 @@ picoacme_err_t picoacme_dns_update_answer(const uint8_t *msg, size_t len, uint16
     return update_answer(msg, len, id, key, req_mac, crypto, NULL, rcode);
 }
 
+picoacme_err_t picoacme_dns_update_answer_at(const uint8_t *msg, size_t len, uint16_t id,
+                                             const picoacme_tsig_key_t *key,
+                                             const uint8_t req_mac[32],
+                                             const picoacme_crypto_t *crypto, int64_t now_s,
+                                             uint8_t *rcode)
+{
+    if (now_s < 0 || now_s > DNS_TIME48_MAX) {
+        return PICOACME_ERR_PARAM;
+    }
+    return update_answer(msg, len, id, key, req_mac, crypto, &now_s, rcode);
+}
+
 /* ---- TXT lookup ----------------------------------------------------------- */
 
 /* Do the character-strings of rdata (RFC 1035 §3.3.14), joined, equal txt?

@@ -80,7 +80,8 @@ picoacme_err_t picoacme_dns_update(uint8_t *out, size_t cap, size_t *out_len, ui
 
 /* Check the answer to an UPDATE: ID and QR match, opcode UPDATE, the TSIG
  * record is the last one and verifies against key and the request MAC
- * (RFC 8945 §5.3). The time signed is not checked.
+ * (RFC 8945 §5.3). The time signed is not checked (see
+ * picoacme_dns_update_answer_at()).
  *
  * msg, len:  the answer as received (read only during the call)
  * id:        the ID of the UPDATE
@@ -99,6 +100,20 @@ picoacme_err_t picoacme_dns_update(uint8_t *out, size_t cap, size_t *out_len, ui
 picoacme_err_t picoacme_dns_update_answer(const uint8_t *msg, size_t len, uint16_t id,
                                           const picoacme_tsig_key_t *key, const uint8_t req_mac[32],
                                           const picoacme_crypto_t *crypto, uint8_t *rcode);
+
+/* picoacme_dns_update_answer(), and the time signed of the answer must be
+ * within its fudge of now_s (RFC 8945 §5.2.3), checked once the MAC is.
+ *
+ * now_s:     Unix seconds by the same clock the UPDATE was signed with,
+ *            0 .. 2^48 - 1
+ *
+ * Returns what picoacme_dns_update_answer() returns; a time outside the
+ * fudge is PICOACME_ERR_PROTOCOL with *rcode = NOTAUTH. */
+picoacme_err_t picoacme_dns_update_answer_at(const uint8_t *msg, size_t len, uint16_t id,
+                                             const picoacme_tsig_key_t *key,
+                                             const uint8_t req_mac[32],
+                                             const picoacme_crypto_t *crypto, int64_t now_s,
+                                             uint8_t *rcode);
 
 /* Does the answer to a TXT query for name hold a TXT record (answer
  * section, class IN) for name whose character-strings joined equal txt?
