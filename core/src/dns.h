@@ -82,7 +82,6 @@ typedef struct dns_tsig_check {
     const picoacme_tsig_key_t *key;
     const uint8_t *req_mac; /* DNS_MAC_LEN bytes */
     const picoacme_crypto_t *crypto;
-    const int64_t *now_s; /* NULL: the time signed is not checked */
     uint16_t id;
     uint8_t key_wire[DNS_NAME_MAX]; /* the key name in wire form */
     size_t key_len;
@@ -106,9 +105,12 @@ picoacme_err_t picoacme_tsig_sign(util_wbuf_t *w, uint16_t id, const picoacme_ts
 /* RFC 8945 §5.3: verify tsig, the last record of msg (whose ARCOUNT is
  * arcount), against chk (key_wire filled in). PARSE for a malformed TSIG
  * RR; PROTOCOL with *rcode = NOTAUTH for a TSIG error, a wrong key,
- * algorithm or original ID, a wrong MAC or (with chk->now_s) a time signed
- * outside the fudge; or the crypto port's error. */
+ * algorithm or original ID or a wrong MAC; or the crypto port's error. */
 picoacme_err_t picoacme_tsig_verify(const uint8_t *msg, size_t len, const dns_rr_t *tsig,
                                     unsigned arcount, const dns_tsig_check_t *chk, uint8_t *rcode);
+
+/* RFC 8945 §5.2.3: is now_s (0 .. 2^48 - 1) within the fudge of the time
+ * signed of tsig, a TSIG RR picoacme_tsig_verify() accepted? */
+bool picoacme_tsig_time_ok(const uint8_t *msg, const dns_rr_t *tsig, int64_t now_s);
 
 #endif

@@ -127,11 +127,9 @@ static picoacme_err_t find_tsig(iter_t *it, dns_rr_t *tsig)
     return it->pos == it->len ? PICOACME_OK : PICOACME_ERR_PARSE; /* trailing bytes */
 }
 
-/* The answer to an UPDATE, its TSIG time checked when now_s is given. */
-static picoacme_err_t update_answer(const uint8_t *msg, size_t len, uint16_t id,
-                                    const picoacme_tsig_key_t *key, const uint8_t *req_mac,
-                                    const picoacme_crypto_t *crypto, const int64_t *now_s,
-                                    uint8_t *rcode)
+picoacme_err_t picoacme_dns_update_answer(const uint8_t *msg, size_t len, uint16_t id,
+                                          const picoacme_tsig_key_t *key, const uint8_t req_mac[32],
+                                          const picoacme_crypto_t *crypto, uint8_t *rcode)
 {
     dns_tsig_check_t chk;
     iter_t it;
@@ -145,7 +143,6 @@ static picoacme_err_t update_answer(const uint8_t *msg, size_t len, uint16_t id,
     chk.key = key;
     chk.req_mac = req_mac;
     chk.crypto = crypto;
-    chk.now_s = now_s;
     chk.id = id;
     e = picoacme_dns_name_to_wire(key->name, chk.key_wire, &chk.key_len);
     if (e != PICOACME_OK) {
@@ -164,23 +161,32 @@ static picoacme_err_t update_answer(const uint8_t *msg, size_t len, uint16_t id,
     return picoacme_tsig_verify(msg, len, &tsig, it.count[3], &chk, rcode);
 }
 
-picoacme_err_t picoacme_dns_update_answer(const uint8_t *msg, size_t len, uint16_t id,
-                                          const picoacme_tsig_key_t *key, const uint8_t req_mac[32],
-                                          const picoacme_crypto_t *crypto, uint8_t *rcode)
-{
-    return update_answer(msg, len, id, key, req_mac, crypto, NULL, rcode);
-}
-
+/* The answer verified first; its TSIG RR is then found again (the message
+ * parsed once already) for the time check, so picoacme_dns_update_answer
+ * carries none of it. */
 picoacme_err_t picoacme_dns_update_answer_at(const uint8_t *msg, size_t len, uint16_t id,
                                              const picoacme_tsig_key_t *key,
                                              const uint8_t req_mac[32],
                                              const picoacme_crypto_t *crypto, int64_t now_s,
                                              uint8_t *rcode)
 {
+    iter_t it;
+    dns_rr_t tsig;
+    picoacme_err_t e;
+
     if (now_s < 0 || now_s > DNS_TIME48_MAX) {
         return PICOACME_ERR_PARAM;
     }
-    return update_answer(msg, len, id, key, req_mac, crypto, &now_s, rcode);
+    e = picoacme_dns_update_answer(msg, len, id, key, req_mac, crypto, rcode);
+    if (e != PICOACME_OK) {
+        return e;
+    }
+    if (iter_init(&it, msg, len, id, NULL) != PICOACME_OK || find_tsig(&it, &tsig) != PICOACME_OK ||
+        !picoacme_tsig_time_ok(msg, &tsig, now_s)) {
+        *rcode = PICOACME_DNS_RCODE_NOTAUTH;
+        return PICOACME_ERR_PROTOCOL;
+    }
+    return PICOACME_OK;
 }
 
 /* ---- TXT lookup ----------------------------------------------------------- */

@@ -13,15 +13,17 @@
 #define TXT_CHUNK 255U
 #define FLAG_RD   0x0100U
 
-/* RFC 1035 §4.1.1; ANCOUNT and ARCOUNT are 0 (TSIG counts itself). */
-static void put_header(util_wbuf_t *w, uint16_t id, unsigned flags, unsigned qd, unsigned ns)
+/* RFC 1035 §4.1.1: ID, flags, QDCOUNT (ZOCOUNT) 1, ANCOUNT 0, NSCOUNT
+ * (UPCOUNT) ns, ARCOUNT 0 (TSIG counts itself). */
+static void put_header(util_wbuf_t *w, uint16_t id, unsigned flags, unsigned ns)
 {
-    util_put16(w, id);
-    util_put16(w, flags);
-    util_put16(w, qd);
-    util_put16(w, 0U);
-    util_put16(w, ns);
-    util_put16(w, 0U);
+    uint8_t h[DNS_HDR_LEN] = {0};
+
+    util_set16(h, id);
+    util_set16(h + 2, flags);
+    h[5] = 1U;
+    h[9] = (uint8_t)ns;
+    util_put(w, h, sizeof h);
 }
 
 static picoacme_err_t put_name(util_wbuf_t *w, const char *name)
@@ -58,7 +60,7 @@ picoacme_err_t picoacme_dns_query(uint8_t *out, size_t cap, size_t *out_len, uin
     }
     *out_len = 0;
     util_wbuf_init(&w, out, cap);
-    put_header(&w, id, FLAG_RD, 1U, 0U);
+    put_header(&w, id, FLAG_RD, 0U);
     e = put_question(&w, name, qtype, DNS_CLASS_IN);
     if (e != PICOACME_OK) {
         return e;
@@ -101,14 +103,14 @@ static void put_txt_rdata(util_wbuf_t *w, const char *txt, size_t txt_len)
 /* RFC 2136 §2.5.1 add (class IN, ttl) / §2.5.4 delete (class NONE, TTL 0)
  * one RR from an RRset. */
 static picoacme_err_t put_txt_rr(util_wbuf_t *w, const char *owner, const char *txt, size_t txt_len,
-                                 uint32_t ttl, bool add)
+                                 size_t rdlen, uint32_t ttl, bool add)
 {
     picoacme_err_t e = put_name(w, owner);
 
     util_put16(w, PICOACME_DNS_TYPE_TXT);
     util_put16(w, add ? DNS_CLASS_IN : DNS_CLASS_NONE);
     util_put32(w, add ? ttl : 0U);
-    util_put16(w, (unsigned)txt_rdlen(txt_len));
+    util_put16(w, (unsigned)rdlen);
     put_txt_rdata(w, txt, txt_len);
     return e;
 }
@@ -119,7 +121,7 @@ picoacme_err_t picoacme_dns_update(uint8_t *out, size_t cap, size_t *out_len, ui
                                    int64_t now_s, const picoacme_crypto_t *crypto, uint8_t mac[32])
 {
     util_wbuf_t w;
-    size_t txt_len;
+    size_t txt_len, rdlen;
     picoacme_err_t e;
 
     if (out == NULL || out_len == NULL || txt == NULL || !dns_tsig_args_ok(key, crypto) ||
@@ -128,17 +130,18 @@ picoacme_err_t picoacme_dns_update(uint8_t *out, size_t cap, size_t *out_len, ui
     }
     *out_len = 0;
     txt_len = strlen(txt);
-    if (txt_rdlen(txt_len) == 0U) {
+    rdlen = txt_rdlen(txt_len);
+    if (rdlen == 0U) {
         return PICOACME_ERR_PARAM;
     }
     util_wbuf_init(&w, out, cap);
     /* RFC 2136 §2.2: opcode UPDATE; ZOCOUNT 1, PRCOUNT 0, UPCOUNT 1. */
-    put_header(&w, id, DNS_OPCODE_UPD << 11, 1U, 1U);
+    put_header(&w, id, DNS_OPCODE_UPD << 11, 1U);
     e = put_question(&w, zone, PICOACME_DNS_TYPE_SOA, DNS_CLASS_IN);
     if (e != PICOACME_OK) {
         return e;
     }
-    e = put_txt_rr(&w, owner, txt, txt_len, ttl, add);
+    e = put_txt_rr(&w, owner, txt, txt_len, rdlen, ttl, add);
     if (e != PICOACME_OK) {
         return e;
     }

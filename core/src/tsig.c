@@ -1,9 +1,8 @@
 /*
  * tsig.c - RFC 8945 TSIG with HMAC-SHA256 for the DNS codec (see dns.h):
- * sign a request (§4.2, §4.3.3) and verify the signed answer (§5.3, §4.3.1),
- * with the time check of §5.2.3 when the caller gives a clock. The HMAC runs
- * in the crypto port over a gather list that points into the message, so
- * nothing is copied.
+ * sign a request (§4.2, §4.3.3), verify the signed answer (§5.3, §4.3.1)
+ * and check its time signed (§5.2.3). The HMAC runs in the crypto port
+ * over a gather list that points into the message, so nothing is copied.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,9 +15,17 @@
 /* Time signed (6), fudge (2), MAC size (2): the fixed fields before the MAC. */
 #define TIME_FUDGE_SIZE 10U
 
-/* "hmac-sha256." in wire form (RFC 8945 §6). */
-static const uint8_t alg_hmac_sha256[] = {11,  'h', 'm', 'a', 'c', '-', 's',
-                                          'h', 'a', '2', '5', '6', 0};
+/* The TSIG RR after its owner name up to the time signed (RFC 8945 §4.2):
+ * type TSIG, class ANY, TTL 0, RDLENGTH, algorithm "hmac-sha256." (§6). */
+#define ALG_OFF  10U
+#define ALG_LEN  13U
+#define RDLENGTH (ALG_LEN + TIME_FUDGE_SIZE + DNS_MAC_LEN + 6U)
+static const uint8_t tsig_head[] = {0,   DNS_TYPE_TSIG, 0,   DNS_CLASS_ANY, 0,   0,   0,   0,
+                                    0,   RDLENGTH,      11,  'h',           'm', 'a', 'c', '-',
+                                    's', 'h',           'a', '2',           '5', '6', 0};
+static const uint8_t *const alg_hmac_sha256 = tsig_head + ALG_OFF;
+/* The TSIG RR after its owner name. */
+#define TSIG_RR_LEN (ALG_OFF + RDLENGTH)
 
 static void iov_set(picoacme_iov_t *v, const uint8_t *ptr, size_t len)
 {
@@ -28,24 +35,21 @@ static void iov_set(picoacme_iov_t *v, const uint8_t *ptr, size_t len)
 
 /* ---- signing a request ---------------------------------------------------- */
 
-/* The TSIG RR (RFC 8945 §4.2) with a zero MAC, filled in once computed. */
-static void put_tsig_rr(util_wbuf_t *w, uint16_t id, uint64_t t)
+/* The TSIG RR (RFC 8945 §4.2) at rr, all but the MAC. Returns where the MAC
+ * goes. */
+static uint8_t *tsig_rr(uint8_t *rr, uint16_t id, uint64_t t)
 {
-    static const uint8_t zero[DNS_MAC_LEN] = {0};
+    uint8_t *p = rr + sizeof tsig_head;
 
-    util_put16(w, DNS_TYPE_TSIG);
-    util_put16(w, DNS_CLASS_ANY);
-    util_put32(w, 0U);
-    util_put16(w, (unsigned)(sizeof alg_hmac_sha256 + TIME_FUDGE_SIZE + DNS_MAC_LEN + 6U));
-    util_put(w, alg_hmac_sha256, sizeof alg_hmac_sha256);
-    util_put16(w, (unsigned)((t >> 32) & 0xFFFFU));
-    util_put32(w, (uint32_t)(t & 0xFFFFFFFFU));
-    util_put16(w, TSIG_FUDGE);
-    util_put16(w, DNS_MAC_LEN);
-    util_put(w, zero, DNS_MAC_LEN);
-    util_put16(w, id); /* original ID */
-    util_put16(w, 0U); /* error */
-    util_put16(w, 0U); /* other len */
+    memcpy(rr, tsig_head, sizeof tsig_head);
+    util_set16(p, (unsigned)((t >> 32) & 0xFFFFU));
+    util_set32(p + 2U, (uint32_t)(t & 0xFFFFFFFFU));
+    util_set16(p + 6U, TSIG_FUDGE);
+    util_set16(p + 8U, DNS_MAC_LEN);
+    p += TIME_FUDGE_SIZE + DNS_MAC_LEN;
+    util_set16(p, id);      /* original ID */
+    util_set32(p + 2U, 0U); /* error, other len */
+    return p - DNS_MAC_LEN;
 }
 
 picoacme_err_t picoacme_tsig_sign(util_wbuf_t *w, uint16_t id, const picoacme_tsig_key_t *key,
@@ -54,8 +58,7 @@ picoacme_err_t picoacme_tsig_sign(util_wbuf_t *w, uint16_t id, const picoacme_ts
 {
     uint8_t wire[DNS_NAME_MAX];
     size_t wire_len = 0;
-    size_t msg_len = w->len;
-    uint8_t *rr;
+    uint8_t *rr, *mac_at;
     picoacme_iov_t iov[5];
     picoacme_err_t e;
 
@@ -63,26 +66,27 @@ picoacme_err_t picoacme_tsig_sign(util_wbuf_t *w, uint16_t id, const picoacme_ts
     if (e != PICOACME_OK) {
         return e;
     }
-    util_put(w, wire, wire_len);
-    put_tsig_rr(w, id, (uint64_t)now_s);
-    if (w->over) {
+    if (w->over || w->cap - w->len < wire_len + TSIG_RR_LEN) {
         return PICOACME_ERR_NOSPACE;
     }
+    rr = w->buf + w->len + wire_len; /* type, class, TTL, rdlength, rdata */
+    memcpy(w->buf + w->len, wire, wire_len);
+    mac_at = tsig_rr(rr, id, (uint64_t)now_s);
     /* RFC 8945 §4.3.3: the message as it was before the TSIG RR, then the
      * TSIG variables: name, class, TTL, algorithm name, time signed, fudge,
      * error, other len (no other data). Every piece already sits in w. */
-    rr = w->buf + msg_len + wire_len; /* type, class, TTL, rdlength, rdata */
-    iov_set(&iov[0], w->buf, msg_len);
-    iov_set(&iov[1], w->buf + msg_len, wire_len);
+    iov_set(&iov[0], w->buf, w->len);
+    iov_set(&iov[1], w->buf + w->len, wire_len);
     iov_set(&iov[2], rr + 2U, 6U);
-    iov_set(&iov[3], rr + 10U, sizeof alg_hmac_sha256 + 8U);
-    iov_set(&iov[4], w->buf + w->len - 4U, 4U);
+    iov_set(&iov[3], rr + ALG_OFF, ALG_LEN + 8U);
+    iov_set(&iov[4], mac_at + DNS_MAC_LEN + 2U, 4U);
     e = crypto->hmac_sha256(crypto->user, key->secret, key->secret_len, iov, 5U, mac);
     if (e != PICOACME_OK) {
         return e;
     }
-    memcpy(rr + 10U + sizeof alg_hmac_sha256 + TIME_FUDGE_SIZE, mac, DNS_MAC_LEN);
+    memcpy(mac_at, mac, DNS_MAC_LEN);
     util_set16(w->buf + 10U, 1U); /* ARCOUNT */
+    w->len += wire_len + TSIG_RR_LEN;
     return PICOACME_OK;
 }
 
@@ -100,7 +104,7 @@ typedef struct tsig_rd {
 /* Class ANY, TTL 0, and every RDATA field inside rdlength. */
 static picoacme_err_t tsig_rdata(const uint8_t *msg, const dns_rr_t *r, tsig_rd_t *rd)
 {
-    dns_name_t alg = {alg_hmac_sha256, sizeof alg_hmac_sha256, NULL, 0, 0, false};
+    dns_name_t alg = {alg_hmac_sha256, ALG_LEN, NULL, 0, 0, false};
     size_t p, left;
     picoacme_err_t e;
 
@@ -159,7 +163,7 @@ static picoacme_err_t answer_mac(const uint8_t *msg, const dns_rr_t *r, const ts
     iov_set(&iov[3], msg + DNS_HDR_LEN, r->start - DNS_HDR_LEN);
     iov_set(&iov[4], chk->key_wire, chk->key_len);
     iov_set(&iov[5], msg + r->name_end + 2U, 6U); /* class, TTL */
-    iov_set(&iov[6], alg_hmac_sha256, sizeof alg_hmac_sha256);
+    iov_set(&iov[6], alg_hmac_sha256, ALG_LEN);
     iov_set(&iov[7], msg + rd->time_off, 8U); /* time signed, fudge */
     iov_set(&iov[8], msg + rd->err_off, 4U + rd->other_len);
     return chk->crypto->hmac_sha256(chk->crypto->user, chk->key->secret, chk->key->secret_len, iov,
@@ -174,16 +178,6 @@ static bool ct_equal(const uint8_t *a, const uint8_t *b, size_t n)
         d = (uint8_t)(d | (a[i] ^ b[i]));
     }
     return d == 0U;
-}
-
-/* RFC 8945 §5.2.3: now within fudge seconds of the time signed. */
-static bool time_ok(const uint8_t *msg, const tsig_rd_t *rd, int64_t now_s)
-{
-    const uint8_t *t = msg + rd->time_off;
-    int64_t signed_s = (int64_t)((uint64_t)util_get16(t) << 32 | util_get32(t + 2U));
-    int64_t fudge = util_get16(t + 6U);
-
-    return now_s - signed_s <= fudge && signed_s - now_s <= fudge;
 }
 
 picoacme_err_t picoacme_tsig_verify(const uint8_t *msg, size_t len, const dns_rr_t *tsig,
@@ -212,9 +206,23 @@ picoacme_err_t picoacme_tsig_verify(const uint8_t *msg, size_t len, const dns_rr
     if (e != PICOACME_OK) {
         return e;
     }
-    if (!ok || (chk->now_s != NULL && !time_ok(msg, &rd, *chk->now_s))) {
+    if (!ok) {
         *rcode = PICOACME_DNS_RCODE_NOTAUTH;
         return PICOACME_ERR_PROTOCOL;
     }
     return PICOACME_OK;
+}
+
+bool picoacme_tsig_time_ok(const uint8_t *msg, const dns_rr_t *tsig, int64_t now_s)
+{
+    tsig_rd_t rd;
+    const uint8_t *t;
+    uint64_t signed_s, now = (uint64_t)now_s;
+
+    if (tsig_rdata(msg, tsig, &rd) != PICOACME_OK) {
+        return false;
+    }
+    t = msg + rd.time_off;
+    signed_s = (uint64_t)util_get16(t) << 32 | util_get32(t + 2U);
+    return (now > signed_s ? now - signed_s : signed_s - now) <= util_get16(t + 6U);
 }
