@@ -15,17 +15,20 @@
 /* Time signed (6), fudge (2), MAC size (2): the fixed fields before the MAC. */
 #define TIME_FUDGE_SIZE 10U
 
-/* The TSIG RR after its owner name up to the time signed (RFC 8945 §4.2):
- * type TSIG, class ANY, TTL 0, RDLENGTH, algorithm "hmac-sha256." (§6). */
-#define ALG_OFF  10U
-#define ALG_LEN  13U
-#define RDLENGTH (ALG_LEN + TIME_FUDGE_SIZE + DNS_MAC_LEN + 6U)
+/* The TSIG RR after its owner name (RFC 8945 §4.2): type, class, TTL and
+ * RDLENGTH, then the RDATA from the algorithm name on. */
+#define ALG_OFF     10U
+#define ALG_LEN     13U
+#define RDLENGTH    (ALG_LEN + TIME_FUDGE_SIZE + DNS_MAC_LEN + 6U)
+#define TSIG_RR_LEN (ALG_OFF + RDLENGTH)
+_Static_assert(RDLENGTH < 256U, "RDLENGTH is written as one byte");
+
+/* Its head up to the time signed: type TSIG, class ANY, TTL 0, RDLENGTH,
+ * algorithm "hmac-sha256." (§6). */
 static const uint8_t tsig_head[] = {0,   DNS_TYPE_TSIG, 0,   DNS_CLASS_ANY, 0,   0,   0,   0,
                                     0,   RDLENGTH,      11,  'h',           'm', 'a', 'c', '-',
                                     's', 'h',           'a', '2',           '5', '6', 0};
 static const uint8_t *const alg_hmac_sha256 = tsig_head + ALG_OFF;
-/* The TSIG RR after its owner name. */
-#define TSIG_RR_LEN (ALG_OFF + RDLENGTH)
 
 static void iov_set(picoacme_iov_t *v, const uint8_t *ptr, size_t len)
 {
