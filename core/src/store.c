@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "picoacme_store.h"
+#include "util.h"
 
 #define STORE_VERSION 1U
 #define STORE_SLOTS   2U
@@ -79,30 +80,6 @@ typedef struct store_hdr {
     uint32_t length;
     uint32_t crc;
 } store_hdr_t;
-
-static void put_u16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v & 0xFFU);
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v & 0xFFU);
-    p[1] = (uint8_t)((v >> 8) & 0xFFU);
-    p[2] = (uint8_t)((v >> 16) & 0xFFU);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint16_t get_u16(const uint8_t *p)
-{
-    return (uint16_t)((uint16_t)p[0] | (uint16_t)((uint16_t)p[1] << 8));
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
 
 static bool storage_ok(const picoacme_storage_t *st)
 {
@@ -146,12 +123,12 @@ size_t picoacme_store_capacity(const picoacme_storage_t *st)
 static void hdr_encode(uint8_t out[PICOACME_STORE_HDR_LEN], const store_hdr_t *h)
 {
     memcpy(out, store_magic, sizeof store_magic);
-    put_u16(out + 4, (uint16_t)STORE_VERSION);
-    put_u16(out + 6, 0U);
-    put_u32(out + 8, h->generation);
-    put_u32(out + 12, h->length);
-    put_u32(out + 16, h->crc);
-    put_u32(out + 20, picoacme_crc32(0U, out, 20U));
+    util_set16le(out + 4, STORE_VERSION);
+    util_set16le(out + 6, 0U);
+    util_set32le(out + 8, h->generation);
+    util_set32le(out + 12, h->length);
+    util_set32le(out + 16, h->crc);
+    util_set32le(out + 20, picoacme_crc32(0U, out, 20U));
 }
 
 /* Checks everything the header alone can tell; cap is the slot capacity. */
@@ -160,15 +137,15 @@ static bool hdr_decode(const uint8_t in[PICOACME_STORE_HDR_LEN], size_t cap, sto
     if (memcmp(in, store_magic, sizeof store_magic) != 0) {
         return false;
     }
-    if (get_u16(in + 4) != STORE_VERSION || get_u16(in + 6) != 0U) {
+    if (util_get16le(in + 4) != STORE_VERSION || util_get16le(in + 6) != 0U) {
         return false;
     }
-    if (get_u32(in + 20) != picoacme_crc32(0U, in, 20U)) {
+    if (util_get32le(in + 20) != picoacme_crc32(0U, in, 20U)) {
         return false;
     }
-    h->generation = get_u32(in + 8);
-    h->length = get_u32(in + 12);
-    h->crc = get_u32(in + 16);
+    h->generation = util_get32le(in + 8);
+    h->length = util_get32le(in + 12);
+    h->crc = util_get32le(in + 16);
     return (size_t)h->length <= cap;
 }
 
@@ -305,15 +282,61 @@ static picoacme_err_t verify(const picoacme_storage_t *st, size_t off, const uin
     return PICOACME_OK;
 }
 
+/* Erase the whole slot at base, the block holding the header first: an
+ * interrupted erase destroys the stale header before anything else. */
+static picoacme_err_t erase_slot(const picoacme_storage_t *st, size_t base, size_t slot)
+{
+    if (st->erase(st->user, base, st->erase_size) != PICOACME_OK) {
+        return PICOACME_ERR_STORAGE;
+    }
+    if (slot > st->erase_size &&
+        st->erase(st->user, base + st->erase_size, slot - st->erase_size) != PICOACME_OK) {
+        return PICOACME_ERR_STORAGE;
+    }
+    return PICOACME_OK;
+}
+
+/* Program the payload after the header in pieces of at most STORE_CHUNK
+ * bytes, each aligned to the piece size within the slot, then read it back. */
+static picoacme_err_t write_payload(const picoacme_storage_t *st, size_t base, const uint8_t *data,
+                                    size_t len)
+{
+    size_t done = 0;
+
+    while (done < len) {
+        size_t pos = PICOACME_STORE_HDR_LEN + done;
+        size_t n = STORE_CHUNK - (pos % STORE_CHUNK);
+        if (n > len - done) {
+            n = len - done;
+        }
+        if (st->write(st->user, base + pos, data + done, n) != PICOACME_OK) {
+            return PICOACME_ERR_STORAGE;
+        }
+        done += n;
+    }
+    return verify(st, base + PICOACME_STORE_HDR_LEN, data, len);
+}
+
+/* Program the header last and read it back: from its final byte on, the
+ * slot holds the newest record. */
+static picoacme_err_t write_header(const picoacme_storage_t *st, size_t base, const store_hdr_t *h)
+{
+    uint8_t raw[PICOACME_STORE_HDR_LEN];
+
+    hdr_encode(raw, h);
+    if (st->write(st->user, base, raw, sizeof raw) != PICOACME_OK) {
+        return PICOACME_ERR_STORAGE;
+    }
+    return verify(st, base, raw, sizeof raw);
+}
+
 picoacme_err_t picoacme_store_save(const picoacme_storage_t *st, const uint8_t *data, size_t len)
 {
     size_t slot = slot_size(st);
-    uint8_t raw[PICOACME_STORE_HDR_LEN];
     store_hdr_t h;
     store_hdr_t newest;
     int which = -1;
     size_t base;
-    size_t done;
     picoacme_err_t e;
 
     if (slot == 0U || (data == NULL && len != 0U)) {
@@ -329,39 +352,15 @@ picoacme_err_t picoacme_store_save(const picoacme_storage_t *st, const uint8_t *
     h.generation = (which < 0) ? 1U : newest.generation + 1U; /* wraps by design */
     h.length = (uint32_t)len;
     h.crc = picoacme_crc32(0U, data, len);
-    base = (which == 0) ? slot : 0U;
-
-    /* Header block first, then the rest of the slot. */
-    if (st->erase(st->user, base, st->erase_size) != PICOACME_OK) {
-        return PICOACME_ERR_STORAGE;
+    base = (which == 0) ? slot : 0U; /* the slot without the newest record */
+    e = erase_slot(st, base, slot);
+    if (e == PICOACME_OK) {
+        e = write_payload(st, base, data, len);
     }
-    if (slot > st->erase_size &&
-        st->erase(st->user, base + st->erase_size, slot - st->erase_size) != PICOACME_OK) {
-        return PICOACME_ERR_STORAGE;
+    if (e == PICOACME_OK) {
+        e = write_header(st, base, &h);
     }
-
-    done = 0;
-    while (done < len) {
-        size_t pos = PICOACME_STORE_HDR_LEN + done;
-        size_t n = STORE_CHUNK - (pos % STORE_CHUNK);
-        if (n > len - done) {
-            n = len - done;
-        }
-        if (st->write(st->user, base + pos, data + done, n) != PICOACME_OK) {
-            return PICOACME_ERR_STORAGE;
-        }
-        done += n;
-    }
-    e = verify(st, base + PICOACME_STORE_HDR_LEN, data, len);
-    if (e != PICOACME_OK) {
-        return e;
-    }
-
-    hdr_encode(raw, &h);
-    if (st->write(st->user, base, raw, sizeof raw) != PICOACME_OK) {
-        return PICOACME_ERR_STORAGE;
-    }
-    return verify(st, base, raw, sizeof raw);
+    return e;
 }
 
 picoacme_err_t picoacme_store_wipe(const picoacme_storage_t *st)

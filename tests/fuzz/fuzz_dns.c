@@ -1,8 +1,9 @@
 /*
  * fuzz_dns.c - libFuzzer target for the DNS answer parsers of
- * core/src/dns.c: picoacme_dns_update_answer, picoacme_dns_txt_has and
- * picoacme_dns_soa_zone over the input as a DNS message (its own ID is
- * taken as the expected one, so the parsers get past the header).
+ * core/src/dns_answer.c and tsig.c: picoacme_dns_update_answer(_at),
+ * picoacme_dns_txt_has and picoacme_dns_soa_zone over the input as a DNS
+ * message (its own ID is taken as the expected one, so the parsers get past
+ * the header).
  *
  * The HMAC is a fake in this file (the fuzz build links only the core): it
  * reads every byte of every iov entry (so ASan sees a gather list that
@@ -13,7 +14,8 @@
  *   - a zone returned is NUL-terminated inside its buffer, the same with a
  *     small and a large buffer when it fits the small one, and is a name
  *     picoacme_dns_query accepts back;
- *   - verification is deterministic.
+ *   - verification is deterministic;
+ *   - the time check only ever adds a refusal (PROTOCOL, NOTAUTH).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -80,6 +82,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     e2 = picoacme_dns_update_answer(msg, size, id, &key, req_mac, &crypto, &rc2);
     CHECK(e1 == e2 && rc1 == rc2);
     CHECK(rc1 <= 15U);
+    e2 = picoacme_dns_update_answer_at(msg, size, id, &key, req_mac, &crypto, 0x0001234567ABLL,
+                                       &rc2);
+    CHECK(e2 == e1 || (e1 == PICOACME_OK && e2 == PICOACME_ERR_PROTOCOL &&
+                       rc2 == PICOACME_DNS_RCODE_NOTAUTH));
+    CHECK(e2 != e1 || rc2 == rc1);
 
     e1 = picoacme_dns_txt_has(msg, size, id, "_acme-challenge.host.example.internal",
                               "LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0", &found, &rc1);

@@ -1,6 +1,7 @@
 /*
  * test_dns.c - DNS query / RFC 2136 UPDATE with TSIG / answer parsers
- * (core/src/dns.c) and the POSIX UDP transport (ports/posix/src/udp.c).
+ * (core/src/dns_name.c, dns_msg.c, dns_answer.c, tsig.c) and the POSIX UDP
+ * transport (ports/posix/src/udp.c).
  *
  * Independent sources: a real BIND `named` started by the test on
  * 127.0.0.1 (it must accept our TSIG signature and apply our UPDATE; its
@@ -616,6 +617,78 @@ static void test_named_bad_key(void **state)
     assert_string_equal(out, "");
 }
 
+/* RFC 8945 §5.2.3 on the answer: named's time signed (read from its TSIG
+ * RR: time signed 48 bytes from the end, fudge 42) against our clock. */
+static void test_named_answer_time(void **state)
+{
+    uint8_t req[600], ans[512], mac[32], rcode = 0xFF;
+    size_t len = 0, alen;
+    int64_t ts, fudge;
+    const int64_t now = (int64_t)time(NULL);
+    (void)state;
+
+    assert_int_equal(picoacme_dns_update(req, sizeof req, &len, 0x6161, ZONE, OWNER, VALUE, 60,
+                                         true, key_good(), now, &g_crypto, mac),
+                     PICOACME_OK);
+    alen = exchange(req, len, ans, sizeof ans);
+    assert_int_equal(ans[alen - 3], 0); /* no TSIG error */
+    ts = (int64_t)ans[alen - 48] << 40 | (int64_t)ans[alen - 47] << 32 |
+         (int64_t)ans[alen - 46] << 24 | (int64_t)ans[alen - 45] << 16 |
+         (int64_t)ans[alen - 44] << 8 | (int64_t)ans[alen - 43];
+    fudge = (int64_t)ans[alen - 42] << 8 | ans[alen - 41];
+    assert_int_equal(fudge, 300);
+    assert_true(ts >= now - 5 && ts <= now + 5);
+    assert_int_equal(
+        picoacme_dns_update_answer_at(ans, alen, 0x6161, key_good(), mac, &g_crypto, ts, &rcode),
+        PICOACME_OK);
+    assert_int_equal(rcode, PICOACME_DNS_RCODE_NOERROR);
+    assert_int_equal(picoacme_dns_update_answer_at(ans, alen, 0x6161, key_good(), mac, &g_crypto,
+                                                   ts + fudge, &rcode),
+                     PICOACME_OK);
+    assert_int_equal(picoacme_dns_update_answer_at(ans, alen, 0x6161, key_good(), mac, &g_crypto,
+                                                   ts - fudge, &rcode),
+                     PICOACME_OK);
+    assert_int_equal(picoacme_dns_update_answer_at(ans, alen, 0x6161, key_good(), mac, &g_crypto,
+                                                   ts + fudge + 1, &rcode),
+                     PICOACME_ERR_PROTOCOL);
+    assert_int_equal(rcode, PICOACME_DNS_RCODE_NOTAUTH);
+    rcode = 0xFF;
+    assert_int_equal(picoacme_dns_update_answer_at(ans, alen, 0x6161, key_good(), mac, &g_crypto,
+                                                   ts - fudge - 1, &rcode),
+                     PICOACME_ERR_PROTOCOL);
+    assert_int_equal(rcode, PICOACME_DNS_RCODE_NOTAUTH);
+    /* Without a clock the time is not looked at; the clock's range. */
+    assert_int_equal(
+        picoacme_dns_update_answer(ans, alen, 0x6161, key_good(), mac, &g_crypto, &rcode),
+        PICOACME_OK);
+    assert_int_equal(
+        picoacme_dns_update_answer_at(ans, alen, 0x6161, key_good(), mac, &g_crypto, -1, &rcode),
+        PICOACME_ERR_PARAM);
+    assert_int_equal(picoacme_dns_update_answer_at(ans, alen, 0x6161, key_good(), mac, &g_crypto,
+                                                   0x1000000000000LL, &rcode),
+                     PICOACME_ERR_PARAM);
+    /* A MAC that does not verify stays a MAC failure at any time. */
+    assert_int_equal(
+        picoacme_dns_update_answer_at(ans, alen, 0x6162, key_good(), mac, &g_crypto, ts, &rcode),
+        PICOACME_ERR_PROTOCOL);
+    assert_int_equal(send_update(false, key_good(), VALUE, 0x6163, &rcode, ans, &alen),
+                     PICOACME_OK);
+
+    /* Our request signed 1000 s in the past: named refuses it with the
+     * TSIG error BADTIME (18) and its own time as other data (6 bytes). */
+    assert_int_equal(picoacme_dns_update(req, sizeof req, &len, 0x6164, ZONE, OWNER, VALUE, 60,
+                                         true, key_good(), now - 1000, &g_crypto, mac),
+                     PICOACME_OK);
+    alen = exchange(req, len, ans, sizeof ans);
+    assert_int_equal(ans[alen - 7], 6);  /* other len */
+    assert_int_equal(ans[alen - 9], 18); /* BADTIME */
+    assert_int_equal(
+        picoacme_dns_update_answer_at(ans, alen, 0x6164, key_good(), mac, &g_crypto, now, &rcode),
+        PICOACME_ERR_PROTOCOL);
+    assert_int_equal(rcode, PICOACME_DNS_RCODE_NOTAUTH);
+    assert_true(txt_lookup(0x6165, VALUE, false) == false);
+}
+
 static void test_named_soa(void **state)
 {
     uint8_t q[300], ans[512];
@@ -698,6 +771,8 @@ static void all_parsers(const uint8_t *m, size_t len, uint16_t id, picoacme_err_
     assert_int_equal(picoacme_dns_soa_zone(m, len, id, zone, sizeof zone), expect);
     assert_int_equal(picoacme_dns_update_answer(m, len, id, key_good(), mac, &g_crypto, &rcode),
                      expect);
+    assert_int_equal(
+        picoacme_dns_update_answer_at(m, len, id, key_good(), mac, &g_crypto, 0, &rcode), expect);
 }
 
 static void test_hostile(void **state)
@@ -926,6 +1001,7 @@ int main(void)
         cmocka_unit_test(test_udp_port),
         cmocka_unit_test(test_named_update_cycle),
         cmocka_unit_test(test_named_bad_key),
+        cmocka_unit_test(test_named_answer_time),
         cmocka_unit_test(test_named_soa),
         cmocka_unit_test(test_hostile),
     };

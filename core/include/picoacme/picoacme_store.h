@@ -20,23 +20,51 @@
 
 #define PICOACME_STORE_HDR_LEN 24U
 
-/* IEEE 802.3 CRC-32 (the zlib one), continuing from crc (start with 0). */
+/*
+ * st is the caller's storage port (picoacme_port.h). It is usable when
+ * read, write and erase are set, erase_size is not 0 and size holds two
+ * slots of at least one erase block each, larger than the header; every
+ * function but picoacme_crc32 refuses one that is not. Memory: no function
+ * allocates or keeps a pointer after it returns; the buffers are the
+ * caller's.
+ */
+
+/* IEEE 802.3 CRC-32 (the zlib one) of data[0, len), continuing from crc
+ * (start with 0). Returns the new CRC; crc itself when data is NULL. */
 uint32_t picoacme_crc32(uint32_t crc, const uint8_t *data, size_t len);
 
-/* Largest payload the region can hold. */
+/* Largest payload the region can hold: a slot less the 24-byte header
+ * (at most UINT32_MAX). Returns 0 when st is not usable. */
 size_t picoacme_store_capacity(const picoacme_storage_t *st);
 
-/* Read the newest valid record into buf. PICOACME_ERR_NOT_FOUND when
- * neither slot holds one, PICOACME_ERR_NOSPACE if cap is too small,
- * PICOACME_ERR_STORAGE on a port failure. generation may be NULL. */
+/* Read the newest valid record.
+ *
+ * st:        the storage port
+ * buf, cap:  the caller's buffer for the payload (buf may be NULL if cap
+ *            is 0)
+ * len:       gets the payload length (0 on a failure past the
+ *            parameter check)
+ * generation: gets the record's generation; may be NULL
+ *
+ * Returns one of PICOACME_OK, PICOACME_ERR_PARAM (st not usable, len NULL),
+ * PICOACME_ERR_NOT_FOUND (neither slot holds a valid record),
+ * PICOACME_ERR_NOSPACE (cap too small), PICOACME_ERR_STORAGE (a port
+ * failure, or the payload read into buf fails its CRC). */
 picoacme_err_t picoacme_store_load(const picoacme_storage_t *st, uint8_t *buf, size_t cap,
                                    size_t *len, uint32_t *generation);
 
-/* Write data as the new newest record (generation + 1). On any failure the
- * previous record is still the one loaded. */
+/* Write data[0, len) as the new newest record (generation + 1, wrapping)
+ * into the slot that does not hold the newest one. On any failure or power
+ * cut the previous record is still the one loaded.
+ *
+ * Returns one of PICOACME_OK, PICOACME_ERR_PARAM (st not usable, data NULL
+ * with len > 0), PICOACME_ERR_NOSPACE (len over picoacme_store_capacity()),
+ * PICOACME_ERR_STORAGE (a port failure or a read-back mismatch; saving
+ * again is safe). */
 picoacme_err_t picoacme_store_save(const picoacme_storage_t *st, const uint8_t *data, size_t len);
 
-/* Erase both slots (factory reset). */
+/* Erase both slots (factory reset). Returns one of PICOACME_OK,
+ * PICOACME_ERR_PARAM (st not usable), PICOACME_ERR_STORAGE. */
 picoacme_err_t picoacme_store_wipe(const picoacme_storage_t *st);
 
 #endif
