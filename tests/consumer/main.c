@@ -28,8 +28,7 @@ static int pure_functions(void)
     char enc[8];
     size_t enc_len = 0;
     int bad = 0;
-    bad += check(picoacme_rfc3339("2024-02-29T12:34:56Z", 20, &t) == PICOACME_OK &&
-                     t == 1709210096,
+    bad += check(picoacme_rfc3339("2024-02-29T12:34:56Z", 20, &t) == PICOACME_OK && t == 1709210096,
                  "picoacme_rfc3339(2024-02-29T12:34:56Z) == 1709210096");
     bad += check(picoacme_rfc3339("2023-02-29T00:00:00Z", 20, &t) != PICOACME_OK,
                  "picoacme_rfc3339 rejects 2023-02-29");
