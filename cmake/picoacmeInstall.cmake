@@ -22,6 +22,7 @@ install(FILES ${_core_headers} DESTINATION ${_inc})
 if(PICOACME_CONFIG_FILE)
   # the core's PUBLIC PICOACME_CONFIG_FILE names this copy once installed
   install(FILES ${PICOACME_CONFIG_FILE} DESTINATION ${_inc} RENAME picoacme_build_config.h)
+  # pkg-config prints it shell-quoted: right in a Makefile recipe or eval
   set(PICOACME_PC_CONFIG_CFLAGS " -DPICOACME_CONFIG_FILE=\\\"picoacme_build_config.h\\\"")
 else()
   set(PICOACME_PC_CONFIG_CFLAGS "")

@@ -49,8 +49,11 @@ echo "== pkg-config --cflags --libs picoacme"
 export PKG_CONFIG_PATH="$(dirname "$pc")${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 flags=$(pkg-config --cflags --libs picoacme) || fail "pkg-config picoacme"
 echo "pkg-config: $flags"
-# shellcheck disable=SC2086
-"$cc" -std=c11 -Wall -Wextra -Werror -o "$tmp/consumer-pc" "$src/tests/consumer/main.c" $flags \
+# pkg-config quotes for a shell (as a Makefile recipe passes it on):
+# -DPICOACME_CONFIG_FILE=\"picoacme_build_config.h\" when the library was
+# built with a config file
+eval "set -- $flags"
+"$cc" -std=c11 -Wall -Wextra -Werror -o "$tmp/consumer-pc" "$src/tests/consumer/main.c" "$@" \
     || fail "consumer (pkg-config) compile"
 "$tmp/consumer-pc" "$tmp/state-pc.bin" || fail "consumer (pkg-config) run"
 echo "PASS: installed picoacme works with find_package and pkg-config"
