@@ -6,15 +6,17 @@
 #   build-m3/    core cross-built for Cortex-M3 (cmake/arm-none-eabi.cmake),
 #                checked for heap allocator references with arm-none-eabi-nm
 #   build-fuzz/  clang build with -DPICOACME_FUZZ=ON, fuzz tests run
+#   build-variants/  Release and Debug with gcc and clang, no warning
+#                (scripts/check_builds.sh)
 #
 # wolfSSL for the host and fuzz builds is compiled from the Debian source
 # package (scripts/fw-deps.sh unpacks it into build-deps/) with
 # ports/wolfssl/user_settings_host.h; without it, the system libwolfssl.
 #
 # Ends with one line "N passed, N failed": the sum over all ctest runs plus
-# the M3 no-heap check, with every build step that fails counted as one
+# the M3 no-heap check and check_builds.sh, with every build step that fails counted as one
 # failure. Exits non-zero on any failure. PICOACME_BUILD_PREFIX=build-x
-# uses build-x/, build-x-m3/, build-x-fuzz/ instead.
+# uses build-x/, build-x-m3/, build-x-fuzz/, build-x-variants/ instead.
 set -u
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -71,6 +73,14 @@ if cmake -S "$REPO" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     run_ctest host "$B"
 else
     bad "host build"
+fi
+
+step "Release and Debug builds with gcc and clang, warning-free (${B#$REPO/}-variants/)"
+# host targets only, -j2, system libwolfssl: ~2 min on 2 cores
+if bash "$REPO/scripts/check_builds.sh" "$B-variants"; then
+    PASSED=$((PASSED + 1))
+else
+    bad "check_builds.sh (a build type or compiler warns or fails)"
 fi
 
 step "Cortex-M3 core build (${B#$REPO/}-m3/)"

@@ -496,9 +496,9 @@ static void handle_post(conn_t *c, const char *path, const char *body)
     static char pay[4096];
     char url[256];
     char b[2048];
-    const char *p64;
-    const char *y64;
-    const char *s64;
+    const char *p64 = NULL;
+    const char *y64 = NULL;
+    const char *s64 = NULL;
     const char *v;
     long pl = jstr(body, "protected", &p64);
     long yl = jstr(body, "payload", &y64);

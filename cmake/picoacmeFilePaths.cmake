@@ -1,0 +1,75 @@
+# picoacmeFilePaths.cmake - the picoacme sources and include directories,
+# for any build system (the pattern of coreMQTT's mqttFilePaths.cmake).
+# It only sets variables: no target, no option, no compiler flag.
+#
+#   include(<picoacme>/cmake/picoacmeFilePaths.cmake)
+#   add_library(acme STATIC ${PICOACME_CORE_SOURCES})
+#   target_include_directories(acme PUBLIC ${PICOACME_CORE_INCLUDE_DIRS}
+#                              PRIVATE ${PICOACME_CORE_PRIVATE_INCLUDE_DIRS} <dir of jsmn.h>)
+#
+# A Makefile generator can print them: cmake -P with
+#   include(cmake/picoacmeFilePaths.cmake) message("${PICOACME_CORE_SOURCES}")
+#
+# The core needs one header from outside: jsmn.h (Debian libjsmn-dev),
+# private to core/src/json.c. Give the core a directory holding jsmn.h; in
+# a cross build, copy it into a directory of its own rather than adding the
+# host's /usr/include (core/CMakeLists.txt does that).
+#
+# The lists are explicit. ctest config.filepaths_complete
+# (tests/config/check_filepaths.cmake) fails when a .c file in one of the
+# source directories below is missing from its list, or listed but absent.
+
+get_filename_component(PICOACME_ROOT_DIR "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
+
+# ---- core: the portable engine (C11, no OS, no heap) --------------------
+set(PICOACME_CORE_SOURCES
+    ${PICOACME_ROOT_DIR}/core/src/alpn.c
+    ${PICOACME_ROOT_DIR}/core/src/b64.c
+    ${PICOACME_ROOT_DIR}/core/src/dns.c
+    ${PICOACME_ROOT_DIR}/core/src/engine.c
+    ${PICOACME_ROOT_DIR}/core/src/err.c
+    ${PICOACME_ROOT_DIR}/core/src/failover.c
+    ${PICOACME_ROOT_DIR}/core/src/http.c
+    ${PICOACME_ROOT_DIR}/core/src/json.c
+    ${PICOACME_ROOT_DIR}/core/src/jws.c
+    ${PICOACME_ROOT_DIR}/core/src/store.c
+    ${PICOACME_ROOT_DIR}/core/src/time.c
+    ${PICOACME_ROOT_DIR}/core/src/x509.c)
+
+# Public: the API headers (#include "picoacme.h").
+set(PICOACME_CORE_INCLUDE_DIRS
+    ${PICOACME_ROOT_DIR}/core/include/picoacme)
+
+# Private to the core's own sources (util.h, der.h); plus jsmn.h, see above.
+set(PICOACME_CORE_PRIVATE_INCLUDE_DIRS
+    ${PICOACME_ROOT_DIR}/core/src)
+
+# ---- ports ----------------------------------------------------------------
+# POSIX: sockets, file-backed flash, clocks, entropy. Compile with
+# _POSIX_C_SOURCE=200809L and _DEFAULT_SOURCE.
+set(PICOACME_POSIX_SOURCES
+    ${PICOACME_ROOT_DIR}/ports/posix/src/clock.c
+    ${PICOACME_ROOT_DIR}/ports/posix/src/entropy.c
+    ${PICOACME_ROOT_DIR}/ports/posix/src/flash.c
+    ${PICOACME_ROOT_DIR}/ports/posix/src/net.c
+    ${PICOACME_ROOT_DIR}/ports/posix/src/udp.c)
+set(PICOACME_POSIX_INCLUDE_DIRS
+    ${PICOACME_ROOT_DIR}/ports/posix/include)
+
+# wolfSSL: the TLS client/server port and the crypto port (wolfCrypt).
+# Needs the wolfSSL headers and library (system, or built with
+# WOLFSSL_USER_SETTINGS and a user_settings.h).
+set(PICOACME_WOLFSSL_TLS_SOURCES
+    ${PICOACME_ROOT_DIR}/ports/wolfssl/src/tls.c)
+set(PICOACME_WOLFSSL_CRYPTO_SOURCES
+    ${PICOACME_ROOT_DIR}/ports/wolfssl/src/crypto.c)
+set(PICOACME_WOLFSSL_SOURCES
+    ${PICOACME_WOLFSSL_TLS_SOURCES} ${PICOACME_WOLFSSL_CRYPTO_SOURCES})
+set(PICOACME_WOLFSSL_INCLUDE_DIRS
+    ${PICOACME_ROOT_DIR}/ports/wolfssl/include)
+
+# lwIP raw API transport (NO_SYS). Needs the lwIP headers and lwipopts.h.
+set(PICOACME_LWIP_SOURCES
+    ${PICOACME_ROOT_DIR}/ports/lwip/src/tcp.c)
+set(PICOACME_LWIP_INCLUDE_DIRS
+    ${PICOACME_ROOT_DIR}/ports/lwip/include)
