@@ -11,7 +11,7 @@
 #   include(cmake/picoacmeFilePaths.cmake) message("${PICOACME_CORE_SOURCES}")
 #
 # The core needs one header from outside: jsmn.h (Debian libjsmn-dev),
-# private to core/src/json.c. Give the core a directory holding jsmn.h; in
+# private to core/src/json_read.c. Give the core a directory holding jsmn.h; in
 # a cross build, copy it into a directory of its own rather than adding the
 # host's /usr/include (core/CMakeLists.txt does that).
 #
@@ -22,19 +22,62 @@
 get_filename_component(PICOACME_ROOT_DIR "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 
 # ---- core: the portable engine (C11, no OS, no heap) --------------------
-set(PICOACME_CORE_SOURCES
-    ${PICOACME_ROOT_DIR}/core/src/alpn.c
+# The engine and the codecs every build needs.
+set(PICOACME_CORE_BASE_SOURCES
+    ${PICOACME_ROOT_DIR}/core/src/authz.c
     ${PICOACME_ROOT_DIR}/core/src/b64.c
-    ${PICOACME_ROOT_DIR}/core/src/dns.c
+    ${PICOACME_ROOT_DIR}/core/src/csr.c
+    ${PICOACME_ROOT_DIR}/core/src/der_write.c
     ${PICOACME_ROOT_DIR}/core/src/engine.c
     ${PICOACME_ROOT_DIR}/core/src/err.c
+    ${PICOACME_ROOT_DIR}/core/src/exchange.c
     ${PICOACME_ROOT_DIR}/core/src/failover.c
-    ${PICOACME_ROOT_DIR}/core/src/http.c
-    ${PICOACME_ROOT_DIR}/core/src/json.c
+    ${PICOACME_ROOT_DIR}/core/src/http_chars.c
+    ${PICOACME_ROOT_DIR}/core/src/http_link.c
+    ${PICOACME_ROOT_DIR}/core/src/http_parse.c
+    ${PICOACME_ROOT_DIR}/core/src/http_write.c
+    ${PICOACME_ROOT_DIR}/core/src/ip.c
+    ${PICOACME_ROOT_DIR}/core/src/json_read.c
+    ${PICOACME_ROOT_DIR}/core/src/json_write.c
     ${PICOACME_ROOT_DIR}/core/src/jws.c
+    ${PICOACME_ROOT_DIR}/core/src/record.c
+    ${PICOACME_ROOT_DIR}/core/src/request.c
+    ${PICOACME_ROOT_DIR}/core/src/response.c
     ${PICOACME_ROOT_DIR}/core/src/store.c
     ${PICOACME_ROOT_DIR}/core/src/time.c
+    ${PICOACME_ROOT_DIR}/core/src/url.c
+    ${PICOACME_ROOT_DIR}/core/src/util.c
     ${PICOACME_ROOT_DIR}/core/src/x509.c)
+# One list per feature (the PICOACME_<FEATURE> option of the same name). A
+# file whose option is 0 compiles to the public "unsupported" stubs, so a
+# build may list them all (PICOACME_CORE_SOURCES) or only the features its
+# config header turns on.
+set(PICOACME_CORE_HTTP01_SOURCES
+    ${PICOACME_ROOT_DIR}/core/src/chall_http01.c)
+set(PICOACME_CORE_TLSALPN01_SOURCES
+    ${PICOACME_ROOT_DIR}/core/src/alpn_cert.c
+    ${PICOACME_ROOT_DIR}/core/src/chall_alpn.c
+    ${PICOACME_ROOT_DIR}/core/src/clienthello.c)
+set(PICOACME_CORE_DNS01_SOURCES
+    ${PICOACME_ROOT_DIR}/core/src/chall_dns01.c
+    ${PICOACME_ROOT_DIR}/core/src/dns_answer.c
+    ${PICOACME_ROOT_DIR}/core/src/dns_msg.c
+    ${PICOACME_ROOT_DIR}/core/src/dns_name.c
+    ${PICOACME_ROOT_DIR}/core/src/tsig.c)
+set(PICOACME_CORE_ARI_SOURCES
+    ${PICOACME_ROOT_DIR}/core/src/ari.c)
+set(PICOACME_CORE_LIFECYCLE_SOURCES
+    ${PICOACME_ROOT_DIR}/core/src/lifecycle.c)
+set(PICOACME_CORE_EAB_SOURCES
+    ${PICOACME_ROOT_DIR}/core/src/eab.c)
+set(PICOACME_CORE_SOURCES
+    ${PICOACME_CORE_BASE_SOURCES}
+    ${PICOACME_CORE_HTTP01_SOURCES}
+    ${PICOACME_CORE_TLSALPN01_SOURCES}
+    ${PICOACME_CORE_DNS01_SOURCES}
+    ${PICOACME_CORE_ARI_SOURCES}
+    ${PICOACME_CORE_LIFECYCLE_SOURCES}
+    ${PICOACME_CORE_EAB_SOURCES})
 
 # Public: the API headers (#include "picoacme.h").
 set(PICOACME_CORE_INCLUDE_DIRS

@@ -148,8 +148,8 @@ picoacme_err_t begin_challenge(picoacme_ctx_t *ctx)
 picoacme_err_t authz_done(picoacme_ctx_t *ctx)
 {
     picoacme_issue_run_t *is = &ctx->run.u.issue;
-    if (is->dns.published) {
-        ctx->dns.tries = 0;
+    if (dns01_published(ctx)) {
+        dns01_cleanup_next(ctx);
         return goto_state(ctx, PICOACME_ST_DNS_CLEANUP);
     }
     ctx->alpn.cert_len = 0;
@@ -173,8 +173,8 @@ static picoacme_err_t challenge_failed(picoacme_ctx_t *ctx)
     LOG(ctx, PICOACME_LOG_LVL_WRN, "%s failed for %s (%s); next challenge type, new order",
         chall_names[is->chall], is->authz_name, ctx->run.problem.type);
     is->retry_order = true;
-    if (is->dns.published) {
-        ctx->dns.tries = 0;
+    if (dns01_published(ctx)) {
+        dns01_cleanup_next(ctx);
         return goto_state(ctx, PICOACME_ST_DNS_CLEANUP);
     }
     return goto_state(ctx, PICOACME_ST_ORDER);

@@ -98,7 +98,6 @@ static picoacme_err_t dns_send(picoacme_ctx_t *ctx, const char *host, uint16_t p
         e = tp->connect(tp->user, host, port, &x->sock);
         if (e == PICOACME_AGAIN) {
             x->sock = PICOACME_SOCK_NONE;
-            return e; /* the port still resolves the name */
         }
     } else {
         if (x->sock == PICOACME_SOCK_NONE) {
@@ -107,6 +106,9 @@ static picoacme_err_t dns_send(picoacme_ctx_t *ctx, const char *host, uint16_t p
         if (x->sock != PICOACME_SOCK_NONE) {
             e = tp->udp_send(tp->user, x->sock, host, port, ctx->tx + 2, x->len);
         }
+    }
+    if (e == PICOACME_AGAIN) {
+        return e; /* the port still resolves the name: nothing was sent */
     }
     if (e != PICOACME_OK && e != PICOACME_WANT_WRITE) {
         sock_close(ctx, &x->sock);

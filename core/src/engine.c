@@ -98,18 +98,23 @@ static const state_ops_t ops[PICOACME_ST_COUNT] = {
                                 BIT(PICOACME_ST_DONE) | BIT(PICOACME_ST_NONCE) | ST_JSON},
 };
 
-static const char *const state_names[PICOACME_ST_COUNT] = {
-    "start",      "directory",          "nonce",          "account",
-    "order",      "authorization",      "dns-01 publish", "dns-01 propagation",
-    "challenge",  "poll authorization", "dns-01 cleanup", "finalize",
-    "poll order", "certificate",        "store",          "done",
-    "failed",     "renewal info",       "revoke",         "key change",
-    "deactivate",
-};
+/* The state names, packed in state order (no pointer table). */
+static const char state_names[] =
+    "start\0directory\0nonce\0account\0order\0authorization\0dns-01 publish\0"
+    "dns-01 propagation\0challenge\0poll authorization\0dns-01 cleanup\0finalize\0"
+    "poll order\0certificate\0store\0done\0failed\0renewal info\0revoke\0key change\0"
+    "deactivate\0";
 
 const char *picoacme_state_str(picoacme_state_t s)
 {
-    return (unsigned)s < (unsigned)PICOACME_ST_COUNT ? state_names[s] : "?";
+    const char *p = state_names;
+    if ((unsigned)s >= (unsigned)PICOACME_ST_COUNT) {
+        return "?";
+    }
+    for (unsigned i = 0; i < (unsigned)s; i++) {
+        p += strlen(p) + 1U;
+    }
+    return p;
 }
 
 /* ---- small shared helpers -------------------------------------------------- */
@@ -170,7 +175,9 @@ void release(picoacme_ctx_t *ctx)
     ctx->alpn.cert_len = 0;
     sock_close(ctx, &ctx->h01.lsock);
     sock_close(ctx, &ctx->alpn.lsock);
-    sock_close(ctx, &ctx->dns.sock);
+    if (dns01_sock(ctx) != NULL) {
+        sock_close(ctx, dns01_sock(ctx));
+    }
 }
 
 /* ---- failures, moves, timers ------------------------------------------------ */
@@ -241,12 +248,11 @@ static picoacme_err_t unwind(picoacme_ctx_t *ctx)
 {
     picoacme_run_t *r = &ctx->run;
     PICOACME_ASSERT(picoacme_err_is_error(r->problem.err));
-    if (r->op == PICOACME_OP_ISSUE && r->u.issue.dns.published &&
-        r->state != PICOACME_ST_DNS_CLEANUP) {
+    if (dns01_published(ctx) && r->state != PICOACME_ST_DNS_CLEANUP) {
         conn_close(ctx);
         r->state = PICOACME_ST_DNS_CLEANUP;
         r->phase = PH_IDLE;
-        ctx->dns.tries = 0;
+        dns01_cleanup_next(ctx);
         BUF_FREE_ALL(ctx);
         return PICOACME_OK;
     }
@@ -303,6 +309,24 @@ static bool ids_ok(const picoacme_config_t *cfg)
     return true;
 }
 
+/* The configuration a run needs: URL, identifiers, e-mail, EAB. */
+static picoacme_err_t cfg_check(const picoacme_config_t *cfg, const picoacme_ports_t *ports)
+{
+    if (cfg->directory_url == NULL) {
+        /* only picoacme_stored() is possible */
+        return cfg->n_ids == 0U ? PICOACME_OK : PICOACME_ERR_PARAM;
+    }
+    if (!url_ok(cfg->directory_url, ports) || !ids_ok(cfg) ||
+        (cfg->email != NULL && util_strnlen(cfg->email, 128U) >= 128U)) {
+        return PICOACME_ERR_PARAM;
+    }
+    if (cfg->eab_kid != NULL && (!PICOACME_EAB || util_strnlen(cfg->eab_kid, 128U) >= 128U ||
+                                 cfg->eab_key == NULL || cfg->eab_key_len == 0U)) {
+        return PICOACME_EAB ? PICOACME_ERR_PARAM : PICOACME_ERR_UNSUPPORTED;
+    }
+    return PICOACME_OK;
+}
+
 picoacme_err_t picoacme_init(picoacme_ctx_t *ctx, const picoacme_config_t *cfg,
                              const picoacme_ports_t *ports)
 {
@@ -318,20 +342,10 @@ picoacme_err_t picoacme_init(picoacme_ctx_t *ctx, const picoacme_config_t *cfg,
     ctx->h01.sock = PICOACME_SOCK_NONE;
     ctx->alpn.lsock = PICOACME_SOCK_NONE;
     ctx->alpn.sock = PICOACME_SOCK_NONE;
-    ctx->dns.sock = PICOACME_SOCK_NONE;
-    if (cfg->directory_url == NULL) {
-        /* only picoacme_stored() is possible */
-        return cfg->n_ids == 0U ? PICOACME_OK : PICOACME_ERR_PARAM;
+    if (dns01_sock(ctx) != NULL) {
+        *dns01_sock(ctx) = PICOACME_SOCK_NONE;
     }
-    if (!url_ok(cfg->directory_url, ports) || !ids_ok(cfg) ||
-        (cfg->email != NULL && util_strnlen(cfg->email, 128U) >= 128U)) {
-        return PICOACME_ERR_PARAM;
-    }
-    if (cfg->eab_kid != NULL && (!PICOACME_EAB || util_strnlen(cfg->eab_kid, 128U) >= 128U ||
-                                 cfg->eab_key == NULL || cfg->eab_key_len == 0U)) {
-        return PICOACME_EAB ? PICOACME_ERR_PARAM : PICOACME_ERR_UNSUPPORTED;
-    }
-    return PICOACME_OK;
+    return cfg_check(cfg, ports);
 }
 
 /* The account of this CA from the store, or a new account key. */

@@ -216,11 +216,11 @@ static picoacme_err_t parse_status(picoacme_http_resp_t *r, const uint8_t *l, si
 /* ---- headers ------------------------------------------------------------ */
 
 /* RFC 8288: the target of the first Link with rel="up" (the issuer chain
- * of RFC 8555 §7.4.2). */
+ * of RFC 8555 §7.4.2); not parsed with PICOACME_HTTP_LINK 0. */
 static picoacme_err_t hdr_link(picoacme_http_resp_t *r, const uint8_t *buf, size_t vs, size_t ve)
 {
     size_t us, ue;
-    if (r->link_up.len == 0U && picoacme_link_up(buf, vs, ve, &us, &ue)) {
+    if (PICOACME_HTTP_LINK && r->link_up.len == 0U && picoacme_link_up(buf, vs, ve, &us, &ue)) {
         r->link_up = mkspan(us, ue);
     }
     return PICOACME_OK;

@@ -351,12 +351,40 @@ static inline void alpn_close(picoacme_ctx_t *ctx)
 #endif
 
 #if PICOACME_DNS01
+/* A TXT record of this issuance may be out there. */
+static inline bool dns01_published(const picoacme_ctx_t *ctx)
+{
+    return ctx->run.op == PICOACME_OP_ISSUE && ctx->run.u.issue.dns.published;
+}
+/* The next state is the clean-up of the TXT record (its first try). */
+static inline void dns01_cleanup_next(picoacme_ctx_t *ctx)
+{
+    ctx->dns.tries = 0;
+}
+static inline picoacme_sock_t *dns01_sock(picoacme_ctx_t *ctx)
+{
+    return &ctx->dns.sock;
+}
 /* dns-01 for the current authorization: TXT name and value, then publish. */
 picoacme_err_t dns01_prepare(picoacme_ctx_t *ctx, const uint8_t digest[32]);
 picoacme_err_t dns01_begin(picoacme_ctx_t *ctx);
 picoacme_err_t dns01_pump(picoacme_ctx_t *ctx, picoacme_wait_t *wait);
 #define DNS01_BEGIN dns01_begin
 #else
+static inline bool dns01_published(const picoacme_ctx_t *ctx)
+{
+    (void)ctx;
+    return false;
+}
+static inline void dns01_cleanup_next(picoacme_ctx_t *ctx)
+{
+    (void)ctx;
+}
+static inline picoacme_sock_t *dns01_sock(picoacme_ctx_t *ctx)
+{
+    (void)ctx;
+    return NULL;
+}
 static inline picoacme_err_t dns01_prepare(picoacme_ctx_t *ctx, const uint8_t digest[32])
 {
     (void)digest;

@@ -480,8 +480,10 @@ static int issue_once(const picoacme_config_t *cfgp, const picoacme_ports_t *por
         fprintf(stderr,
                 "picoacme: issued %s and %s/key.pem (%u requests, %u connections, %u TLS "
                 "handshakes, %u badNonce retries)\n",
-                final, out, (unsigned)picoacme_stats(&g_ctx)->requests, (unsigned)picoacme_stats(&g_ctx)->connections,
-                tlsp != NULL ? tlsp->handshakes - hs0 : 0U, (unsigned)picoacme_stats(&g_ctx)->bad_nonces);
+                final, out, (unsigned)picoacme_stats(&g_ctx)->requests,
+                (unsigned)picoacme_stats(&g_ctx)->connections,
+                tlsp != NULL ? tlsp->handshakes - hs0 : 0U,
+                (unsigned)picoacme_stats(&g_ctx)->bad_nonces);
         return 0;
     }
     return 1;
@@ -1124,8 +1126,8 @@ static int cmd_lifecycle(int argc, char **argv, const char *what)
     if (rollover) {
         char new_tp[PICOACME_THUMBPRINT_LEN + 1U] = "";
         (void)picoacme_jwk_thumbprint(&crypto, PICOACME_KEY_ACCOUNT, new_tp);
-        fprintf(stderr, "picoacme: account %s: key %s replaced by %s\n", picoacme_account_url(&g_ctx), old_tp,
-                new_tp);
+        fprintf(stderr, "picoacme: account %s: key %s replaced by %s\n",
+                picoacme_account_url(&g_ctx), old_tp, new_tp);
     } else {
         fprintf(stderr, "picoacme: %s: %s\n",
                 revoke ? "certificate revoked" : "account deactivated",

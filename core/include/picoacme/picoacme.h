@@ -306,7 +306,9 @@ typedef struct picoacme_issue_run {
     bool chall_key;      /* PICOACME_KEY_CHALLENGE generated */
     bool finalize_again; /* orderNotReady: finalize once ready */
     bool ari_replaces;   /* newOrder carries "replaces": ari.certid (RFC 9773 §5) */
+#if PICOACME_DNS01
     picoacme_dns01_run_t dns;
+#endif
 } picoacme_issue_run_t;
 
 /* A lifecycle call (§7.3.5, §7.3.6, §7.6). */
@@ -400,7 +402,9 @@ typedef struct picoacme_ctx {
     picoacme_conn_t conn;
     picoacme_h01_t h01;
     picoacme_alpn_t alpn;
+#if PICOACME_DNS01
     picoacme_dns_xfer_t dns;
+#endif
     picoacme_dir_t dir;
 #if PICOACME_ARI
     picoacme_ari_t ari;

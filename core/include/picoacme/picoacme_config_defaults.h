@@ -172,6 +172,14 @@
 #define PICOACME_JSON_STRICT 1
 #endif
 
+/* Parse the Link rel="up" header of every answer (RFC 8555 §7.4.2, the
+ * issuer of an alternate chain) into picoacme_http_resp_t.link_up. The
+ * engine itself does not follow it; 0 leaves the Link parser out (about
+ * 0.4 KiB). */
+#ifndef PICOACME_HTTP_LINK
+#define PICOACME_HTTP_LINK 1
+#endif
+
 /* External Account Binding (RFC 8555 §7.3.4) for CAs that require it. */
 #ifndef PICOACME_EAB
 #define PICOACME_EAB 1

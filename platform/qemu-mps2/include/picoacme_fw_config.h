@@ -55,6 +55,7 @@
  * PICOACME_EAB 1 and PICOACME_WORK_BUF_SIZE 1536. */
 #define PICOACME_EAB 0
 #define PICOACME_JSON_STRICT 0
+#define PICOACME_HTTP_LINK 0
 
 /* No ACME Renewal Information (RFC 9773): renewal at the lifetime
  * fraction only. ARI costs ~1.7 KiB of core flash and 120 B of context,
