@@ -98,6 +98,13 @@
 #define PICOACME_RATELIMIT_RETRIES 3U
 #endif
 
+/* While the transport resolves a host name (connect answered
+ * PICOACME_AGAIN), ask again this often (ms); the exchange deadline
+ * PICOACME_IO_TIMEOUT_MS bounds the lookup. */
+#ifndef PICOACME_RESOLVE_POLL_MS
+#define PICOACME_RESOLVE_POLL_MS 20U
+#endif
+
 /* Deadline for one network exchange (connect, request, response). */
 #ifndef PICOACME_IO_TIMEOUT_MS
 #define PICOACME_IO_TIMEOUT_MS 30000U
