@@ -476,6 +476,9 @@ static picoacme_err_t pump(picoacme_ctx_t *ctx)
                                                   ctx->conn_port, &ctx->sock);
                 if (e != PICOACME_OK) {
                     ctx->sock = PICOACME_SOCK_NONE;
+                    if (e == PICOACME_AGAIN) {
+                        return e; /* TEMP: the host name is being resolved */
+                    }
                     return e == PICOACME_ERR_IO || e == PICOACME_ERR_NOT_FOUND ? e
                                                                                : PICOACME_ERR_IO;
                 }
@@ -2862,6 +2865,11 @@ picoacme_err_t picoacme_step(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
                      "the CA did not answer in time (PICOACME_IO_TIMEOUT_MS)");
         } else {
             e = pump(ctx);
+            if (e == PICOACME_AGAIN) { /* TEMP: connect again after a while */
+                wait_timer(wait, remaining(now, ctx->deadline_ms));
+                wait_timer(wait, PICOACME_RESOLVE_POLL_MS);
+                return e;
+            }
             if (e == PICOACME_WANT_READ || e == PICOACME_WANT_WRITE) {
                 wait_add(wait, ctx->sock, ctx->want);
                 wait_timer(wait, remaining(now, ctx->deadline_ms));
