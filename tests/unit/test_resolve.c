@@ -5,17 +5,19 @@
  * pending one, udp_send resolves the same way, and a name that does not
  * resolve fails.
  *
- * Only loopback and /etc/hosts are used. The one lookup that needs a DNS
- * server (a name that does not exist) runs in a child inside a new network
- * namespace (`unshare -rn`: no interface but a loopback that is down), so
- * the system resolver's query cannot leave the machine; the test is
- * skipped where that namespace cannot be made.
+ * Only loopback and /etc/hosts are used. The lookups that need a DNS
+ * server (names that do not exist) run in a child inside new network and
+ * mount namespaces (`unshare -rnm`: no interface but loopback, and a
+ * resolv.conf naming 127.0.0.1 where the child itself answers), so no
+ * query can leave the machine; the test is skipped where those namespaces
+ * cannot be made.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -251,51 +253,107 @@ static void test_not_a_name(void **state)
     assert_int_equal(tp.connect(tp.user, longname, 80, &s), PICOACME_ERR_IO);
 }
 
-/* In the child, inside its own network namespace: a name that is in no
- * hosts file fails (NOT_FOUND, or IO when no DNS server is reachable). */
+/* The child's DNS server on 127.0.0.1:53: NXDOMAIN for every name, but
+ * SERVFAIL for names with a "servfail" label. */
+static void *dns_server(void *arg)
+{
+    int fd = *(const int *)arg;
+    uint8_t q[512];
+
+    for (;;) {
+        struct sockaddr_storage from;
+        socklen_t fl = sizeof from;
+        ssize_t n = recvfrom(fd, q, sizeof q, 0, (struct sockaddr *)&from, &fl);
+        size_t end = 12;
+        if (n < 17) {
+            continue;
+        }
+        while (end < (size_t)n && q[end] != 0U) {
+            end += 1U + q[end];
+        }
+        end += 5U; /* root label, QTYPE, QCLASS */
+        if (end > (size_t)n) {
+            continue;
+        }
+        q[2] = (uint8_t)(0x80U | (q[2] & 0x79U)); /* QR; opcode and RD kept */
+        q[3] = (uint8_t)(0x80U | (memmem(q, end, "\x08servfail", 9) != NULL ? 2U : 3U));
+        memset(q + 6, 0, 6); /* no answer, authority or additional records */
+        (void)sendto(fd, q, end, 0, (struct sockaddr *)&from, fl);
+    }
+    return NULL;
+}
+
+/* In the child, inside its own network and mount namespaces, whose
+ * resolv.conf names 127.0.0.1, served by dns_server(). */
 static void test_unknown_name_child(void **state)
 {
     struct sockaddr_in far = {.sin_family = AF_INET, .sin_port = htons(53)};
+    struct sockaddr_in dns = {.sin_family = AF_INET, .sin_port = htons(53)};
+    static int fd;
     picoacme_transport_t tp;
     picoacme_sock_t s;
+    pthread_t t;
     unsigned agains;
-    picoacme_err_t e;
-    int fd;
+    int probe;
     (void)state;
 
     /* guard: no route off this host (a UDP connect sends nothing) */
     assert_int_equal(inet_pton(AF_INET, "192.0.2.1", &far.sin_addr), 1);
-    fd = socket(AF_INET, SOCK_DGRAM, 0);
-    assert_true(fd >= 0);
-    if (connect(fd, (struct sockaddr *)&far, sizeof far) == 0) {
-        close(fd);
+    probe = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(probe >= 0);
+    if (connect(probe, (struct sockaddr *)&far, sizeof far) == 0) {
         print_message("the namespace has a route off the host: not looking up\n");
         exit(77);
     }
-    close(fd);
+    close(probe);
+    dns.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&dns, sizeof dns) != 0) {
+        print_message("cannot serve DNS on 127.0.0.1:53 in the namespace\n");
+        exit(77);
+    }
+    assert_int_equal(pthread_create(&t, NULL, dns_server, &fd), 0);
+
     picoacme_posix_transport(&tp);
-    e = connect_wait(&tp, "picoacme-no-such-host.invalid", 443, &s, &agains);
-    print_message("unknown name: %s after %u AGAIN answers\n", picoacme_err_str(e), agains);
-    assert_true(e == PICOACME_ERR_NOT_FOUND || e == PICOACME_ERR_IO);
+    assert_int_equal(connect_wait(&tp, "picoacme-nx.invalid", 443, &s, &agains),
+                     PICOACME_ERR_NOT_FOUND);
+    assert_true(agains >= 1U);
     assert_int_equal(s, PICOACME_SOCK_NONE);
+    /* a resolver failure is a transport error */
+    assert_int_equal(connect_wait(&tp, "servfail.picoacme.invalid", 443, &s, &agains),
+                     PICOACME_ERR_IO);
+    assert_int_equal(s, PICOACME_SOCK_NONE);
+    /* /etc/hosts still answers */
+    assert_int_equal(connect_wait(&tp, "localhost", 9, &s, &agains), PICOACME_OK);
+    tp.close(tp.user, s);
 }
 
 static void test_unknown_name(void **state)
 {
+    static const char conf[] = PICOACME_TEST_TMPDIR "/resolve.conf";
     char self[512];
-    char cmd[700];
+    char cmd[1200];
     ssize_t n;
+    FILE *f;
     int rc;
     (void)state;
 
-    if (system("unshare -rn true >/dev/null 2>&1") != 0) {
-        print_message("unshare -rn not possible here: an unknown name is not looked up\n");
+    if (system("unshare -rnm true >/dev/null 2>&1") != 0 ||
+        system("command -v ip >/dev/null 2>&1") != 0) {
+        print_message("no unshare -rnm or no ip(8): unknown names not looked up\n");
         skip();
     }
+    f = fopen(conf, "w");
+    assert_non_null(f);
+    fputs("nameserver 127.0.0.1\noptions attempts:1 timeout:2\n", f);
+    fclose(f);
     n = readlink("/proc/self/exe", self, sizeof self - 1);
     assert_true(n > 0);
     self[n] = '\0';
-    (void)snprintf(cmd, sizeof cmd, "PICOACME_RESOLVE_CHILD=1 unshare -rn %s", self);
+    (void)snprintf(cmd, sizeof cmd,
+                   "PICOACME_RESOLVE_CHILD=1 unshare -rnm sh -c "
+                   "'mount --bind %s /etc/resolv.conf && ip link set lo up && exec %s'",
+                   conf, self);
     rc = system(cmd);
     assert_true(WIFEXITED(rc));
     if (WEXITSTATUS(rc) == 77) {

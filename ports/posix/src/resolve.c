@@ -177,6 +177,12 @@ static picoacme_err_t lookup_step(const lookup_t *k, struct addrinfo **res)
     return PICOACME_AGAIN;
 }
 
+static int name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+}
+
 /* A host name as DNS and /etc/hosts know it: letters, digits, '-', '_'
  * and dots between non-empty labels of at most 63 octets. */
 static int name_ok(const char *host, size_t len)
@@ -194,12 +200,7 @@ static int name_ok(const char *host, size_t len)
                 return 0;
             }
             label = 0;
-        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                   c == '-' || c == '_') {
-            if (++label > 63U) {
-                return 0;
-            }
-        } else {
+        } else if (!name_char(c) || ++label > 63U) {
             return 0;
         }
     }
