@@ -95,6 +95,7 @@ set(PICOACME_POSIX_SOURCES
     ${PICOACME_ROOT_DIR}/ports/posix/src/entropy.c
     ${PICOACME_ROOT_DIR}/ports/posix/src/flash.c
     ${PICOACME_ROOT_DIR}/ports/posix/src/net.c
+    ${PICOACME_ROOT_DIR}/ports/posix/src/resolve.c
     ${PICOACME_ROOT_DIR}/ports/posix/src/udp.c)
 set(PICOACME_POSIX_INCLUDE_DIRS
     ${PICOACME_ROOT_DIR}/ports/posix/include)

@@ -98,6 +98,13 @@
 #define PICOACME_RATELIMIT_RETRIES 3U
 #endif
 
+/* While the transport resolves a host name (connect answered
+ * PICOACME_AGAIN), ask again this often (ms); the exchange deadline
+ * PICOACME_IO_TIMEOUT_MS bounds the lookup. */
+#ifndef PICOACME_RESOLVE_POLL_MS
+#define PICOACME_RESOLVE_POLL_MS 20U
+#endif
+
 /* Deadline for one network exchange (connect, request, response). */
 #ifndef PICOACME_IO_TIMEOUT_MS
 #define PICOACME_IO_TIMEOUT_MS 30000U
@@ -111,12 +118,6 @@
 #endif
 #ifndef PICOACME_IO_RETRY_MS
 #define PICOACME_IO_RETRY_MS 500U
-#endif
-
-/* While the transport port resolves a host name (connect() returned
- * PICOACME_AGAIN), the engine asks again after this long. */
-#ifndef PICOACME_RESOLVE_POLL_MS
-#define PICOACME_RESOLVE_POLL_MS 20U
 #endif
 
 /* Time budget of one run (seconds): the default of

@@ -33,7 +33,15 @@ typedef struct picoacme_transport {
     /* Start connecting to host (a name or a literal IPv4/IPv6 address) and
      * port. Returns PICOACME_OK with *sock set as soon as the attempt is
      * under way; until it completes, send() returns PICOACME_WANT_WRITE.
-     * A failed attempt surfaces as PICOACME_ERR_IO from send()/recv(). */
+     * A failed attempt surfaces as PICOACME_ERR_IO from send()/recv().
+     * A name is resolved without blocking: while it is, connect returns
+     * PICOACME_AGAIN with *sock left PICOACME_SOCK_NONE, and the caller
+     * calls again with the same host and port later (the engine: after
+     * PICOACME_RESOLVE_POLL_MS, until its exchange deadline). The port
+     * keeps the one pending lookup itself; a call with another host or
+     * port replaces it. A literal never answers PICOACME_AGAIN. A name
+     * that does not resolve answers PICOACME_ERR_NOT_FOUND; a resolver
+     * failure (no server answered...) PICOACME_ERR_IO. */
     picoacme_err_t (*connect)(void *user, const char *host, uint16_t port, picoacme_sock_t *sock);
     /* Send up to len bytes. PICOACME_OK with *sent >= 1, or WANT_WRITE, or
      * an error. */
@@ -52,7 +60,9 @@ typedef struct picoacme_transport {
     picoacme_err_t (*accept)(void *user, picoacme_sock_t lsock, picoacme_sock_t *sock);
     /* Optional (NULL without dns-01): an unconnected UDP socket. */
     picoacme_err_t (*udp_open)(void *user, picoacme_sock_t *sock);
-    /* Send one datagram to host (a literal address or a name) and port. */
+    /* Send one datagram to host (a literal address or a name) and port.
+     * A name is resolved as connect() does: PICOACME_AGAIN (nothing sent)
+     * until it is, then the datagram goes out; the same errors. */
     picoacme_err_t (*udp_send)(void *user, picoacme_sock_t sock, const char *host, uint16_t port,
                                const uint8_t *buf, size_t len);
     /* Receive one datagram (truncated to cap), or WANT_READ if none. */

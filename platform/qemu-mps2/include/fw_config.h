@@ -10,8 +10,9 @@
 #ifndef PICOACME_FW_DIRECTORY_URL
 #define PICOACME_FW_DIRECTORY_URL "https://acme.internal:14000/dir"
 #endif
-/* Static name table (the firmware has no DNS resolver): the CA's host name
- * and its IPv4 address (in QEMU the guestfwd address). */
+/* The CA's host name and its IPv4 address (in QEMU the guestfwd address),
+ * the entry of lwIP's local host list (lwipopts.h: QEMU's restricted
+ * network has no DNS server). */
 #ifndef FW_CA_HOST
 #define FW_CA_HOST "acme.internal"
 #endif

@@ -1,7 +1,7 @@
 /*
  * lwipopts.h - lwIP 2.1.3 options of the qemu-mps2 firmware.
  *
- * NO_SYS superloop, raw API only, IPv4 + TCP + UDP + DHCP. Every buffer is a
+ * NO_SYS superloop, raw API only, IPv4 + TCP + UDP + DHCP + DNS. Every buffer is a
  * static pool (lwIP's own mem heap is a static array too); sized for the
  * ACME client's few sequential connections plus one listener.
  */
@@ -25,7 +25,26 @@
 #define LWIP_DHCP 1
 #define LWIP_AUTOIP 0
 #define LWIP_IGMP 0
-#define LWIP_DNS 0
+/* Names through lwIP's DNS client. QEMU's restricted network has no DNS
+ * server, so the one name the firmware needs comes from the local host
+ * list: FW_LWIP_HOST -> FW_LWIP_HOST_ADDR, set by CMakeLists.txt from
+ * FW_CA_HOST / FW_CA_ADDR (FW_TLS_HOST / FW_TLS_ADDR for tls-smoke); the
+ * address is written as its four bytes in parentheses. One table entry
+ * and short names keep the RAM small. */
+#define LWIP_DNS 1
+#define DNS_TABLE_SIZE 1
+#define DNS_MAX_NAME_LENGTH 64
+#define DNS_MAX_SERVERS 1
+#define DNS_LOCAL_HOSTLIST 1
+#ifndef FW_LWIP_HOST
+#define FW_LWIP_HOST "acme.internal"
+#endif
+#ifndef FW_LWIP_HOST_ADDR
+#define FW_LWIP_HOST_ADDR (10, 0, 2, 100)
+#endif
+#define FW_LWIP_ADDR4(bytes) IPADDR4_INIT_BYTES bytes
+#define DNS_LOCAL_HOSTLIST_INIT                                                                    \
+    {DNS_LOCAL_HOSTLIST_ELEM(FW_LWIP_HOST, FW_LWIP_ADDR4(FW_LWIP_HOST_ADDR))}
 #define IP_REASSEMBLY 0
 #define IP_FRAG 0
 #define LWIP_STATS 0
@@ -42,8 +61,9 @@
  * more; a pcb in TIME_WAIT is reused by tcp_alloc() when they run out. */
 #define MEMP_NUM_TCP_PCB 5
 #define MEMP_NUM_TCP_PCB_LISTEN 1
-/* DHCP only (the transport has no UDP sockets in this firmware). */
-#define MEMP_NUM_UDP_PCB 1
+/* DHCP, and a DNS query (the transport has no UDP sockets in this
+ * firmware). */
+#define MEMP_NUM_UDP_PCB 2
 #define MEMP_NUM_TCP_SEG 16
 /* PBUF_REF/ROM: the transport copies (TCP_WRITE_FLAG_COPY). */
 #define MEMP_NUM_PBUF 4

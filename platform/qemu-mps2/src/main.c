@@ -81,10 +81,6 @@ static fw_flash_t flash;
 static picoacme_ctx_t g_ctx;
 static uint8_t wolf_pool[FW_WOLF_POOL_SIZE] __attribute__((aligned(16)));
 
-static const picoacme_lwip_host_t hosts[] = {
-    {FW_CA_HOST, FW_CA_ADDR},
-};
-
 /* test knobs from the semihosting command line */
 static unsigned opt_renewals = FW_RENEWALS;
 static long opt_cut = -1;
@@ -268,7 +264,7 @@ int main(void)
         printf("fw: cannot open the flash file %s\n", FW_FLASH_FILE);
         finish(EXIT_FLASH);
     }
-    picoacme_lwip_init(&lwip_tp, hosts, sizeof hosts / sizeof hosts[0], &tp);
+    picoacme_lwip_init(&lwip_tp, &tp);
     if (picoacme_wolfssl_crypto_init(&crypto_ctx, heap, &crypto) != PICOACME_OK) {
         printf("fw: crypto init failed\n");
         finish(EXIT_CRYPTO);

@@ -78,10 +78,6 @@ static char head[64];
 static size_t head_len;
 static size_t rx_total;
 
-static const picoacme_lwip_host_t hosts[] = {
-    {FW_TLS_HOST, FW_TLS_ADDR},
-};
-
 static const char served[] = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n"
                              "Content-Length: 18\r\n\r\nhello-from-device\n";
 
@@ -149,7 +145,7 @@ int main(void)
 
     picoacme_transport_t tp;
     picoacme_tls_t tls;
-    picoacme_lwip_init(&lwip_tp, hosts, sizeof hosts / sizeof hosts[0], &tp);
+    picoacme_lwip_init(&lwip_tp, &tp);
     picoacme_err_t e = picoacme_wolfssl_tls_init(&tls_ctx, &tp, heap, fw_ca_root_der,
                                                  fw_ca_root_der_len, PICOACME_WOLFSSL_DER, &tls);
     if (e != PICOACME_OK) {
@@ -178,6 +174,9 @@ int main(void)
             if (!ip4_addr_isany_val(*netif_ip4_addr(&netif))) {
                 printf("fw: address %s\n", ip4addr_ntoa(netif_ip4_addr(&netif)));
                 e = tp.connect(tp.user, FW_TLS_HOST, FW_TLS_PORT, &sock);
+                if (e == PICOACME_AGAIN) {
+                    break; /* the name is being resolved: ask again */
+                }
                 if (e != PICOACME_OK) {
                     printf("fw: connect %s:%d failed: %d\n", FW_TLS_HOST, FW_TLS_PORT, (int)e);
                     result = EXIT_CONNECT;

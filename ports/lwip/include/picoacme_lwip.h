@@ -6,8 +6,11 @@
  * picoacme_sock_t is an index into it. Received data is copied from the
  * recv callback into a per-connection ring and acknowledged to the peer
  * (tcp_recved) only as the engine consumes it, so the TCP window is the
- * flow control. Host names are resolved through a static table the
- * firmware provides; literal dotted IPv4 addresses work without it.
+ * flow control. Host names are resolved by lwIP's DNS client
+ * (LWIP_DNS; its DNS_LOCAL_HOSTLIST gives fixed names without a server):
+ * connect() and udp_send() answer PICOACME_AGAIN until the address is
+ * there. Literal dotted IPv4 addresses need no DNS; without LWIP_DNS they
+ * are the only hosts.
  *
  * Everything must run in the lwIP context (the superloop that also calls
  * the netif poll and sys_check_timeouts()).
@@ -44,14 +47,14 @@
 #define PICOACME_LWIP_UDP_MAX 1232U
 #endif
 
+/* Longest host name looked up (longer: PICOACME_ERR_NOSPACE); lwIP's
+ * DNS_MAX_NAME_LENGTH bounds it too. */
+#ifndef PICOACME_LWIP_HOST_MAX
+#define PICOACME_LWIP_HOST_MAX 255U
+#endif
+
 struct tcp_pcb;
 struct udp_pcb;
-
-/* One static name -> address entry (addr is a dotted IPv4 literal). */
-typedef struct picoacme_lwip_host {
-    const char *name;
-    const char *addr;
-} picoacme_lwip_host_t;
 
 typedef struct picoacme_lwip_conn {
     struct tcp_pcb *pcb;
@@ -76,9 +79,11 @@ typedef struct picoacme_lwip_udp {
 } picoacme_lwip_udp_t;
 
 typedef struct picoacme_lwip {
-    const picoacme_lwip_host_t *hosts;
-    size_t n_hosts;
     struct tcp_pcb *listener;
+    /* the one name lookup (connect/udp_send ask again until it is done) */
+    uint32_t lookup_addr; /* IPv4, network order, once found */
+    uint8_t lookup_state; /* internal: idle, pending, found, failed */
+    char lookup_name[PICOACME_LWIP_HOST_MAX + 1U];
     picoacme_lwip_conn_t conn[PICOACME_LWIP_CONNS];
 #if PICOACME_LWIP_UDP_SOCKS > 0
     picoacme_lwip_udp_t udp[PICOACME_LWIP_UDP_SOCKS];
@@ -90,10 +95,9 @@ typedef struct picoacme_lwip {
 #define PICOACME_LWIP_LISTENER ((picoacme_sock_t)PICOACME_LWIP_CONNS)
 #define PICOACME_LWIP_UDP_BASE ((picoacme_sock_t)(PICOACME_LWIP_CONNS + 1U))
 
-/* Reset the context and fill *out. hosts (may be NULL when n_hosts is 0)
- * must outlive the context; the table is searched case-insensitively. */
-void picoacme_lwip_init(picoacme_lwip_t *l, const picoacme_lwip_host_t *hosts,
-                        size_t n_hosts, picoacme_transport_t *out);
+/* Reset the context and fill *out. The context must outlive lwIP's DNS
+ * queries (a static): their callbacks carry it. */
+void picoacme_lwip_init(picoacme_lwip_t *l, picoacme_transport_t *out);
 
 /* Abort every connection and the listener (e.g. before the netif goes). */
 void picoacme_lwip_shutdown(picoacme_lwip_t *l);

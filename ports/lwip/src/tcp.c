@@ -1,7 +1,10 @@
 /*
  * tcp.c - picoacme_transport_t over lwIP raw TCP (NO_SYS).
  *
- * connect: static name table or literal IPv4, tcp_connect(); send:
+ * connect: a literal IPv4 address, or a name through lwIP's DNS client
+ * (dns_gethostbyname: its local host list and cache answer at once, else
+ * PICOACME_AGAIN until the callback brought the address), then
+ * tcp_connect(); send:
  * tcp_write() of what fits in tcp_sndbuf() then tcp_output(); recv: from
  * the per-connection ring the recv callback fills, tcp_recved() as the data
  * is consumed; close: tcp_close() (tcp_abort() if lwIP is out of memory).
@@ -13,8 +16,12 @@
 
 #include <string.h>
 
+#include "lwip/def.h"
 #include "lwip/ip_addr.h"
 #include "lwip/opt.h"
+#if LWIP_DNS
+#include "lwip/dns.h"
+#endif
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
@@ -65,34 +72,81 @@ static int conn_alloc(picoacme_lwip_t *l)
     return -1;
 }
 
-static bool ascii_ieq(const char *a, const char *b)
+/* ---- names ------------------------------------------------------------- */
+
+enum lookup_state { LK_IDLE = 0, LK_PENDING, LK_FOUND, LK_FAILED };
+
+#if LWIP_DNS
+/* lwIP's answer for l->lookup_name; an answer for a name asked before
+ * (replaced since: lwIP cannot cancel a query) is dropped. */
+static void on_found(const char *name, const ip_addr_t *ipaddr, void *arg)
 {
-    for (;; a++, b++) {
-        char x = *a;
-        char y = *b;
-        if (x >= 'A' && x <= 'Z') {
-            x = (char)(x - 'A' + 'a');
-        }
-        if (y >= 'A' && y <= 'Z') {
-            y = (char)(y - 'A' + 'a');
-        }
-        if (x != y) {
-            return false;
-        }
-        if (x == '\0') {
-            return true;
-        }
+    picoacme_lwip_t *l = arg;
+    if (l->lookup_state != LK_PENDING || lwip_stricmp(name, l->lookup_name) != 0) {
+        return;
+    }
+    if (ipaddr != NULL && IP_IS_V4(ipaddr)) {
+        l->lookup_addr = ip4_addr_get_u32(ip_2_ip4(ipaddr));
+        l->lookup_state = LK_FOUND;
+    } else {
+        l->lookup_state = LK_FAILED; /* NXDOMAIN, no answer, or no A record */
     }
 }
 
-static bool resolve(const picoacme_lwip_t *l, const char *host, ip_addr_t *out)
+/* The lookup of host, started or finished before. */
+static picoacme_err_t lookup_result(picoacme_lwip_t *l, ip_addr_t *out)
 {
-    for (size_t i = 0; i < l->n_hosts; i++) {
-        if (l->hosts[i].name != NULL && ascii_ieq(l->hosts[i].name, host)) {
-            return ipaddr_aton(l->hosts[i].addr, out) != 0 && IP_IS_V4(out);
-        }
+    uint8_t st = l->lookup_state;
+    if (st == LK_PENDING) {
+        return PICOACME_AGAIN;
     }
-    return ipaddr_aton(host, out) != 0 && IP_IS_V4(out);
+    l->lookup_state = LK_IDLE;
+    if (st == LK_FAILED) {
+        return PICOACME_ERR_NOT_FOUND;
+    }
+    ip_addr_set_ip4_u32(out, l->lookup_addr);
+    return PICOACME_OK;
+}
+
+/* A name through lwIP's DNS client: OK, AGAIN while it asks its server,
+ * NOT_FOUND, or IO (no DNS server, a name lwIP refuses). */
+static picoacme_err_t lookup(picoacme_lwip_t *l, const char *host, ip_addr_t *out)
+{
+    size_t n = strlen(host);
+    if (l->lookup_state != LK_IDLE && lwip_stricmp(host, l->lookup_name) == 0) {
+        return lookup_result(l, out);
+    }
+    if (n > PICOACME_LWIP_HOST_MAX) {
+        return PICOACME_ERR_NOSPACE;
+    }
+    memcpy(l->lookup_name, host, n + 1U);
+    l->lookup_state = LK_PENDING;
+    err_t e = dns_gethostbyname(host, out, on_found, l);
+    if (e == ERR_INPROGRESS) {
+        return PICOACME_AGAIN;
+    }
+    l->lookup_state = LK_IDLE;
+    if (e == ERR_OK) {
+        /* the local host list or lwIP's cache */
+        return IP_IS_V4(out) ? PICOACME_OK : PICOACME_ERR_IO;
+    }
+    return e == ERR_MEM ? PICOACME_AGAIN : PICOACME_ERR_IO; /* ERR_MEM: table busy */
+}
+#endif
+
+/* The IPv4 address of host: a literal at once (no lookup disturbed), a
+ * name through lwIP's DNS client (without LWIP_DNS: not found). */
+static picoacme_err_t resolve(picoacme_lwip_t *l, const char *host, ip_addr_t *out)
+{
+    if (ipaddr_aton(host, out) != 0) {
+        return IP_IS_V4(out) ? PICOACME_OK : PICOACME_ERR_IO;
+    }
+#if LWIP_DNS
+    return lookup(l, host, out);
+#else
+    (void)l;
+    return PICOACME_ERR_NOT_FOUND;
+#endif
 }
 
 /* ---- lwIP callbacks (arg is the connection) ---------------------------- */
@@ -199,8 +253,9 @@ static picoacme_err_t t_connect(void *user, const char *host, uint16_t port,
         return PICOACME_ERR_PARAM;
     }
     *sock = PICOACME_SOCK_NONE;
-    if (!resolve(l, host, &addr)) {
-        return PICOACME_ERR_IO;
+    picoacme_err_t r = resolve(l, host, &addr);
+    if (r != PICOACME_OK) {
+        return r; /* AGAIN while the name resolves */
     }
     int idx = conn_alloc(l);
     if (idx < 0) {
@@ -377,8 +432,9 @@ static picoacme_err_t t_udp_send(void *user, picoacme_sock_t sock, const char *h
         len > 0xFFFFU - 28U) {
         return PICOACME_ERR_PARAM;
     }
-    if (!resolve(l, host, &addr)) {
-        return PICOACME_ERR_IO;
+    picoacme_err_t r = resolve(l, host, &addr);
+    if (r != PICOACME_OK) {
+        return r; /* AGAIN while the name resolves: nothing sent */
     }
     struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
     if (p == NULL) {
@@ -527,12 +583,9 @@ static picoacme_err_t t_accept(void *user, picoacme_sock_t lsock, picoacme_sock_
     return PICOACME_WANT_READ;
 }
 
-void picoacme_lwip_init(picoacme_lwip_t *l, const picoacme_lwip_host_t *hosts,
-                        size_t n_hosts, picoacme_transport_t *out)
+void picoacme_lwip_init(picoacme_lwip_t *l, picoacme_transport_t *out)
 {
     memset(l, 0, sizeof *l);
-    l->hosts = hosts;
-    l->n_hosts = hosts != NULL ? n_hosts : 0;
     out->user = l;
     out->connect = t_connect;
     out->send = t_send;

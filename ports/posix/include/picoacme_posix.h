@@ -12,9 +12,11 @@
 
 #include "picoacme_port.h"
 
-/* Fill *out with the socket transport (connect resolves names with
- * getaddrinfo on loopback-friendly AI_ADDRCONFIG-less settings, IPv4 and
- * IPv6; listen binds the wildcard address with SO_REUSEADDR). */
+/* Fill *out with the socket transport (connect and udp_send take IPv4 and
+ * IPv6 literals at once and resolve names with getaddrinfo, without
+ * AI_ADDRCONFIG so loopback names work, in a worker thread: PICOACME_AGAIN
+ * until the answer is there; listen binds the wildcard address with
+ * SO_REUSEADDR). */
 void picoacme_posix_transport(picoacme_transport_t *out);
 
 /* Fill *out with CLOCK_REALTIME / CLOCK_MONOTONIC. */

@@ -2,9 +2,10 @@
  * net.c - POSIX transport port: non-blocking TCP sockets. A picoacme_sock_t
  * is the file descriptor.
  *
- * connect() resolves with getaddrinfo (names and IPv4/IPv6 literals; a name
- * lookup is the one call that may wait on a resolver) and starts a
- * non-blocking connect to the first address. While the connect is pending,
+ * connect() takes the addresses from resolve.c (a literal at once; a name
+ * answers PICOACME_AGAIN until its lookup, in a worker thread, is done) and
+ * starts a non-blocking connect to the first address. While the connect is
+ * pending,
  * send() and recv() answer PICOACME_WANT_WRITE. If that address refuses,
  * the next resolved address is tried on the same descriptor number (dup2),
  * so "localhost" works whether the server listens on ::1 or 127.0.0.1.
@@ -20,13 +21,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include "picoacme_posix.h"
+#include "resolve.h"
 #include "udp.h"
 
 #define NET_PENDING_MAX 8U /* connects in progress at once */
@@ -149,14 +150,28 @@ static picoacme_err_t pending_check(int fd)
     return pending_advance(p);
 }
 
+/* Keep up to NET_ADDRS_MAX addresses of res in p. */
+static void pending_fill(pending_t *p, const struct addrinfo *res)
+{
+    const struct addrinfo *ai;
+
+    memset(p, 0, sizeof *p);
+    for (ai = res; ai != NULL && p->count < NET_ADDRS_MAX; ai = ai->ai_next) {
+        if (ai->ai_addrlen > sizeof p->addr[0]) {
+            continue;
+        }
+        memcpy(&p->addr[p->count], ai->ai_addr, ai->ai_addrlen);
+        p->addr_len[p->count] = ai->ai_addrlen;
+        p->count++;
+    }
+}
+
 static picoacme_err_t posix_connect(void *user, const char *host, uint16_t port,
                                     picoacme_sock_t *sock)
 {
-    struct addrinfo hints;
     struct addrinfo *res = NULL;
-    struct addrinfo *ai;
-    char port_str[8];
     pending_t tmp;
+    picoacme_err_t e;
     unsigned i;
     int fd = -1;
 
@@ -165,24 +180,11 @@ static picoacme_err_t posix_connect(void *user, const char *host, uint16_t port,
         return PICOACME_ERR_PARAM;
     }
     *sock = PICOACME_SOCK_NONE;
-    (void)snprintf(port_str, sizeof port_str, "%u", (unsigned)port);
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_protocol = IPPROTO_TCP;
-    hints.ai_flags = AI_NUMERICSERV;
-    if (getaddrinfo(host, port_str, &hints, &res) != 0 || res == NULL) {
-        return PICOACME_ERR_IO;
+    e = picoacme_posix_resolve(host, port, SOCK_STREAM, &res);
+    if (e != PICOACME_OK) {
+        return e; /* AGAIN while the name resolves */
     }
-    memset(&tmp, 0, sizeof tmp);
-    for (ai = res; ai != NULL && tmp.count < NET_ADDRS_MAX; ai = ai->ai_next) {
-        if (ai->ai_addrlen > sizeof tmp.addr[0]) {
-            continue;
-        }
-        memcpy(&tmp.addr[tmp.count], ai->ai_addr, ai->ai_addrlen);
-        tmp.addr_len[tmp.count] = ai->ai_addrlen;
-        tmp.count++;
-    }
+    pending_fill(&tmp, res);
     freeaddrinfo(res);
 
     for (i = 0; i < tmp.count && fd < 0; i++) {

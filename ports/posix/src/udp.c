@@ -5,19 +5,20 @@
  *
  * The socket is IPv6 with IPV6_V6ONLY off, so it reaches IPv6 peers and,
  * through v4-mapped addresses, IPv4 peers; on a host without IPv6 it is an
- * IPv4 socket and reaches IPv4 peers only. udp_send resolves host with
- * getaddrinfo (a literal, or a name: the one call that may wait on a
- * resolver) and sends to the first address the socket can reach.
+ * IPv4 socket and reaches IPv4 peers only. udp_send takes host's addresses
+ * from resolve.c (a literal at once; for a name PICOACME_AGAIN, nothing
+ * sent, until the lookup is done) and sends to the first address the
+ * socket can reach.
  */
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "resolve.h"
 #include "udp.h"
 
 picoacme_err_t picoacme_posix_udp_open(void *user, picoacme_sock_t *sock)
@@ -63,21 +64,14 @@ static int sock_family(int fd)
 static picoacme_err_t resolve(int fam, const char *host, uint16_t port,
                               struct sockaddr_storage *dst, socklen_t *dst_len)
 {
-    struct addrinfo hints;
     struct addrinfo *res = NULL;
     struct addrinfo *ai;
-    char port_str[8];
-    picoacme_err_t e = PICOACME_ERR_IO;
+    picoacme_err_t e = picoacme_posix_resolve(host, port, SOCK_DGRAM, &res);
 
-    (void)snprintf(port_str, sizeof port_str, "%u", (unsigned)port);
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = fam == AF_INET ? AF_INET : AF_UNSPEC;
-    hints.ai_socktype = SOCK_DGRAM;
-    hints.ai_protocol = IPPROTO_UDP;
-    hints.ai_flags = AI_NUMERICSERV;
-    if (getaddrinfo(host, port_str, &hints, &res) != 0 || res == NULL) {
-        return PICOACME_ERR_IO;
+    if (e != PICOACME_OK) {
+        return e; /* AGAIN while the name resolves */
     }
+    e = PICOACME_ERR_IO; /* until an address the socket reaches is found */
     for (ai = res; ai != NULL; ai = ai->ai_next) {
         memset(dst, 0, sizeof *dst);
         if (ai->ai_family == fam && ai->ai_addrlen <= sizeof *dst) {
