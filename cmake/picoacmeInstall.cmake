@@ -40,7 +40,7 @@ if(PICOACME_HOST)
   endforeach()
   list(APPEND _targets picoacme_posix picoacme_wolfssl)
   # static libraries: a user of one needs the ones it uses after it
-  set(PICOACME_PC_LIBS "-lpicoacme_wolfssl -lpicoacme_posix -lpicoacme_core")
+  set(PICOACME_PC_LIBS "-lpicoacme_wolfssl -lpicoacme_posix -lpicoacme_core -pthread")
   if(PICOACME_WOLFSSL_BUILT_SRC)
     # wolfSSL compiled here with user_settings_host.h: its library, headers
     # and settings go along (a user must see the same struct layouts).
