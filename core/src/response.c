@@ -250,7 +250,7 @@ picoacme_err_t poll_again(picoacme_ctx_t *ctx)
 picoacme_err_t on_nonce(picoacme_ctx_t *ctx, const picoacme_json_t *j)
 {
     (void)j;
-    if (ctx->conn.resp.nonce.len >= sizeof ctx->run.nonce) {
+    if (ctx->conn.resp.nonce_too_long || ctx->conn.resp.nonce.len >= sizeof ctx->run.nonce) {
         return fail(ctx, PICOACME_ERR_PROTOCOL,
                     "newNonce answered with a Replay-Nonce longer than PICOACME_NONCE_MAX");
     }

@@ -29,7 +29,9 @@
 #include <cmocka.h>
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -230,6 +232,13 @@ static struct srv {
     char ari_certid[160];       /* the CertID of the last renewalInfo GET */
     unsigned orders_with_replaces;
     char replaces[160];         /* "replaces" of the last newOrder ("" none) */
+    unsigned connect_again;     /* connect answers AGAIN (name resolving) this often first */
+    unsigned connect_refuse;    /* then fails this often */
+    const char *silent_path;    /* requests to this path are never answered, */
+    unsigned silent_count;      /* this many times */
+    bool nonce_long;            /* HEAD newNonce answers a 4000-byte Replay-Nonce */
+    const char *reject_detail;  /* detail of the rejectedIdentifier problem */
+    bool order_stuck;           /* the order stays "processing", Retry-After: 3600 */
     /* observed / state */
     unsigned reqs;              /* complete requests seen */
     unsigned posts;
@@ -265,6 +274,7 @@ static struct srv {
 
 static conn_t g_conn[NCONN];
 static uint32_t g_now;
+static unsigned g_io; /* bytes moved by the fake transport: progress */
 static size_t g_piece = 7;
 
 static void violation(const char *what)
@@ -635,7 +645,10 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         }
         if (srv.reject_ident) {
             problem(c, path, 400, "rejectedIdentifier",
-                    "Error creating new order :: Cannot issue for \\\"a.test\\\": policy", NULL);
+                    srv.reject_detail != NULL
+                        ? srv.reject_detail
+                        : "Error creating new order :: Cannot issue for \\\"a.test\\\": policy",
+                    NULL);
             return;
         }
         srv.order_status = "pending";
@@ -704,9 +717,12 @@ static void handle_post(conn_t *c, const char *path, const char *body)
     }
     if (strcmp(path, "/order/1") == 0) {
         if (pay[0] != '\0') violation("order fetch is not POST-as-GET");
-        if (strcmp(srv.order_status, "processing") == 0) srv.order_status = "valid";
+        if (strcmp(srv.order_status, "processing") == 0 && !srv.order_stuck) {
+            srv.order_status = "valid";
+        }
         order_body(b, sizeof b, srv.order_status);
-        respond(c, path, 200, "application/json", NULL, b, true);
+        respond(c, path, 200, "application/json", srv.order_stuck ? "Retry-After: 3600\r\n" : NULL,
+                b, true);
         return;
     }
     if (strcmp(path, "/cert") == 0) {
@@ -744,7 +760,12 @@ static void serve(conn_t *c)
         memcpy(body, c->in + head, cl);
         body[cl] = '\0';
         srv.reqs++;
-        if (strcmp(target, "/dir") == 0 && strcmp(method, "GET") == 0) {
+        if (srv.silent_path != NULL && strcmp(target, srv.silent_path) == 0 &&
+            srv.silent_count > 0) {
+            /* swallowed: no answer ever comes on this connection */
+            srv.silent_count--;
+            if (strcmp(method, "POST") == 0 && strcmp(target, "/order") == 0) srv.order_posts++;
+        } else if (strcmp(target, "/dir") == 0 && strcmp(method, "GET") == 0) {
             respond(c, target, 200, "application/json", NULL,
                     srv.ari ? "{\"newNonce\":\"" BASE "/nonce\",\"newAccount\":\"" BASE "/acct\","
                               "\"newOrder\":\"" BASE "/order\",\"revokeCert\":\"" BASE "/revoke\","
@@ -766,7 +787,14 @@ static void serve(conn_t *c)
                     srv.ari_status >= 400 ? "application/problem+json" : "application/json",
                     srv.ari_extra, srv.ari_body, false);
         } else if (strcmp(target, "/nonce") == 0 && strcmp(method, "HEAD") == 0) {
-            respond(c, target, 200, NULL, "Cache-Control: no-store\r\n", NULL, !srv.nonce_missing);
+            static char longnonce[4100];
+            if (srv.nonce_long) {
+                memcpy(longnonce, "Replay-Nonce: ", 14);
+                memset(longnonce + 14, 'n', 4000);
+                memcpy(longnonce + 4014, "\r\n", 3);
+            }
+            respond(c, target, 200, NULL, srv.nonce_long ? longnonce : "Cache-Control: no-store\r\n",
+                    NULL, !srv.nonce_missing && !srv.nonce_long);
         } else if (strcmp(method, "POST") == 0) {
             if (strstr((char *)c->in, "\r\nContent-Type: application/jose+json\r\n") == NULL) {
                 violation("POST without application/jose+json");
@@ -838,6 +866,14 @@ static picoacme_err_t t_connect(void *u, const char *host, uint16_t port, picoac
 {
     (void)u;
     if (strcmp(host, "ca.test") != 0 || port != 4000U) violation("connect to another host");
+    if (srv.connect_again > 0) {
+        srv.connect_again--;
+        return PICOACME_AGAIN; /* the name is still resolving */
+    }
+    if (srv.connect_refuse > 0) {
+        srv.connect_refuse--;
+        return PICOACME_ERR_IO;
+    }
     srv.connects++;
     *s = conn_new();
     return PICOACME_OK;
@@ -856,6 +892,7 @@ static picoacme_err_t t_send(void *u, picoacme_sock_t s, const uint8_t *b, size_
     assert_true(c->in_len + n < IOBUF);
     memcpy(c->in + c->in_len, b, n);
     c->in_len += n;
+    g_io++;
     if (!c->validator) serve(c);
     return PICOACME_OK;
 }
@@ -873,6 +910,7 @@ static picoacme_err_t t_recv(void *u, picoacme_sock_t s, uint8_t *b, size_t len,
         memcpy(b, c->out + c->out_off, n);
         c->out_off += n;
         *got = n;
+        g_io++;
         if (c->out_off == c->out_len && c->close_after) c->peer_closed = true;
         return PICOACME_OK;
     }
@@ -1006,8 +1044,17 @@ static picoacme_err_t pump_engine(void)
 {
     picoacme_wait_t w;
     picoacme_err_t e;
+    unsigned idle = 0, io = g_io;
     for (g_steps = 0; g_steps < 200000U; g_steps++) {
         e = picoacme_step(&g_ctx, &w);
+        /* a peer that never answers: time passes until the engine's deadline */
+        idle = g_io == io ? idle + 1U : 0U;
+        io = g_io;
+        if (idle > 64U && (e == PICOACME_WANT_READ || e == PICOACME_WANT_WRITE)) {
+            g_now += w.timeout_ms;
+            idle = 0;
+            continue;
+        }
         if (e == PICOACME_OK || e >= PICOACME_ERR_PARAM) {
             /* a finished engine keeps its answer */
             picoacme_err_t again = picoacme_step(&g_ctx, &w);
@@ -2086,6 +2133,193 @@ static void test_abort_dns01_then_ari(void **state)
     env_close();
 }
 
+
+/* Defect 1 (issue 7): the CA's problem text is kept with its control
+ * characters escaped, so a hostile CA cannot forge a log line or drive a
+ * terminal. */
+static void test_problem_escaped(void **state)
+{
+    const picoacme_problem_t *p;
+    (void)state;
+    srv_reset(false);
+    srv.reject_ident = true;
+    srv.reject_detail = "bad\\r\\npicoacme: issued a.test\\u001b[31m\\tend\\u007f";
+    env_open(true);
+    assert_int_equal(run(), PICOACME_ERR_PROBLEM);
+    p = picoacme_last_problem(&g_ctx);
+    assert_string_equal(p->type, "rejectedIdentifier");
+    assert_string_equal(p->detail, "bad\\r\\npicoacme: issued a.test\\x1b[31m\\tend\\x7f");
+    for (const char *c = p->detail; *c != '\0'; c++) {
+        assert_true((unsigned char)*c >= 0x20U && (unsigned char)*c != 0x7fU);
+    }
+    env_close();
+
+    /* a detail longer than the record keeps its first part, escaped too */
+    srv_reset(false);
+    srv.reject_ident = true;
+    srv.reject_detail = "\\u001b\\u001b\\u001b\\u001b0123456789012345678901234567890123456789"
+                        "0123456789012345678901234567890123456789012345678901234567890123"
+                        "4567890123456789012345678901234567890123456789012345678901234567";
+    env_open(true);
+    assert_int_equal(run(), PICOACME_ERR_PROBLEM);
+    p = picoacme_last_problem(&g_ctx);
+    assert_true(strlen(p->detail) > 100U && strlen(p->detail) < sizeof p->detail);
+    assert_true(strncmp(p->detail, "\\x1b\\x1b", 8) == 0 || strncmp(p->detail, "\\u001b", 6) == 0);
+    for (const char *c = p->detail; *c != '\0'; c++) {
+        assert_true((unsigned char)*c >= 0x20U);
+    }
+    env_close();
+}
+
+/* Defect 2 (issue 7): an order that stays "processing" with Retry-After:
+ * 3600 ends at the run's time budget (10 minutes by default), not after 40
+ * polls of an hour each. */
+static void test_budget(void **state)
+{
+    uint32_t t0;
+    (void)state;
+    srv_reset(false);
+    srv.order_stuck = true;
+    env_open(true);
+    t0 = g_now;
+    assert_int_equal(run(), PICOACME_ERR_TIMEOUT);
+    assert_problem(PICOACME_ERR_TIMEOUT, PICOACME_ST_POLL_ORDER, 200, "");
+    assert_true((uint32_t)(g_now - t0) <= PICOACME_RUN_BUDGET_S * 1000U + 1000U);
+    assert_true((uint32_t)(g_now - t0) >= PICOACME_RUN_BUDGET_S * 1000U);
+    assert_nothing_stored();
+    env_close();
+
+    /* a budget of its own */
+    srv_reset(false);
+    srv.order_stuck = true;
+    env_open(true);
+    g_cfg.budget_s = 30;
+    t0 = g_now;
+    assert_int_equal(run(), PICOACME_ERR_TIMEOUT);
+    assert_true((uint32_t)(g_now - t0) <= 31000U);
+    env_close();
+}
+
+/* Defect 3 (issue 7): a transient failure of the first connection, or an
+ * idempotent request that is never answered, is sent again; a POST that
+ * may have reached the CA is not. */
+static void test_io_retry(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    srv.connect_refuse = 1;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(picoacme_stats(&g_ctx)->io_retries, 1);
+    env_close();
+
+    /* the directory GET is never answered: after the exchange deadline it
+     * goes out again, on a new connection */
+    srv_reset(false);
+    srv.silent_path = "/dir";
+    srv.silent_count = 1;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(picoacme_stats(&g_ctx)->io_retries, 1);
+    assert_int_equal(picoacme_stats(&g_ctx)->connections, 2);
+    env_close();
+
+    /* more failures than retries: the run fails, naming the step */
+    srv_reset(false);
+    srv.connect_refuse = 1U + PICOACME_IO_RETRIES;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_ERR_IO);
+    assert_problem(PICOACME_ERR_IO, PICOACME_ST_DIRECTORY, 0, "");
+    assert_int_equal(picoacme_stats(&g_ctx)->io_retries, PICOACME_IO_RETRIES);
+    env_close();
+
+    /* newOrder reached the CA but no answer came: never sent twice */
+    srv_reset(false);
+    srv.silent_path = "/order";
+    srv.silent_count = 1;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_ERR_TIMEOUT);
+    assert_problem(PICOACME_ERR_TIMEOUT, PICOACME_ST_ORDER, 0, "");
+    assert_int_equal(srv.order_posts, 1);
+    assert_int_equal(picoacme_stats(&g_ctx)->io_retries, 0);
+    assert_nothing_stored();
+    env_close();
+}
+
+/* Defect 4 (issue 7): a 4,000-byte Replay-Nonce is named as too long, not
+ * as missing. */
+static void test_nonce_too_long(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    srv.nonce_long = true;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_ERR_PROTOCOL);
+    assert_problem(PICOACME_ERR_PROTOCOL, PICOACME_ST_NONCE, 200, "");
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "longer than PICOACME_NONCE_MAX"));
+    env_close();
+}
+
+/* The transport may take a while to resolve the CA's name (connect answers
+ * PICOACME_AGAIN): the engine asks again soon, and the issuance is the same. */
+static void test_connect_resolving(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    srv.connect_again = 3;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(srv.connect_again, 0);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 10);
+    assert_int_equal(picoacme_stats(&g_ctx)->connections, 1);
+    assert_int_equal(g_waits[0], PICOACME_RESOLVE_POLL_MS);
+    env_close();
+}
+
+/* The contracts are checked (PICOACME_ASSERT on in the tests): reading the
+ * store while an exchange owns rx traps instead of corrupting the answer. */
+static void test_contract_trap(void **state)
+{
+#if PICOACME_ASSERT_ENABLE
+    pid_t pid;
+    int status = 0;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        picoacme_wait_t w;
+        picoacme_stored_info_t info;
+        unsigned i;
+        picoacme_err_t e;
+        /* cmocka turns signals into failures: the child wants them raw */
+        signal(SIGILL, SIG_DFL);
+        signal(SIGTRAP, SIG_DFL);
+        e = picoacme_init(&g_ctx, &g_cfg, &g_ports);
+        if (e == PICOACME_OK) e = picoacme_issue_start(&g_ctx);
+        if (e != PICOACME_OK) {
+            fprintf(stderr, "child: %s\n", picoacme_err_str(e));
+            _exit(2);
+        }
+        for (i = 0; i < 1000U && picoacme_step(&g_ctx, &w) != PICOACME_WANT_READ; i++) {
+        }
+        (void)picoacme_stored(&g_ctx, &info); /* rx belongs to the exchange */
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_true(WTERMSIG(status) == SIGILL || WTERMSIG(status) == SIGTRAP);
+    env_close();
+#else
+    (void)state;
+    skip(); /* built without PICOACME_ASSERTS */
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2110,6 +2344,12 @@ int main(void)
         cmocka_unit_test(test_ari_replaces),
         cmocka_unit_test(test_lifecycle_start),
         cmocka_unit_test(test_abort_dns01_then_ari),
+        cmocka_unit_test(test_problem_escaped),
+        cmocka_unit_test(test_budget),
+        cmocka_unit_test(test_io_retry),
+        cmocka_unit_test(test_nonce_too_long),
+        cmocka_unit_test(test_connect_resolving),
+        cmocka_unit_test(test_contract_trap),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
