@@ -1,25 +1,19 @@
 #!/usr/bin/env bash
-# check_format.sh [--all]: the C sources follow .clang-format (clang-format
-# 14, Debian package clang-format).
-#   default  the core, the POSIX and wolfSSL ports and the Linux command
-#   --all    every C file of the repository (core, all ports including
-#            ports/lwip, platform including qemu-mps2, tests, scripts):
-#            the files git knows plus new ones git does not ignore
+# check_format.sh [--all]: every C file of the repository (core, all ports
+# including ports/lwip, platform including qemu-mps2, tests, scripts: the
+# files git knows plus new ones git does not ignore) follows .clang-format
+# (clang-format 14, Debian package clang-format). --all is the default and
+# is still accepted.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 case "${1:-}" in
---all)
+--all | "")
     if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
         files=$(git ls-files --cached --others --exclude-standard -- '*.c' '*.h' | sort -u)
     else
         files=$(find . -path './build*' -prune -o \( -name '*.c' -o -name '*.h' \) -print | sed 's|^\./||' | sort)
     fi
-    ;;
-"")
-    files=$(ls core/src/*.c core/src/*.h core/include/picoacme/*.h ports/posix/src/*.c \
-            ports/posix/include/*.h ports/wolfssl/src/*.c ports/wolfssl/include/*.h \
-            platform/linux/main.c 2>/dev/null)
     ;;
 *)
     echo "usage: $0 [--all]" >&2

@@ -87,7 +87,7 @@ static void take_string(const picoacme_json_t *j, int obj, const char *key, cons
     } else if (e != PICOACME_OK) {
         return;
     }
-    if (n >= dl && memcmp(v, drop, dl) == 0) {
+    if (drop != NULL && n >= dl && memcmp(v, drop, dl) == 0) {
         v += dl;
         n -= dl;
     }

@@ -238,7 +238,7 @@ static int pump(void)
         if (e == PICOACME_OK) {
             return 0;
         }
-        if (e != PICOACME_AGAIN && e != PICOACME_WANT_READ && e != PICOACME_WANT_WRITE) {
+        if (!picoacme_err_is_pending(e)) {
             return -1;
         }
         for (i = 0; i < w.count; i++) {

@@ -94,15 +94,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *s = (const char *)data + 1;
     size_t n = size - 1U;
     switch (data[0] & 3U) {
-    case 0:
-        fuzz_url_decode(s, n);
-        break;
-    case 1:
-        fuzz_std_decode(s, n);
-        break;
-    default:
-        fuzz_encode(data + 1, n);
-        break;
+    case 0: fuzz_url_decode(s, n); break;
+    case 1: fuzz_std_decode(s, n); break;
+    default: fuzz_encode(data + 1, n); break;
     }
     return 0;
 }

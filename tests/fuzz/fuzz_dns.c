@@ -84,8 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(rc1 <= 15U);
     e2 = picoacme_dns_update_answer_at(msg, size, id, &key, req_mac, &crypto, 0x0001234567ABLL,
                                        &rc2);
-    CHECK(e2 == e1 || (e1 == PICOACME_OK && e2 == PICOACME_ERR_PROTOCOL &&
-                       rc2 == PICOACME_DNS_RCODE_NOTAUTH));
+    CHECK(e2 == e1 ||
+          (e1 == PICOACME_OK && e2 == PICOACME_ERR_PROTOCOL && rc2 == PICOACME_DNS_RCODE_NOTAUTH));
     CHECK(e2 != e1 || rc2 == rc1);
 
     e1 = picoacme_dns_txt_has(msg, size, id, "_acme-challenge.host.example.internal",

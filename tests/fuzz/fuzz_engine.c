@@ -19,10 +19,10 @@
 #define FLASH_SIZE (16U * 1024U)
 
 static const uint8_t *g_in;
-static size_t g_len, g_pos;      /* the current answer: g_in[g_pos, g_end) */
+static size_t g_len, g_pos; /* the current answer: g_in[g_pos, g_end) */
 static size_t g_end;
-static size_t g_next;            /* where the next answer starts */
-static bool g_answering;         /* a request arrived, its answer is readable */
+static size_t g_next;    /* where the next answer starts */
+static bool g_answering; /* a request arrived, its answer is readable */
 static uint32_t g_now;
 static uint8_t g_flash[FLASH_SIZE];
 static picoacme_ctx_t g_ctx;
@@ -209,9 +209,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const picoacme_transport_t tp = {NULL, t_connect, t_send, t_recv, t_close,
-                                            NULL, NULL, NULL, NULL, NULL};
-    static const picoacme_crypto_t cr = {NULL, c_random, c_hash, c_hmac, c_gen,
-                                         c_pub, c_sign, c_export, c_import};
+                                            NULL, NULL,      NULL,   NULL,   NULL};
+    static const picoacme_crypto_t cr = {NULL,  c_random, c_hash,   c_hmac,  c_gen,
+                                         c_pub, c_sign,   c_export, c_import};
     static const picoacme_storage_t st = {NULL, FLASH_SIZE, 4096U, f_read, f_write, f_erase};
     static const picoacme_clock_t ck = {NULL, k_wall, k_mono};
     static const picoacme_dns_hook_t hook = {NULL, d_txt};
@@ -256,11 +256,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (unsigned i = 0; i < 4000U; i++) {
         picoacme_wait_t w;
         picoacme_err_t e = picoacme_step(&g_ctx, &w);
-        if (e != PICOACME_AGAIN && e != PICOACME_WANT_READ && e != PICOACME_WANT_WRITE) {
+        if (!picoacme_err_is_pending(e)) {
             break;
         }
         /* time jumps to the next deadline (or 1 s) */
-        g_now += w.timeout_ms == UINT32_MAX ? 1000U : (w.timeout_ms > 100000U ? 100000U : w.timeout_ms) + 1U;
+        g_now += w.timeout_ms == UINT32_MAX
+                     ? 1000U
+                     : (w.timeout_ms > 100000U ? 100000U : w.timeout_ms) + 1U;
     }
     if (getenv("FUZZ_ENGINE_TRACE") != NULL) {
         const picoacme_problem_t *p = picoacme_last_problem(&g_ctx);
@@ -269,7 +271,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 picoacme_state_str(p->state), (unsigned)p->http_status, p->type,
                 (unsigned)picoacme_stats(&g_ctx)->requests);
     }
+    picoacme_abort(&g_ctx); /* the store is read between runs only */
     (void)picoacme_stored(&g_ctx, &info);
-    picoacme_abort(&g_ctx);
     return 0;
 }

@@ -192,15 +192,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     switch (data[0] & 3U) {
     case 0:
-    case 1:
-        fuzz_parse(data, size);
-        break;
-    case 2:
-        fuzz_url(data + 1, size - 1U);
-        break;
-    default:
-        fuzz_date(data + 1, size - 1U);
-        break;
+    case 1: fuzz_parse(data, size); break;
+    case 2: fuzz_url(data + 1, size - 1U); break;
+    default: fuzz_date(data + 1, size - 1U); break;
     }
     return 0;
 }

@@ -20,8 +20,13 @@
 static const struct {
     const char *plain, *b64;
 } rfc4648[] = {
-    {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-    {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+    {"", ""},
+    {"f", "Zg=="},
+    {"fo", "Zm8="},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy"},
 };
 
 /* The base64url form of a standard base64 string: -_ alphabet, no '='. */
@@ -112,8 +117,8 @@ static void test_against_openssl(void **state)
     static uint8_t data[1200], dec[1200];
     static char ossl[2400], mine[2400], url[2400];
     srand(4648);
-    static const size_t lens[] = {0, 1, 2, 3, 4, 5, 31, 32, 33, 47, 48, 49, 64, 65, 100,
-                                  255, 256, 257, 511, 1000, 1024, 1199};
+    static const size_t lens[] = {0,  1,  2,  3,   4,   5,   31,  32,  33,   47,   48,
+                                  49, 64, 65, 100, 255, 256, 257, 511, 1000, 1024, 1199};
     for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
         size_t n = lens[li], m;
         for (size_t i = 0; i < n; i++) {
@@ -155,18 +160,14 @@ static void test_decode_rejects(void **state)
     uint8_t out[64];
     size_t n;
     static const char *url_bad[] = {
-        "Z",        /* 1 char left over */
-        "Zm9vY",    /* 5 chars */
-        "Zg==",     /* padding */
-        "Zg=",
-        "Zh",       /* trailing bits not zero (RFC 4648 §3.5) */
-        "Zm9",      /* 'm9': last 2 bits of '9' non-zero */
-        "Zm+v",     /* standard alphabet */
-        "Zm/v",
-        "Zm9v\n",   /* no whitespace in base64url */
-        "Zm 9v",
-        "Zm9v\x80",
-        "Zm9\0",
+        "Z",               /* 1 char left over */
+        "Zm9vY",           /* 5 chars */
+        "Zg==",            /* padding */
+        "Zg=",   "Zh",     /* trailing bits not zero (RFC 4648 §3.5) */
+        "Zm9",             /* 'm9': last 2 bits of '9' non-zero */
+        "Zm+v",            /* standard alphabet */
+        "Zm/v",  "Zm9v\n", /* no whitespace in base64url */
+        "Zm 9v", "Zm9v\x80", "Zm9\0",
     };
     for (size_t i = 0; i < sizeof(url_bad) / sizeof(url_bad[0]); i++) {
         size_t len = strlen(url_bad[i]);
@@ -184,19 +185,14 @@ static void test_decode_rejects(void **state)
     assert_memory_equal(out, "\xfb\xff\xbf", 3);
 
     static const char *std_bad[] = {
-        "Zg",          /* padding missing */
-        "Zg=",         /* padding short */
-        "Z===",        /* too much padding */
-        "====",
-        "Zh==",        /* trailing bits */
-        "Zm9=",
-        "Zg==Zg==",    /* data after the end */
-        "Zm9vYg==x",
-        "Zm=v",        /* '=' inside */
-        "Zm-v",        /* url alphabet */
-        "Zm_v",
-        "Zm9v.",
-        "Zm9v\v",      /* only CR LF SP TAB are skipped */
+        "Zg",                              /* padding missing */
+        "Zg=",                             /* padding short */
+        "Z===",                            /* too much padding */
+        "====",      "Zh==",               /* trailing bits */
+        "Zm9=",      "Zg==Zg==",           /* data after the end */
+        "Zm9vYg==x", "Zm=v",               /* '=' inside */
+        "Zm-v",                            /* url alphabet */
+        "Zm_v",      "Zm9v.",    "Zm9v\v", /* only CR LF SP TAB are skipped */
         "Zm9vY",
     };
     for (size_t i = 0; i < sizeof(std_bad) / sizeof(std_bad[0]); i++) {
@@ -215,8 +211,7 @@ static void test_decode_rejects(void **state)
 
     /* NULL handling */
     assert_int_equal(picoacme_b64url_decode(NULL, 4, out, sizeof(out), &n), PICOACME_ERR_PARAM);
-    assert_int_equal(picoacme_b64_encode((const uint8_t *)"x", 1, NULL, 4, &n),
-                     PICOACME_ERR_PARAM);
+    assert_int_equal(picoacme_b64_encode((const uint8_t *)"x", 1, NULL, 4, &n), PICOACME_ERR_PARAM);
     assert_int_equal(picoacme_b64url_encode(NULL, 0, (char *)out, sizeof(out), &n), PICOACME_OK);
     assert_int_equal(n, 0);
 }

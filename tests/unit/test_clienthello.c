@@ -159,15 +159,15 @@ static void test_hello_sni_forms(void **state)
     assert_false(acme);
     assert_string_equal(sni, "a.b");
     /* two host_names in one list */
-    static const uint8_t two_hosts[] = {0x00, 0x00, 0x00, 0x0E, 0x00, 0x0C, 0x00, 0x00, 0x03, 'a',
-                                        '.',  'b',  0x00, 0x00, 0x03, 'c',  '.',  'd'};
+    static const uint8_t two_hosts[] = {0x00, 0x00, 0x00, 0x0E, 0x00, 0x0C, 0x00, 0x00, 0x03,
+                                        'a',  '.',  'b',  0x00, 0x00, 0x03, 'c',  '.',  'd'};
     n = hello_with(two_hosts, sizeof two_hosts, h);
     assert_int_equal(picoacme_tls_clienthello_alpn(h, n, &acme, sni, sizeof sni),
                      PICOACME_ERR_PARSE);
     /* two server_name extensions */
-    static const uint8_t two_exts[] = {0x00, 0x00, 0x00, 0x08, 0x00, 0x06, 0x00, 0x00, 0x03,
-                                       'a',  '.',  'b',  0x00, 0x00, 0x00, 0x08, 0x00, 0x06,
-                                       0x00, 0x00, 0x03, 'a',  '.',  'b'};
+    static const uint8_t two_exts[] = {0x00, 0x00, 0x00, 0x08, 0x00, 0x06, 0x00, 0x00,
+                                       0x03, 'a',  '.',  'b',  0x00, 0x00, 0x00, 0x08,
+                                       0x00, 0x06, 0x00, 0x00, 0x03, 'a',  '.',  'b'};
     n = hello_with(two_exts, sizeof two_exts, h);
     assert_int_equal(picoacme_tls_clienthello_alpn(h, n, &acme, sni, sizeof sni),
                      PICOACME_ERR_PARSE);

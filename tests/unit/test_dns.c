@@ -288,12 +288,10 @@ static void test_query_bytes(void **state)
     /* RFC 1035 §4.1.1 header: ID 0xbeef, flags RD, QDCOUNT 1; §4.1.2 the
      * question: QNAME labels (lowercased), QTYPE TXT, QCLASS IN. */
     static const uint8_t expect[] = {
-        0xbe, 0xef, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        15, '_', 'a', 'c', 'm', 'e', '-', 'c', 'h', 'a', 'l', 'l', 'e', 'n', 'g', 'e',
-        4, 'h', 'o', 's', 't',
-        7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
-        8, 'i', 'n', 't', 'e', 'r', 'n', 'a', 'l', 0,
-        0x00, 0x10, 0x00, 0x01};
+        0xbe, 0xef, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 15,  '_',
+        'a',  'c',  'm',  'e',  '-',  'c',  'h',  'a',  'l',  'l',  'e',  'n',  'g', 'e',
+        4,    'h',  'o',  's',  't',  7,    'e',  'x',  'a',  'm',  'p',  'l',  'e', 8,
+        'i',  'n',  't',  'e',  'r',  'n',  'a',  'l',  0,    0x00, 0x10, 0x00, 0x01};
     uint8_t out[300];
     size_t len = 0, cap;
     (void)state;
@@ -350,12 +348,11 @@ static void test_query_bytes(void **state)
  * recomputed by openssl over the RFC 8945 §4.3.3 input built here. */
 static void test_update_bytes(void **state)
 {
-    static const uint8_t zone[] = {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 8, 'i', 'n', 't',
-                                   'e', 'r', 'n', 'a', 'l', 0};
-    static const uint8_t owner[] = {15, '_', 'a', 'c', 'm', 'e', '-', 'c', 'h', 'a', 'l', 'l',
-                                    'e', 'n', 'g', 'e', 4, 'h', 'o', 's', 't', 7, 'e', 'x',
-                                    'a', 'm', 'p', 'l', 'e', 8, 'i', 'n', 't', 'e', 'r', 'n',
-                                    'a', 'l', 0};
+    static const uint8_t zone[] = {7,   'e', 'x', 'a', 'm', 'p', 'l', 'e', 8,
+                                   'i', 'n', 't', 'e', 'r', 'n', 'a', 'l', 0};
+    static const uint8_t owner[] = {15,  '_', 'a', 'c', 'm', 'e', '-', 'c', 'h', 'a', 'l', 'l', 'e',
+                                    'n', 'g', 'e', 4,   'h', 'o', 's', 't', 7,   'e', 'x', 'a', 'm',
+                                    'p', 'l', 'e', 8,   'i', 'n', 't', 'e', 'r', 'n', 'a', 'l', 0};
     static const uint8_t keyn[] = {8, 'a', 'c', 'm', 'e', '-', 'k', 'e', 'y', 0};
     static const uint8_t alg[] = {11, 'h', 'm', 'a', 'c', '-', 's', 'h', 'a', '2', '5', '6', 0};
     const int64_t t = 0x0001234567ABLL;
@@ -372,28 +369,78 @@ static void test_update_bytes(void **state)
     }
     txt[300] = '\0';
 #define B(x) (exp[e++] = (uint8_t)(x))
-    B(0x12); B(0x34); B(0x28); B(0x00); /* id, opcode UPDATE */
-    B(0); B(1); B(0); B(0); B(0); B(1); B(0); B(1);
-    memcpy(exp + e, zone, sizeof zone); e += sizeof zone;
-    B(0); B(6); B(0); B(1);
-    memcpy(exp + e, owner, sizeof owner); e += sizeof owner;
-    B(0); B(16); B(0); B(1); B(0); B(0); B(0x0e); B(0x10); /* TXT IN 3600 */
-    B(0x01); B(0x2e); /* rdlength 302 */
-    B(255); memcpy(exp + e, txt, 255); e += 255;
-    B(45); memcpy(exp + e, txt + 255, 45); e += 45;
+    B(0x12);
+    B(0x34);
+    B(0x28);
+    B(0x00); /* id, opcode UPDATE */
+    B(0);
+    B(1);
+    B(0);
+    B(0);
+    B(0);
+    B(1);
+    B(0);
+    B(1);
+    memcpy(exp + e, zone, sizeof zone);
+    e += sizeof zone;
+    B(0);
+    B(6);
+    B(0);
+    B(1);
+    memcpy(exp + e, owner, sizeof owner);
+    e += sizeof owner;
+    B(0);
+    B(16);
+    B(0);
+    B(1);
+    B(0);
+    B(0);
+    B(0x0e);
+    B(0x10); /* TXT IN 3600 */
+    B(0x01);
+    B(0x2e); /* rdlength 302 */
+    B(255);
+    memcpy(exp + e, txt, 255);
+    e += 255;
+    B(45);
+    memcpy(exp + e, txt + 255, 45);
+    e += 45;
     msg_len = e;
-    memcpy(exp + e, keyn, sizeof keyn); e += sizeof keyn;
-    B(0); B(250); B(0); B(255); B(0); B(0); B(0); B(0);
-    B(0); B(sizeof alg + 16 + 32);
-    memcpy(exp + e, alg, sizeof alg); e += sizeof alg;
-    B(0x00); B(0x01); B(0x23); B(0x45); B(0x67); B(0xAB); B(0x01); B(0x2C);
-    B(0); B(32);
+    memcpy(exp + e, keyn, sizeof keyn);
+    e += sizeof keyn;
+    B(0);
+    B(250);
+    B(0);
+    B(255);
+    B(0);
+    B(0);
+    B(0);
+    B(0);
+    B(0);
+    B(sizeof alg + 16 + 32);
+    memcpy(exp + e, alg, sizeof alg);
+    e += sizeof alg;
+    B(0x00);
+    B(0x01);
+    B(0x23);
+    B(0x45);
+    B(0x67);
+    B(0xAB);
+    B(0x01);
+    B(0x2C);
+    B(0);
+    B(32);
     e += 32; /* MAC, checked below */
-    B(0x12); B(0x34); B(0); B(0); B(0); B(0);
+    B(0x12);
+    B(0x34);
+    B(0);
+    B(0);
+    B(0);
+    B(0);
 #undef B
 
-    assert_int_equal(picoacme_dns_update(out, sizeof out, &len, 0x1234, "Example.Internal",
-                                         OWNER, txt, 3600, true, &k, t, &g_crypto, mac),
+    assert_int_equal(picoacme_dns_update(out, sizeof out, &len, 0x1234, "Example.Internal", OWNER,
+                                         txt, 3600, true, &k, t, &g_crypto, mac),
                      PICOACME_OK);
     assert_int_equal(len, e);
     assert_memory_equal(out, exp, e - 38);
@@ -404,12 +451,18 @@ static void test_update_bytes(void **state)
     memcpy(macin, exp, msg_len);
     macin[11] = 0;
     m = msg_len;
-    memcpy(macin + m, keyn, sizeof keyn); m += sizeof keyn;
-    macin[m++] = 0; macin[m++] = 255; /* class ANY */
-    memset(macin + m, 0, 4); m += 4;  /* TTL */
-    memcpy(macin + m, alg, sizeof alg); m += sizeof alg;
-    memcpy(macin + m, "\x00\x01\x23\x45\x67\xAB\x01\x2C", 8); m += 8;
-    memset(macin + m, 0, 4); m += 4; /* error, other len */
+    memcpy(macin + m, keyn, sizeof keyn);
+    m += sizeof keyn;
+    macin[m++] = 0;
+    macin[m++] = 255; /* class ANY */
+    memset(macin + m, 0, 4);
+    m += 4; /* TTL */
+    memcpy(macin + m, alg, sizeof alg);
+    m += sizeof alg;
+    memcpy(macin + m, "\x00\x01\x23\x45\x67\xAB\x01\x2C", 8);
+    m += 8;
+    memset(macin + m, 0, 4);
+    m += 4; /* error, other len */
     write_file(PICOACME_TEST_TMPDIR "/dns_macin.bin", macin, m);
     for (i = 0; i < 32; i++) {
         sprintf(hex + 2 * i, "%02x", g_secret[i]);
@@ -436,23 +489,23 @@ static void test_update_bytes(void **state)
     /* Every short buffer is NOSPACE; bad arguments are PARAM. */
     for (cap = 0; cap < len; cap++) {
         size_t l2 = 99;
-        assert_int_equal(picoacme_dns_update(out, cap, &l2, 0x1234, ZONE, OWNER, "x", 3600,
-                                             false, &k, t, &g_crypto, mac),
+        assert_int_equal(picoacme_dns_update(out, cap, &l2, 0x1234, ZONE, OWNER, "x", 3600, false,
+                                             &k, t, &g_crypto, mac),
                          PICOACME_ERR_NOSPACE);
         assert_int_equal(l2, 0);
     }
-    assert_int_equal(picoacme_dns_update(out, sizeof out, &len, 1, ZONE, OWNER, "x", 1, true,
-                                         &k, -1, &g_crypto, mac),
+    assert_int_equal(picoacme_dns_update(out, sizeof out, &len, 1, ZONE, OWNER, "x", 1, true, &k,
+                                         -1, &g_crypto, mac),
                      PICOACME_ERR_PARAM);
-    assert_int_equal(picoacme_dns_update(out, sizeof out, &len, 1, ZONE, OWNER, "x", 1, true,
-                                         &k, 0x1000000000000LL, &g_crypto, mac),
+    assert_int_equal(picoacme_dns_update(out, sizeof out, &len, 1, ZONE, OWNER, "x", 1, true, &k,
+                                         0x1000000000000LL, &g_crypto, mac),
                      PICOACME_ERR_PARAM);
-    assert_int_equal(picoacme_dns_update(out, sizeof out, &len, 1, "a..b", OWNER, "x", 1, true,
-                                         &k, t, &g_crypto, mac),
+    assert_int_equal(picoacme_dns_update(out, sizeof out, &len, 1, "a..b", OWNER, "x", 1, true, &k,
+                                         t, &g_crypto, mac),
                      PICOACME_ERR_PARAM);
     /* Empty text: one empty character-string. */
-    assert_int_equal(picoacme_dns_update(out, sizeof out, &len, 1, ZONE, OWNER, "", 1, true, &k,
-                                         t, &g_crypto, mac),
+    assert_int_equal(picoacme_dns_update(out, sizeof out, &len, 1, ZONE, OWNER, "", 1, true, &k, t,
+                                         &g_crypto, mac),
                      PICOACME_OK);
     {
         size_t o = 12 + sizeof zone + 4 + sizeof owner + 8;
@@ -472,8 +525,8 @@ static picoacme_err_t send_update(bool add, const picoacme_tsig_key_t *k, const 
     uint8_t req[600];
     uint8_t *mac = g_last_mac;
     size_t len = 0;
-    assert_int_equal(picoacme_dns_update(req, sizeof req, &len, id, ZONE, OWNER, value, 60, add,
-                                         k, (int64_t)time(NULL), &g_crypto, mac),
+    assert_int_equal(picoacme_dns_update(req, sizeof req, &len, id, ZONE, OWNER, value, 60, add, k,
+                                         (int64_t)time(NULL), &g_crypto, mac),
                      PICOACME_OK);
     *ans_len = exchange(req, len, ans, 512);
     return picoacme_dns_update_answer(ans, *ans_len, id, key_good(), mac, &g_crypto, rcode);
@@ -491,9 +544,9 @@ static bool txt_lookup(uint16_t id, const char *value, bool save)
     assert_int_equal(picoacme_dns_txt_has(ans, alen, id, OWNER, value, &found, &rcode),
                      PICOACME_OK);
     /* A wrong id is not our answer. */
-    assert_int_equal(picoacme_dns_txt_has(ans, alen, (uint16_t)(id + 1), OWNER, value, &found,
-                                          &rcode),
-                     PICOACME_ERR_PROTOCOL);
+    assert_int_equal(
+        picoacme_dns_txt_has(ans, alen, (uint16_t)(id + 1), OWNER, value, &found, &rcode),
+        PICOACME_ERR_PROTOCOL);
     assert_false(found);
     assert_int_equal(picoacme_dns_txt_has(ans, alen, id, OWNER, value, &found, &rcode),
                      PICOACME_OK);
@@ -536,18 +589,18 @@ static void test_named_update_cycle(void **state)
 
     /* The answer verifies only against the request MAC, key and id it
      * belongs to, and not once any byte is changed. */
-    assert_int_equal(picoacme_dns_update_answer(ans, alen, 0x4242, key_good(), add_mac,
-                                                &g_crypto, &rcode),
-                     PICOACME_OK);
+    assert_int_equal(
+        picoacme_dns_update_answer(ans, alen, 0x4242, key_good(), add_mac, &g_crypto, &rcode),
+        PICOACME_OK);
     assert_int_equal(picoacme_dns_update(req, sizeof req, &len, 0x4242, ZONE, OWNER, "other", 60,
                                          true, key_good(), (int64_t)time(NULL), &g_crypto, mac),
                      PICOACME_OK);
-    assert_int_equal(picoacme_dns_update_answer(ans, alen, 0x4242, key_good(), mac, &g_crypto,
-                                                &rcode),
-                     PICOACME_ERR_PROTOCOL); /* MAC of another request */
-    assert_int_equal(picoacme_dns_update_answer(ans, alen, 0x4243, key_good(), mac, &g_crypto,
-                                                &rcode),
-                     PICOACME_ERR_PROTOCOL);
+    assert_int_equal(
+        picoacme_dns_update_answer(ans, alen, 0x4242, key_good(), mac, &g_crypto, &rcode),
+        PICOACME_ERR_PROTOCOL); /* MAC of another request */
+    assert_int_equal(
+        picoacme_dns_update_answer(ans, alen, 0x4243, key_good(), mac, &g_crypto, &rcode),
+        PICOACME_ERR_PROTOCOL);
     for (i = 0; i < alen; i++) {
         uint8_t t[512];
         memcpy(t, ans, alen);
@@ -707,8 +760,7 @@ static void test_named_soa(void **state)
                      PICOACME_ERR_PROTOCOL);
     assert_int_equal(picoacme_dns_soa_zone(ans, alen, 0x7777, zone, strlen(ZONE)),
                      PICOACME_ERR_NOSPACE);
-    assert_int_equal(picoacme_dns_soa_zone(ans, alen, 0x7777, zone, strlen(ZONE) + 1),
-                     PICOACME_OK);
+    assert_int_equal(picoacme_dns_soa_zone(ans, alen, 0x7777, zone, strlen(ZONE) + 1), PICOACME_OK);
     assert_string_equal(zone, ZONE);
     /* The apex itself: the SOA in the answer section. */
     assert_int_equal(picoacme_dns_query(q, sizeof q, &qlen, 0x7779, "EXAMPLE.internal", 6),
@@ -718,8 +770,7 @@ static void test_named_soa(void **state)
     assert_int_equal(picoacme_dns_soa_zone(ans, alen, 0x7779, zone, sizeof zone), PICOACME_OK);
     assert_string_equal(zone, ZONE);
     /* A TXT answer has no SOA. */
-    assert_int_equal(picoacme_dns_query(q, sizeof q, &qlen, 0x777a, "host." ZONE, 1),
-                     PICOACME_OK);
+    assert_int_equal(picoacme_dns_query(q, sizeof q, &qlen, 0x777a, "host." ZONE, 1), PICOACME_OK);
     alen = exchange(q, qlen, ans, sizeof ans);
     assert_int_equal(picoacme_dns_soa_zone(ans, alen, 0x777a, zone, sizeof zone),
                      PICOACME_ERR_NOT_FOUND);
@@ -733,10 +784,14 @@ static size_t hdr(uint8_t *m, uint16_t id, unsigned qd, unsigned an, unsigned ns
     m[1] = (uint8_t)id;
     m[2] = 0x81;
     m[3] = 0x80;
-    m[4] = (uint8_t)(qd >> 8); m[5] = (uint8_t)qd;
-    m[6] = (uint8_t)(an >> 8); m[7] = (uint8_t)an;
-    m[8] = (uint8_t)(ns >> 8); m[9] = (uint8_t)ns;
-    m[10] = (uint8_t)(ar >> 8); m[11] = (uint8_t)ar;
+    m[4] = (uint8_t)(qd >> 8);
+    m[5] = (uint8_t)qd;
+    m[6] = (uint8_t)(an >> 8);
+    m[7] = (uint8_t)an;
+    m[8] = (uint8_t)(ns >> 8);
+    m[9] = (uint8_t)ns;
+    m[10] = (uint8_t)(ar >> 8);
+    m[11] = (uint8_t)ar;
     return 12;
 }
 
@@ -750,10 +805,18 @@ static size_t txt_answer(uint8_t *m)
     assert_int_equal(picoacme_dns_query(q, sizeof q, &qlen, 0x1111, OWNER, 16), PICOACME_OK);
     memcpy(m + n, q + 12, qlen - 12);
     n += qlen - 12;
-    m[n++] = 0xC0; m[n++] = 12;
-    m[n++] = 0; m[n++] = 16; m[n++] = 0; m[n++] = 1;
-    m[n++] = 0; m[n++] = 0; m[n++] = 0; m[n++] = 60;
-    m[n++] = 0; m[n++] = (uint8_t)(1 + strlen(VALUE));
+    m[n++] = 0xC0;
+    m[n++] = 12;
+    m[n++] = 0;
+    m[n++] = 16;
+    m[n++] = 0;
+    m[n++] = 1;
+    m[n++] = 0;
+    m[n++] = 0;
+    m[n++] = 0;
+    m[n++] = 60;
+    m[n++] = 0;
+    m[n++] = (uint8_t)(1 + strlen(VALUE));
     m[n++] = (uint8_t)strlen(VALUE);
     for (i = 0; VALUE[i] != '\0'; i++) {
         m[n++] = (uint8_t)VALUE[i];
@@ -833,9 +896,18 @@ static void test_hostile(void **state)
     {
         uint8_t t[64];
         size_t k = hdr(t, 1, 1, 0, 0, 0);
-        t[k++] = 1; t[k++] = 'a'; t[k++] = 0xC0; t[k++] = 16; /* 12: "a" -> 16 */
-        t[k++] = 1; t[k++] = 'b'; t[k++] = 0xC0; t[k++] = 12; /* 16: "b" -> 12 */
-        t[k++] = 0; t[k++] = 16; t[k++] = 0; t[k++] = 1;
+        t[k++] = 1;
+        t[k++] = 'a';
+        t[k++] = 0xC0;
+        t[k++] = 16; /* 12: "a" -> 16 */
+        t[k++] = 1;
+        t[k++] = 'b';
+        t[k++] = 0xC0;
+        t[k++] = 12; /* 16: "b" -> 12 */
+        t[k++] = 0;
+        t[k++] = 16;
+        t[k++] = 0;
+        t[k++] = 1;
         all_parsers(t, k, 1, PICOACME_ERR_PARSE);
     }
     /* Names over 255 bytes: plain labels, and built from backward
@@ -848,7 +920,10 @@ static void test_hostile(void **state)
             k += 63;
         }
         m[k++] = 0;
-        m[k++] = 0; m[k++] = 16; m[k++] = 0; m[k++] = 1;
+        m[k++] = 0;
+        m[k++] = 16;
+        m[k++] = 0;
+        m[k++] = 1;
         all_parsers(m, k, 2, PICOACME_ERR_PARSE);
 
         k = hdr(m, 3, 5, 0, 0, 0);
@@ -865,7 +940,10 @@ static void test_hostile(void **state)
                     m[k++] = (uint8_t)(0xC0 | (prev >> 8));
                     m[k++] = (uint8_t)prev;
                 }
-                m[k++] = 0; m[k++] = 6; m[k++] = 0; m[k++] = 1;
+                m[k++] = 0;
+                m[k++] = 6;
+                m[k++] = 0;
+                m[k++] = 1;
                 prev = here;
             }
         }
@@ -873,8 +951,7 @@ static void test_hostile(void **state)
         /* The same with 3 names (3 x 64 + 1 = 193 bytes) parses. */
         m[5] = 3;
         k = 12 + 3 * 68 + 2 * 2 + 1;
-        assert_int_equal(picoacme_dns_soa_zone(m, k, 3, zone, sizeof zone),
-                         PICOACME_ERR_NOT_FOUND);
+        assert_int_equal(picoacme_dns_soa_zone(m, k, 3, zone, sizeof zone), PICOACME_ERR_NOT_FOUND);
     }
     /* Extended label type 0x40, and a TXT string running past its rdata. */
     {
@@ -890,8 +967,8 @@ static void test_hostile(void **state)
         memcpy(t, g_ans_update, g_ans_update_len);
         t[g_ans_update_len] = 0;
         assert_int_equal(picoacme_dns_update_answer(t, g_ans_update_len + 1, g_ans_update_id,
-                                                    key_good(), (const uint8_t *)zone,
-                                                    &g_crypto, &rcode),
+                                                    key_good(), (const uint8_t *)zone, &g_crypto,
+                                                    &rcode),
                          PICOACME_ERR_PARSE);
     }
     /* SOA owner names as text: a label holding '.' is refused whatever
@@ -900,9 +977,21 @@ static void test_hostile(void **state)
         uint8_t t[64];
         size_t k = hdr(t, 4, 0, 0, 1, 0), rr;
         rr = k;
-        t[k++] = 3; t[k++] = 'a'; t[k++] = '.'; t[k++] = 'b'; t[k++] = 0;
-        t[k++] = 0; t[k++] = 6; t[k++] = 0; t[k++] = 1;
-        t[k++] = 0; t[k++] = 0; t[k++] = 0; t[k++] = 0; t[k++] = 0; t[k++] = 0;
+        t[k++] = 3;
+        t[k++] = 'a';
+        t[k++] = '.';
+        t[k++] = 'b';
+        t[k++] = 0;
+        t[k++] = 0;
+        t[k++] = 6;
+        t[k++] = 0;
+        t[k++] = 1;
+        t[k++] = 0;
+        t[k++] = 0;
+        t[k++] = 0;
+        t[k++] = 0;
+        t[k++] = 0;
+        t[k++] = 0;
         assert_int_equal(picoacme_dns_soa_zone(t, k, 4, zone, sizeof zone), PICOACME_ERR_PARSE);
         assert_int_equal(picoacme_dns_soa_zone(t, k, 4, zone, 1), PICOACME_ERR_PARSE);
         t[rr + 2] = 'x'; /* "a.b" -> "axb" */
@@ -959,8 +1048,7 @@ static void udp_roundtrip(int family, const char *host)
                                    : ((struct sockaddr_in6 *)&ss)->sin6_port);
     assert_int_equal(g_tp.udp_open(g_tp.user, &s), PICOACME_OK);
     assert_int_equal(g_tp.udp_recv(g_tp.user, s, buf, sizeof buf, &got), PICOACME_WANT_READ);
-    assert_int_equal(g_tp.udp_send(g_tp.user, s, host, (uint16_t)port,
-                                   (const uint8_t *)"ping", 4),
+    assert_int_equal(g_tp.udp_send(g_tp.user, s, host, (uint16_t)port, (const uint8_t *)"ping", 4),
                      PICOACME_OK);
     n = recvfrom(srv, buf, sizeof buf, 0, (struct sockaddr *)&ss, &sl);
     assert_int_equal(n, 4);
@@ -996,14 +1084,10 @@ static void test_udp_port(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_query_bytes),
-        cmocka_unit_test(test_update_bytes),
-        cmocka_unit_test(test_udp_port),
-        cmocka_unit_test(test_named_update_cycle),
-        cmocka_unit_test(test_named_bad_key),
-        cmocka_unit_test(test_named_answer_time),
-        cmocka_unit_test(test_named_soa),
-        cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_query_bytes),   cmocka_unit_test(test_update_bytes),
+        cmocka_unit_test(test_udp_port),      cmocka_unit_test(test_named_update_cycle),
+        cmocka_unit_test(test_named_bad_key), cmocka_unit_test(test_named_answer_time),
+        cmocka_unit_test(test_named_soa),     cmocka_unit_test(test_hostile),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -42,22 +42,27 @@
 #include "picoacme_store.h"
 #include "picoacme_wolfssl.h"
 
-#define D PICOACME_TEST_TMPDIR "/eng_"
-#define BASE "http://ca.test:4000"
-#define TOKEN "tok_ABCdef-0123456789_xyz"
-#define DATE_S 784111777 /* Sun, 06 Nov 1994 08:49:37 GMT, RFC 9110 */
+#define D        PICOACME_TEST_TMPDIR "/eng_"
+#define BASE     "http://ca.test:4000"
+#define TOKEN    "tok_ABCdef-0123456789_xyz"
+#define DATE_S   784111777 /* Sun, 06 Nov 1994 08:49:37 GMT, RFC 9110 */
 #define H01_PORT 5002U
-#define LSOCK 100
+#define LSOCK    100
 
 /* ---- independent helpers -------------------------------------------------- */
 
 static int b64val(char c)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
     return -1;
 }
 
@@ -69,12 +74,14 @@ static long b64u_dec(const char *in, size_t n, uint8_t *out, size_t cap)
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int v = b64val(in[i]);
-        if (v < 0) return -1;
+        if (v < 0)
+            return -1;
         acc = (acc << 6) | (uint32_t)v;
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            if (o >= cap) return -1;
+            if (o >= cap)
+                return -1;
             out[o++] = (uint8_t)(acc >> bits);
         }
     }
@@ -120,7 +127,8 @@ static void capture(const char *cmd, char *out, size_t cap)
     n = fread(out, 1, cap - 1U, p);
     out[n] = '\0';
     assert_int_equal(pclose(p), 0);
-    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r')) out[--n] = '\0';
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+        out[--n] = '\0';
 }
 
 /* "key":"value" in compact JSON; length or -1. */
@@ -131,10 +139,12 @@ static long jstr(const char *json, const char *key, const char **val)
     const char *e;
     snprintf(pat, sizeof pat, "\"%s\":\"", key);
     p = strstr(json, pat);
-    if (p == NULL) return -1;
+    if (p == NULL)
+        return -1;
     p += strlen(pat);
     e = strchr(p, '"');
-    if (e == NULL) return -1;
+    if (e == NULL)
+        return -1;
     *val = p;
     return (long)(e - p);
 }
@@ -147,10 +157,12 @@ static bool jobj(const char *json, const char *key, char *out, size_t cap)
     const char *e;
     snprintf(pat, sizeof pat, "\"%s\":{", key);
     p = strstr(json, pat);
-    if (p == NULL) return false;
+    if (p == NULL)
+        return false;
     p += strlen(pat) - 1U;
     e = strchr(p, '}');
-    if (e == NULL || (size_t)(e - p + 1) >= cap) return false;
+    if (e == NULL || (size_t)(e - p + 1) >= cap)
+        return false;
     memcpy(out, p, (size_t)(e - p + 1));
     out[e - p + 1] = '\0';
     return true;
@@ -165,11 +177,13 @@ static size_t sig_der(const uint8_t rs[64], uint8_t *out)
     for (int k = 0; k < 2; k++) {
         const uint8_t *v = rs + 32 * k;
         size_t s = 0;
-        while (s < 31 && v[s] == 0) s++;
+        while (s < 31 && v[s] == 0)
+            s++;
         il[k] = 0;
         ints[k][il[k]++] = 0x02;
         ints[k][il[k]++] = (uint8_t)(32 - s + ((v[s] & 0x80) ? 1 : 0));
-        if (v[s] & 0x80) ints[k][il[k]++] = 0;
+        if (v[s] & 0x80)
+            ints[k][il[k]++] = 0;
         memcpy(ints[k] + il[k], v + s, 32 - s);
         il[k] += 32 - s;
     }
@@ -189,14 +203,14 @@ enum { H_NONE = 0, H_TRUNC, H_GARBAGE, H_OVERSIZE, H_OVERSIZE_CHUNKED, H_CHUNKED
 #define IOBUF 32768
 
 typedef struct conn {
-    bool used;          /* handed to the engine, not yet closed by it */
-    bool peer_closed;   /* the server closed its side */
-    bool close_after;   /* close once out is drained */
-    bool validator;     /* an http-01 validation connection */
-    bool want_404;      /* the validator asks for an unknown token */
+    bool used;        /* handed to the engine, not yet closed by it */
+    bool peer_closed; /* the server closed its side */
+    bool close_after; /* close once out is drained */
+    bool validator;   /* an http-01 validation connection */
+    bool want_404;    /* the validator asks for an unknown token */
     bool rtog;
     bool wtog;
-    uint8_t in[IOBUF];  /* engine -> server */
+    uint8_t in[IOBUF]; /* engine -> server */
     size_t in_len;
     uint8_t out[IOBUF]; /* server -> engine */
     size_t out_len;
@@ -208,42 +222,42 @@ static struct srv {
     unsigned bad_nonce_first;
     bool bad_nonce_always;
     unsigned rate_limit_order;
-    int retry_after;            /* -1: no Retry-After */
+    int retry_after; /* -1: no Retry-After */
     bool reject_ident;
     bool authz_invalid;
     bool nonce_missing;
-    bool dir_nonce;             /* the directory answer carries a nonce too */
+    bool dir_nonce; /* the directory answer carries a nonce too */
     const char *hostile_path;
     int hostile;
-    unsigned hostile_skip;      /* matching answers left alone first */
-    unsigned close_after_req;   /* Connection: close on the answer to request N */
+    unsigned hostile_skip;           /* matching answers left alone first */
+    unsigned close_after_req;        /* Connection: close on the answer to request N */
     unsigned silent_close_after_req; /* close after answer N without saying so */
     bool order_not_ready;
     bool wrong_key;
-    bool h01;                   /* validate through the engine's listener */
-    const char *token;          /* the http-01 token served (default TOKEN) */
-    bool ari;                   /* the directory names renewalInfo (RFC 9773) */
-    int ari_status;             /* renewalInfo answer: status (0: 200), */
-    const char *ari_body;       /* body */
-    const char *ari_extra;      /* and extra header lines */
-    unsigned already_replaced;  /* newOrders with "replaces" answered 409 alreadyReplaced */
-    const char *serial;         /* openssl -set_serial for the issued leaf */
+    bool h01;                  /* validate through the engine's listener */
+    const char *token;         /* the http-01 token served (default TOKEN) */
+    bool ari;                  /* the directory names renewalInfo (RFC 9773) */
+    int ari_status;            /* renewalInfo answer: status (0: 200), */
+    const char *ari_body;      /* body */
+    const char *ari_extra;     /* and extra header lines */
+    unsigned already_replaced; /* newOrders with "replaces" answered 409 alreadyReplaced */
+    const char *serial;        /* openssl -set_serial for the issued leaf */
     unsigned ari_gets;
-    char ari_certid[160];       /* the CertID of the last renewalInfo GET */
+    char ari_certid[160]; /* the CertID of the last renewalInfo GET */
     unsigned orders_with_replaces;
-    char replaces[160];         /* "replaces" of the last newOrder ("" none) */
-    unsigned connect_again;     /* connect answers AGAIN (name resolving) this often first */
-    unsigned connect_refuse;    /* then fails this often */
-    const char *silent_path;    /* requests to this path are never answered, */
-    unsigned silent_count;      /* this many times */
-    bool nonce_long;            /* HEAD newNonce answers a 4000-byte Replay-Nonce */
-    const char *reject_detail;  /* detail of the rejectedIdentifier problem */
-    bool order_stuck;           /* the order stays "processing", Retry-After: 3600 */
+    char replaces[160];        /* "replaces" of the last newOrder ("" none) */
+    unsigned connect_again;    /* connect answers AGAIN (name resolving) this often first */
+    unsigned connect_refuse;   /* then fails this often */
+    const char *silent_path;   /* requests to this path are never answered, */
+    unsigned silent_count;     /* this many times */
+    bool nonce_long;           /* HEAD newNonce answers a 4000-byte Replay-Nonce */
+    const char *reject_detail; /* detail of the rejectedIdentifier problem */
+    bool order_stuck;          /* the order stays "processing", Retry-After: 3600 */
     /* observed / state */
-    unsigned reqs;              /* complete requests seen */
+    unsigned reqs; /* complete requests seen */
     unsigned posts;
     unsigned connects;
-    unsigned verified;          /* POST signatures openssl accepted */
+    unsigned verified; /* POST signatures openssl accepted */
     unsigned violations;
     char violation[256];
     unsigned nonce_ctr;
@@ -325,8 +339,8 @@ static char g_resp[IOBUF];
 
 /* Queue one answer; every answer gets a fresh Replay-Nonce unless told
  * otherwise, and a Date. */
-static void respond(conn_t *c, const char *path, int status, const char *ctype,
-                    const char *extra, const char *body, bool nonce)
+static void respond(conn_t *c, const char *path, int status, const char *ctype, const char *extra,
+                    const char *body, bool nonce)
 {
     size_t bl = body != NULL ? strlen(body) : 0U;
     int n = 0;
@@ -365,11 +379,11 @@ static void respond(conn_t *c, const char *path, int status, const char *ctype,
         size_t total = hostile == H_CHUNKED ? bl : 9000U;
         size_t off = 0;
         unsigned k = 0;
-        n += snprintf(g_resp + n, sizeof g_resp - (size_t)n,
-                      "Transfer-Encoding: chunked\r\n\r\n");
+        n += snprintf(g_resp + n, sizeof g_resp - (size_t)n, "Transfer-Encoding: chunked\r\n\r\n");
         while (off < total) {
             size_t cl = (size_t)(1U + (k++ * 37U) % 300U);
-            if (cl > total - off) cl = total - off;
+            if (cl > total - off)
+                cl = total - off;
             n += snprintf(g_resp + n, sizeof g_resp - (size_t)n, "%zx%s\r\n", cl,
                           k == 2 ? ";ext=1" : "");
             if (hostile == H_CHUNKED) {
@@ -390,7 +404,8 @@ static void respond(conn_t *c, const char *path, int status, const char *ctype,
         n += 9000;
     } else {
         n += snprintf(g_resp + n, sizeof g_resp - (size_t)n, "Content-Length: %zu\r\n\r\n", bl);
-        if (bl > 0) memcpy(g_resp + n, body, bl);
+        if (bl > 0)
+            memcpy(g_resp + n, body, bl);
         n += (int)bl;
     }
     if (hostile == H_TRUNC) {
@@ -403,19 +418,19 @@ static void respond(conn_t *c, const char *path, int status, const char *ctype,
     }
 }
 
-static void problem(conn_t *c, const char *path, int status, const char *type,
-                    const char *detail, const char *extra)
+static void problem(conn_t *c, const char *path, int status, const char *type, const char *detail,
+                    const char *extra)
 {
     char b[512];
     snprintf(b, sizeof b,
-             "{\"type\":\"urn:ietf:params:acme:error:%s\",\"detail\":\"%s\",\"status\":%d}",
-             type, detail, status);
+             "{\"type\":\"urn:ietf:params:acme:error:%s\",\"detail\":\"%s\",\"status\":%d}", type,
+             detail, status);
     respond(c, path, status, "application/problem+json", extra, b, true);
 }
 
 /* openssl checks an ES256 signature over protected "." payload. */
-static bool openssl_verify(const uint8_t x[32], const uint8_t y[32], const char *prot,
-                           size_t pl, const char *pay, size_t yl, const char *sig, size_t sl)
+static bool openssl_verify(const uint8_t x[32], const uint8_t y[32], const char *prot, size_t pl,
+                           const char *pay, size_t yl, const char *sig, size_t sl)
 {
     static const uint8_t spki[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
                                    0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
@@ -424,7 +439,8 @@ static bool openssl_verify(const uint8_t x[32], const uint8_t y[32], const char 
     uint8_t der[128];
     uint8_t rs[64];
     uint8_t sd[80];
-    if (b64u_dec(sig, sl, rs, sizeof rs) != 64) return false;
+    if (b64u_dec(sig, sl, rs, sizeof rs) != 64)
+        return false;
     memcpy(der, spki, sizeof spki);
     memcpy(der + sizeof spki, x, 32);
     memcpy(der + sizeof spki + 32, y, 32);
@@ -467,8 +483,7 @@ static void order_body(char *b, size_t cap, const char *status)
              "{\"status\":\"%s\",\"expires\":\"2030-01-01T00:00:00Z\","
              "\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.test\"}],"
              "\"authorizations\":[\"" BASE "/authz/0\"],\"finalize\":\"" BASE "/finalize\"%s}",
-             status,
-             strcmp(status, "valid") == 0 ? ",\"certificate\":\"" BASE "/cert\"" : "");
+             status, strcmp(status, "valid") == 0 ? ",\"certificate\":\"" BASE "/cert\"" : "");
 }
 
 /* Issue a certificate for the CSR (DER) with the test CA. */
@@ -494,8 +509,8 @@ static void issue_cert(const uint8_t *csr, size_t len)
         violation("openssl refused the CSR");
         return;
     }
-    srv.chain_len = read_file(srv.wrong_key ? D "other.pem" : D "leaf.pem", srv.chain,
-                              sizeof srv.chain);
+    srv.chain_len =
+        read_file(srv.wrong_key ? D "other.pem" : D "leaf.pem", srv.chain, sizeof srv.chain);
     srv.chain_len += read_file(D "ca.pem", ca, sizeof ca);
     strcat(srv.chain, ca);
 }
@@ -530,7 +545,8 @@ static void handle_post(conn_t *c, const char *path, const char *body)
     n = b64u_dec(y64, (size_t)yl, (uint8_t *)pay, sizeof pay - 1U);
     assert_true(n >= 0);
     pay[n] = '\0';
-    if (strstr(prot, "\"alg\":\"ES256\"") == NULL) violation("alg is not ES256");
+    if (strstr(prot, "\"alg\":\"ES256\"") == NULL)
+        violation("alg is not ES256");
     if ((size_t)snprintf(url, sizeof url, BASE "%s", path) >= sizeof url) {
         violation("request path too long");
     }
@@ -568,9 +584,11 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         unsigned k = 0;
         bool ok = n == 14 && sscanf(v, "nonce-%4u-x_y", &k) == 1 && k < srv.nonce_ctr &&
                   k < sizeof srv.nonce_used && !srv.nonce_used[k];
-        if (ok) srv.nonce_used[k] = 1;
+        if (ok)
+            srv.nonce_used[k] = 1;
         if (!ok || srv.bad_nonce_always || srv.posts <= srv.bad_nonce_first) {
-            if (!ok) violation("nonce not issued or reused");
+            if (!ok)
+                violation("nonce not issued or reused");
             problem(c, path, 400, "badNonce", "JWS has an invalid anti-replay nonce", NULL);
             return;
         }
@@ -589,7 +607,8 @@ static void handle_post(conn_t *c, const char *path, const char *body)
                     "{\"status\":\"valid\",\"orders\":\"" BASE "/acct/1/orders\"}", true);
             return;
         }
-        if (strstr(pay, "\"termsOfServiceAgreed\":true") == NULL) violation("ToS not agreed");
+        if (strstr(pay, "\"termsOfServiceAgreed\":true") == NULL)
+            violation("ToS not agreed");
         srv.acct_registered = true;
         memcpy(srv.acct_jwk, jwk, sizeof jwk);
         memcpy(srv.acct_x, x, 32);
@@ -599,7 +618,8 @@ static void handle_post(conn_t *c, const char *path, const char *body)
             openssl_thumbprint(jwk, tp, sizeof tp);
             assert_int_equal(strlen(tp), 43);
             scopy(srv.ka_expect, sizeof srv.ka_expect, TOKEN ".");
-            scopy(srv.ka_expect + strlen(TOKEN) + 1U, sizeof srv.ka_expect - strlen(TOKEN) - 1U, tp);
+            scopy(srv.ka_expect + strlen(TOKEN) + 1U, sizeof srv.ka_expect - strlen(TOKEN) - 1U,
+                  tp);
         }
         respond(c, path, 201, "application/json", "Location: " BASE "/acct/1\r\n",
                 "{\"status\":\"valid\",\"contact\":[],\"orders\":\"" BASE "/acct/1/orders\"}",
@@ -607,7 +627,8 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         return;
     }
     if (strcmp(path, "/order") == 0) {
-        if (srv.order_posts < 8) srv.order_times[srv.order_posts] = g_now;
+        if (srv.order_posts < 8)
+            srv.order_times[srv.order_posts] = g_now;
         srv.order_posts++;
         {
             /* the identifiers, and "replaces" (RFC 9773 §5) only when the
@@ -621,8 +642,10 @@ static void handle_post(conn_t *c, const char *path, const char *body)
             } else if (strncmp(rest, rp, strlen(rp)) == 0 && strlen(rest) > strlen(rp) + 2U &&
                        strcmp(rest + strlen(rest) - 2U, "\"}") == 0) {
                 size_t l = strlen(rest) - strlen(rp) - 2U;
-                if (!srv.ari) violation("replaces without renewalInfo in the directory");
-                if (l >= sizeof srv.replaces) l = sizeof srv.replaces - 1U;
+                if (!srv.ari)
+                    violation("replaces without renewalInfo in the directory");
+                if (l >= sizeof srv.replaces)
+                    l = sizeof srv.replaces - 1U;
                 memcpy(srv.replaces, rest + strlen(rp), l);
                 srv.replaces[l] = '\0';
                 srv.orders_with_replaces++;
@@ -639,7 +662,8 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         if (srv.rate_limit_order > 0) {
             char ra[64] = "";
             srv.rate_limit_order--;
-            if (srv.retry_after >= 0) snprintf(ra, sizeof ra, "Retry-After: %d\r\n", srv.retry_after);
+            if (srv.retry_after >= 0)
+                snprintf(ra, sizeof ra, "Retry-After: %d\r\n", srv.retry_after);
             problem(c, path, 429, "rateLimited", "too many new orders", ra);
             return;
         }
@@ -659,7 +683,8 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         return;
     }
     if (strcmp(path, "/authz/0") == 0) {
-        if (pay[0] != '\0') violation("authz fetch is not POST-as-GET");
+        if (pay[0] != '\0')
+            violation("authz fetch is not POST-as-GET");
         if (srv.authz_invalid && srv.chall_posted) {
             authz_body(b, sizeof b, "invalid", "invalid",
                        ",\"error\":{\"type\":\"urn:ietf:params:acme:error:connection\","
@@ -673,7 +698,8 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         return;
     }
     if (strcmp(path, "/chall/0") == 0) {
-        if (strcmp(pay, "{}") != 0) violation("challenge response payload is not {}");
+        if (strcmp(pay, "{}") != 0)
+            violation("challenge response payload is not {}");
         srv.chall_posted = true;
         if (srv.h01) {
             srv.pending_validators = 2; /* an unknown token first, then ours */
@@ -682,8 +708,7 @@ static void handle_post(conn_t *c, const char *path, const char *body)
             srv.authz_valid = true;
             srv.order_status = "ready";
         }
-        respond(c, path, 200, "application/json",
-                "Link: <" BASE "/authz/0>;rel=\"up\"\r\n",
+        respond(c, path, 200, "application/json", "Link: <" BASE "/authz/0>;rel=\"up\"\r\n",
                 "{\"type\":\"http-01\",\"url\":\"" BASE "/chall/0\",\"token\":\"" TOKEN
                 "\",\"status\":\"processing\"}",
                 true);
@@ -695,7 +720,8 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         srv.finalizes++;
         if (srv.order_not_ready && srv.not_ready_sent == 0) {
             srv.not_ready_sent++;
-            problem(c, path, 403, "orderNotReady", "Order's status (\\\"pending\\\") is not acceptable for finalization", NULL);
+            problem(c, path, 403, "orderNotReady",
+                    "Order's status (\\\"pending\\\") is not acceptable for finalization", NULL);
             return;
         }
         if (strcmp(srv.order_status, "ready") != 0) {
@@ -716,7 +742,8 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         return;
     }
     if (strcmp(path, "/order/1") == 0) {
-        if (pay[0] != '\0') violation("order fetch is not POST-as-GET");
+        if (pay[0] != '\0')
+            violation("order fetch is not POST-as-GET");
         if (strcmp(srv.order_status, "processing") == 0 && !srv.order_stuck) {
             srv.order_status = "valid";
         }
@@ -726,7 +753,8 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         return;
     }
     if (strcmp(path, "/cert") == 0) {
-        if (pay[0] != '\0') violation("certificate fetch is not POST-as-GET");
+        if (pay[0] != '\0')
+            violation("certificate fetch is not POST-as-GET");
         respond(c, path, 200, "application/pem-certificate-chain", NULL, srv.chain, true);
         return;
     }
@@ -746,16 +774,20 @@ static void serve(conn_t *c)
         char body[8192];
         c->in[c->in_len < IOBUF ? c->in_len : IOBUF - 1U] = '\0';
         end = strstr((char *)c->in, "\r\n\r\n");
-        if (end == NULL) return;
+        if (end == NULL)
+            return;
         head = (size_t)(end - (char *)c->in) + 4U;
         h = strstr((char *)c->in, "\r\nContent-Length: ");
-        if (h != NULL && h < end) cl = (size_t)strtoul(h + 18, NULL, 10);
-        if (c->in_len < head + cl) return;
+        if (h != NULL && h < end)
+            cl = (size_t)strtoul(h + 18, NULL, 10);
+        if (c->in_len < head + cl)
+            return;
         if (sscanf((char *)c->in, "%7s %255s HTTP/1.1\r\n", method, target) != 2) {
             violation("bad request line");
             return;
         }
-        if (strstr((char *)c->in, "\r\nHost: ca.test:4000\r\n") == NULL) violation("Host header");
+        if (strstr((char *)c->in, "\r\nHost: ca.test:4000\r\n") == NULL)
+            violation("Host header");
         assert_true(cl < sizeof body);
         memcpy(body, c->in + head, cl);
         body[cl] = '\0';
@@ -764,7 +796,8 @@ static void serve(conn_t *c)
             srv.silent_count > 0) {
             /* swallowed: no answer ever comes on this connection */
             srv.silent_count--;
-            if (strcmp(method, "POST") == 0 && strcmp(target, "/order") == 0) srv.order_posts++;
+            if (strcmp(method, "POST") == 0 && strcmp(target, "/order") == 0)
+                srv.order_posts++;
         } else if (strcmp(target, "/dir") == 0 && strcmp(method, "GET") == 0) {
             respond(c, target, 200, "application/json", NULL,
                     srv.ari ? "{\"newNonce\":\"" BASE "/nonce\",\"newAccount\":\"" BASE "/acct\","
@@ -779,8 +812,10 @@ static void serve(conn_t *c)
                     srv.dir_nonce);
         } else if (strncmp(target, "/ari/", 5) == 0 && strcmp(method, "GET") == 0) {
             /* RFC 9773 §4.1: unauthenticated GET of renewalInfo/<CertID> */
-            if (!srv.ari) violation("renewalInfo GET without renewalInfo in the directory");
-            if (cl != 0) violation("renewalInfo GET with a body");
+            if (!srv.ari)
+                violation("renewalInfo GET without renewalInfo in the directory");
+            if (cl != 0)
+                violation("renewalInfo GET with a body");
             srv.ari_gets++;
             scopy(srv.ari_certid, sizeof srv.ari_certid, target + 5);
             respond(c, target, srv.ari_status != 0 ? srv.ari_status : 200,
@@ -793,14 +828,16 @@ static void serve(conn_t *c)
                 memset(longnonce + 14, 'n', 4000);
                 memcpy(longnonce + 4014, "\r\n", 3);
             }
-            respond(c, target, 200, NULL, srv.nonce_long ? longnonce : "Cache-Control: no-store\r\n",
-                    NULL, !srv.nonce_missing && !srv.nonce_long);
+            respond(c, target, 200, NULL,
+                    srv.nonce_long ? longnonce : "Cache-Control: no-store\r\n", NULL,
+                    !srv.nonce_missing && !srv.nonce_long);
         } else if (strcmp(method, "POST") == 0) {
             if (strstr((char *)c->in, "\r\nContent-Type: application/jose+json\r\n") == NULL) {
                 violation("POST without application/jose+json");
             }
             if (strcmp(target, "/cert") == 0 &&
-                strstr((char *)c->in, "\r\nAccept: application/pem-certificate-chain\r\n") == NULL) {
+                strstr((char *)c->in, "\r\nAccept: application/pem-certificate-chain\r\n") ==
+                    NULL) {
                 violation("certificate download without Accept");
             }
             handle_post(c, target, body);
@@ -865,7 +902,8 @@ static picoacme_sock_t conn_new(void)
 static picoacme_err_t t_connect(void *u, const char *host, uint16_t port, picoacme_sock_t *s)
 {
     (void)u;
-    if (strcmp(host, "ca.test") != 0 || port != 4000U) violation("connect to another host");
+    if (strcmp(host, "ca.test") != 0 || port != 4000U)
+        violation("connect to another host");
     if (srv.connect_again > 0) {
         srv.connect_again--;
         return PICOACME_AGAIN; /* the name is still resolving */
@@ -879,21 +917,23 @@ static picoacme_err_t t_connect(void *u, const char *host, uint16_t port, picoac
     return PICOACME_OK;
 }
 
-static picoacme_err_t t_send(void *u, picoacme_sock_t s, const uint8_t *b, size_t len,
-                             size_t *sent)
+static picoacme_err_t t_send(void *u, picoacme_sock_t s, const uint8_t *b, size_t len, size_t *sent)
 {
     conn_t *c = conn_of(s);
     size_t n = len > 512U ? 512U : len;
     (void)u;
     assert_true(len > 0);
-    if ((c->wtog = !c->wtog)) return PICOACME_WANT_WRITE;
+    if ((c->wtog = !c->wtog))
+        return PICOACME_WANT_WRITE;
     *sent = n;
-    if (c->peer_closed) return PICOACME_OK; /* like TCP: the first send still "works" */
+    if (c->peer_closed)
+        return PICOACME_OK; /* like TCP: the first send still "works" */
     assert_true(c->in_len + n < IOBUF);
     memcpy(c->in + c->in_len, b, n);
     c->in_len += n;
     g_io++;
-    if (!c->validator) serve(c);
+    if (!c->validator)
+        serve(c);
     return PICOACME_OK;
 }
 
@@ -904,26 +944,33 @@ static picoacme_err_t t_recv(void *u, picoacme_sock_t s, uint8_t *b, size_t len,
     assert_true(len > 0);
     if (c->out_off < c->out_len) {
         size_t n = c->out_len - c->out_off;
-        if ((c->rtog = !c->rtog)) return PICOACME_WANT_READ;
-        if (n > g_piece) n = g_piece;
-        if (n > len) n = len;
+        if ((c->rtog = !c->rtog))
+            return PICOACME_WANT_READ;
+        if (n > g_piece)
+            n = g_piece;
+        if (n > len)
+            n = len;
         memcpy(b, c->out + c->out_off, n);
         c->out_off += n;
         *got = n;
         g_io++;
-        if (c->out_off == c->out_len && c->close_after) c->peer_closed = true;
+        if (c->out_off == c->out_len && c->close_after)
+            c->peer_closed = true;
         return PICOACME_OK;
     }
-    if (c->close_after) c->peer_closed = true;
+    if (c->close_after)
+        c->peer_closed = true;
     return c->peer_closed ? PICOACME_ERR_CLOSED : PICOACME_WANT_READ;
 }
 
 static void t_close(void *u, picoacme_sock_t s)
 {
     (void)u;
-    if (s == LSOCK) return;
+    if (s == LSOCK)
+        return;
     conn_t *c = conn_of(s);
-    if (c->validator) validator_done(c);
+    if (c->validator)
+        validator_done(c);
     c->used = false;
 }
 
@@ -944,7 +991,8 @@ static picoacme_err_t t_accept(void *u, picoacme_sock_t ls, picoacme_sock_t *s)
     char req[256];
     (void)u;
     assert_int_equal(ls, LSOCK);
-    if (srv.pending_validators == 0) return PICOACME_WANT_READ;
+    if (srv.pending_validators == 0)
+        return PICOACME_WANT_READ;
     srv.pending_validators--;
     *s = conn_new();
     c = &g_conn[*s - 3];
@@ -994,7 +1042,8 @@ static void log_hook(void *user, int level, const char *fmt, ...)
 {
     va_list ap;
     (void)user;
-    if (getenv("ENGINE_LOG") == NULL) return;
+    if (getenv("ENGINE_LOG") == NULL)
+        return;
     va_start(ap, fmt);
     fprintf(stderr, "[%d] ", level);
     vfprintf(stderr, fmt, ap);
@@ -1004,7 +1053,8 @@ static void log_hook(void *user, int level, const char *fmt, ...)
 
 static void env_open(bool fresh_flash)
 {
-    if (fresh_flash) unlink(D "flash.bin");
+    if (fresh_flash)
+        unlink(D "flash.bin");
     assert_int_equal(picoacme_posix_flash_open(&g_fl, D "flash.bin", 16384U, 4096U, &g_st),
                      PICOACME_OK);
     assert_int_equal(picoacme_wolfssl_crypto_init(&g_wc, NULL, &g_crypto), PICOACME_OK);
@@ -1055,7 +1105,7 @@ static picoacme_err_t pump_engine(void)
             idle = 0;
             continue;
         }
-        if (e == PICOACME_OK || e >= PICOACME_ERR_PARAM) {
+        if (!picoacme_err_is_pending(e)) {
             /* a finished engine keeps its answer */
             picoacme_err_t again = picoacme_step(&g_ctx, &w);
             assert_int_equal(again, e);
@@ -1063,7 +1113,8 @@ static picoacme_err_t pump_engine(void)
         }
         if (e == PICOACME_AGAIN) {
             assert_true(w.timeout_ms != UINT32_MAX);
-            if (g_nwaits < 64) g_waits[g_nwaits++] = w.timeout_ms;
+            if (g_nwaits < 64)
+                g_waits[g_nwaits++] = w.timeout_ms;
             g_now += w.timeout_ms;
         } else {
             /* WANT_READ / WANT_WRITE: the socket is in the wait set */
@@ -1082,7 +1133,8 @@ static picoacme_err_t run(void)
     g_nwaits = 0;
     assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
     e = picoacme_issue_start(&g_ctx);
-    if (e != PICOACME_OK) return e;
+    if (e != PICOACME_OK)
+        return e;
     return pump_engine();
 }
 
@@ -1093,7 +1145,8 @@ static picoacme_err_t run_ari(void)
     g_nwaits = 0;
     assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
     e = picoacme_ari_start(&g_ctx);
-    if (e != PICOACME_OK) return e;
+    if (e != PICOACME_OK)
+        return e;
     return pump_engine();
 }
 
@@ -1101,15 +1154,16 @@ static uint32_t max_wait(void)
 {
     uint32_t m = 0;
     for (unsigned i = 0; i < g_nwaits; i++) {
-        if (g_waits[i] > m) m = g_waits[i];
+        if (g_waits[i] > m)
+            m = g_waits[i];
     }
     return m;
 }
 
 static void assert_no_violation(void)
 {
-    if (srv.violations != 0) fail_msg("fake CA saw %u violation(s): %s", srv.violations,
-                                      srv.violation);
+    if (srv.violations != 0)
+        fail_msg("fake CA saw %u violation(s): %s", srv.violations, srv.violation);
 }
 
 static void assert_nothing_stored(void)
@@ -1118,13 +1172,13 @@ static void assert_nothing_stored(void)
     assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_ERR_NOT_FOUND);
 }
 
-static void assert_problem(picoacme_err_t err, picoacme_state_t st, unsigned http,
-                           const char *type)
+static void assert_problem(picoacme_err_t err, picoacme_state_t st, unsigned http, const char *type)
 {
     const picoacme_problem_t *p = picoacme_last_problem(&g_ctx);
     assert_int_equal(p->err, err);
-    if (p->state != st) fail_msg("failed in state %s, expected %s", picoacme_state_str(p->state),
-                                 picoacme_state_str(st));
+    if (p->state != st)
+        fail_msg("failed in state %s, expected %s", picoacme_state_str(p->state),
+                 picoacme_state_str(st));
     assert_int_equal(p->http_status, http);
     assert_string_equal(p->type, type);
 }
@@ -1187,12 +1241,12 @@ static void test_happy_path(void **state)
                      PICOACME_OK);
     assert_int_equal(kl, strlen(srv.ka_expect));
     assert_memory_equal(ka, srv.ka_expect, kl);
-    assert_int_equal(picoacme_http01_lookup(&g_ctx, "/.well-known/acme-challenge/" TOKEN, 30U,
-                                            ka, sizeof ka, &kl),
-                     PICOACME_ERR_NOT_FOUND);
-    assert_int_equal(picoacme_http01_lookup(&g_ctx, "/x/" TOKEN, strlen("/x/" TOKEN), ka,
+    assert_int_equal(picoacme_http01_lookup(&g_ctx, "/.well-known/acme-challenge/" TOKEN, 30U, ka,
                                             sizeof ka, &kl),
                      PICOACME_ERR_NOT_FOUND);
+    assert_int_equal(
+        picoacme_http01_lookup(&g_ctx, "/x/" TOKEN, strlen("/x/" TOKEN), ka, sizeof ka, &kl),
+        PICOACME_ERR_NOT_FOUND);
     assert_int_equal(picoacme_http01_lookup(&g_ctx, "/.well-known/acme-challenge/" TOKEN,
                                             strlen("/.well-known/acme-challenge/" TOKEN), ka,
                                             strlen(srv.ka_expect) - 1U, &kl),
@@ -1603,7 +1657,8 @@ static void openssl_certid_parts(const char *pem, uint8_t *aki, size_t *aki_len,
     capture(cmd, hex, sizeof hex);
     n = hex_dec(hex, tmp, sizeof tmp);
     *ser_len = 0;
-    if (tmp[0] & 0x80U) ser[(*ser_len)++] = 0;
+    if (tmp[0] & 0x80U)
+        ser[(*ser_len)++] = 0;
     memcpy(ser + *ser_len, tmp, n);
     *ser_len += n;
 }
@@ -1671,7 +1726,8 @@ static void test_ari_certid(void **state)
     for (size_t cap = 0; cap < sizeof expect; cap++) {
         memset(out, 'Q', sizeof out);
         assert_int_equal(picoacme_ari_certid(&c, out, cap, &n), PICOACME_ERR_NOSPACE);
-        for (size_t k = cap; k < sizeof out; k++) assert_int_equal(out[k], 'Q');
+        for (size_t k = cap; k < sizeof out; k++)
+            assert_int_equal(out[k], 'Q');
     }
     c.aki = NULL;
     assert_int_equal(picoacme_ari_certid(&c, out, sizeof out, &n), PICOACME_ERR_NOT_FOUND);
@@ -1684,12 +1740,10 @@ static void test_ari_certid(void **state)
 static void test_rfc3339(void **state)
 {
     static const char *const good[] = {
-        "2030-01-01T00:00:00Z",          "1994-11-06T08:49:37Z",
-        "2024-02-29T23:59:59Z",          "2000-02-29T12:00:00z",
-        "2025-06-30t01:02:03.5Z",        "2025-06-30T01:02:03.123456789Z",
-        "2025-06-30T01:02:03+02:00",     "2025-06-30T01:02:03-05:30",
-        "2025-01-01T00:30:00.25+00:45", "1970-01-01T00:00:00Z",
-        "9999-12-31T23:59:59Z",          "2025-12-31T23:30:00-23:59",
+        "2030-01-01T00:00:00Z",      "1994-11-06T08:49:37Z",      "2024-02-29T23:59:59Z",
+        "2000-02-29T12:00:00z",      "2025-06-30t01:02:03.5Z",    "2025-06-30T01:02:03.123456789Z",
+        "2025-06-30T01:02:03+02:00", "2025-06-30T01:02:03-05:30", "2025-01-01T00:30:00.25+00:45",
+        "1970-01-01T00:00:00Z",      "9999-12-31T23:59:59Z",      "2025-12-31T23:30:00-23:59",
     };
     static const char *const bad[] = {
         "",
@@ -1725,12 +1779,15 @@ static void test_rfc3339(void **state)
         snprintf(cmd, sizeof cmd, "date -u -d '%s' +%%s", good[i]);
         /* date(1) wants an upper-case T and no lower-case z */
         for (char *p = cmd; *p != '\0'; p++) {
-            if (*p == 't' && p[-1] >= '0' && p[-1] <= '9') *p = 'T';
-            if (*p == 'z' && p[-1] >= '0' && p[-1] <= '9') *p = 'Z';
+            if (*p == 't' && p[-1] >= '0' && p[-1] <= '9')
+                *p = 'T';
+            if (*p == 'z' && p[-1] >= '0' && p[-1] <= '9')
+                *p = 'Z';
         }
         capture(cmd, out, sizeof out);
         assert_int_equal(picoacme_rfc3339(good[i], strlen(good[i]), &t), PICOACME_OK);
-        if (t != strtoll(out, NULL, 10)) fail_msg("%s: %lld, date says %s", good[i], (long long)t, out);
+        if (t != strtoll(out, NULL, 10))
+            fail_msg("%s: %lld, date says %s", good[i], (long long)t, out);
     }
     /* a leap second is the next second */
     assert_int_equal(picoacme_rfc3339("2016-12-31T23:59:60Z", 20, &t), PICOACME_OK);
@@ -1800,7 +1857,8 @@ static void test_ari_window(void **state)
         /* no RTC: now is the CA's Date */
         assert_int_equal(info.ari_retry_at_s, DATE_S + 3600);
         seen[i] = info.renew_at_s;
-        if (i > 0 && seen[i] != seen[0]) differ = true;
+        if (i > 0 && seen[i] != seen[0])
+            differ = true;
         /* the ARI exchange is no issuance */
         {
             const char *pem;
@@ -1919,20 +1977,30 @@ static void test_ari_hostile(void **state)
         {200, "{}", PICOACME_ERR_PROTOCOL},
         {200, "{\"suggestedWindow\":\"soon\"}", PICOACME_ERR_PROTOCOL},
         {200, "{\"suggestedWindow\":{\"start\":\"2030-01-02T00:00:00Z\"}}", PICOACME_ERR_PROTOCOL},
-        {200, "{\"suggestedWindow\":{\"start\":\"2030-13-01T00:00:00Z\",\"end\":\"2030-01-03T00:00:00Z\"}}",
+        {200,
+         "{\"suggestedWindow\":{\"start\":\"2030-13-01T00:00:00Z\",\"end\":\"2030-01-03T00:00:"
+         "00Z\"}}",
          PICOACME_ERR_PROTOCOL},
         {200, "{\"suggestedWindow\":{\"start\":\"2030-01-02T00:00:00Z\",\"end\":\"yesterday\"}}",
          PICOACME_ERR_PROTOCOL},
         /* end before start, end equal to start (RFC 9773 §4.2: invalid) */
-        {200, "{\"suggestedWindow\":{\"start\":\"2030-01-03T00:00:00Z\",\"end\":\"2030-01-02T00:00:00Z\"}}",
+        {200,
+         "{\"suggestedWindow\":{\"start\":\"2030-01-03T00:00:00Z\",\"end\":\"2030-01-02T00:00:"
+         "00Z\"}}",
          PICOACME_ERR_PROTOCOL},
-        {200, "{\"suggestedWindow\":{\"start\":\"2030-01-02T00:00:00Z\",\"end\":\"2030-01-02T00:00:00Z\"}}",
+        {200,
+         "{\"suggestedWindow\":{\"start\":\"2030-01-02T00:00:00Z\",\"end\":\"2030-01-02T00:00:"
+         "00Z\"}}",
          PICOACME_ERR_PROTOCOL},
-        {200, "{\"suggestedWindow\":{\"start\":1893456000,\"end\":1893542400}}", PICOACME_ERR_PROTOCOL},
-        {200, "{\"suggestedWindow\":{\"start\":\"2030-01-02T00:00:00.0000000000000000000000000000000000000000Z\","
-              "\"end\":\"2030-01-03T00:00:00Z\"}}",
+        {200, "{\"suggestedWindow\":{\"start\":1893456000,\"end\":1893542400}}",
          PICOACME_ERR_PROTOCOL},
-        {404, "{\"type\":\"urn:ietf:params:acme:error:malformed\",\"detail\":\"unknown certificate\"}",
+        {200,
+         "{\"suggestedWindow\":{\"start\":\"2030-01-02T00:00:00."
+         "0000000000000000000000000000000000000000Z\","
+         "\"end\":\"2030-01-03T00:00:00Z\"}}",
+         PICOACME_ERR_PROTOCOL},
+        {404,
+         "{\"type\":\"urn:ietf:params:acme:error:malformed\",\"detail\":\"unknown certificate\"}",
          PICOACME_ERR_PROBLEM},
         {500, "oops", PICOACME_ERR_HTTP},
     };
@@ -2079,7 +2147,6 @@ static void test_ari_replaces(void **state)
     env_close();
 }
 
-
 /* A dns-01 hook that counts what it is asked to do. */
 static unsigned g_txt_adds, g_txt_removes;
 
@@ -2088,8 +2155,10 @@ static picoacme_err_t count_txt(void *user, const char *fqdn, const char *value,
     (void)user;
     (void)fqdn;
     (void)value;
-    if (add) g_txt_adds++;
-    else g_txt_removes++;
+    if (add)
+        g_txt_adds++;
+    else
+        g_txt_removes++;
     return PICOACME_OK;
 }
 
@@ -2118,7 +2187,8 @@ static void test_abort_dns01_then_ari(void **state)
     for (i = 0; i < 100000U && g_txt_adds == 0U; i++) {
         picoacme_err_t e = picoacme_step(&g_ctx, &w);
         assert_true(e == PICOACME_AGAIN || e == PICOACME_WANT_READ || e == PICOACME_WANT_WRITE);
-        if (e == PICOACME_AGAIN) g_now += w.timeout_ms;
+        if (e == PICOACME_AGAIN)
+            g_now += w.timeout_ms;
     }
     assert_int_equal(g_txt_adds, 1);
     picoacme_abort(&g_ctx);
@@ -2132,7 +2202,6 @@ static void test_abort_dns01_then_ari(void **state)
     assert_int_equal(srv.ari_gets, 1);
     env_close();
 }
-
 
 /* Defect 1 (issue 7): the CA's problem text is kept with its control
  * characters escaped, so a hostile CA cannot forge a log line or drive a
@@ -2258,7 +2327,8 @@ static void test_nonce_too_long(void **state)
     env_open(true);
     assert_int_equal(run(), PICOACME_ERR_PROTOCOL);
     assert_problem(PICOACME_ERR_PROTOCOL, PICOACME_ST_NONCE, 200, "");
-    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "longer than PICOACME_NONCE_MAX"));
+    assert_non_null(
+        strstr(picoacme_last_problem(&g_ctx)->detail, "longer than PICOACME_NONCE_MAX"));
     env_close();
 }
 
@@ -2300,7 +2370,8 @@ static void test_contract_trap(void **state)
         signal(SIGILL, SIG_DFL);
         signal(SIGTRAP, SIG_DFL);
         e = picoacme_init(&g_ctx, &g_cfg, &g_ports);
-        if (e == PICOACME_OK) e = picoacme_issue_start(&g_ctx);
+        if (e == PICOACME_OK)
+            e = picoacme_issue_start(&g_ctx);
         if (e != PICOACME_OK) {
             fprintf(stderr, "child: %s\n", picoacme_err_str(e));
             _exit(2);

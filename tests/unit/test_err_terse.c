@@ -19,10 +19,10 @@
 static void test_terse_names(void **state)
 {
     static const char *const want[] = {
-        "ok",       "again",   "want-read", "want-write", "param",        "nospace",
-        "parse",    "io",      "closed",    "timeout",    "tls",          "tls-verify",
-        "crypto",   "storage", "not-found", "http",       "problem",      "protocol",
-        "invalid",  "rate-limited", "unsupported", "state", "dns"};
+        "ok",      "again",        "want-read",   "want-write", "param",   "nospace",
+        "parse",   "io",           "closed",      "timeout",    "tls",     "tls-verify",
+        "crypto",  "storage",      "not-found",   "http",       "problem", "protocol",
+        "invalid", "rate-limited", "unsupported", "state",      "dns"};
     (void)state;
     assert_int_equal(sizeof want / sizeof want[0], (size_t)PICOACME_ERR_DNS + 1U);
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {

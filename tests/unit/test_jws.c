@@ -38,11 +38,16 @@ static picoacme_crypto_t g_crypto;
 
 static int b64val(char c)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
     return -1;
 }
 
@@ -113,8 +118,7 @@ static void openssl_b64u_sha256(const char *text, char *out, size_t cap)
 {
     char cmd[512];
     write_file(TMPF("tp.txt"), text, strlen(text));
-    snprintf(cmd, sizeof cmd,
-             "openssl dgst -sha256 -binary %s | basenc --base64url | tr -d '=\\n'",
+    snprintf(cmd, sizeof cmd, "openssl dgst -sha256 -binary %s | basenc --base64url | tr -d '=\\n'",
              TMPF("tp.txt"));
     run_capture(cmd, out, cap);
 }
@@ -128,11 +132,13 @@ static size_t sig_der(const uint8_t rs[64], uint8_t *out)
     for (int k = 0; k < 2; k++) {
         const uint8_t *v = rs + 32 * k;
         size_t s = 0;
-        while (s < 31 && v[s] == 0) s++;
+        while (s < 31 && v[s] == 0)
+            s++;
         il[k] = 0;
         ints[k][il[k]++] = 0x02;
         ints[k][il[k]++] = (uint8_t)(32 - s + ((v[s] & 0x80) ? 1 : 0));
-        if (v[s] & 0x80) ints[k][il[k]++] = 0;
+        if (v[s] & 0x80)
+            ints[k][il[k]++] = 0;
         memcpy(ints[k] + il[k], v + s, 32 - s);
         il[k] += 32 - s;
     }
@@ -164,8 +170,7 @@ static int openssl_es256_verify(const uint8_t pub[64], const char *input, size_t
     snprintf(cmd, sizeof cmd,
              "openssl pkey -pubin -inform DER -in %s -out %s 2>/dev/null && "
              "openssl dgst -sha256 -verify %s -signature %s %s >/dev/null 2>&1",
-             TMPF("pub.der"), TMPF("pub.pem"), TMPF("pub.pem"), TMPF("sig.der"),
-             TMPF("input.txt"));
+             TMPF("pub.der"), TMPF("pub.pem"), TMPF("pub.pem"), TMPF("sig.der"), TMPF("input.txt"));
     return system(cmd);
 }
 
@@ -293,7 +298,8 @@ static void check_layout(const char *out, size_t n, const char *prot, const char
 static void test_es256_openssl(void **state)
 {
     static const char *const prot[] = {
-        "{\"alg\":\"ES256\",\"kid\":\"https://ca.test/acct/1\",\"nonce\":\"abc\",\"url\":\"https://ca.test/order\"}",
+        "{\"alg\":\"ES256\",\"kid\":\"https://ca.test/acct/1\",\"nonce\":\"abc\",\"url\":\"https://"
+        "ca.test/order\"}",
         "{\"alg\":\"ES256\",\"nonce\":\"n\",\"url\":\"https://ca.test/authz/1\"}"};
     static const char *const pay[] = {"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.test\"}]}",
                                       "" /* POST-as-GET */};
@@ -326,8 +332,8 @@ static void test_es256_openssl(void **state)
             size_t m = 999;
             memset(small, 0x5A, sizeof small);
             assert_int_equal(picoacme_jws_es256(&g_crypto, PICOACME_KEY_ACCOUNT, prot[i],
-                                                strlen(prot[i]), pay[i], strlen(pay[i]), small,
-                                                cap, &m),
+                                                strlen(prot[i]), pay[i], strlen(pay[i]), small, cap,
+                                                &m),
                              PICOACME_ERR_NOSPACE);
             for (size_t k = cap; k < sizeof small; k++) {
                 assert_int_equal((unsigned char)small[k], 0x5A);
@@ -345,9 +351,9 @@ static void test_es256_openssl(void **state)
         assert_int_equal(picoacme_jws_es256(&g_crypto, PICOACME_KEY_ACCOUNT, "{}", 2U, NULL, 3U,
                                             out, sizeof out, &n),
                          PICOACME_ERR_PARAM);
-        assert_int_equal(picoacme_jws_es256(NULL, PICOACME_KEY_ACCOUNT, "{}", 2U, "", 0U, out,
-                                            sizeof out, &n),
-                         PICOACME_ERR_PARAM);
+        assert_int_equal(
+            picoacme_jws_es256(NULL, PICOACME_KEY_ACCOUNT, "{}", 2U, "", 0U, out, sizeof out, &n),
+            PICOACME_ERR_PARAM);
     }
 }
 
@@ -392,7 +398,8 @@ static void test_hs256_rfc7515_a1(void **state)
 static void test_hs256_openssl(void **state)
 {
     /* an EAB-shaped request (RFC 8555 §7.3.4) with a 32-byte MAC key */
-    static const char prot[] = "{\"alg\":\"HS256\",\"kid\":\"kid-1\",\"url\":\"https://ca.test/acct\"}";
+    static const char prot[] =
+        "{\"alg\":\"HS256\",\"kid\":\"kid-1\",\"url\":\"https://ca.test/acct\"}";
     static const char pay[] = "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"AAAA\",\"y\":\"BBBB\"}";
     uint8_t key[32];
     char hex[65];
@@ -425,10 +432,8 @@ static void test_hs256_openssl(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_jwk_known_key),
-        cmocka_unit_test(test_thumbprint_openssl),
-        cmocka_unit_test(test_es256_openssl),
-        cmocka_unit_test(test_hs256_rfc7515_a1),
+        cmocka_unit_test(test_jwk_known_key), cmocka_unit_test(test_thumbprint_openssl),
+        cmocka_unit_test(test_es256_openssl), cmocka_unit_test(test_hs256_rfc7515_a1),
         cmocka_unit_test(test_hs256_openssl),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -137,8 +137,8 @@ static void test_sha256_vectors(void **state)
     crypto_fx_t *fx = *state;
     uint8_t out[32], exp[32], one[32];
     static uint8_t big[200000];
-    picoacme_iov_t iov[3] = {{(const uint8_t *)"a", 1}, {(const uint8_t *)"", 0},
-                             {(const uint8_t *)"bc", 2}};
+    picoacme_iov_t iov[3] = {
+        {(const uint8_t *)"a", 1}, {(const uint8_t *)"", 0}, {(const uint8_t *)"bc", 2}};
     picoacme_iov_t bigiov[4];
     size_t i;
 
@@ -182,7 +182,8 @@ static void test_hmac_rfc4231(void **state)
                              {(const uint8_t *)" want ", 6},
                              {(const uint8_t *)"for nothing?", 12}};
     picoacme_iov_t iov6 = {(const uint8_t *)"Test Using Larger Than Block-Size Key - "
-                                            "Hash Key First", 54};
+                                            "Hash Key First",
+                           54};
 
     hex2bin("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", exp, 32);
     assert_int_equal(fx->c.hmac_sha256(fx->c.user, (const uint8_t *)"Jefe", 4, iov, 3, out),
@@ -192,8 +193,7 @@ static void test_hmac_rfc4231(void **state)
     /* RFC 4231 §4.7 test case 6: key longer than the block */
     memset(key, 0xaa, sizeof key);
     hex2bin("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54", exp, 32);
-    assert_int_equal(fx->c.hmac_sha256(fx->c.user, key, sizeof key, &iov6, 1, out),
-                     PICOACME_OK);
+    assert_int_equal(fx->c.hmac_sha256(fx->c.user, key, sizeof key, &iov6, 1, out), PICOACME_OK);
     assert_memory_equal(out, exp, 32);
 
     assert_int_equal(fx->c.hmac_sha256(fx->c.user, NULL, 4, iov, 3, out), PICOACME_ERR_PARAM);
@@ -275,18 +275,16 @@ static void test_sign_verify_openssl(void **state)
     assert_int_equal(fx->c.key_generate(fx->c.user, PICOACME_KEY_ACCOUNT), PICOACME_OK);
     assert_int_equal(fx->c.key_public(fx->c.user, PICOACME_KEY_ACCOUNT, pub), PICOACME_OK);
     assert_int_equal(fx->c.sha256(fx->c.user, &iov, 1, digest), PICOACME_OK);
-    assert_int_equal(fx->c.key_sign(fx->c.user, PICOACME_KEY_ACCOUNT, digest, sig),
-                     PICOACME_OK);
+    assert_int_equal(fx->c.key_sign(fx->c.user, PICOACME_KEY_ACCOUNT, digest, sig), PICOACME_OK);
     assert_int_equal(openssl_verify(pub, sig, (const uint8_t *)msg, strlen(msg)), 0);
     /* the check can fail: a changed message or signature is rejected */
-    assert_int_not_equal(openssl_verify(pub, sig, (const uint8_t *)"picoacme signs that",
-                                        strlen(msg)), 0);
+    assert_int_not_equal(
+        openssl_verify(pub, sig, (const uint8_t *)"picoacme signs that", strlen(msg)), 0);
     memcpy(sig2, sig, 64);
     sig2[40] ^= 1;
     assert_int_not_equal(openssl_verify(pub, sig2, (const uint8_t *)msg, strlen(msg)), 0);
     /* ECDSA is randomised: a second signature differs and verifies too */
-    assert_int_equal(fx->c.key_sign(fx->c.user, PICOACME_KEY_ACCOUNT, digest, sig2),
-                     PICOACME_OK);
+    assert_int_equal(fx->c.key_sign(fx->c.user, PICOACME_KEY_ACCOUNT, digest, sig2), PICOACME_OK);
     assert_memory_not_equal(sig, sig2, 64);
     assert_int_equal(openssl_verify(pub, sig2, (const uint8_t *)msg, strlen(msg)), 0);
 }
@@ -305,8 +303,7 @@ static void test_sign_padding(void **state)
     for (i = 0; i < 1500; i++) {
         memset(digest, i & 0xff, sizeof digest);
         digest[0] = (uint8_t)(i >> 8);
-        assert_int_equal(fx->c.key_sign(fx->c.user, PICOACME_KEY_CERT, digest, sig),
-                         PICOACME_OK);
+        assert_int_equal(fx->c.key_sign(fx->c.user, PICOACME_KEY_CERT, digest, sig), PICOACME_OK);
         if (sig[0] == 0 || sig[32] == 0) {
             short_seen++;
         }
@@ -385,8 +382,7 @@ static void test_key_hostile(void **state)
     assert_int_equal(fx->c.key_public(fx->c.user, PICOACME_KEY_CERT, pub), PICOACME_ERR_NOT_FOUND);
     assert_int_equal(fx->c.key_sign(fx->c.user, PICOACME_KEY_CERT, digest, sig),
                      PICOACME_ERR_NOT_FOUND);
-    assert_int_equal(fx->c.key_export(fx->c.user, PICOACME_KEY_CERT, priv),
-                     PICOACME_ERR_NOT_FOUND);
+    assert_int_equal(fx->c.key_export(fx->c.user, PICOACME_KEY_CERT, priv), PICOACME_ERR_NOT_FOUND);
     /* scalar 1: the public key is the generator G */
     memset(priv, 0, sizeof priv);
     priv[31] = 1;
@@ -494,8 +490,7 @@ static picoacme_err_t tp_send_all(const picoacme_transport_t *tp, picoacme_sock_
     return PICOACME_OK;
 }
 
-static void connect_via(const picoacme_transport_t *tp, const char *host, uint16_t port,
-                        int lfd)
+static void connect_via(const picoacme_transport_t *tp, const char *host, uint16_t port, int lfd)
 {
     picoacme_sock_t s;
     uint8_t buf[16];
@@ -505,8 +500,7 @@ static void connect_via(const picoacme_transport_t *tp, const char *host, uint16
     picoacme_err_t e;
 
     /* a name answers AGAIN until it is resolved */
-    while ((e = tp->connect(tp->user, host, port, &s)) == PICOACME_AGAIN &&
-           now_ms() - t0 < 5000U) {
+    while ((e = tp->connect(tp->user, host, port, &s)) == PICOACME_AGAIN && now_ms() - t0 < 5000U) {
         usleep(1000);
     }
     assert_int_equal(e, PICOACME_OK);
@@ -614,8 +608,10 @@ static void test_tcp_fallback(void **state)
     n = readlink("/proc/self/exe", self, sizeof self - 1);
     assert_true(n > 0);
     self[n] = '\0';
-    write_file(DIR "/hosts", (const uint8_t *)"::1 dual.picoacme.test\n"
-                                              "127.0.0.1 dual.picoacme.test\n", 52);
+    write_file(DIR "/hosts",
+               (const uint8_t *)"::1 dual.picoacme.test\n"
+                                "127.0.0.1 dual.picoacme.test\n",
+               52);
     assert_int_equal(run("LD_PRELOAD=%s NSS_WRAPPER_HOSTS=%s/hosts "
                          "ASAN_OPTIONS=verify_asan_link_order=0 PICOACME_PORTS_CHILD=1 %s",
                          wrapper, DIR, self),
@@ -734,13 +730,14 @@ static pid_t start_server(uint16_t port, const char *extra)
             dup2(log, 1);
             dup2(log, 2);
         }
-        execlp("openssl", "openssl", "s_server", "-accept", acc, "-cert", DIR "/srv.pem",
-               "-key", DIR "/srv.key", "-www", "-naccept", "100", extra, (char *)NULL);
+        execlp("openssl", "openssl", "s_server", "-accept", acc, "-cert", DIR "/srv.pem", "-key",
+               DIR "/srv.key", "-www", "-naccept", "100", extra, (char *)NULL);
         _exit(127);
     }
     t0 = now_ms();
     for (;;) {
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons(port),
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         int fd = socket(AF_INET, SOCK_STREAM, 0);
         int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
@@ -915,10 +912,10 @@ static void tls_expect_ok(const char *root, picoacme_wolfssl_fmt_t fmt, const ch
 static void test_tls12(void **state)
 {
     (void)state;
-    tls_expect_ok_port(g_tls12_port, "Protocol  : TLSv1.2", DIR "/rootA.pem",
-                       PICOACME_WOLFSSL_PEM, "localhost");
-    tls_expect_ok_port(g_tls12_port, "Protocol  : TLSv1.2", DIR "/rootA.pem",
-                       PICOACME_WOLFSSL_PEM, "127.0.0.1");
+    tls_expect_ok_port(g_tls12_port, "Protocol  : TLSv1.2", DIR "/rootA.pem", PICOACME_WOLFSSL_PEM,
+                       "localhost");
+    tls_expect_ok_port(g_tls12_port, "Protocol  : TLSv1.2", DIR "/rootA.pem", PICOACME_WOLFSSL_PEM,
+                       "127.0.0.1");
 }
 
 static void test_tls_get_ip(void **state)
@@ -985,19 +982,18 @@ static void test_tls_bad_input(void **state)
     assert_int_equal(picoacme_wolfssl_tls_init(&wt, &tp, NULL, junk, sizeof junk - 1,
                                                PICOACME_WOLFSSL_PEM, &tls),
                      PICOACME_ERR_PARSE);
-    assert_int_equal(picoacme_wolfssl_tls_init(&wt, &tp, NULL, junk, 10, PICOACME_WOLFSSL_DER,
-                                               &tls),
-                     PICOACME_ERR_PARSE);
-    assert_int_equal(picoacme_wolfssl_tls_init(&wt, &tp, NULL, NULL, 0, PICOACME_WOLFSSL_PEM,
-                                               &tls),
+    assert_int_equal(
+        picoacme_wolfssl_tls_init(&wt, &tp, NULL, junk, 10, PICOACME_WOLFSSL_DER, &tls),
+        PICOACME_ERR_PARSE);
+    assert_int_equal(picoacme_wolfssl_tls_init(&wt, &tp, NULL, NULL, 0, PICOACME_WOLFSSL_PEM, &tls),
                      PICOACME_ERR_PARAM);
     /* a session that was never opened */
     {
         static uint8_t roots[8192];
         size_t len = read_file(DIR "/rootA.pem", roots, sizeof roots);
-        assert_int_equal(picoacme_wolfssl_tls_init(&wt, &tp, NULL, roots, len,
-                                                   PICOACME_WOLFSSL_PEM, &tls),
-                         PICOACME_OK);
+        assert_int_equal(
+            picoacme_wolfssl_tls_init(&wt, &tp, NULL, roots, len, PICOACME_WOLFSSL_PEM, &tls),
+            PICOACME_OK);
         assert_int_equal(tls.recv(tls.user, buf, sizeof buf, &n), PICOACME_ERR_STATE);
         assert_int_equal(tls.open(tls.user, 3, ""), PICOACME_ERR_PARAM);
         picoacme_wolfssl_tls_free(&wt);
@@ -1016,9 +1012,9 @@ static void test_tls_refused(void **state)
     (void)state;
 
     picoacme_posix_transport(&fx.tp);
-    assert_int_equal(picoacme_wolfssl_tls_init(&fx.wt, &fx.tp, NULL, roots, n,
-                                               PICOACME_WOLFSSL_PEM, &fx.tls),
-                     PICOACME_OK);
+    assert_int_equal(
+        picoacme_wolfssl_tls_init(&fx.wt, &fx.tp, NULL, roots, n, PICOACME_WOLFSSL_PEM, &fx.tls),
+        PICOACME_OK);
     e = fx.tp.connect(fx.tp.user, "127.0.0.1", free_port(), &fx.sock);
     if (e != PICOACME_OK) {
         assert_int_equal(e, PICOACME_ERR_IO);
@@ -1045,20 +1041,14 @@ int main(void)
         cmocka_unit_test(test_crypto_free_wipes),
     };
     const struct CMUnitTest posix_tests[] = {
-        cmocka_unit_test(test_clock),
-        cmocka_unit_test(test_entropy),
-        cmocka_unit_test(test_tcp_connect),
-        cmocka_unit_test(test_tcp_fallback),
-        cmocka_unit_test(test_tcp_refused),
-        cmocka_unit_test(test_tcp_listen_accept),
+        cmocka_unit_test(test_clock),       cmocka_unit_test(test_entropy),
+        cmocka_unit_test(test_tcp_connect), cmocka_unit_test(test_tcp_fallback),
+        cmocka_unit_test(test_tcp_refused), cmocka_unit_test(test_tcp_listen_accept),
     };
     const struct CMUnitTest tls_tests[] = {
-        cmocka_unit_test(test_tls_get_ip),
-        cmocka_unit_test(test_tls_get_name_der_root),
-        cmocka_unit_test(test_tls12),
-        cmocka_unit_test(test_tls_wrong_root),
-        cmocka_unit_test(test_tls_wrong_name),
-        cmocka_unit_test(test_tls_bad_input),
+        cmocka_unit_test(test_tls_get_ip),     cmocka_unit_test(test_tls_get_name_der_root),
+        cmocka_unit_test(test_tls12),          cmocka_unit_test(test_tls_wrong_root),
+        cmocka_unit_test(test_tls_wrong_name), cmocka_unit_test(test_tls_bad_input),
         cmocka_unit_test(test_tls_refused),
     };
     const struct CMUnitTest child_tests[] = {

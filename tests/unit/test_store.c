@@ -26,8 +26,8 @@
 #include "picoacme_posix.h"
 #include "picoacme_store.h"
 
-#define TMP(name) PICOACME_TEST_TMPDIR "/store_" name ".bin"
-#define HDR PICOACME_STORE_HDR_LEN
+#define TMP(name)  PICOACME_TEST_TMPDIR "/store_" name ".bin"
+#define HDR        PICOACME_STORE_HDR_LEN
 #define MAX_REGION (64U * 1024U)
 
 static uint8_t g_img[MAX_REGION];
@@ -86,8 +86,7 @@ static void file_patch(const char *path, size_t off, const uint8_t *buf, size_t 
 
 static uint32_t le32(const uint8_t *p)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 static void put_le32(uint8_t *p, uint32_t v)
@@ -247,8 +246,7 @@ static void test_empty_and_geometry(void **state)
     fresh(path, &f, 4096, 4096, &st);
     assert_int_equal(picoacme_store_capacity(&st), 0);
     assert_int_equal(picoacme_store_save(&st, g_x, 1), PICOACME_ERR_PARAM);
-    assert_int_equal(picoacme_store_load(&st, g_buf, sizeof g_buf, &len, NULL),
-                     PICOACME_ERR_PARAM);
+    assert_int_equal(picoacme_store_load(&st, g_buf, sizeof g_buf, &len, NULL), PICOACME_ERR_PARAM);
     picoacme_posix_flash_close(&f);
     assert_int_equal(picoacme_store_capacity(NULL), 0);
 }
@@ -278,8 +276,7 @@ static void test_roundtrip(void **state)
     assert_int_equal(picoacme_store_load(&st, g_buf, 999, &len, NULL), PICOACME_ERR_NOSPACE);
     assert_int_equal(picoacme_store_save(&st, g_old, cap + 1), PICOACME_ERR_NOSPACE);
     assert_int_equal(picoacme_store_save(&st, NULL, 5), PICOACME_ERR_PARAM);
-    assert_int_equal(picoacme_store_load(&st, g_buf, sizeof g_buf, NULL, NULL),
-                     PICOACME_ERR_PARAM);
+    assert_int_equal(picoacme_store_load(&st, g_buf, sizeof g_buf, NULL, NULL), PICOACME_ERR_PARAM);
     expect_record(&st, g_old, 1000, 1);
 
     /* Full capacity and an empty record. */
@@ -310,8 +307,8 @@ static void test_header_bytes(void **state)
     assert_int_equal(picoacme_store_save(&st, check, 9), PICOACME_OK);
     picoacme_posix_flash_close(&f);
     file_read(path, g_img, 4096);
-    static const uint8_t want[20] = {'P', 'A', 'C', 'M', 1, 0, 0, 0, 1, 0,
-                                     0, 0, 9, 0, 0, 0, 0x26, 0x39, 0xF4, 0xCB};
+    static const uint8_t want[20] = {'P', 'A', 'C', 'M', 1, 0, 0,    0,    1,    0,
+                                     0,   0,   9,   0,   0, 0, 0x26, 0x39, 0xF4, 0xCB};
     assert_memory_equal(g_img, want, 20);
     assert_int_equal(le32(g_img + 20), zlib_crc(g_img, 20));
     assert_memory_equal(g_img + HDR, check, 9);
@@ -383,9 +380,9 @@ static void test_corruption(void **state)
     file_read(path, g_img, size);
 
     /* One flipped byte anywhere in the newest header or payload. */
-    static const size_t where[] = {0,  1,  2,  3,  4,  5,  6,  7,  8,   9,    10,   11,
-                                   12, 13, 14, 15, 16, 17, 18, 19, 20,  21,   22,   23,
-                                   24, 25, 500, 1023, 1024, 1700 + 22, 1700 + 23};
+    static const size_t where[] = {0,  1,  2,  3,  4,   5,    6,    7,         8,        9,  10,
+                                   11, 12, 13, 14, 15,  16,   17,   18,        19,       20, 21,
+                                   22, 23, 24, 25, 500, 1023, 1024, 1700 + 22, 1700 + 23};
     for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
         file_write(path, g_img, size);
         uint8_t b = (uint8_t)(g_img[slot + where[i]] ^ 0x01);
@@ -425,8 +422,12 @@ static void test_corruption(void **state)
     const struct {
         uint16_t version, flags;
         uint32_t len;
-    } bad[] = {{1, 0, (uint32_t)(slot - HDR + 1)}, {1, 0, 0xFFFFFFFFU}, {2, 0, 1700},
-               {0, 0, 1700}, {1, 1, 1700}, {1, 0x8000, 1700}};
+    } bad[] = {{1, 0, (uint32_t)(slot - HDR + 1)},
+               {1, 0, 0xFFFFFFFFU},
+               {2, 0, 1700},
+               {0, 0, 1700},
+               {1, 1, 1700},
+               {1, 0x8000, 1700}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         file_write(path, g_img, size);
         forge(path, slot, bad[i].version, bad[i].flags, 7, bad[i].len, pcrc);
@@ -567,8 +568,8 @@ static void run_cuts(const cut_case_t *c, bool recover)
         bool is_old = len == c->old_len && gen == 2 && memcmp(g_buf, g_old, len) == 0;
         bool is_new = len == c->new_len && gen == 3 && memcmp(g_buf, g_new, len) == 0;
         if (!(is_old || is_new)) {
-            fail_msg("%s: cut at %zu of %zu: neither old nor new (len %zu gen %u)", c->name,
-                     k, total, len, (unsigned)gen);
+            fail_msg("%s: cut at %zu of %zu: neither old nor new (len %zu gen %u)", c->name, k,
+                     total, len, (unsigned)gen);
         }
         /* Before the header write starts only old can be valid; after it
          * ends only new. Inside it a torn header may still be complete if
@@ -620,16 +621,11 @@ static void test_cut_4k_blocks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_crc32_vectors),
-        cmocka_unit_test(test_flash_port),
-        cmocka_unit_test(test_empty_and_geometry),
-        cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_header_bytes),
-        cmocka_unit_test(test_alternation),
-        cmocka_unit_test(test_corruption),
-        cmocka_unit_test(test_generation_wrap),
-        cmocka_unit_test(test_cut_one_block_slots),
-        cmocka_unit_test(test_cut_many_block_slots),
+        cmocka_unit_test(test_crc32_vectors),       cmocka_unit_test(test_flash_port),
+        cmocka_unit_test(test_empty_and_geometry),  cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_header_bytes),        cmocka_unit_test(test_alternation),
+        cmocka_unit_test(test_corruption),          cmocka_unit_test(test_generation_wrap),
+        cmocka_unit_test(test_cut_one_block_slots), cmocka_unit_test(test_cut_many_block_slots),
         cmocka_unit_test(test_cut_4k_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

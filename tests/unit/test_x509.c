@@ -1,10 +1,10 @@
 /*
  * test_x509.c - the CSR writer (core/src/csr.c), the certificate reader and
- * PEM blocks (core/src/x509.c) and IP text (core/src/ip.c), checked against the openssl command line: CSRs built
- * through the real wolfSSL crypto port must verify with `openssl req` and
- * show exactly the SANs asked for; certificates made by openssl must parse
- * to the dates, serial, key, SANs and AKI that openssl and date(1) report;
- * hostile DER (every truncation, bad lengths, BER) must give ERR_PARSE.
+ * PEM blocks (core/src/x509.c) and IP text (core/src/ip.c), checked against the openssl command
+ * line: CSRs built through the real wolfSSL crypto port must verify with `openssl req` and show
+ * exactly the SANs asked for; certificates made by openssl must parse to the dates, serial, key,
+ * SANs and AKI that openssl and date(1) report; hostile DER (every truncation, bad lengths, BER)
+ * must give ERR_PARSE.
  */
 #define _GNU_SOURCE /* memmem */
 #include <stdarg.h>

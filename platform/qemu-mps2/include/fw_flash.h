@@ -24,11 +24,11 @@
 #define FW_EXIT_POWER_CUT 42
 
 typedef struct fw_flash {
-    int handle;            /* semihosting file handle */
+    int handle; /* semihosting file handle */
     size_t size;
     size_t erase_size;
-    long cut_left;         /* bytes still programmed before the cut; -1 = off */
-    uint32_t programmed;   /* bytes programmed since open (statistics) */
+    long cut_left;       /* bytes still programmed before the cut; -1 = off */
+    uint32_t programmed; /* bytes programmed since open (statistics) */
 } fw_flash_t;
 
 /* Open (or create, erased) the host file `path` as a region of size bytes

@@ -19,23 +19,23 @@
  * unit). The default image answers http-01 on :80 only. */
 #if defined(FW_CHALLENGE_TLSALPN01)
 /* tls-alpn-01 (RFC 8737) on :443 with wolfSSL's server code. */
-#define PICOACME_HTTP01 0
+#define PICOACME_HTTP01    0
 #define PICOACME_TLSALPN01 1
-#define PICOACME_DNS01 0
+#define PICOACME_DNS01     0
 /* The challenge certificate (DER): a P-256 self-signed certificate with
  * one DNS SAN and the acmeIdentifier extension is ~0.4 KB for a 16-byte
  * name; 640 leaves room for a name of ~200 bytes more. */
 #define PICOACME_ALPN_CERT_MAX 640U
 #elif defined(FW_CHALLENGE_DNS01)
 /* dns-01: RFC 2136 UPDATE + TSIG and the propagation query, over TCP. */
-#define PICOACME_HTTP01 0
-#define PICOACME_TLSALPN01 0
-#define PICOACME_DNS01 1
+#define PICOACME_HTTP01        0
+#define PICOACME_TLSALPN01     0
+#define PICOACME_DNS01         1
 #define PICOACME_ALPN_CERT_MAX 16U
 #else
-#define PICOACME_HTTP01 1
-#define PICOACME_TLSALPN01 0
-#define PICOACME_DNS01 0
+#define PICOACME_HTTP01        1
+#define PICOACME_TLSALPN01     0
+#define PICOACME_DNS01         0
 /* With tls-alpn-01 off the context's challenge-certificate buffer is
  * unused (the core keeps the field; see the README). */
 #define PICOACME_ALPN_CERT_MAX 16U
@@ -53,9 +53,9 @@
  * JSON checked by jsmn alone (still bounded; the RFC 8259 pre-check is
  * left out): together ~2.5 KiB of core flash. A CA requiring EAB needs
  * PICOACME_EAB 1 and PICOACME_WORK_BUF_SIZE 1536. */
-#define PICOACME_EAB 0
+#define PICOACME_EAB         0
 #define PICOACME_JSON_STRICT 0
-#define PICOACME_HTTP_LINK 0
+#define PICOACME_HTTP_LINK   0
 
 /* No ACME Renewal Information (RFC 9773): renewal at the lifetime
  * fraction only. ARI costs ~1.7 KiB of core flash and 120 B of context,

@@ -28,7 +28,7 @@
 #define WOLFSSL_IGNORE_FILE_WARN
 #define NO_WOLFSSL_DIR
 #define WOLFSSL_GENERAL_ALIGNMENT 4
-#define SIZEOF_LONG_LONG 8
+#define SIZEOF_LONG_LONG          8
 #define HAVE_GMTIME_R
 
 /* memory: no heap at all */
@@ -61,15 +61,15 @@
 #ifndef FW_WOLF_RECORD_BUCKET
 #define FW_WOLF_RECORD_BUCKET 7168
 #endif
-#define LARGEST_MEM_BUCKET FW_WOLF_RECORD_BUCKET
-#define WOLFMEM_BUCKETS 64, 128, 256, 512, 1024, 2432, 3456, 4544, LARGEST_MEM_BUCKET
-#define WOLFMEM_DIST 28, 12, 8, 8, 4, 1, 1, 1, 1
-#define FW_WOLF_BLOCK_HDR 16u
+#define LARGEST_MEM_BUCKET    FW_WOLF_RECORD_BUCKET
+#define WOLFMEM_BUCKETS       64, 128, 256, 512, 1024, 2432, 3456, 4544, LARGEST_MEM_BUCKET
+#define WOLFMEM_DIST          28, 12, 8, 8, 4, 1, 1, 1, 1
+#define FW_WOLF_BLOCK_HDR     16u
 #define FW_WOLF_BLOCKS(sz, n) ((n) * ((sz) + FW_WOLF_BLOCK_HDR))
-#define FW_WOLF_POOL_ROUND                                                              \
-    (FW_WOLF_BLOCKS(64u, 28u) + FW_WOLF_BLOCKS(128u, 12u) + FW_WOLF_BLOCKS(256u, 8u) +   \
-     FW_WOLF_BLOCKS(512u, 8u) + FW_WOLF_BLOCKS(1024u, 4u) + FW_WOLF_BLOCKS(2432u, 1u) +  \
-     FW_WOLF_BLOCKS(3456u, 1u) + FW_WOLF_BLOCKS(4544u, 1u) +                             \
+#define FW_WOLF_POOL_ROUND                                                                         \
+    (FW_WOLF_BLOCKS(64u, 28u) + FW_WOLF_BLOCKS(128u, 12u) + FW_WOLF_BLOCKS(256u, 8u) +             \
+     FW_WOLF_BLOCKS(512u, 8u) + FW_WOLF_BLOCKS(1024u, 4u) + FW_WOLF_BLOCKS(2432u, 1u) +            \
+     FW_WOLF_BLOCKS(3456u, 1u) + FW_WOLF_BLOCKS(4544u, 1u) +                                       \
      FW_WOLF_BLOCKS((unsigned)FW_WOLF_RECORD_BUCKET, 1u))
 
 /* entropy and time hooks (see board.c / fw_test_entropy.c) */
@@ -77,9 +77,9 @@ int fw_rng_seed(uint8_t *out, uint32_t len);
 time_t fw_time(time_t *t);
 uint32_t fw_time_ms(void);
 #define CUSTOM_RAND_GENERATE_SEED(out, sz) fw_rng_seed((out), (uint32_t)(sz))
-#define CUSTOM_RAND_TYPE uint8_t
-#define XTIME(t) fw_time(t)
-#define XTIME_MS(t) fw_time_ms()
+#define CUSTOM_RAND_TYPE                   uint8_t
+#define XTIME(t)                           fw_time(t)
+#define XTIME_MS(t)                        fw_time_ms()
 /* No RTC: XTIME is a lower bound until the CA's Date is known; notBefore is
  * only checked once the time is known (fw_time.c). wolfSSL's own check
  * stays compiled (USE_WOLF_VALIDDATE) and does the rest. */

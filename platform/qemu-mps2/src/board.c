@@ -11,11 +11,11 @@
 
 #include "lwip/sys.h"
 
-#define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
-#define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
-#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
-#define SYST_CSR_ENABLE 0x1u
-#define SYST_CSR_TICKINT 0x2u
+#define SYST_CSR           (*(volatile uint32_t *)0xE000E010u)
+#define SYST_RVR           (*(volatile uint32_t *)0xE000E014u)
+#define SYST_CVR           (*(volatile uint32_t *)0xE000E018u)
+#define SYST_CSR_ENABLE    0x1u
+#define SYST_CSR_TICKINT   0x2u
 #define SYST_CSR_CLKSOURCE 0x4u /* the core clock */
 
 #define CORE_HZ 25000000u
@@ -40,8 +40,8 @@ void board_init(void)
     if (fw_rng_seed(seed, sizeof seed) != 0) {
         board_exit(70);
     }
-    rand_state = (uint32_t)seed[0] | (uint32_t)seed[1] << 8 |
-                 (uint32_t)seed[2] << 16 | (uint32_t)seed[3] << 24;
+    rand_state = (uint32_t)seed[0] | (uint32_t)seed[1] << 8 | (uint32_t)seed[2] << 16 |
+                 (uint32_t)seed[3] << 24;
     if (rand_state == 0) {
         rand_state = 0x9e3779b9u;
     }

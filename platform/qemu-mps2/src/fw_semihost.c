@@ -7,14 +7,14 @@
 
 #include <string.h>
 
-#define SYS_OPEN 0x01
-#define SYS_CLOSE 0x02
-#define SYS_WRITE 0x05
-#define SYS_READ 0x06
-#define SYS_SEEK 0x0A
-#define SYS_FLEN 0x0C
-#define SYS_GET_CMDLINE 0x15
-#define SYS_EXIT_EXTENDED 0x20
+#define SYS_OPEN                     0x01
+#define SYS_CLOSE                    0x02
+#define SYS_WRITE                    0x05
+#define SYS_READ                     0x06
+#define SYS_SEEK                     0x0A
+#define SYS_FLEN                     0x0C
+#define SYS_GET_CMDLINE              0x15
+#define SYS_EXIT_EXTENDED            0x20
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026
 
 static int sh_call(int op, const void *arg)

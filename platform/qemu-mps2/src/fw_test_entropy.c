@@ -12,7 +12,7 @@
 #include "board.h"
 
 #define LAN9118_FREE_RUN (*(volatile uint32_t *)0x4020009Cu)
-#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
+#define SYST_CVR         (*(volatile uint32_t *)0xE000E018u)
 
 static uint32_t counter;
 
@@ -30,8 +30,7 @@ int fw_rng_seed(uint8_t *out, uint32_t len)
 {
     for (uint32_t i = 0; i < len; i++) {
         counter++;
-        uint32_t v = mix32(counter ^ LAN9118_FREE_RUN ^ (SYST_CVR << 8) ^
-                           (board_ms() << 20));
+        uint32_t v = mix32(counter ^ LAN9118_FREE_RUN ^ (SYST_CVR << 8) ^ (board_ms() << 20));
         out[i] = (uint8_t)v;
     }
     return 0;

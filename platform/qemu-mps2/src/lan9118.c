@@ -17,71 +17,71 @@
 #include "netif/ethernet.h"
 
 /* ---- system control and status registers (byte offsets) --------------- */
-#define REG(off) (*(volatile uint32_t *)(LAN9118_BASE + (off)))
-#define RX_DATA_FIFO 0x00u
-#define TX_DATA_FIFO 0x20u
+#define REG(off)       (*(volatile uint32_t *)(LAN9118_BASE + (off)))
+#define RX_DATA_FIFO   0x00u
+#define TX_DATA_FIFO   0x20u
 #define RX_STATUS_FIFO 0x40u
 #define TX_STATUS_FIFO 0x48u
-#define ID_REV 0x50u
-#define IRQ_CFG 0x54u
-#define INT_STS 0x58u
-#define INT_EN 0x5Cu
-#define BYTE_TEST 0x64u
-#define RX_CFG 0x6Cu
-#define TX_CFG 0x70u
-#define HW_CFG 0x74u
-#define RX_FIFO_INF 0x7Cu
-#define TX_FIFO_INF 0x80u
-#define PMT_CTRL 0x84u
-#define MAC_CSR_CMD 0xA4u
-#define MAC_CSR_DATA 0xA8u
-#define AFC_CFG 0xACu
+#define ID_REV         0x50u
+#define IRQ_CFG        0x54u
+#define INT_STS        0x58u
+#define INT_EN         0x5Cu
+#define BYTE_TEST      0x64u
+#define RX_CFG         0x6Cu
+#define TX_CFG         0x70u
+#define HW_CFG         0x74u
+#define RX_FIFO_INF    0x7Cu
+#define TX_FIFO_INF    0x80u
+#define PMT_CTRL       0x84u
+#define MAC_CSR_CMD    0xA4u
+#define MAC_CSR_DATA   0xA8u
+#define AFC_CFG        0xACu
 
-#define BYTE_TEST_VALUE 0x87654321u
-#define HW_CFG_SRST 0x00000001u
-#define HW_CFG_MBO 0x00100000u      /* must be one */
+#define BYTE_TEST_VALUE  0x87654321u
+#define HW_CFG_SRST      0x00000001u
+#define HW_CFG_MBO       0x00100000u /* must be one */
 #define HW_CFG_TX_FIF_5K 0x00050000u /* 5 KiB TX FIFO (the reset value) */
-#define PMT_CTRL_READY 0x00000001u
-#define TX_CFG_TX_ON 0x00000002u
-#define TX_CFG_TXSAO 0x00000004u /* status FIFO may overrun: we drain it anyway */
-#define MAC_CSR_BUSY 0x80000000u
-#define MAC_CSR_READ 0x40000000u
-#define AFC_CFG_DEFAULT 0x006E3740u /* datasheet's recommended flow control */
+#define PMT_CTRL_READY   0x00000001u
+#define TX_CFG_TX_ON     0x00000002u
+#define TX_CFG_TXSAO     0x00000004u /* status FIFO may overrun: we drain it anyway */
+#define MAC_CSR_BUSY     0x80000000u
+#define MAC_CSR_READ     0x40000000u
+#define AFC_CFG_DEFAULT  0x006E3740u /* datasheet's recommended flow control */
 
 /* TX command words */
 #define TXA_FIRST_SEG 0x00002000u
-#define TXA_LAST_SEG 0x00001000u
-#define TXA_LEN_MASK 0x000007FFu
+#define TXA_LAST_SEG  0x00001000u
+#define TXA_LEN_MASK  0x000007FFu
 
 /* RX status word */
-#define RXS_ERROR 0x00008000u
+#define RXS_ERROR  0x00008000u
 #define RXS_LEN(s) (((s) >> 16) & 0x3FFFu) /* includes the 4-byte FCS */
 
 /* ---- MAC CSRs (index) -------------------------------------------------- */
-#define MAC_CR 1u
-#define MAC_ADDRH 2u
-#define MAC_ADDRL 3u
-#define MII_ACC 6u
-#define MII_DATA 7u
-#define MAC_CR_FDPX 0x00100000u
-#define MAC_CR_TXEN 0x00000008u
-#define MAC_CR_RXEN 0x00000004u
-#define MII_ACC_BUSY 0x1u
+#define MAC_CR        1u
+#define MAC_ADDRH     2u
+#define MAC_ADDRL     3u
+#define MII_ACC       6u
+#define MII_DATA      7u
+#define MAC_CR_FDPX   0x00100000u
+#define MAC_CR_TXEN   0x00000008u
+#define MAC_CR_RXEN   0x00000004u
+#define MII_ACC_BUSY  0x1u
 #define MII_ACC_WRITE 0x2u
-#define PHY_ADDR 1u
+#define PHY_ADDR      1u
 
 /* ---- PHY registers (IEEE 802.3 clause 22) ------------------------------ */
-#define PHY_BMCR 0u
-#define PHY_BMSR 1u
-#define PHY_ANAR 4u
-#define BMCR_RESET 0x8000u
-#define BMCR_ANEN 0x1000u
-#define BMCR_ANRESTART 0x0200u
-#define BMSR_LINK 0x0004u
+#define PHY_BMCR        0u
+#define PHY_BMSR        1u
+#define PHY_ANAR        4u
+#define BMCR_RESET      0x8000u
+#define BMCR_ANEN       0x1000u
+#define BMCR_ANRESTART  0x0200u
+#define BMSR_LINK       0x0004u
 #define ANAR_ALL_10_100 0x01E1u
 
 #define SPIN_LIMIT 100000u
-#define FRAME_MAX 1536u /* a VLAN-tagged frame plus FCS fits */
+#define FRAME_MAX  1536u /* a VLAN-tagged frame plus FCS fits */
 
 static uint32_t frame_words[FRAME_MAX / 4u];
 static uint16_t tx_tag;

@@ -199,8 +199,8 @@ int main(void)
     printf("fw: picoacme qemu-mps2 ACME firmware (lwIP %s, no heap)\n", LWIP_VERSION_STRING);
     printf("fw: WARNING entropy is fw_test_entropy.c: NOT RANDOM, test only\n");
     parse_cmdline();
-    printf("fw: directory %s (%s -> %s), identifier %s, renewals %u%s\n",
-           PICOACME_FW_DIRECTORY_URL, FW_CA_HOST, FW_CA_ADDR, FW_DEVICE_NAME, opt_renewals,
+    printf("fw: directory %s (%s -> %s), identifier %s, renewals %u%s\n", PICOACME_FW_DIRECTORY_URL,
+           FW_CA_HOST, FW_CA_ADDR, FW_DEVICE_NAME, opt_renewals,
            opt_renew_now ? ", renew-now" : "");
 #if defined(FW_CHALLENGE_TLSALPN01)
     printf("fw: challenge tls-alpn-01 on :%u\n", (unsigned)FW_TLSALPN01_PORT);
@@ -406,7 +406,8 @@ int main(void)
                        "%lu badNonce retries)%s\n",
                        (unsigned long)took, (unsigned long)picoacme_stats(&g_ctx)->requests,
                        (unsigned long)picoacme_stats(&g_ctx)->connections, tls_ctx.handshakes,
-                       (unsigned long)picoacme_stats(&g_ctx)->bad_nonces, renewing ? " (renewal)" : "");
+                       (unsigned long)picoacme_stats(&g_ctx)->bad_nonces,
+                       renewing ? " (renewal)" : "");
                 picoacme_abort(&g_ctx);
                 if (renewing) {
                     renewals++;
@@ -424,8 +425,7 @@ int main(void)
                 }
                 renewing = 1;
                 mode = M_WAIT_RENEW;
-            } else if (e == PICOACME_AGAIN || e == PICOACME_WANT_READ ||
-                       e == PICOACME_WANT_WRITE) {
+            } else if (e == PICOACME_AGAIN || e == PICOACME_WANT_READ || e == PICOACME_WANT_WRITE) {
                 uint32_t t = w.timeout_ms > 1000u ? 1000u : w.timeout_ms;
                 wake_ms = board_ms() + t;
             } else {

@@ -1,8 +1,8 @@
 /*
- * tls_smoke.c - qemu-mps2 TLS smoke firmware (FW_APP=tls-smoke): a bare-metal superloop with no heap that
- * brings up lwIP on the LAN9118, gets an address by DHCP (or uses a static
- * one), opens TCP through the picoacme lwIP transport, runs a TLS handshake
- * with wolfSSL (static memory) and prints the answer to one HTTP GET.
+ * tls_smoke.c - qemu-mps2 TLS smoke firmware (FW_APP=tls-smoke): a bare-metal superloop with no
+ * heap that brings up lwIP on the LAN9118, gets an address by DHCP (or uses a static one), opens
+ * TCP through the picoacme lwIP transport, runs a TLS handshake with wolfSSL (static memory) and
+ * prints the answer to one HTTP GET.
  *
  * Exit status (semihosting): 0 when the server answered "HTTP/1.x 200",
  * otherwise a small code naming the step that failed.
@@ -201,8 +201,7 @@ int main(void)
             if (e == PICOACME_OK) {
                 if (req_off == 0) {
                     printf("fw: TLS handshake done in %lu ms: %s %s\n",
-                           (unsigned long)(board_ms() - t_conn),
-                           wolfSSL_get_version(tls_ctx.ssl),
+                           (unsigned long)(board_ms() - t_conn), wolfSSL_get_version(tls_ctx.ssl),
                            wolfSSL_get_cipher_name(tls_ctx.ssl));
                 }
                 req_off += sent;
@@ -244,7 +243,8 @@ int main(void)
                     step = e == PICOACME_OK ? S_ACCEPT : S_DONE;
                 }
             } else if (e != PICOACME_WANT_READ && e != PICOACME_WANT_WRITE) {
-                printf("fw: TLS read failed: %d (wolfSSL error %d)\n", (int)e, tls_ctx.last_wolfssl_err);
+                printf("fw: TLS read failed: %d (wolfSSL error %d)\n", (int)e,
+                       tls_ctx.last_wolfssl_err);
                 result = EXIT_TLS;
                 step = S_DONE;
             }
@@ -292,8 +292,7 @@ int main(void)
             }
             break;
         }
-        case S_DONE:
-            break;
+        case S_DONE: break;
         }
     }
 

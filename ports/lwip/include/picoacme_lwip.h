@@ -58,11 +58,11 @@ struct udp_pcb;
 
 typedef struct picoacme_lwip_conn {
     struct tcp_pcb *pcb;
-    uint8_t state;        /* internal: free, connecting, open, ... */
-    bool pending_accept;  /* accepted by lwIP, not yet handed out */
-    picoacme_err_t err;   /* the error reported once state is failed */
-    size_t head;          /* ring read position */
-    size_t len;           /* bytes in the ring */
+    uint8_t state;       /* internal: free, connecting, open, ... */
+    bool pending_accept; /* accepted by lwIP, not yet handed out */
+    picoacme_err_t err;  /* the error reported once state is failed */
+    size_t head;         /* ring read position */
+    size_t len;          /* bytes in the ring */
     uint8_t ring[PICOACME_LWIP_RX_RING];
 } picoacme_lwip_conn_t;
 
@@ -70,10 +70,10 @@ typedef struct picoacme_lwip_conn {
  * last sent to are queued (a DNS client talks to one server at a time). */
 typedef struct picoacme_lwip_udp {
     struct udp_pcb *pcb;
-    uint32_t peer_addr;   /* network order, 0 until the first send */
+    uint32_t peer_addr; /* network order, 0 until the first send */
     uint16_t peer_port;
-    uint8_t head;         /* oldest queued datagram */
-    uint8_t count;        /* datagrams queued */
+    uint8_t head;  /* oldest queued datagram */
+    uint8_t count; /* datagrams queued */
     uint16_t len[PICOACME_LWIP_UDP_QUEUE];
     uint8_t data[PICOACME_LWIP_UDP_QUEUE][PICOACME_LWIP_UDP_MAX];
 } picoacme_lwip_udp_t;

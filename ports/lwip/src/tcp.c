@@ -41,10 +41,10 @@
 
 enum conn_state {
     ST_FREE = 0,
-    ST_CONNECTING, /* SYN sent */
-    ST_OPEN,       /* established */
-    ST_PEER_CLOSED,/* FIN received: drain the ring, then CLOSED */
-    ST_FAILED      /* pcb gone (reset, abort, refused): report err */
+    ST_CONNECTING,  /* SYN sent */
+    ST_OPEN,        /* established */
+    ST_PEER_CLOSED, /* FIN received: drain the ring, then CLOSED */
+    ST_FAILED       /* pcb gone (reset, abort, refused): report err */
 };
 
 static picoacme_lwip_conn_t *conn_get(picoacme_lwip_t *l, picoacme_sock_t sock)
@@ -244,8 +244,7 @@ static void conn_detach_close(picoacme_lwip_conn_t *c)
 
 /* ---- transport --------------------------------------------------------- */
 
-static picoacme_err_t t_connect(void *user, const char *host, uint16_t port,
-                                picoacme_sock_t *sock)
+static picoacme_err_t t_connect(void *user, const char *host, uint16_t port, picoacme_sock_t *sock)
 {
     picoacme_lwip_t *l = user;
     ip_addr_t addr;
@@ -277,8 +276,8 @@ static picoacme_err_t t_connect(void *user, const char *host, uint16_t port,
     return PICOACME_OK;
 }
 
-static picoacme_err_t t_send(void *user, picoacme_sock_t sock, const uint8_t *buf,
-                             size_t len, size_t *sent)
+static picoacme_err_t t_send(void *user, picoacme_sock_t sock, const uint8_t *buf, size_t len,
+                             size_t *sent)
 {
     picoacme_lwip_conn_t *c = conn_get(user, sock);
     if (c == NULL || sent == NULL || (buf == NULL && len != 0)) {
@@ -286,12 +285,9 @@ static picoacme_err_t t_send(void *user, picoacme_sock_t sock, const uint8_t *bu
     }
     *sent = 0;
     switch (c->state) {
-    case ST_CONNECTING:
-        return PICOACME_WANT_WRITE;
-    case ST_FAILED:
-        return c->err;
-    default:
-        break;
+    case ST_CONNECTING: return PICOACME_WANT_WRITE;
+    case ST_FAILED: return c->err;
+    default: break;
     }
     if (len == 0) {
         return PICOACME_ERR_PARAM;
@@ -347,12 +343,9 @@ static picoacme_err_t t_recv(void *user, picoacme_sock_t sock, uint8_t *buf, siz
         return PICOACME_OK;
     }
     switch (c->state) {
-    case ST_PEER_CLOSED:
-        return PICOACME_ERR_CLOSED;
-    case ST_FAILED:
-        return c->err;
-    default:
-        return PICOACME_WANT_READ;
+    case ST_PEER_CLOSED: return PICOACME_ERR_CLOSED;
+    case ST_FAILED: return c->err;
+    default: return PICOACME_WANT_READ;
     }
 }
 
@@ -369,8 +362,8 @@ static picoacme_lwip_udp_t *udp_get(picoacme_lwip_t *l, picoacme_sock_t sock)
     return u->pcb != NULL ? u : NULL;
 }
 
-static void on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p,
-                        const ip_addr_t *addr, u16_t port)
+static void on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr,
+                        u16_t port)
 {
     picoacme_lwip_udp_t *u = arg;
     (void)pcb;
@@ -422,14 +415,13 @@ static picoacme_err_t t_udp_open(void *user, picoacme_sock_t *sock)
     return PICOACME_ERR_NOSPACE;
 }
 
-static picoacme_err_t t_udp_send(void *user, picoacme_sock_t sock, const char *host,
-                                 uint16_t port, const uint8_t *buf, size_t len)
+static picoacme_err_t t_udp_send(void *user, picoacme_sock_t sock, const char *host, uint16_t port,
+                                 const uint8_t *buf, size_t len)
 {
     picoacme_lwip_t *l = user;
     picoacme_lwip_udp_t *u = udp_get(l, sock);
     ip_addr_t addr;
-    if (u == NULL || host == NULL || port == 0 || buf == NULL || len == 0 ||
-        len > 0xFFFFU - 28U) {
+    if (u == NULL || host == NULL || port == 0 || buf == NULL || len == 0 || len > 0xFFFFU - 28U) {
         return PICOACME_ERR_PARAM;
     }
     picoacme_err_t r = resolve(l, host, &addr);

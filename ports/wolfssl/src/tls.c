@@ -191,7 +191,7 @@ static picoacme_err_t map_error(picoacme_wolfssl_tls_t *t, int ret)
     if (t->io_err == PICOACME_ERR_CLOSED) {
         return PICOACME_ERR_CLOSED;
     }
-    if (t->io_err >= PICOACME_ERR_PARAM) {
+    if (picoacme_err_is_error(t->io_err)) {
         return t->io_err;
     }
     return PICOACME_ERR_TLS;
@@ -437,7 +437,7 @@ static picoacme_err_t srv_map_error(picoacme_wolfssl_tls_server_t *s, int ret)
     if (err == WOLFSSL_ERROR_ZERO_RETURN || s->io_err == PICOACME_ERR_CLOSED) {
         return PICOACME_ERR_CLOSED;
     }
-    if (s->io_err >= PICOACME_ERR_PARAM) {
+    if (picoacme_err_is_error(s->io_err)) {
         return s->io_err;
     }
     return PICOACME_ERR_TLS;
@@ -740,7 +740,7 @@ const char *picoacme_wolfssl_tls_reason(const picoacme_wolfssl_tls_t *t)
         if (t->io_err == PICOACME_ERR_CLOSED) {
             return "server closed the connection during TLS";
         }
-        if (t->io_err >= PICOACME_ERR_PARAM) {
+        if (picoacme_err_is_error(t->io_err)) {
             return "the connection to the server failed";
         }
         return wolfSSL_ERR_reason_error_string((unsigned long)t->last_wolfssl_err);
@@ -748,7 +748,7 @@ const char *picoacme_wolfssl_tls_reason(const picoacme_wolfssl_tls_t *t)
     if (t->io_err == PICOACME_ERR_CLOSED) {
         return "server closed the connection";
     }
-    if (t->io_err >= PICOACME_ERR_PARAM) {
+    if (picoacme_err_is_error(t->io_err)) {
         return "the connection to the server failed";
     }
     return "no TLS failure";
