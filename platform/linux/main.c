@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "picoacme.h"
 #include "picoacme_b64.h"
 #include "picoacme_failover.h"
@@ -26,14 +27,10 @@
 
 #include <wolfssl/wolfcrypt/asn_public.h>
 
-/* The --state file is a 16 KiB flash region with 4 KiB erase blocks. */
-#define STATE_SIZE  (16U * 1024U)
-#define STATE_ERASE 4096U
-
-static picoacme_ctx_t g_ctx; /* large: keep it off the stack */
+picoacme_ctx_t g_ctx; /* large: keep it off the stack */
 static int g_verbose;
 
-static void usage(FILE *f)
+void usage(FILE *f)
 {
     fputs("usage:\n"
           "  picoacme issue  --directory URL --ca-root PEMFILE --state FILE\n"
@@ -124,28 +121,6 @@ static void log_hook(void *user, int level, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-static int read_file(const char *path, uint8_t **buf, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    long n;
-    if (f == NULL) {
-        return -1;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return -1;
-    }
-    *buf = malloc((size_t)n + 1U);
-    if (*buf == NULL || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(*buf);
-        return -1;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return 0;
-}
-
 /* Write data to dir/name atomically: temp file, fsync, rename. */
 static int write_atomic(const char *dir, const char *name, const void *data, size_t len,
                         mode_t mode, char *tmp_out, size_t tmp_cap)
@@ -194,16 +169,6 @@ static int key_pem(picoacme_wolfssl_crypto_t *wc, char *out, size_t cap, size_t 
     memset(b64, 0, sizeof b64);
     *out_len = pos;
     return 0;
-}
-
-static void print_time(const char *label, int64_t t)
-{
-    char buf[64];
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    printf("%-11s %s\n", label, buf);
 }
 
 /* The failure line: what broke, and what to change. */
@@ -922,107 +887,6 @@ done:
         free(fb_roots);
     }
     close_ports(&flash, &wc, &wt, roots);
-    return rc;
-}
-
-static int cmd_status(int argc, char **argv)
-{
-    static const struct option opts[] = {{"state", required_argument, NULL, 's'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *state = NULL;
-    int c;
-    picoacme_transport_t tp;
-    picoacme_clock_t clk;
-    picoacme_posix_flash_t flash;
-    picoacme_storage_t st;
-    picoacme_wolfssl_crypto_t wc;
-    picoacme_crypto_t crypto;
-    picoacme_config_t cfg;
-    picoacme_ports_t ports;
-    picoacme_stored_info_t info;
-    picoacme_err_t e;
-    int rc = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 's': state = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (state == NULL) {
-        fprintf(stderr, "picoacme: status needs --state FILE\n");
-        return 2;
-    }
-    if (access(state, R_OK) != 0) {
-        fprintf(stderr, "picoacme: no state file %s: nothing issued yet\n", state);
-        return 1;
-    }
-    picoacme_posix_transport(&tp);
-    picoacme_posix_clock(&clk);
-    if (picoacme_posix_flash_open(&flash, state, STATE_SIZE, STATE_ERASE, &st) != PICOACME_OK) {
-        fprintf(stderr, "picoacme: cannot open --state %s\n", state);
-        return 1;
-    }
-    if (picoacme_wolfssl_crypto_init(&wc, NULL, &crypto) != PICOACME_OK) {
-        picoacme_posix_flash_close(&flash);
-        return 1;
-    }
-    memset(&cfg, 0, sizeof cfg);
-    memset(&ports, 0, sizeof ports);
-    ports.transport = &tp;
-    ports.crypto = &crypto;
-    ports.storage = &st;
-    ports.clock = &clk;
-    e = picoacme_init(&g_ctx, &cfg, &ports);
-    if (e == PICOACME_OK) {
-        e = picoacme_stored(&g_ctx, &info);
-    }
-    if (e == PICOACME_ERR_NOT_FOUND) {
-        printf("no certificate stored in %s\n", state);
-    } else if (e != PICOACME_OK) {
-        fprintf(stderr, "picoacme: cannot read %s: %s\n", state, picoacme_err_str(e));
-    } else {
-        static uint8_t der[4096];
-        size_t pos = 0, der_len = 0, sp = 0, vl = 0;
-        picoacme_x509_t x;
-        picoacme_id_type_t t;
-        const uint8_t *v;
-        int64_t now = (int64_t)time(NULL);
-        if (picoacme_pem_next(info.chain_pem, info.chain_len, &pos, der, sizeof der, &der_len) ==
-                PICOACME_OK &&
-            picoacme_x509_parse(der, der_len, &x) == PICOACME_OK) {
-            printf("names      ");
-            while (picoacme_x509_san_next(&x, &sp, &t, &v, &vl) == PICOACME_OK) {
-                if (t == PICOACME_ID_DNS) {
-                    printf(" %.*s", (int)vl, (const char *)v);
-                } else {
-                    char ip[64];
-                    size_t k, o = 0;
-                    if (vl == 4) {
-                        snprintf(ip, sizeof ip, "%u.%u.%u.%u", v[0], v[1], v[2], v[3]);
-                    } else {
-                        for (k = 0; k < vl && o + 6 < sizeof ip; k += 2) {
-                            o += (size_t)snprintf(ip + o, sizeof ip - o, "%s%x", k ? ":" : "",
-                                                  (unsigned)(v[k] << 8 | v[k + 1]));
-                        }
-                    }
-                    printf(" %s", ip);
-                }
-            }
-            printf("\n");
-        }
-        print_time("notBefore", info.not_before_s);
-        print_time("notAfter", info.not_after_s);
-        print_time("renewAt", info.renew_at_s);
-        printf("account     %s\n", info.has_account ? "stored" : "none");
-        printf("state       %s\n", now >= info.not_after_s  ? "expired"
-                                   : now >= info.renew_at_s ? "renewal due"
-                                                            : "valid");
-        rc = 0;
-    }
-    picoacme_wolfssl_crypto_free(&wc);
-    picoacme_posix_flash_close(&flash);
     return rc;
 }
 

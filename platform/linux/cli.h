@@ -1,0 +1,36 @@
+/*
+ * cli.h - what the files of the picoacme command share: the engine
+ * context, the state file's geometry, and the helpers of files.c and the
+ * commands in their own files (status.c).
+ */
+#ifndef PICOACME_CLI_H
+#define PICOACME_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "picoacme.h"
+
+/* The --state file is a 16 KiB flash region with 4 KiB erase blocks. */
+#define STATE_SIZE  (16U * 1024U)
+#define STATE_ERASE 4096U
+
+extern picoacme_ctx_t g_ctx; /* large: keep it off the stack */
+
+/* ---- files.c ---- */
+
+/* Read a whole file into a malloc'd buffer. 0 or -1. */
+int read_file(const char *path, uint8_t **buf, size_t *len);
+
+/* ---- main.c ---- */
+
+/* The usage text. */
+void usage(FILE *f);
+
+/* ---- status.c ---- */
+
+int cmd_status(int argc, char **argv);
+
+#endif
