@@ -24,6 +24,17 @@ extern picoacme_ctx_t g_ctx; /* large: keep it off the stack */
 /* Read a whole file into a malloc'd buffer. 0 or -1. */
 int read_file(const char *path, uint8_t **buf, size_t *len);
 
+/* ---- state.c ---- */
+
+#define STATE_MISSING 10
+
+/* Check the --state file before anything writes to it: an existing file
+ * must be a state file (else exit status 2 after saying why, the file
+ * untouched); a missing one is created when create. Returns 0,
+ * STATE_MISSING (missing, not create), or the exit status after saying
+ * why. */
+int state_claim(const char *path, bool create);
+
 /* ---- main.c ---- */
 
 /* The usage text. */

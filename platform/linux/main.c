@@ -76,7 +76,8 @@ void usage(FILE *f)
           "  --directory URL    ACME directory URL of the CA (https:// or http://)\n"
           "  --ca-root PEMFILE  trust anchors for the CA's TLS certificate; only these\n"
           "                     are trusted (the system store never is)\n"
-          "  --state FILE       state file (emulated flash, created if missing)\n"
+          "  --state FILE       state file (emulated flash, created if missing or empty;\n"
+          "                     any other file is refused)\n"
           "  --domain NAME      DNS identifier (repeatable)\n"
           "  --ip ADDR          IP address identifier, IPv4 or IPv6 (repeatable)\n"
           "  --http01-port PORT port the built-in http-01 responder listens on\n"
@@ -333,9 +334,13 @@ static int open_ports(const char *state, const char *root_path, picoacme_transpo
                       picoacme_wolfssl_tls_t *wt, picoacme_tls_t *tls, uint8_t **roots,
                       size_t *roots_len)
 {
+    int rc = state_claim(state, true);
     *roots = NULL;
     *roots_len = 0;
     memset(wt, 0, sizeof *wt);
+    if (rc != 0) {
+        return rc == STATE_MISSING ? 1 : rc;
+    }
     if (root_path != NULL && read_file(root_path, roots, roots_len) != 0) {
         fprintf(stderr, "picoacme: cannot read --ca-root %s: %s\n", root_path, strerror(errno));
         return 2;

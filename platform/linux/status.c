@@ -55,6 +55,9 @@ int cmd_status(int argc, char **argv)
         fprintf(stderr, "picoacme: no state file %s: nothing issued yet\n", state);
         return 1;
     }
+    if (state_claim(state, false) != 0) {
+        return 1; /* not a state file: refused, untouched */
+    }
     picoacme_posix_transport(&tp);
     picoacme_posix_clock(&clk);
     if (picoacme_posix_flash_open(&flash, state, STATE_SIZE, STATE_ERASE, &st) != PICOACME_OK) {

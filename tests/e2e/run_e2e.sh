@@ -18,6 +18,10 @@
 #                 state: the same account URL, another account key, no new account
 #   deactivate    issue, deactivate (§7.3.6), then issue again with the same
 #                 state fails with Pebble's unauthorized problem
+# the command as a service (issue 10):
+#   state-not-ours  a file that is not a state file (the CA root) given as
+#                   --state is refused before any order and left unchanged;
+#                   an empty file becomes a state
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -493,6 +497,26 @@ fallback)
         || fail "the -v log shows no fallback to a new order"
     n=$(pebble_new_orders)
     [ "$n" -ge 2 ] || fail "Pebble saw $n new orders, want 2"
+    pass ;;
+state-not-ours)
+    # defect 1: --state naming a file that is not a state file (here the CA
+    # root, as when --state and --ca-root are swapped) is refused before any
+    # order and left byte for byte; an empty file becomes a new state
+    need_picoacme; start_ca
+    cp "$PEBBLE_TLS_ROOT" "$WORK/root-copy.pem"
+    rc=0; mkdir -p "$WORK/out"
+    timeout 30 "$PICOACME" issue --directory "$PEBBLE_DIR_URL" --ca-root "$PEBBLE_TLS_ROOT" \
+        --state "$WORK/root-copy.pem" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out" \
+        --domain notours.internal >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || rc=$?
+    [ $rc -eq 2 ] || fail "issue with a PEM file as --state exited $rc, want 2: $(last_err_line)"
+    cmp -s "$PEBBLE_TLS_ROOT" "$WORK/root-copy.pem" || fail "the file given as --state was changed"
+    last_err_line | grep -q 'not a picoacme state file' || fail "no clear refusal: $(last_err_line)"
+    [ "$(pebble_new_orders)" = 0 ] || fail "an order was made"
+    rc=0; timeout 30 "$PICOACME" status --state "$WORK/root-copy.pem" >/dev/null 2>&1 || rc=$?
+    [ $rc -ne 0 ] || fail "status of a PEM file exited 0"
+    cmp -s "$PEBBLE_TLS_ROOT" "$WORK/root-copy.pem" || fail "status changed the file"
+    : >"$WORK/state"
+    issue_ok DNS:notours.internal
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca
