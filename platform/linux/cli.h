@@ -30,10 +30,11 @@ int read_file(const char *path, uint8_t **buf, size_t *len);
 
 /* Check the --state file before anything writes to it: an existing file
  * must be a state file (else exit status 2 after saying why, the file
- * untouched); a missing one is created when create. Returns 0,
- * STATE_MISSING (missing, not create), or the exit status after saying
- * why. */
-int state_claim(const char *path, bool create);
+ * untouched); a missing one is created when create. With lock, take an
+ * exclusive flock held until the process ends (exit status 1 when another
+ * process holds it). Returns 0, STATE_MISSING (missing, not create), or
+ * the exit status after saying why. */
+int state_claim(const char *path, bool create, bool lock);
 
 /* ---- main.c ---- */
 

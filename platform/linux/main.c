@@ -77,7 +77,7 @@ void usage(FILE *f)
           "  --ca-root PEMFILE  trust anchors for the CA's TLS certificate; only these\n"
           "                     are trusted (the system store never is)\n"
           "  --state FILE       state file (emulated flash, created if missing or empty;\n"
-          "                     any other file is refused)\n"
+          "                     any other file is refused; locked while in use)\n"
           "  --domain NAME      DNS identifier (repeatable)\n"
           "  --ip ADDR          IP address identifier, IPv4 or IPv6 (repeatable)\n"
           "  --http01-port PORT port the built-in http-01 responder listens on\n"
@@ -334,7 +334,7 @@ static int open_ports(const char *state, const char *root_path, picoacme_transpo
                       picoacme_wolfssl_tls_t *wt, picoacme_tls_t *tls, uint8_t **roots,
                       size_t *roots_len)
 {
-    int rc = state_claim(state, true);
+    int rc = state_claim(state, true, true);
     *roots = NULL;
     *roots_len = 0;
     memset(wt, 0, sizeof *wt);

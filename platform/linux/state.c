@@ -1,6 +1,6 @@
 /*
  * state.c - the --state file of the picoacme command: recognised before
- * anything is written to it.
+ * anything is written to it, locked while a command uses it.
  */
 #include "cli.h"
 
@@ -8,8 +8,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static int g_lock_fd = -1;
 
 /* A slot starts with the store's magic "PACM", or with erased flash (or a
  * header whose programming was cut: each byte the magic's or 0xFF). */
@@ -35,7 +38,7 @@ static bool recognised(int fd, off_t size)
     return pread(fd, a, 4, 0) == 4 && pread(fd, b, 4, (off_t)slot) == 4 && slot_ok(a) && slot_ok(b);
 }
 
-int state_claim(const char *path, bool create)
+int state_claim(const char *path, bool create, bool lock)
 {
     struct stat sb;
     int fd = open(path, O_RDWR | O_CLOEXEC);
@@ -58,6 +61,15 @@ int state_claim(const char *path, bool create)
         close(fd);
         return 2;
     }
-    close(fd);
+    if (lock && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "picoacme: --state %s is in use by another picoacme (locked): %s\n", path,
+                strerror(errno));
+        close(fd);
+        return 1;
+    }
+    if (g_lock_fd >= 0) {
+        close(g_lock_fd);
+    }
+    g_lock_fd = fd; /* held until the process ends: the lock goes with it */
     return 0;
 }

@@ -55,7 +55,7 @@ int cmd_status(int argc, char **argv)
         fprintf(stderr, "picoacme: no state file %s: nothing issued yet\n", state);
         return 1;
     }
-    if (state_claim(state, false) != 0) {
+    if (state_claim(state, false, false) != 0) {
         return 1; /* not a state file: refused, untouched */
     }
     picoacme_posix_transport(&tp);

@@ -22,6 +22,7 @@
 #   state-not-ours  a file that is not a state file (the CA root) given as
 #                   --state is refused before any order and left unchanged;
 #                   an empty file becomes a state
+#   state-lock      a second run on the same state refuses at once
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -517,6 +518,23 @@ state-not-ours)
     cmp -s "$PEBBLE_TLS_ROOT" "$WORK/root-copy.pem" || fail "status changed the file"
     : >"$WORK/state"
     issue_ok DNS:notours.internal
+    pass ;;
+state-lock)
+    # defect 5: a second daemon on the same state refuses at once
+    need_picoacme; start_ca
+    "$PICOACME" run --directory "$PEBBLE_DIR_URL" --ca-root "$PEBBLE_TLS_ROOT" \
+        --state "$WORK/state" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out" \
+        --domain lock.internal >"$WORK/first.out" 2>"$WORK/first.err" &
+    first=$!
+    sleep 0.5
+    rc=0
+    timeout 10 "$PICOACME" run --directory "$PEBBLE_DIR_URL" --ca-root "$PEBBLE_TLS_ROOT" \
+        --state "$WORK/state" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out2" \
+        --domain lock.internal >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || rc=$?
+    kill "$first" 2>/dev/null; wait "$first" 2>/dev/null
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "the second daemon exited $rc"
+    last_err_line | grep -q 'in use' || fail "no lock message: $(last_err_line)"
+    [ ! -e "$WORK/out2" ] || fail "the second daemon wrote --out"
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca
