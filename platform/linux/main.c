@@ -122,18 +122,21 @@ static void log_hook(void *user, int level, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-/* Write data to dir/name atomically: temp file, fsync, rename. */
+/* Write data to a new temporary file for dir/name (renamed into place by
+ * the caller): created exclusively under a fresh name, so a file or
+ * symlink planted in dir is never opened; its mode is the one asked for
+ * whatever the umask; fsynced. */
 static int write_atomic(const char *dir, const char *name, const void *data, size_t len,
                         mode_t mode, char *tmp_out, size_t tmp_cap)
 {
     char tmp[4096];
     int fd;
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name);
+    fd = mkstemp(tmp); /* O_CREAT | O_EXCL, mode 0600 */
     if (fd < 0) {
         return -1;
     }
-    if (write(fd, data, len) != (ssize_t)len || fsync(fd) != 0) {
+    if (fchmod(fd, mode) != 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) != 0) {
         close(fd);
         unlink(tmp);
         return -1;

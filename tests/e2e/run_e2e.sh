@@ -23,6 +23,8 @@
 #                   --state is refused before any order and left unchanged;
 #                   an empty file becomes a state
 #   state-lock      a second run on the same state refuses at once
+#   out-tmp-symlink a symlink and a 0666 file planted under the old temporary
+#                   names neither receive the key nor lend it their mode
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -535,6 +537,20 @@ state-lock)
     [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "the second daemon exited $rc"
     last_err_line | grep -q 'in use' || fail "no lock message: $(last_err_line)"
     [ ! -e "$WORK/out2" ] || fail "the second daemon wrote --out"
+    pass ;;
+out-tmp-symlink)
+    # defect 4: files planted in --out under the old temporary names (a
+    # symlink, a 0666 file) neither receive the key nor lend it their mode
+    need_picoacme; start_ca
+    mkdir -p "$WORK/out"
+    ln -s "$WORK/stolen-key" "$WORK/out/.key.pem.tmp"
+    install -m 0666 /dev/null "$WORK/out/.cert.pem.tmp"
+    ( umask 000; issue_ok DNS:tmp.internal ) || exit 1
+    [ ! -e "$WORK/stolen-key" ] || fail "the key was written through the planted symlink"
+    m=$(stat -L -c %a "$WORK/out/key.pem")
+    [ "$m" = 600 ] || fail "key.pem has mode $m"
+    m=$(stat -L -c %a "$WORK/out/cert.pem")
+    [ "$m" = 644 ] || fail "cert.pem has mode $m"
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca
