@@ -24,6 +24,12 @@ extern picoacme_ctx_t g_ctx; /* large: keep it off the stack */
 /* Read a whole file into a malloc'd buffer. 0 or -1. */
 int read_file(const char *path, uint8_t **buf, size_t *len);
 
+/* Publish a certificate chain and its key PEM to out (created if missing)
+ * as one new generation behind the atomically swapped link out/live (see
+ * files.c). 0, or -1 with errno. */
+int out_publish(const char *out, const char *cert, size_t cert_len, const char *key,
+                size_t key_len);
+
 /* ---- state.c ---- */
 
 #define STATE_MISSING 10

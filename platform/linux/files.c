@@ -1,10 +1,186 @@
 /*
- * files.c - the files of the picoacme command: reading them.
+ * files.c - the files of the picoacme command that must not be lost or
+ * mixed up: --out.
+ *
+ * --out layout (certbot's live/archive idea, in one directory):
+ *
+ *   DIR/cert.pem -> live/cert.pem     (symlinks, made once)
+ *   DIR/key.pem  -> live/key.pem
+ *   DIR/live     -> .gen-T-P-N         (swapped atomically by rename)
+ *   DIR/.gen-T-P-N/cert.pem  0644     (one generation: written whole,
+ *   DIR/.gen-T-P-N/key.pem   0600      fsynced, never changed again)
+ *
+ * The certificate and its key change together by one rename of the "live"
+ * link: a crash at any point leaves the old pair or the new pair, never a
+ * new key with an old certificate. A generation directory is new (mkdir),
+ * its files are created O_EXCL|O_NOFOLLOW with their final mode, so no
+ * pre-existing file or symlink can receive the key or lend it its mode.
  */
 #include "cli.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Create name in dfd exclusively (no symlink followed) with mode, write
+ * data, fsync. Returns 0 or -1 (errno set). */
+static int write_new(int dfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+    int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    const char *p = data;
+    int err;
+    if (fd < 0) {
+        return -1;
+    }
+    /* the mode is the one asked for, whatever the umask */
+    if (fchmod(fd, mode) != 0) {
+        goto fail;
+    }
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            goto fail;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    if (fsync(fd) != 0) {
+        goto fail;
+    }
+    return close(fd);
+fail:
+    err = errno;
+    close(fd);
+    (void)unlinkat(dfd, name, 0);
+    errno = err;
+    return -1;
+}
+
+/* Point name in dfd at target, atomically replacing what is there. */
+static int link_swap(int dfd, const char *name, const char *target)
+{
+    char tmp[64];
+    char cur[256];
+    ssize_t n = readlinkat(dfd, name, cur, sizeof cur - 1U);
+    if (n >= 0) {
+        cur[n] = '\0';
+        if (strcmp(cur, target) == 0) {
+            return 0;
+        }
+    }
+    snprintf(tmp, sizeof tmp, ".%s.%ld.tmp", name, (long)getpid());
+    (void)unlinkat(dfd, tmp, 0);
+    if (symlinkat(target, dfd, tmp) != 0) {
+        return -1;
+    }
+    if (renameat(dfd, tmp, dfd, name) != 0) {
+        int err = errno;
+        (void)unlinkat(dfd, tmp, 0);
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+/* Remove one generation directory (its two files, then itself). */
+static void gen_remove(int dfd, const char *name)
+{
+    int g = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (g >= 0) {
+        (void)unlinkat(g, "cert.pem", 0);
+        (void)unlinkat(g, "key.pem", 0);
+        close(g);
+    }
+    (void)unlinkat(dfd, name, AT_REMOVEDIR);
+}
+
+/* Remove every generation but keep. */
+static void gens_prune(int dfd, const char *keep)
+{
+    int d2 = dup(dfd);
+    DIR *d = d2 >= 0 ? fdopendir(d2) : NULL;
+    struct dirent *e;
+    if (d == NULL) {
+        if (d2 >= 0) {
+            close(d2);
+        }
+        return;
+    }
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, ".gen-", 5) == 0 && strcmp(e->d_name, keep) != 0) {
+            gen_remove(dfd, e->d_name);
+        }
+    }
+    closedir(d);
+}
+
+/* A new, empty generation directory in dfd; its name into name. */
+static int gen_make(int dfd, char *name, size_t cap)
+{
+    static unsigned seq;
+    int tries;
+    for (tries = 0; tries < 100; tries++) {
+        snprintf(name, cap, ".gen-%lld-%ld-%u", (long long)time(NULL), (long)getpid(), seq++);
+        if (mkdirat(dfd, name, 0755) == 0) {
+            return 0;
+        }
+        if (errno != EEXIST) {
+            return -1;
+        }
+    }
+    return -1;
+}
+
+int out_publish(const char *out, const char *cert, size_t cert_len, const char *key, size_t key_len)
+{
+    char gen[96];
+    int dfd, gfd, rc = -1, err = 0;
+    if (mkdir(out, 0755) != 0 && errno != EEXIST) {
+        return -1;
+    }
+    dfd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
+        return -1;
+    }
+    if (gen_make(dfd, gen, sizeof gen) != 0) {
+        goto done;
+    }
+    gfd = openat(dfd, gen, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (gfd < 0) {
+        goto done;
+    }
+    if (write_new(gfd, "key.pem", key, key_len, 0600) != 0 ||
+        write_new(gfd, "cert.pem", cert, cert_len, 0644) != 0 || fsync(gfd) != 0) {
+        err = errno;
+        close(gfd);
+        gen_remove(dfd, gen);
+        errno = err;
+        goto done;
+    }
+    close(gfd);
+    if (fsync(dfd) != 0 || link_swap(dfd, "live", gen) != 0 ||
+        link_swap(dfd, "key.pem", "live/key.pem") != 0 ||
+        link_swap(dfd, "cert.pem", "live/cert.pem") != 0 || fsync(dfd) != 0) {
+        goto done;
+    }
+    gens_prune(dfd, gen);
+    (void)fsync(dfd);
+    rc = 0;
+done:
+    err = errno;
+    close(dfd);
+    errno = err;
+    return rc;
+}
 
 int read_file(const char *path, uint8_t **buf, size_t *len)
 {

@@ -94,7 +94,8 @@ void usage(FILE *f)
           "  --dns01-tcp        talk to the DNS server and resolver over TCP (RFC 7766)\n"
           "  --eab-kid KID --eab-hmac-key B64URL  External Account Binding for CAs\n"
           "                     that require it (the key id and MAC key they issued)\n"
-          "  --out DIR          directory for cert.pem and key.pem (written only on success)\n"
+          "  --out DIR          directory for cert.pem and key.pem (written only on success;\n"
+          "                     both switch at once through DIR/live)\n"
           "  --email ADDR       account contact (optional)\n"
           "  -v, --verbose      log every ACME request\n"
           "  -h, --help         this text\n",
@@ -120,30 +121,6 @@ static void log_hook(void *user, int level, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-}
-
-/* Write data to a new temporary file for dir/name (renamed into place by
- * the caller): created exclusively under a fresh name, so a file or
- * symlink planted in dir is never opened; its mode is the one asked for
- * whatever the umask; fsynced. */
-static int write_atomic(const char *dir, const char *name, const void *data, size_t len,
-                        mode_t mode, char *tmp_out, size_t tmp_cap)
-{
-    char tmp[4096];
-    int fd;
-    snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name);
-    fd = mkstemp(tmp); /* O_CREAT | O_EXCL, mode 0600 */
-    if (fd < 0) {
-        return -1;
-    }
-    if (fchmod(fd, mode) != 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) != 0) {
-        close(fd);
-        unlink(tmp);
-        return -1;
-    }
-    close(fd);
-    snprintf(tmp_out, tmp_cap, "%s", tmp);
-    return 0;
 }
 
 /* PEM of the P-256 key in slot (RFC 5915 ECPrivateKey, "EC PRIVATE KEY"). */
@@ -412,48 +389,24 @@ static int issue_once(const picoacme_config_t *cfgp, const picoacme_ports_t *por
         size_t pem_len = 0;
         static char key[1024];
         size_t key_len = 0;
-        char tmp_cert[4200], tmp_key[4200];
-        char final[4200];
         if (picoacme_result(&g_ctx, &pem, &pem_len) != PICOACME_OK ||
             key_pem(wcp, key, sizeof key, &key_len) != 0) {
             fprintf(stderr, "picoacme: issue failed: cannot export the certificate key\n");
             return 1;
         }
-        /* --out is created on success only: a failure leaves nothing */
-        if (mkdir(out, 0755) != 0 && errno != EEXIST) {
-            fprintf(stderr, "picoacme: issue failed: cannot create %s: %s\n", out, strerror(errno));
-            return 1;
-        }
-        if (write_atomic(out, "key.pem", key, key_len, 0600, tmp_key, sizeof tmp_key) != 0 ||
-            write_atomic(out, "cert.pem", pem, pem_len, 0644, tmp_cert, sizeof tmp_cert) != 0) {
+        /* --out is created on success only: a failure leaves nothing; the
+         * key and certificate change together (files.c) */
+        if (out_publish(out, pem, pem_len, key, key_len) != 0) {
             fprintf(stderr, "picoacme: issue failed: cannot write to %s: %s\n", out,
                     strerror(errno));
-            unlink(tmp_key);
+            memset(key, 0, sizeof key);
             return 1;
         }
         memset(key, 0, sizeof key);
-        snprintf(final, sizeof final, "%s/key.pem", out);
-        if (rename(tmp_key, final) != 0) {
-            unlink(tmp_key);
-            unlink(tmp_cert);
-            return 1;
-        }
-        snprintf(final, sizeof final, "%s/cert.pem", out);
-        if (rename(tmp_cert, final) != 0) {
-            unlink(tmp_cert);
-            return 1;
-        }
-        {
-            int dfd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (dfd >= 0) {
-                (void)fsync(dfd);
-                close(dfd);
-            }
-        }
         fprintf(stderr,
-                "picoacme: issued %s and %s/key.pem (%u requests, %u connections, %u TLS "
-                "handshakes, %u badNonce retries)\n",
-                final, out, (unsigned)picoacme_stats(&g_ctx)->requests,
+                "picoacme: issued %s/cert.pem and %s/key.pem (%u requests, %u connections, %u "
+                "TLS handshakes, %u badNonce retries)\n",
+                out, out, (unsigned)picoacme_stats(&g_ctx)->requests,
                 (unsigned)picoacme_stats(&g_ctx)->connections,
                 tlsp != NULL ? tlsp->handshakes - hs0 : 0U,
                 (unsigned)picoacme_stats(&g_ctx)->bad_nonces);

@@ -25,6 +25,8 @@
 #   state-lock      a second run on the same state refuses at once
 #   out-tmp-symlink a symlink and a 0666 file planted under the old temporary
 #                   names neither receive the key nor lend it their mode
+#   out-atomic      SIGKILL (strace) at each rename of a renewal: key.pem and
+#                   cert.pem always belong together
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -551,6 +553,32 @@ out-tmp-symlink)
     [ "$m" = 600 ] || fail "key.pem has mode $m"
     m=$(stat -L -c %a "$WORK/out/cert.pem")
     [ "$m" = 644 ] || fail "cert.pem has mode $m"
+    pass ;;
+out-atomic)
+    # defect 2: a kill at any rename while --out is replaced leaves a key
+    # and certificate that belong together (strace injects SIGKILL at the
+    # k-th rename; the renewal is redone until one runs through)
+    need_picoacme; start_ca
+    command -v strace >/dev/null || fail "strace is needed (apt-get install strace)"
+    issue_ok DNS:atomic.internal
+    k=1
+    while :; do
+        rc=0
+        strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \
+            -e inject=rename,renameat,renameat2:signal=KILL:when=$k \
+            "$PICOACME" issue --directory "$PEBBLE_DIR_URL" --ca-root "$PEBBLE_TLS_ROOT" \
+            --state "$WORK/state" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out" \
+            --domain atomic.internal >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || rc=$?
+        kpub=$(openssl pkey -in "$WORK/out/key.pem" -pubout 2>/dev/null)
+        cpub=$(openssl x509 -in "$WORK/out/cert.pem" -noout -pubkey 2>/dev/null)
+        [ -n "$kpub" ] && [ "$kpub" = "$cpub" ] \
+            || fail "killed at rename $k: key.pem and cert.pem do not belong together"
+        [ $rc -ne 0 ] || break
+        k=$((k + 1))
+        [ $k -le 8 ] || fail "still killed after 8 renames"
+    done
+    echo "renames survived: $((k - 1))"
+    check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:atomic.internal
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca
