@@ -30,6 +30,11 @@ int read_file(const char *path, uint8_t **buf, size_t *len);
 int out_publish(const char *out, const char *cert, size_t cert_len, const char *key,
                 size_t key_len);
 
+/* Do out/cert.pem and out/key.pem hold exactly these bytes (and the key
+ * mode 0600 or stricter)? */
+bool out_matches(const char *out, const char *cert, size_t cert_len, const char *key,
+                 size_t key_len);
+
 /* ---- state.c ---- */
 
 #define STATE_MISSING 10

@@ -1,6 +1,6 @@
 /*
  * files.c - the files of the picoacme command that must not be lost or
- * mixed up: --out.
+ * mixed up: --out, published from the state file.
  *
  * --out layout (certbot's live/archive idea, in one directory):
  *
@@ -182,6 +182,37 @@ done:
     return rc;
 }
 
+/* Does dir/name hold exactly data[0, len)? */
+static bool same_content(const char *dir, const char *name, const char *data, size_t len)
+{
+    char path[4200];
+    uint8_t *buf = NULL;
+    size_t n = 0;
+    bool same;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (read_file(path, &buf, &n) != 0) {
+        return false;
+    }
+    same = n == len && memcmp(buf, data, len) == 0;
+    memset(buf, 0, n);
+    free(buf);
+    return same;
+}
+
+bool out_matches(const char *out, const char *cert, size_t cert_len, const char *key,
+                 size_t key_len)
+{
+    struct stat sb;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/key.pem", out);
+    /* the key must be the owner's alone */
+    if (stat(path, &sb) != 0 || (sb.st_mode & 077) != 0) {
+        return false;
+    }
+    return same_content(out, "cert.pem", cert, cert_len) &&
+           same_content(out, "key.pem", key, key_len);
+}
+
 int read_file(const char *path, uint8_t **buf, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -197,6 +228,7 @@ int read_file(const char *path, uint8_t **buf, size_t *len)
     if (*buf == NULL || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
         fclose(f);
         free(*buf);
+        *buf = NULL;
         return -1;
     }
     fclose(f);

@@ -95,7 +95,8 @@ void usage(FILE *f)
           "  --eab-kid KID --eab-hmac-key B64URL  External Account Binding for CAs\n"
           "                     that require it (the key id and MAC key they issued)\n"
           "  --out DIR          directory for cert.pem and key.pem (written only on success;\n"
-          "                     both switch at once through DIR/live)\n"
+          "                     both switch at once through DIR/live; run restores them\n"
+          "                     from the state at every start)\n"
           "  --email ADDR       account contact (optional)\n"
           "  -v, --verbose      log every ACME request\n"
           "  -h, --help         this text\n",
@@ -362,6 +363,44 @@ static void close_ports(picoacme_posix_flash_t *flash, picoacme_wolfssl_crypto_t
     free(roots);
 }
 
+/* Make --out hold what the state holds (the state is the truth): the
+ * stored chain and its key, published together when they differ from what
+ * --out has. *published says whether --out was written. Returns 0 (also
+ * when nothing is stored), or -1 after saying why. */
+static int publish_stored(picoacme_wolfssl_crypto_t *wcp, const char *out, bool *published)
+{
+    static char key[1024];
+    size_t key_len = 0;
+    picoacme_stored_info_t info;
+    /* the keys first: reading them reuses the buffer info points into */
+    picoacme_err_t e = picoacme_stored_load_keys(&g_ctx);
+    int rc = 0;
+    *published = false;
+    if (e == PICOACME_ERR_NOT_FOUND) {
+        return 0;
+    }
+    if (e == PICOACME_OK && key_pem(wcp, key, sizeof key, &key_len) == 0) {
+        e = picoacme_stored(&g_ctx, &info);
+    } else if (e == PICOACME_OK) {
+        e = PICOACME_ERR_CRYPTO;
+    }
+    if (e != PICOACME_OK) {
+        fprintf(stderr, "picoacme: cannot read the certificate and its key from the state: %s\n",
+                picoacme_err_str(e));
+        return -1;
+    }
+    if (!out_matches(out, info.chain_pem, info.chain_len, key, key_len)) {
+        if (out_publish(out, info.chain_pem, info.chain_len, key, key_len) != 0) {
+            fprintf(stderr, "picoacme: cannot write to --out %s: %s\n", out, strerror(errno));
+            rc = -1;
+        } else {
+            *published = true;
+        }
+    }
+    memset(key, 0, sizeof key);
+    return rc;
+}
+
 /* One issuance with the configured ports: the certificate and key are
  * written to out on success. Returns 0 on success. */
 static int issue_once(const picoacme_config_t *cfgp, const picoacme_ports_t *portsp,
@@ -371,6 +410,7 @@ static int issue_once(const picoacme_config_t *cfgp, const picoacme_ports_t *por
     picoacme_err_t e;
     const picoacme_wolfssl_tls_t *tlsp = portsp->tls != NULL ? wtp : NULL;
     unsigned hs0 = tlsp != NULL ? tlsp->handshakes : 0U;
+    bool published = false;
     e = picoacme_init(&g_ctx, cfgp, portsp);
     if (e != PICOACME_OK) {
         fprintf(stderr,
@@ -384,35 +424,17 @@ static int issue_once(const picoacme_config_t *cfgp, const picoacme_ports_t *por
         report_failure("issue", tlsp);
         return 1;
     }
-    {
-        const char *pem = NULL;
-        size_t pem_len = 0;
-        static char key[1024];
-        size_t key_len = 0;
-        if (picoacme_result(&g_ctx, &pem, &pem_len) != PICOACME_OK ||
-            key_pem(wcp, key, sizeof key, &key_len) != 0) {
-            fprintf(stderr, "picoacme: issue failed: cannot export the certificate key\n");
-            return 1;
-        }
-        /* --out is created on success only: a failure leaves nothing; the
-         * key and certificate change together (files.c) */
-        if (out_publish(out, pem, pem_len, key, key_len) != 0) {
-            fprintf(stderr, "picoacme: issue failed: cannot write to %s: %s\n", out,
-                    strerror(errno));
-            memset(key, 0, sizeof key);
-            return 1;
-        }
-        memset(key, 0, sizeof key);
-        fprintf(stderr,
-                "picoacme: issued %s/cert.pem and %s/key.pem (%u requests, %u connections, %u "
-                "TLS handshakes, %u badNonce retries)\n",
-                out, out, (unsigned)picoacme_stats(&g_ctx)->requests,
-                (unsigned)picoacme_stats(&g_ctx)->connections,
-                tlsp != NULL ? tlsp->handshakes - hs0 : 0U,
-                (unsigned)picoacme_stats(&g_ctx)->bad_nonces);
-        return 0;
+    if (publish_stored(wcp, out, &published) != 0) {
+        return 1;
     }
-    return 1;
+    fprintf(stderr,
+            "picoacme: issued %s/cert.pem and %s/key.pem (%u requests, %u connections, %u TLS "
+            "handshakes, %u badNonce retries)\n",
+            out, out, (unsigned)picoacme_stats(&g_ctx)->requests,
+            (unsigned)picoacme_stats(&g_ctx)->connections,
+            tlsp != NULL ? tlsp->handshakes - hs0 : 0U,
+            (unsigned)picoacme_stats(&g_ctx)->bad_nonces);
+    return 0;
 }
 
 static volatile sig_atomic_t g_stop;
@@ -451,6 +473,18 @@ static void ari_refresh(picoacme_stored_info_t *info)
     (void)picoacme_stored(&g_ctx, info);
 }
 
+/* At every start and wake-up of the daemon --out is repaired from the
+ * state. info is read again. */
+static void repair_out(picoacme_wolfssl_crypto_t *wcp, const char *out,
+                       picoacme_stored_info_t *info)
+{
+    bool published = false;
+    if (publish_stored(wcp, out, &published) == 0 && published) {
+        fprintf(stderr, "picoacme: --out %s restored from the state\n", out);
+    }
+    (void)picoacme_stored(&g_ctx, info);
+}
+
 /* The daemon: keep a valid certificate for ever (or max_renewals
  * issuances): issue when nothing is stored or the renewal time (2/3 of the
  * lifetime, plus a small random delay so a fleet does not renew in the same
@@ -486,6 +520,7 @@ static int run_loop(const run_ca_t *cas, uint8_t n_cas, picoacme_failover_t *fo,
         bool have = picoacme_init(&g_ctx, cfgp, portsp) == PICOACME_OK &&
                     picoacme_stored(&g_ctx, &info) == PICOACME_OK;
         if (have) {
+            repair_out(wcp, out, &info);
             ari_refresh(&info);
             /* ask the CA again when it said to, if that comes first */
             if (info.ari && info.ari_retry_at_s > 0 && info.ari_retry_at_s < info.renew_at_s) {

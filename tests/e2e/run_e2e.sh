@@ -27,6 +27,8 @@
 #                   names neither receive the key nor lend it their mode
 #   out-atomic      SIGKILL (strace) at each rename of a renewal: key.pem and
 #                   cert.pem always belong together
+#   out-repair      run restores a deleted --out, and a stale key.pem, from
+#                   the state without ordering
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -207,6 +209,20 @@ used_only() {
 }
 
 last_err_line() { grep -v '^[[:space:]]*$' "$WORK/picoacme.err" | tail -n 1; }
+
+# run_until_waiting NAME: picoacme run for NAME until it waits for the next
+# renewal (at most 10 s), then SIGTERM
+run_until_waiting() {
+    "$PICOACME" run --directory "$PEBBLE_DIR_URL" --ca-root "$PEBBLE_TLS_ROOT" \
+        --state "$WORK/state" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out" \
+        --domain "$1" >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" &
+    local pid=$! i
+    for i in $(seq 1 100); do
+        grep -q 'next renewal in' "$WORK/picoacme.err" && break
+        sleep 0.1
+    done
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+}
 
 need_picoacme() {
     [ -x "$PICOACME" ] || fail "picoacme not built at $PICOACME"
@@ -579,6 +595,24 @@ out-atomic)
     done
     echo "renames survived: $((k - 1))"
     check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:atomic.internal
+    pass ;;
+out-repair)
+    # defect 3: --out lost (a tmpfs after a reboot, or a kill after the
+    # state was saved) or stale is repaired from the state at every start
+    need_picoacme; start_ca
+    issue_ok DNS:repair.internal
+    serial=$(openssl x509 -in "$WORK/out/cert.pem" -noout -serial | cut -d= -f2)
+    rm -rf "$WORK/out"
+    run_until_waiting repair.internal
+    check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:repair.internal
+    [ "$(openssl x509 -in "$WORK/out/cert.pem" -noout -serial | cut -d= -f2)" = "$serial" ] \
+        || fail "the repaired --out holds another certificate"
+    # a stale key (the old code's kill between its two renames)
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/other.pem" 2>/dev/null
+    cat "$WORK/other.pem" >"$WORK/out/key.pem"
+    run_until_waiting repair.internal
+    check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:repair.internal
+    [ "$(pebble_new_orders)" = 1 ] || fail "the repair ordered a certificate"
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca
