@@ -35,6 +35,9 @@ int out_publish(const char *out, const char *cert, size_t cert_len, const char *
 bool out_matches(const char *out, const char *cert, size_t cert_len, const char *key,
                  size_t key_len);
 
+/* Can --out be created or written? Leaves nothing behind. 0 or -1. */
+int out_check_writable(const char *out);
+
 /* ---- state.c ---- */
 
 #define STATE_MISSING 10

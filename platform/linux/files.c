@@ -213,6 +213,31 @@ bool out_matches(const char *out, const char *cert, size_t cert_len, const char 
            same_content(out, "key.pem", key, key_len);
 }
 
+int out_check_writable(const char *out)
+{
+    struct stat sb;
+    char probe[4200];
+    int fd;
+    if (stat(out, &sb) != 0) {
+        /* created on success only: prove now that it can be */
+        if (errno != ENOENT || mkdir(out, 0755) != 0) {
+            return -1;
+        }
+        return rmdir(out);
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    snprintf(probe, sizeof probe, "%s/.picoacme-probe-%ld", out, (long)getpid());
+    fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return -1;
+    }
+    close(fd);
+    return unlink(probe);
+}
+
 int read_file(const char *path, uint8_t **buf, size_t *len)
 {
     FILE *f = fopen(path, "rb");

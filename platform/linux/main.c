@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -348,6 +350,64 @@ static int open_ports(const char *state, const char *root_path, picoacme_transpo
         return 1;
     }
     return 0;
+}
+
+/* Can a listener take port (as the POSIX port does: IPv6 dual stack,
+ * else IPv4)? errno says why not. */
+static bool port_free(uint16_t port)
+{
+    static const int families[2] = {AF_INET6, AF_INET};
+    size_t i;
+    for (i = 0; i < 2U; i++) {
+        int fd = socket(families[i], SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1, zero = 0, err;
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        if (fd < 0) {
+            continue;
+        }
+        memset(&ss, 0, sizeof ss);
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (families[i] == AF_INET6) {
+            struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+            (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+            a6->sin6_family = AF_INET6;
+            a6->sin6_port = htons(port);
+            sl = sizeof *a6;
+        } else {
+            struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+            a4->sin_family = AF_INET;
+            a4->sin_port = htons(port);
+            sl = sizeof *a4;
+        }
+        if (bind(fd, (struct sockaddr *)&ss, sl) == 0 && listen(fd, 1) == 0) {
+            close(fd);
+            return true;
+        }
+        err = errno;
+        close(fd);
+        errno = err;
+        if (err == EADDRINUSE || err == EACCES) {
+            return false;
+        }
+    }
+    return false;
+}
+
+/* The listener ports the allowed challenges need are free now. */
+static bool ports_free(const picoacme_config_t *cfg, uint16_t http_port, uint16_t alpn_port)
+{
+    size_t i;
+    for (i = 0; i < cfg->n_challenges; i++) {
+        bool h = cfg->challenges[i] == PICOACME_CHALL_HTTP01;
+        uint16_t p = h ? http_port : alpn_port;
+        if ((h || cfg->challenges[i] == PICOACME_CHALL_TLSALPN01) && !port_free(p)) {
+            fprintf(stderr, "picoacme: --%s %u cannot be listened on: %s\n",
+                    h ? "http01-port" : "tls-alpn01-port", (unsigned)p, strerror(errno));
+            return false;
+        }
+    }
+    return true;
 }
 
 /* Release what open_ports() opened. */
@@ -814,6 +874,14 @@ static int cmd_issue(int argc, char **argv, bool daemon)
     }
     if (stat(out, &sb) == 0 ? !S_ISDIR(sb.st_mode) : errno != ENOENT) {
         fprintf(stderr, "picoacme: --out %s is not a usable directory\n", out);
+        return 2;
+    }
+    /* local mistakes are found before the CA is asked for anything */
+    if (out_check_writable(out) != 0) {
+        fprintf(stderr, "picoacme: --out %s cannot be written: %s\n", out, strerror(errno));
+        return 2;
+    }
+    if (!ports_free(&cfg, (uint16_t)port, alpn_port)) {
         return 2;
     }
     rc = open_ports(state, root_path, &tp, &clk, &flash, &st, &wc, &crypto, &wt, &tls, &roots,

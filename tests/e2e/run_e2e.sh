@@ -29,6 +29,8 @@
 #                   cert.pem always belong together
 #   out-repair      run restores a deleted --out, and a stale key.pem, from
 #                   the state without ordering
+#   local-checks    an --out that cannot be created and a taken http-01 port
+#                   are refused before any order, naming what is wrong
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -613,6 +615,27 @@ out-repair)
     run_until_waiting repair.internal
     check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:repair.internal
     [ "$(pebble_new_orders)" = 1 ] || fail "the repair ordered a certificate"
+    pass ;;
+local-checks)
+    # defect 6: an --out that cannot be created and a taken http-01 port
+    # are found before any order
+    need_picoacme; start_ca
+    rc=0
+    run_picoacme_issue "$WORK/no/such/dir" --domain local.internal || rc=$?
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "issue with an impossible --out exited $rc"
+    last_err_line | grep -q -- '--out' || fail "the failure does not name --out: $(last_err_line)"
+    [ "$(pebble_new_orders)" = 0 ] || fail "an order was made before --out was checked"
+    python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(60)' "$PEBBLE_HTTP01_PORT" &
+holder=$!
+    for i in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PEBBLE_HTTP01_PORT") 2>/dev/null && break; sleep 0.1; done
+    rc=0; mkdir -p "$WORK/out"
+    run_picoacme_issue "$WORK/out" --domain local.internal || rc=$?
+    kill "$holder"; wait "$holder" 2>/dev/null
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "issue with the port taken exited $rc"
+    last_err_line | grep -q "$PEBBLE_HTTP01_PORT" || fail "the failure does not name the port: $(last_err_line)"
+    [ "$(pebble_new_orders)" = 0 ] || fail "an order was made before the port was checked"
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca
