@@ -21,8 +21,13 @@ extern picoacme_ctx_t g_ctx; /* large: keep it off the stack */
 
 /* ---- files.c ---- */
 
-/* Read a whole file into a malloc'd buffer. 0 or -1. */
+/* Read a whole file into a malloc'd, NUL-terminated buffer. 0 or -1. */
 int read_file(const char *path, uint8_t **buf, size_t *len);
+
+/* A secret from a file: its one line, trailing white space dropped, into
+ * out (NUL-terminated). 0, or -1 (errno EINVAL: empty, several lines or
+ * too long). */
+int read_secret_file(const char *path, char *out, size_t cap);
 
 /* Publish a certificate chain and its key PEM to out (created if missing)
  * as one new generation behind the atomically swapped link out/live (see

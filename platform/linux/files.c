@@ -1,6 +1,7 @@
 /*
  * files.c - the files of the picoacme command that must not be lost or
- * mixed up: --out, published from the state file.
+ * mixed up: --out, published from the state file, and secrets read from
+ * files.
  *
  * --out layout (certbot's live/archive idea, in one directory):
  *
@@ -257,6 +258,32 @@ int read_file(const char *path, uint8_t **buf, size_t *len)
         return -1;
     }
     fclose(f);
+    (*buf)[n] = 0;
     *len = (size_t)n;
+    return 0;
+}
+
+int read_secret_file(const char *path, char *out, size_t cap)
+{
+    uint8_t *buf = NULL;
+    size_t n = 0;
+    if (read_file(path, &buf, &n) != 0) {
+        return -1;
+    }
+    /* one line; trailing white space (the newline an editor adds) dropped */
+    while (n > 0 && (buf[n - 1U] == '\n' || buf[n - 1U] == '\r' || buf[n - 1U] == ' ' ||
+                     buf[n - 1U] == '\t')) {
+        n--;
+    }
+    if (n == 0 || n >= cap || memchr(buf, '\n', n) != NULL || memchr(buf, 0, n) != NULL) {
+        memset(buf, 0, n);
+        free(buf);
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(out, buf, n);
+    out[n] = '\0';
+    memset(buf, 0, n);
+    free(buf);
     return 0;
 }

@@ -42,7 +42,7 @@ void usage(FILE *f)
           "                  [--dns01-server HOST:PORT --tsig-key NAME:hmac-sha256:BASE64SECRET\n"
           "                   --dns01-resolver HOST:PORT --dns01-timeout SECONDS [--dns01-zone "
           "ZONE]]\n"
-          "                  [--eab-kid KID --eab-hmac-key B64URL]\n"
+          "                  [--eab-kid KID --eab-hmac-key B64URL | --eab-hmac-key-file FILE]\n"
           "  picoacme run    (the issue options) [--renew-hook CMD] [--max-renewals N]\n"
           "                  [--fallback-directory URL --fallback-ca-root PEM\n"
           "                   --failover-after N --failback-s S] [--retry-s S]\n"
@@ -90,12 +90,14 @@ void usage(FILE *f)
           "  --tls-alpn01-port PORT  port of the built-in tls-alpn-01 responder (RFC 8737)\n"
           "  --dns01-server HOST:PORT  DNS server taking RFC 2136 updates for the zone\n"
           "  --tsig-key NAME:hmac-sha256:BASE64SECRET  TSIG key allowed to update it\n"
+          "  --tsig-key-file FILE  the same from a file (kept out of the process list)\n"
           "  --dns01-resolver HOST:PORT  resolver asked until the TXT record is visible\n"
           "  --dns01-timeout SECONDS     propagation timeout (default 60)\n"
           "  --dns01-zone ZONE  zone to update (default: found with an SOA query)\n"
           "  --dns01-tcp        talk to the DNS server and resolver over TCP (RFC 7766)\n"
           "  --eab-kid KID --eab-hmac-key B64URL  External Account Binding for CAs\n"
           "                     that require it (the key id and MAC key they issued)\n"
+          "  --eab-hmac-key-file FILE  the MAC key from a file (kept out of the process list)\n"
           "  --out DIR          directory for cert.pem and key.pem (written only on success;\n"
           "                     both switch at once through DIR/live; run restores them\n"
           "                     from the state at every start)\n"
@@ -245,6 +247,12 @@ static int parse_hostport(const char *s, char *buf, size_t cap, uint16_t *port)
     memcpy(buf, s, n);
     buf[n] = '\0';
     return parse_port(colon + 1, port);
+}
+
+/* Why read_secret_file() failed. */
+static const char *secret_file_error(void)
+{
+    return errno == EINVAL ? "it must hold the secret on one line" : strerror(errno);
 }
 
 /* "http-01,tls-alpn-01,dns-01" */
@@ -663,10 +671,13 @@ static int cmd_issue(int argc, char **argv, bool daemon)
                                          {"failback-s", required_argument, NULL, 'B'},
                                          {"retry-s", required_argument, NULL, 'Y'},
                                          {"max-renewals", required_argument, NULL, 'M'},
+                                         {"eab-hmac-key-file", required_argument, NULL, 'E'},
+                                         {"tsig-key-file", required_argument, NULL, 'J'},
                                          {NULL, 0, NULL, 0}};
     static char dns_server[256], dns_resolver[256], tsig_name[256];
     static uint8_t tsig_secret[128];
     static uint8_t eab_key[128];
+    static char secret_line[512];
     size_t eab_len = 0;
     const char *eab_kid = NULL;
     const char *hook = NULL;
@@ -766,12 +777,20 @@ static int cmd_issue(int argc, char **argv, bool daemon)
             }
             dns.resolver = dns_resolver;
             break;
+        case 'J':
         case 'k':
-            if (parse_tsig(optarg, tsig_name, sizeof tsig_name, tsig_secret, sizeof tsig_secret,
-                           &tsig_len) != 0) {
-                fprintf(stderr, "picoacme: --tsig-key takes NAME:hmac-sha256:BASE64SECRET\n");
+            if (c == 'J' && read_secret_file(optarg, secret_line, sizeof secret_line) != 0) {
+                fprintf(stderr, "picoacme: cannot read --tsig-key-file %s: %s\n", optarg,
+                        secret_file_error());
                 return 2;
             }
+            if (parse_tsig(c == 'J' ? secret_line : optarg, tsig_name, sizeof tsig_name,
+                           tsig_secret, sizeof tsig_secret, &tsig_len) != 0) {
+                fprintf(stderr, "picoacme: --tsig-key%s takes NAME:hmac-sha256:BASE64SECRET\n",
+                        c == 'J' ? "-file" : "");
+                return 2;
+            }
+            memset(secret_line, 0, sizeof secret_line);
             dns.tsig.name = tsig_name;
             dns.tsig.secret = tsig_secret;
             dns.tsig.secret_len = tsig_len;
@@ -823,15 +842,28 @@ static int cmd_issue(int argc, char **argv, bool daemon)
             break;
         }
         case 'K': eab_kid = optarg; break;
-        case 'H':
+        case 'E':
+        case 'H': {
+            const char *v = optarg;
+            if (c == 'E') {
+                if (read_secret_file(optarg, secret_line, sizeof secret_line) != 0) {
+                    fprintf(stderr, "picoacme: cannot read --eab-hmac-key-file %s: %s\n", optarg,
+                            secret_file_error());
+                    return 2;
+                }
+                v = secret_line;
+            }
             /* the CA hands the MAC key out base64url-encoded (RFC 8555 §7.3.4) */
-            if (picoacme_b64url_decode(optarg, strlen(optarg), eab_key, sizeof eab_key, &eab_len) !=
+            if (picoacme_b64url_decode(v, strlen(v), eab_key, sizeof eab_key, &eab_len) !=
                     PICOACME_OK ||
                 eab_len == 0) {
-                fprintf(stderr, "picoacme: --eab-hmac-key takes the base64url MAC key\n");
+                fprintf(stderr, "picoacme: --eab-hmac-key%s takes the base64url MAC key\n",
+                        c == 'E' ? "-file" : "");
                 return 2;
             }
+            memset(secret_line, 0, sizeof secret_line);
             break;
+        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

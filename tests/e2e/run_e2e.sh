@@ -31,6 +31,8 @@
 #                   the state without ordering
 #   local-checks    an --out that cannot be created and a taken http-01 port
 #                   are refused before any order, naming what is wrong
+#   eab-file-lifecycle  --eab-hmac-key-file
+#   dns01-key-file  --tsig-key-file
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -636,6 +638,26 @@ holder=$!
     [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "issue with the port taken exited $rc"
     last_err_line | grep -q "$PEBBLE_HTTP01_PORT" || fail "the failure does not name the port: $(last_err_line)"
     [ "$(pebble_new_orders)" = 0 ] || fail "an order was made before the port was checked"
+    pass ;;
+eab-file-lifecycle)
+    # defect 7: the EAB MAC key from a file (not on the command line)
+    need_picoacme
+    key=$(openssl rand 32 | basenc --base64url | tr -d '=')
+    PEBBLE_EAB_KID=kid-e2e PEBBLE_EAB_KEY=$key start_ca
+    printf '%s\n' "$key" >"$WORK/eab.key"; chmod 600 "$WORK/eab.key"
+    ISSUE_ARGS=(--eab-kid kid-e2e --eab-hmac-key-file "$WORK/eab.key")
+    issue_ok DNS:eabfile.internal
+    pass ;;
+dns01-key-file)
+    # defect 7: the TSIG key from a file
+    need_picoacme; start_bind_ca
+    printf '%s\n' "$BIND_TSIG" >"$WORK/tsig.key"; chmod 600 "$WORK/tsig.key"
+    ISSUE_ARGS=(--challenge dns-01 --dns01-server "127.0.0.1:$BIND_PORT"
+                --tsig-key-file "$WORK/tsig.key" --dns01-resolver "127.0.0.1:$BIND_PORT"
+                --dns01-timeout 30 --dns01-zone acme.test -v)
+    issue_ok DNS:keyfile.acme.test
+    grep -q "key picoacme: updating zone 'acme.test/IN': adding" "$WORK/bind/named.log" \
+        || fail "named logged no TSIG-signed add"
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca
