@@ -31,7 +31,8 @@
 #                   the state without ordering
 #   local-checks    an --out that cannot be created and a taken http-01 port
 #                   are refused before any order, naming what is wrong
-#   eab-file-lifecycle  --eab-hmac-key-file
+#   eab-file-lifecycle  --eab-hmac-key-file, then revoke, rollover and
+#                   deactivate at a CA that requires EAB
 #   dns01-key-file  --tsig-key-file
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
@@ -640,13 +641,17 @@ holder=$!
     [ "$(pebble_new_orders)" = 0 ] || fail "an order was made before the port was checked"
     pass ;;
 eab-file-lifecycle)
-    # defect 7: the EAB MAC key from a file (not on the command line)
+    # defects 7 and 8: the EAB MAC key from a file (not on the command
+    # line), then revoke, rollover and deactivate at a CA that requires EAB
     need_picoacme
     key=$(openssl rand 32 | basenc --base64url | tr -d '=')
     PEBBLE_EAB_KID=kid-e2e PEBBLE_EAB_KEY=$key start_ca
     printf '%s\n' "$key" >"$WORK/eab.key"; chmod 600 "$WORK/eab.key"
     ISSUE_ARGS=(--eab-kid kid-e2e --eab-hmac-key-file "$WORK/eab.key")
     issue_ok DNS:eabfile.internal
+    lifecycle revoke || fail "revoke at an EAB CA exited $LC_RC: $(last_err_line)"
+    lifecycle rollover || fail "rollover at an EAB CA exited $LC_RC: $(last_err_line)"
+    lifecycle deactivate || fail "deactivate at an EAB CA exited $LC_RC: $(last_err_line)"
     pass ;;
 dns01-key-file)
     # defect 7: the TSIG key from a file
