@@ -1,7 +1,8 @@
 /*
  * cli.h - what the files of the picoacme command share: the engine
- * context, the state file's geometry, and the helpers of files.c and the
- * commands in their own files (status.c).
+ * context, the state file's geometry, and the helpers of files.c (--out
+ * and secrets), state.c (the --state file), hooks.c, and the commands in
+ * their own files (status.c).
  */
 #ifndef PICOACME_CLI_H
 #define PICOACME_CLI_H
@@ -54,6 +55,13 @@ int out_check_writable(const char *out);
  * process holds it). Returns 0, STATE_MISSING (missing, not create), or
  * the exit status after saying why. */
 int state_claim(const char *path, bool create, bool lock);
+
+/* ---- hooks.c ---- */
+
+/* Run cmd with /bin/sh -c; its wait status decoded into why ("exited
+ * with status 3", "killed by signal 9 (Killed)"). 0 when it exited 0,
+ * else -1. */
+int hook_run(const char *cmd, char *why, size_t cap);
 
 /* ---- main.c ---- */
 

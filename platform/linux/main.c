@@ -621,11 +621,10 @@ static int run_loop(const run_ca_t *cas, uint8_t n_cas, picoacme_failover_t *fo,
             done_n++;
             backoff = retry_s;
             if (hook != NULL) {
-                int hrc;
+                char why[128];
                 setenv("PICOACME_CERT", out, 1);
-                hrc = system(hook);
-                if (hrc != 0) {
-                    fprintf(stderr, "picoacme: --renew-hook exited with status %d\n", hrc);
+                if (hook_run(hook, why, sizeof why) != 0) {
+                    fprintf(stderr, "picoacme: --renew-hook %s\n", why);
                 }
             }
             if (max_renewals != 0U && done_n >= max_renewals) {

@@ -34,6 +34,7 @@
 #   eab-file-lifecycle  --eab-hmac-key-file, then revoke, rollover and
 #                   deactivate at a CA that requires EAB
 #   dns01-key-file  --tsig-key-file
+#   hook-status     a hook's exit status and signal decoded
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -663,6 +664,21 @@ dns01-key-file)
     issue_ok DNS:keyfile.acme.test
     grep -q "key picoacme: updating zone 'acme.test/IN': adding" "$WORK/bind/named.log" \
         || fail "named logged no TSIG-signed add"
+    pass ;;
+hook-status)
+    # defect 9: a failing hook's exit status is decoded
+    need_picoacme; start_ca
+    for h in 'exit 3|exited with status 3' 'kill -9 $$|killed by signal 9'; do
+        rm -f "$WORK/state"
+        rc=0
+        timeout 60 "$PICOACME" run --directory "$PEBBLE_DIR_URL" --ca-root "$PEBBLE_TLS_ROOT" \
+            --state "$WORK/state" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out" \
+            --domain hook.internal --max-renewals 1 --renew-hook "${h%%|*}" \
+            >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || rc=$?
+        [ $rc -eq 0 ] || fail "picoacme run exited $rc: $(last_err_line)"
+        grep -q -- "--renew-hook ${h#*|}" "$WORK/picoacme.err" \
+            || fail "hook '${h%%|*}' not reported as '${h#*|}': $(grep hook "$WORK/picoacme.err")"
+    done
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca
