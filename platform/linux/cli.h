@@ -56,6 +56,16 @@ int out_check_writable(const char *out);
  * the exit status after saying why. */
 int state_claim(const char *path, bool create, bool lock);
 
+/* The directory URL and account URL of the stored record. false when no
+ * record (or none with a directory). */
+bool state_record_urls(const picoacme_storage_t *st, char *dir, size_t dcap, char *acct,
+                       size_t acap);
+
+/* The revocation note next to the state file (STATE.revoked): the serial
+ * (hex) of the certificate revoked last. */
+int state_note_revoked(const char *state, const char *serial);
+bool state_is_revoked(const char *state, const char *serial);
+
 /* ---- hooks.c ---- */
 
 /* Run cmd with /bin/sh -c; its wait status decoded into why ("exited
@@ -70,6 +80,12 @@ void usage(FILE *f);
 
 /* ---- status.c ---- */
 
+/* The serial of the stored leaf (chain PEM) as hex into out; false when
+ * it cannot be read. */
+bool chain_serial_hex(const char *chain, size_t len, char *out, size_t cap);
+
+/* picoacme status: exit 0 valid, 1 renewal due, 2 expired, revoked or
+ * nothing stored, 3 the state cannot be read. */
 int cmd_status(int argc, char **argv);
 
 #endif

@@ -46,7 +46,7 @@ void usage(FILE *f)
           "  picoacme run    (the issue options) [--renew-hook CMD] [--max-renewals N]\n"
           "                  [--fallback-directory URL --fallback-ca-root PEM\n"
           "                   --failover-after N --failback-s S] [--retry-s S]\n"
-          "  picoacme status --state FILE\n"
+          "  picoacme status --state FILE [--json]\n"
           "  picoacme revoke     --directory URL --ca-root PEMFILE --state FILE [--reason N]\n"
           "  picoacme rollover   --directory URL --ca-root PEMFILE --state FILE\n"
           "  picoacme deactivate --directory URL --ca-root PEMFILE --state FILE\n"
@@ -65,7 +65,9 @@ void usage(FILE *f)
           "         --failover-after N failures in a row (default 3) with the first, for\n"
           "         --failback-s S (default 86400) before the first is tried again;\n"
           "         --retry-s S is the first back-off after a failure (default 60).\n"
-          "status   print the stored certificate's names, validity and renewal time.\n"
+          "status   print the stored certificate's names, serial, validity, renewal time,\n"
+          "         CA and account (--json: one JSON object). Exit status: 0 valid,\n"
+          "         1 renewal due, 2 expired, revoked or nothing stored, 3 unreadable.\n"
           "revoke   revoke the stored certificate (RFC 8555 7.6), signed with the stored\n"
           "         account's key; --reason N is an RFC 5280 CRLReason code (0..10,\n"
           "         not 7; default none). The state file keeps the certificate.\n"
@@ -541,16 +543,23 @@ static void ari_refresh(picoacme_stored_info_t *info)
     (void)picoacme_stored(&g_ctx, info);
 }
 
-/* At every start and wake-up of the daemon --out is repaired from the
- * state. info is read again. */
-static void repair_out(picoacme_wolfssl_crypto_t *wcp, const char *out,
+/* At every start and wake-up of the daemon: --out is repaired from the
+ * state, and a stored certificate that was revoked is due at once
+ * (info->renew_at_s 0). info is read again. */
+static void repair_out(picoacme_wolfssl_crypto_t *wcp, const char *state, const char *out,
                        picoacme_stored_info_t *info)
 {
     bool published = false;
+    char serial[80];
     if (publish_stored(wcp, out, &published) == 0 && published) {
         fprintf(stderr, "picoacme: --out %s restored from the state\n", out);
     }
     (void)picoacme_stored(&g_ctx, info);
+    if (chain_serial_hex(info->chain_pem, info->chain_len, serial, sizeof serial) &&
+        state_is_revoked(state, serial)) {
+        fprintf(stderr, "picoacme: the stored certificate %s was revoked: renewing now\n", serial);
+        info->renew_at_s = 0;
+    }
 }
 
 /* The daemon: keep a valid certificate for ever (or max_renewals
@@ -566,8 +575,8 @@ typedef struct run_ca {
 } run_ca_t;
 
 static int run_loop(const run_ca_t *cas, uint8_t n_cas, picoacme_failover_t *fo,
-                    picoacme_wolfssl_crypto_t *wcp, const char *out, const char *hook,
-                    unsigned max_renewals, int64_t retry_s)
+                    picoacme_wolfssl_crypto_t *wcp, const char *state, const char *out,
+                    const char *hook, unsigned max_renewals, int64_t retry_s)
 {
     unsigned done_n = 0;
     int64_t backoff = retry_s;
@@ -588,7 +597,9 @@ static int run_loop(const run_ca_t *cas, uint8_t n_cas, picoacme_failover_t *fo,
         bool have = picoacme_init(&g_ctx, cfgp, portsp) == PICOACME_OK &&
                     picoacme_stored(&g_ctx, &info) == PICOACME_OK;
         if (have) {
-            repair_out(wcp, out, &info);
+            repair_out(wcp, state, out, &info);
+        }
+        if (have && info.renew_at_s != 0) {
             ari_refresh(&info);
             /* ask the CA again when it said to, if that comes first */
             if (info.ari && info.ari_retry_at_s > 0 && info.ari_retry_at_s < info.renew_at_s) {
@@ -971,9 +982,9 @@ static int cmd_issue(int argc, char **argv, bool daemon)
     }
     picoacme_failover_init(&fo, fb_url != NULL ? 2U : 1U, (uint8_t)failover_after,
                            (uint32_t)failback_s);
-    rc = daemon
-             ? run_loop(cas, fb_url != NULL ? 2U : 1U, &fo, &wc, out, hook, max_renewals, retry_s)
-             : issue_once(&cfg, &ports, &wc, &wt, out);
+    rc = daemon ? run_loop(cas, fb_url != NULL ? 2U : 1U, &fo, &wc, state, out, hook, max_renewals,
+                           retry_s)
+                : issue_once(&cfg, &ports, &wc, &wt, out);
 done:
     if (fb_roots != NULL) {
         if (wt2.ctx != NULL) {
@@ -1091,6 +1102,17 @@ static int cmd_lifecycle(int argc, char **argv, const char *what)
         fprintf(stderr, "picoacme: %s: %s\n",
                 revoke ? "certificate revoked" : "account deactivated",
                 revoke ? state : picoacme_account_url(&g_ctx));
+    }
+    if (revoke) {
+        /* the state keeps the certificate; status and run learn it is revoked */
+        picoacme_stored_info_t info;
+        char serial[80];
+        if (picoacme_stored(&g_ctx, &info) == PICOACME_OK &&
+            chain_serial_hex(info.chain_pem, info.chain_len, serial, sizeof serial) &&
+            state_note_revoked(state, serial) != 0) {
+            fprintf(stderr, "picoacme: cannot note the revocation next to %s: %s\n", state,
+                    strerror(errno));
+        }
     }
     rc = 0;
 done:

@@ -35,6 +35,9 @@
 #                   deactivate at a CA that requires EAB
 #   dns01-key-file  --tsig-key-file
 #   hook-status     a hook's exit status and signal decoded
+#   status-codes    status exits 0 valid, 1 due, 2 expired/revoked/none
+#                   (run renews a revoked certificate at once);
+#                   shows serial, CA, account; --json
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -540,7 +543,7 @@ state-not-ours)
     last_err_line | grep -q 'not a picoacme state file' || fail "no clear refusal: $(last_err_line)"
     [ "$(pebble_new_orders)" = 0 ] || fail "an order was made"
     rc=0; timeout 30 "$PICOACME" status --state "$WORK/root-copy.pem" >/dev/null 2>&1 || rc=$?
-    [ $rc -ne 0 ] || fail "status of a PEM file exited 0"
+    [ $rc -eq 3 ] || fail "status of a PEM file exited $rc, want 3"
     cmp -s "$PEBBLE_TLS_ROOT" "$WORK/root-copy.pem" || fail "status changed the file"
     : >"$WORK/state"
     issue_ok DNS:notours.internal
@@ -679,6 +682,35 @@ hook-status)
         grep -q -- "--renew-hook ${h#*|}" "$WORK/picoacme.err" \
             || fail "hook '${h%%|*}' not reported as '${h#*|}': $(grep hook "$WORK/picoacme.err")"
     done
+    pass ;;
+status-codes)
+    # defect 10: status exits 0 valid, 1 renewal due, 2 expired, revoked or
+    # nothing stored, 3 unreadable; it shows the serial, the CA, the account
+    need_picoacme
+    st() { SRC=0; timeout 30 "$PICOACME" status --state "$WORK/state" "$@" >"$WORK/status.out" 2>&1 || SRC=$?; }
+    st; [ $SRC -eq 2 ] || fail "status without a state file exited $SRC, want 2"
+    PEBBLE_CERT_VALIDITY=6 start_ca
+    issue_ok DNS:codes.internal
+    lifecycle revoke || fail "revoke exited $LC_RC"
+    st; [ $SRC -eq 2 ] && grep -q revoked "$WORK/status.out" || fail "status after revoke: exit $SRC: $(cat "$WORK/status.out")"
+    # run renews a revoked certificate at once
+    run_until_waiting codes.internal
+    grep -q 'was revoked: renewing now' "$WORK/picoacme.err" || fail "run did not renew the revoked certificate: $(last_err_line)"
+    check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:codes.internal
+    st; cat "$WORK/status.out"
+    [ $SRC -eq 0 ] || fail "status of a fresh certificate exited $SRC"
+    serial=$(openssl x509 -in "$WORK/out/cert.pem" -noout -serial | cut -d= -f2)
+    grep -q "$serial" "$WORK/status.out" || fail "status lacks the serial $serial"
+    grep -qF "$PEBBLE_DIR_URL" "$WORK/status.out" || fail "status lacks the CA"
+    grep -qE 'account +https://' "$WORK/status.out" || fail "status lacks the account URL"
+    st --json
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["state"]=="valid" and d["serial"]==sys.argv[2] and d["names"]==["codes.internal"], d' \
+        "$WORK/status.out" "$serial" || fail "status --json: $(cat "$WORK/status.out")"
+    for want in 1 2; do
+        for i in $(seq 1 100); do st; [ $SRC -eq $want ] && break; sleep 0.1; done
+        [ $SRC -eq $want ] || fail "status never exited $want: $(cat "$WORK/status.out")"
+    done
+    grep -q expired "$WORK/status.out" || fail "status exit 2 does not say expired"
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca
