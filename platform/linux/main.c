@@ -420,11 +420,30 @@ static bool ports_free(const picoacme_config_t *cfg, uint16_t http_port, uint16_
     return true;
 }
 
+/* Does the state file hold nothing, or the account of one of the
+ * configured CAs? A record of another CA is not silently replaced. */
+static bool state_fits_ca(const picoacme_storage_t *st, const char *state, const char *dir_url,
+                          const char *fb_url)
+{
+    static char sdir[PICOACME_URL_MAX], sacct[PICOACME_URL_MAX];
+    if (!state_record_urls(st, sdir, sizeof sdir, sacct, sizeof sacct) ||
+        strcmp(sdir, dir_url) == 0 || (fb_url != NULL && strcmp(sdir, fb_url) == 0)) {
+        return true;
+    }
+    fprintf(stderr,
+            "picoacme: --state %s holds the account %s of another CA, %s: refusing to replace "
+            "it; use a new --state file for %s\n",
+            state, sacct[0] != '\0' ? sacct : "(none)", sdir, dir_url);
+    return false;
+}
+
 /* Release what open_ports() opened. */
 static void close_ports(picoacme_posix_flash_t *flash, picoacme_wolfssl_crypto_t *wc,
                         picoacme_wolfssl_tls_t *wt, uint8_t *roots)
 {
-    picoacme_abort(&g_ctx);
+    if (g_ctx.ports.transport != NULL) { /* never initialised: nothing to release */
+        picoacme_abort(&g_ctx);
+    }
     if (roots != NULL) {
         picoacme_wolfssl_tls_free(wt);
     }
@@ -931,8 +950,12 @@ static int cmd_issue(int argc, char **argv, bool daemon)
     if (rc != 0) {
         return rc;
     }
-    rc = 1;
+    rc = 2;
     memset(&wt2, 0, sizeof wt2);
+    if (!state_fits_ca(&st, state, dir_url, fb_url)) {
+        goto done;
+    }
+    rc = 1;
     if ((eab_kid == NULL) != (eab_len == 0)) {
         fprintf(stderr, "picoacme: --eab-kid and --eab-hmac-key go together\n");
         goto done;

@@ -38,6 +38,7 @@
 #   status-codes    status exits 0 valid, 1 due, 2 expired/revoked/none
 #                   (run renews a revoked certificate at once);
 #                   shows serial, CA, account; --json
+#   other-ca        a state holding another CA's account is refused, kept
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -711,6 +712,22 @@ status-codes)
         [ $SRC -eq $want ] || fail "status never exited $want: $(cat "$WORK/status.out")"
     done
     grep -q expired "$WORK/status.out" || fail "status exit 2 does not say expired"
+    pass ;;
+other-ca)
+    # defect 11: a state file holding another CA's account is refused, the
+    # account kept
+    need_picoacme; start_ca
+    issue_ok DNS:ca1.internal
+    cp "$WORK/state" "$WORK/state.before"
+    n1=$(grep -c 'POST /sign-me-up' "$WORK/pebble/pebble.log")
+    rc=0
+    timeout 30 "$PICOACME" issue --directory "$PEBBLE_DIR_URL?other-ca" --ca-root "$PEBBLE_TLS_ROOT" \
+        --state "$WORK/state" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out" \
+        --domain ca1.internal >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || rc=$?
+    [ $rc -eq 2 ] || fail "issue at another CA with this state exited $rc, want 2: $(last_err_line)"
+    last_err_line | grep -qF "$PEBBLE_DIR_URL" || fail "the refusal does not name the stored CA: $(last_err_line)"
+    cmp -s "$WORK/state" "$WORK/state.before" || fail "the state file changed"
+    [ "$(grep -c 'POST /sign-me-up' "$WORK/pebble/pebble.log")" = "$n1" ] || fail "an account was registered"
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca
