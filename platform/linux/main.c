@@ -926,6 +926,11 @@ static int cmd_issue(int argc, char **argv, bool daemon)
         usage(stderr);
         return 2;
     }
+    if ((eab_kid == NULL) != (eab_len == 0)) {
+        fprintf(stderr, "picoacme: --eab-kid and --eab-hmac-key (or --eab-hmac-key-file) go "
+                        "together\n");
+        return 2;
+    }
     if ((fb_url != NULL || fb_root_path != NULL) &&
         (!daemon || fb_url == NULL ||
          (strncmp(fb_url, "https://", 8) == 0 && fb_root_path == NULL))) {
@@ -956,10 +961,6 @@ static int cmd_issue(int argc, char **argv, bool daemon)
         goto done;
     }
     rc = 1;
-    if ((eab_kid == NULL) != (eab_len == 0)) {
-        fprintf(stderr, "picoacme: --eab-kid and --eab-hmac-key go together\n");
-        goto done;
-    }
     cfg.eab_kid = eab_kid;
     cfg.eab_key = eab_len > 0 ? eab_key : NULL;
     cfg.eab_key_len = eab_len;

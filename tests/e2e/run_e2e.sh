@@ -39,6 +39,7 @@
 #                   (run renews a revoked certificate at once);
 #                   shows serial, CA, account; --json
 #   other-ca        a state holding another CA's account is refused, kept
+#   eab-half        --eab-kid without its key: exit 2 before anything is opened
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -728,6 +729,19 @@ other-ca)
     last_err_line | grep -qF "$PEBBLE_DIR_URL" || fail "the refusal does not name the stored CA: $(last_err_line)"
     cmp -s "$WORK/state" "$WORK/state.before" || fail "the state file changed"
     [ "$(grep -c 'POST /sign-me-up' "$WORK/pebble/pebble.log")" = "$n1" ] || fail "an account was registered"
+    pass ;;
+eab-half)
+    # --eab-kid without its key is refused before anything is opened (it
+    # crashed while closing a context never initialised)
+    need_picoacme
+    pebble_make_root "$WORK" root "eab-half root" || fail "openssl"
+    rc=0
+    timeout 10 "$PICOACME" issue --directory https://127.0.0.1:9/dir --ca-root "$WORK/root.pem" \
+        --state "$WORK/state" --http01-port 9 --out "$WORK/out" --domain half.internal \
+        --eab-kid kid >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || rc=$?
+    [ $rc -eq 2 ] || fail "exited $rc, want 2"
+    last_err_line | grep -q 'go together' || fail "no clear message: $(last_err_line)"
+    [ ! -e "$WORK/state" ] || fail "a state file was created"
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca
