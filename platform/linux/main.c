@@ -50,6 +50,7 @@ void usage(FILE *f)
           "  picoacme revoke     --directory URL --ca-root PEMFILE --state FILE [--reason N]\n"
           "  picoacme rollover   --directory URL --ca-root PEMFILE --state FILE\n"
           "  picoacme deactivate --directory URL --ca-root PEMFILE --state FILE\n"
+          "  picoacme --version\n"
           "\n"
           "issue    obtain a certificate from the ACME CA and write DIR/cert.pem\n"
           "         (leaf first, then the chain) and DIR/key.pem (P-256). The\n"
@@ -105,7 +106,8 @@ void usage(FILE *f)
           "                     from the state at every start)\n"
           "  --email ADDR       account contact (optional)\n"
           "  -v, --verbose      log every ACME request\n"
-          "  -h, --help         this text\n",
+          "  -h, --help         this text\n"
+          "  --version          print the version\n",
           f);
 }
 
@@ -1149,6 +1151,10 @@ int main(int argc, char **argv)
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("picoacme %s\n", PICOACME_CLI_VERSION);
+        return 0;
     }
     if (strcmp(argv[1], "issue") == 0) {
         return cmd_issue(argc - 1, argv + 1, false);

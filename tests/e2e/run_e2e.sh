@@ -37,7 +37,7 @@
 #   hook-status     a hook's exit status and signal decoded
 #   status-codes    status exits 0 valid, 1 due, 2 expired/revoked/none
 #                   (run renews a revoked certificate at once);
-#                   shows serial, CA, account; --json
+#                   shows serial, CA, account; --json; --version
 #   other-ca        a state holding another CA's account is refused, kept
 #   eab-half        --eab-kid without its key: exit 2 before anything is opened
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
@@ -689,6 +689,7 @@ status-codes)
     # defect 10: status exits 0 valid, 1 renewal due, 2 expired, revoked or
     # nothing stored, 3 unreadable; it shows the serial, the CA, the account
     need_picoacme
+    "$PICOACME" --version | grep -qE '^picoacme [0-9]+\.[0-9]+' || fail "--version"
     st() { SRC=0; timeout 30 "$PICOACME" status --state "$WORK/state" "$@" >"$WORK/status.out" 2>&1 || SRC=$?; }
     st; [ $SRC -eq 2 ] || fail "status without a state file exited $SRC, want 2"
     PEBBLE_CERT_VALIDITY=6 start_ca
