@@ -13,10 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "picoacme.h"
 #include "picoacme_b64.h"
 #include "picoacme_failover.h"
@@ -26,14 +29,10 @@
 
 #include <wolfssl/wolfcrypt/asn_public.h>
 
-/* The --state file is a 16 KiB flash region with 4 KiB erase blocks. */
-#define STATE_SIZE  (16U * 1024U)
-#define STATE_ERASE 4096U
-
-static picoacme_ctx_t g_ctx; /* large: keep it off the stack */
+picoacme_ctx_t g_ctx; /* large: keep it off the stack */
 static int g_verbose;
 
-static void usage(FILE *f)
+void usage(FILE *f)
 {
     fputs("usage:\n"
           "  picoacme issue  --directory URL --ca-root PEMFILE --state FILE\n"
@@ -43,14 +42,15 @@ static void usage(FILE *f)
           "                  [--dns01-server HOST:PORT --tsig-key NAME:hmac-sha256:BASE64SECRET\n"
           "                   --dns01-resolver HOST:PORT --dns01-timeout SECONDS [--dns01-zone "
           "ZONE]]\n"
-          "                  [--eab-kid KID --eab-hmac-key B64URL]\n"
+          "                  [--eab-kid KID --eab-hmac-key B64URL | --eab-hmac-key-file FILE]\n"
           "  picoacme run    (the issue options) [--renew-hook CMD] [--max-renewals N]\n"
           "                  [--fallback-directory URL --fallback-ca-root PEM\n"
           "                   --failover-after N --failback-s S] [--retry-s S]\n"
-          "  picoacme status --state FILE\n"
+          "  picoacme status --state FILE [--json]\n"
           "  picoacme revoke     --directory URL --ca-root PEMFILE --state FILE [--reason N]\n"
           "  picoacme rollover   --directory URL --ca-root PEMFILE --state FILE\n"
           "  picoacme deactivate --directory URL --ca-root PEMFILE --state FILE\n"
+          "  picoacme --version\n"
           "\n"
           "issue    obtain a certificate from the ACME CA and write DIR/cert.pem\n"
           "         (leaf first, then the chain) and DIR/key.pem (P-256). The\n"
@@ -66,7 +66,9 @@ static void usage(FILE *f)
           "         --failover-after N failures in a row (default 3) with the first, for\n"
           "         --failback-s S (default 86400) before the first is tried again;\n"
           "         --retry-s S is the first back-off after a failure (default 60).\n"
-          "status   print the stored certificate's names, validity and renewal time.\n"
+          "status   print the stored certificate's names, serial, validity, renewal time,\n"
+          "         CA and account (--json: one JSON object). Exit status: 0 valid,\n"
+          "         1 renewal due, 2 expired, revoked or nothing stored, 3 unreadable.\n"
           "revoke   revoke the stored certificate (RFC 8555 7.6), signed with the stored\n"
           "         account's key; --reason N is an RFC 5280 CRLReason code (0..10,\n"
           "         not 7; default none). The state file keeps the certificate.\n"
@@ -79,7 +81,8 @@ static void usage(FILE *f)
           "  --directory URL    ACME directory URL of the CA (https:// or http://)\n"
           "  --ca-root PEMFILE  trust anchors for the CA's TLS certificate; only these\n"
           "                     are trusted (the system store never is)\n"
-          "  --state FILE       state file (emulated flash, created if missing)\n"
+          "  --state FILE       state file (emulated flash, created if missing or empty;\n"
+          "                     any other file is refused; locked while in use)\n"
           "  --domain NAME      DNS identifier (repeatable)\n"
           "  --ip ADDR          IP address identifier, IPv4 or IPv6 (repeatable)\n"
           "  --http01-port PORT port the built-in http-01 responder listens on\n"
@@ -90,16 +93,21 @@ static void usage(FILE *f)
           "  --tls-alpn01-port PORT  port of the built-in tls-alpn-01 responder (RFC 8737)\n"
           "  --dns01-server HOST:PORT  DNS server taking RFC 2136 updates for the zone\n"
           "  --tsig-key NAME:hmac-sha256:BASE64SECRET  TSIG key allowed to update it\n"
+          "  --tsig-key-file FILE  the same from a file (kept out of the process list)\n"
           "  --dns01-resolver HOST:PORT  resolver asked until the TXT record is visible\n"
           "  --dns01-timeout SECONDS     propagation timeout (default 60)\n"
           "  --dns01-zone ZONE  zone to update (default: found with an SOA query)\n"
           "  --dns01-tcp        talk to the DNS server and resolver over TCP (RFC 7766)\n"
           "  --eab-kid KID --eab-hmac-key B64URL  External Account Binding for CAs\n"
           "                     that require it (the key id and MAC key they issued)\n"
-          "  --out DIR          directory for cert.pem and key.pem (written only on success)\n"
+          "  --eab-hmac-key-file FILE  the MAC key from a file (kept out of the process list)\n"
+          "  --out DIR          directory for cert.pem and key.pem (written only on success;\n"
+          "                     both switch at once through DIR/live; run restores them\n"
+          "                     from the state at every start)\n"
           "  --email ADDR       account contact (optional)\n"
           "  -v, --verbose      log every ACME request\n"
-          "  -h, --help         this text\n",
+          "  -h, --help         this text\n"
+          "  --version          print the version\n",
           f);
 }
 
@@ -122,49 +130,6 @@ static void log_hook(void *user, int level, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-}
-
-static int read_file(const char *path, uint8_t **buf, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    long n;
-    if (f == NULL) {
-        return -1;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return -1;
-    }
-    *buf = malloc((size_t)n + 1U);
-    if (*buf == NULL || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(*buf);
-        return -1;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return 0;
-}
-
-/* Write data to dir/name atomically: temp file, fsync, rename. */
-static int write_atomic(const char *dir, const char *name, const void *data, size_t len,
-                        mode_t mode, char *tmp_out, size_t tmp_cap)
-{
-    char tmp[4096];
-    int fd;
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0) {
-        return -1;
-    }
-    if (write(fd, data, len) != (ssize_t)len || fsync(fd) != 0) {
-        close(fd);
-        unlink(tmp);
-        return -1;
-    }
-    close(fd);
-    snprintf(tmp_out, tmp_cap, "%s", tmp);
-    return 0;
 }
 
 /* PEM of the P-256 key in slot (RFC 5915 ECPrivateKey, "EC PRIVATE KEY"). */
@@ -194,16 +159,6 @@ static int key_pem(picoacme_wolfssl_crypto_t *wc, char *out, size_t cap, size_t 
     memset(b64, 0, sizeof b64);
     *out_len = pos;
     return 0;
-}
-
-static void print_time(const char *label, int64_t t)
-{
-    char buf[64];
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    printf("%-11s %s\n", label, buf);
 }
 
 /* The failure line: what broke, and what to change. */
@@ -298,6 +253,12 @@ static int parse_hostport(const char *s, char *buf, size_t cap, uint16_t *port)
     return parse_port(colon + 1, port);
 }
 
+/* Why read_secret_file() failed. */
+static const char *secret_file_error(void)
+{
+    return errno == EINVAL ? "it must hold the secret on one line" : strerror(errno);
+}
+
 /* "http-01,tls-alpn-01,dns-01" */
 static int parse_challenges(const char *s, picoacme_config_t *cfg)
 {
@@ -368,9 +329,13 @@ static int open_ports(const char *state, const char *root_path, picoacme_transpo
                       picoacme_wolfssl_tls_t *wt, picoacme_tls_t *tls, uint8_t **roots,
                       size_t *roots_len)
 {
+    int rc = state_claim(state, true, true);
     *roots = NULL;
     *roots_len = 0;
     memset(wt, 0, sizeof *wt);
+    if (rc != 0) {
+        return rc == STATE_MISSING ? 1 : rc;
+    }
     if (root_path != NULL && read_file(root_path, roots, roots_len) != 0) {
         fprintf(stderr, "picoacme: cannot read --ca-root %s: %s\n", root_path, strerror(errno));
         return 2;
@@ -399,17 +364,132 @@ static int open_ports(const char *state, const char *root_path, picoacme_transpo
     return 0;
 }
 
+/* Can a listener take port (as the POSIX port does: IPv6 dual stack,
+ * else IPv4)? errno says why not. */
+static bool port_free(uint16_t port)
+{
+    static const int families[2] = {AF_INET6, AF_INET};
+    size_t i;
+    for (i = 0; i < 2U; i++) {
+        int fd = socket(families[i], SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1, zero = 0, err;
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        if (fd < 0) {
+            continue;
+        }
+        memset(&ss, 0, sizeof ss);
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (families[i] == AF_INET6) {
+            struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+            (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+            a6->sin6_family = AF_INET6;
+            a6->sin6_port = htons(port);
+            sl = sizeof *a6;
+        } else {
+            struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+            a4->sin_family = AF_INET;
+            a4->sin_port = htons(port);
+            sl = sizeof *a4;
+        }
+        if (bind(fd, (struct sockaddr *)&ss, sl) == 0 && listen(fd, 1) == 0) {
+            close(fd);
+            return true;
+        }
+        err = errno;
+        close(fd);
+        errno = err;
+        if (err == EADDRINUSE || err == EACCES) {
+            return false;
+        }
+    }
+    return false;
+}
+
+/* The listener ports the allowed challenges need are free now. */
+static bool ports_free(const picoacme_config_t *cfg, uint16_t http_port, uint16_t alpn_port)
+{
+    size_t i;
+    for (i = 0; i < cfg->n_challenges; i++) {
+        bool h = cfg->challenges[i] == PICOACME_CHALL_HTTP01;
+        uint16_t p = h ? http_port : alpn_port;
+        if ((h || cfg->challenges[i] == PICOACME_CHALL_TLSALPN01) && !port_free(p)) {
+            fprintf(stderr, "picoacme: --%s %u cannot be listened on: %s\n",
+                    h ? "http01-port" : "tls-alpn01-port", (unsigned)p, strerror(errno));
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Does the state file hold nothing, or the account of one of the
+ * configured CAs? A record of another CA is not silently replaced. */
+static bool state_fits_ca(const picoacme_storage_t *st, const char *state, const char *dir_url,
+                          const char *fb_url)
+{
+    static char sdir[PICOACME_URL_MAX], sacct[PICOACME_URL_MAX];
+    if (!state_record_urls(st, sdir, sizeof sdir, sacct, sizeof sacct) ||
+        strcmp(sdir, dir_url) == 0 || (fb_url != NULL && strcmp(sdir, fb_url) == 0)) {
+        return true;
+    }
+    fprintf(stderr,
+            "picoacme: --state %s holds the account %s of another CA, %s: refusing to replace "
+            "it; use a new --state file for %s\n",
+            state, sacct[0] != '\0' ? sacct : "(none)", sdir, dir_url);
+    return false;
+}
+
 /* Release what open_ports() opened. */
 static void close_ports(picoacme_posix_flash_t *flash, picoacme_wolfssl_crypto_t *wc,
                         picoacme_wolfssl_tls_t *wt, uint8_t *roots)
 {
-    picoacme_abort(&g_ctx);
+    if (g_ctx.ports.transport != NULL) { /* never initialised: nothing to release */
+        picoacme_abort(&g_ctx);
+    }
     if (roots != NULL) {
         picoacme_wolfssl_tls_free(wt);
     }
     picoacme_wolfssl_crypto_free(wc);
     picoacme_posix_flash_close(flash);
     free(roots);
+}
+
+/* Make --out hold what the state holds (the state is the truth): the
+ * stored chain and its key, published together when they differ from what
+ * --out has. *published says whether --out was written. Returns 0 (also
+ * when nothing is stored), or -1 after saying why. */
+static int publish_stored(picoacme_wolfssl_crypto_t *wcp, const char *out, bool *published)
+{
+    static char key[1024];
+    size_t key_len = 0;
+    picoacme_stored_info_t info;
+    /* the keys first: reading them reuses the buffer info points into */
+    picoacme_err_t e = picoacme_stored_load_keys(&g_ctx);
+    int rc = 0;
+    *published = false;
+    if (e == PICOACME_ERR_NOT_FOUND) {
+        return 0;
+    }
+    if (e == PICOACME_OK && key_pem(wcp, key, sizeof key, &key_len) == 0) {
+        e = picoacme_stored(&g_ctx, &info);
+    } else if (e == PICOACME_OK) {
+        e = PICOACME_ERR_CRYPTO;
+    }
+    if (e != PICOACME_OK) {
+        fprintf(stderr, "picoacme: cannot read the certificate and its key from the state: %s\n",
+                picoacme_err_str(e));
+        return -1;
+    }
+    if (!out_matches(out, info.chain_pem, info.chain_len, key, key_len)) {
+        if (out_publish(out, info.chain_pem, info.chain_len, key, key_len) != 0) {
+            fprintf(stderr, "picoacme: cannot write to --out %s: %s\n", out, strerror(errno));
+            rc = -1;
+        } else {
+            *published = true;
+        }
+    }
+    memset(key, 0, sizeof key);
+    return rc;
 }
 
 /* One issuance with the configured ports: the certificate and key are
@@ -421,6 +501,7 @@ static int issue_once(const picoacme_config_t *cfgp, const picoacme_ports_t *por
     picoacme_err_t e;
     const picoacme_wolfssl_tls_t *tlsp = portsp->tls != NULL ? wtp : NULL;
     unsigned hs0 = tlsp != NULL ? tlsp->handshakes : 0U;
+    bool published = false;
     e = picoacme_init(&g_ctx, cfgp, portsp);
     if (e != PICOACME_OK) {
         fprintf(stderr,
@@ -434,59 +515,17 @@ static int issue_once(const picoacme_config_t *cfgp, const picoacme_ports_t *por
         report_failure("issue", tlsp);
         return 1;
     }
-    {
-        const char *pem = NULL;
-        size_t pem_len = 0;
-        static char key[1024];
-        size_t key_len = 0;
-        char tmp_cert[4200], tmp_key[4200];
-        char final[4200];
-        if (picoacme_result(&g_ctx, &pem, &pem_len) != PICOACME_OK ||
-            key_pem(wcp, key, sizeof key, &key_len) != 0) {
-            fprintf(stderr, "picoacme: issue failed: cannot export the certificate key\n");
-            return 1;
-        }
-        /* --out is created on success only: a failure leaves nothing */
-        if (mkdir(out, 0755) != 0 && errno != EEXIST) {
-            fprintf(stderr, "picoacme: issue failed: cannot create %s: %s\n", out, strerror(errno));
-            return 1;
-        }
-        if (write_atomic(out, "key.pem", key, key_len, 0600, tmp_key, sizeof tmp_key) != 0 ||
-            write_atomic(out, "cert.pem", pem, pem_len, 0644, tmp_cert, sizeof tmp_cert) != 0) {
-            fprintf(stderr, "picoacme: issue failed: cannot write to %s: %s\n", out,
-                    strerror(errno));
-            unlink(tmp_key);
-            return 1;
-        }
-        memset(key, 0, sizeof key);
-        snprintf(final, sizeof final, "%s/key.pem", out);
-        if (rename(tmp_key, final) != 0) {
-            unlink(tmp_key);
-            unlink(tmp_cert);
-            return 1;
-        }
-        snprintf(final, sizeof final, "%s/cert.pem", out);
-        if (rename(tmp_cert, final) != 0) {
-            unlink(tmp_cert);
-            return 1;
-        }
-        {
-            int dfd = open(out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (dfd >= 0) {
-                (void)fsync(dfd);
-                close(dfd);
-            }
-        }
-        fprintf(stderr,
-                "picoacme: issued %s and %s/key.pem (%u requests, %u connections, %u TLS "
-                "handshakes, %u badNonce retries)\n",
-                final, out, (unsigned)picoacme_stats(&g_ctx)->requests,
-                (unsigned)picoacme_stats(&g_ctx)->connections,
-                tlsp != NULL ? tlsp->handshakes - hs0 : 0U,
-                (unsigned)picoacme_stats(&g_ctx)->bad_nonces);
-        return 0;
+    if (publish_stored(wcp, out, &published) != 0) {
+        return 1;
     }
-    return 1;
+    fprintf(stderr,
+            "picoacme: issued %s/cert.pem and %s/key.pem (%u requests, %u connections, %u TLS "
+            "handshakes, %u badNonce retries)\n",
+            out, out, (unsigned)picoacme_stats(&g_ctx)->requests,
+            (unsigned)picoacme_stats(&g_ctx)->connections,
+            tlsp != NULL ? tlsp->handshakes - hs0 : 0U,
+            (unsigned)picoacme_stats(&g_ctx)->bad_nonces);
+    return 0;
 }
 
 static volatile sig_atomic_t g_stop;
@@ -525,6 +564,25 @@ static void ari_refresh(picoacme_stored_info_t *info)
     (void)picoacme_stored(&g_ctx, info);
 }
 
+/* At every start and wake-up of the daemon: --out is repaired from the
+ * state, and a stored certificate that was revoked is due at once
+ * (info->renew_at_s 0). info is read again. */
+static void repair_out(picoacme_wolfssl_crypto_t *wcp, const char *state, const char *out,
+                       picoacme_stored_info_t *info)
+{
+    bool published = false;
+    char serial[80];
+    if (publish_stored(wcp, out, &published) == 0 && published) {
+        fprintf(stderr, "picoacme: --out %s restored from the state\n", out);
+    }
+    (void)picoacme_stored(&g_ctx, info);
+    if (chain_serial_hex(info->chain_pem, info->chain_len, serial, sizeof serial) &&
+        state_is_revoked(state, serial)) {
+        fprintf(stderr, "picoacme: the stored certificate %s was revoked: renewing now\n", serial);
+        info->renew_at_s = 0;
+    }
+}
+
 /* The daemon: keep a valid certificate for ever (or max_renewals
  * issuances): issue when nothing is stored or the renewal time (2/3 of the
  * lifetime, plus a small random delay so a fleet does not renew in the same
@@ -538,8 +596,8 @@ typedef struct run_ca {
 } run_ca_t;
 
 static int run_loop(const run_ca_t *cas, uint8_t n_cas, picoacme_failover_t *fo,
-                    picoacme_wolfssl_crypto_t *wcp, const char *out, const char *hook,
-                    unsigned max_renewals, int64_t retry_s)
+                    picoacme_wolfssl_crypto_t *wcp, const char *state, const char *out,
+                    const char *hook, unsigned max_renewals, int64_t retry_s)
 {
     unsigned done_n = 0;
     int64_t backoff = retry_s;
@@ -560,6 +618,9 @@ static int run_loop(const run_ca_t *cas, uint8_t n_cas, picoacme_failover_t *fo,
         bool have = picoacme_init(&g_ctx, cfgp, portsp) == PICOACME_OK &&
                     picoacme_stored(&g_ctx, &info) == PICOACME_OK;
         if (have) {
+            repair_out(wcp, state, out, &info);
+        }
+        if (have && info.renew_at_s != 0) {
             ari_refresh(&info);
             /* ask the CA again when it said to, if that comes first */
             if (info.ari && info.ari_retry_at_s > 0 && info.ari_retry_at_s < info.renew_at_s) {
@@ -592,11 +653,10 @@ static int run_loop(const run_ca_t *cas, uint8_t n_cas, picoacme_failover_t *fo,
             done_n++;
             backoff = retry_s;
             if (hook != NULL) {
-                int hrc;
+                char why[128];
                 setenv("PICOACME_CERT", out, 1);
-                hrc = system(hook);
-                if (hrc != 0) {
-                    fprintf(stderr, "picoacme: --renew-hook exited with status %d\n", hrc);
+                if (hook_run(hook, why, sizeof why) != 0) {
+                    fprintf(stderr, "picoacme: --renew-hook %s\n", why);
                 }
             }
             if (max_renewals != 0U && done_n >= max_renewals) {
@@ -642,10 +702,13 @@ static int cmd_issue(int argc, char **argv, bool daemon)
                                          {"failback-s", required_argument, NULL, 'B'},
                                          {"retry-s", required_argument, NULL, 'Y'},
                                          {"max-renewals", required_argument, NULL, 'M'},
+                                         {"eab-hmac-key-file", required_argument, NULL, 'E'},
+                                         {"tsig-key-file", required_argument, NULL, 'J'},
                                          {NULL, 0, NULL, 0}};
     static char dns_server[256], dns_resolver[256], tsig_name[256];
     static uint8_t tsig_secret[128];
     static uint8_t eab_key[128];
+    static char secret_line[512];
     size_t eab_len = 0;
     const char *eab_kid = NULL;
     const char *hook = NULL;
@@ -745,12 +808,20 @@ static int cmd_issue(int argc, char **argv, bool daemon)
             }
             dns.resolver = dns_resolver;
             break;
+        case 'J':
         case 'k':
-            if (parse_tsig(optarg, tsig_name, sizeof tsig_name, tsig_secret, sizeof tsig_secret,
-                           &tsig_len) != 0) {
-                fprintf(stderr, "picoacme: --tsig-key takes NAME:hmac-sha256:BASE64SECRET\n");
+            if (c == 'J' && read_secret_file(optarg, secret_line, sizeof secret_line) != 0) {
+                fprintf(stderr, "picoacme: cannot read --tsig-key-file %s: %s\n", optarg,
+                        secret_file_error());
                 return 2;
             }
+            if (parse_tsig(c == 'J' ? secret_line : optarg, tsig_name, sizeof tsig_name,
+                           tsig_secret, sizeof tsig_secret, &tsig_len) != 0) {
+                fprintf(stderr, "picoacme: --tsig-key%s takes NAME:hmac-sha256:BASE64SECRET\n",
+                        c == 'J' ? "-file" : "");
+                return 2;
+            }
+            memset(secret_line, 0, sizeof secret_line);
             dns.tsig.name = tsig_name;
             dns.tsig.secret = tsig_secret;
             dns.tsig.secret_len = tsig_len;
@@ -802,15 +873,28 @@ static int cmd_issue(int argc, char **argv, bool daemon)
             break;
         }
         case 'K': eab_kid = optarg; break;
-        case 'H':
+        case 'E':
+        case 'H': {
+            const char *v = optarg;
+            if (c == 'E') {
+                if (read_secret_file(optarg, secret_line, sizeof secret_line) != 0) {
+                    fprintf(stderr, "picoacme: cannot read --eab-hmac-key-file %s: %s\n", optarg,
+                            secret_file_error());
+                    return 2;
+                }
+                v = secret_line;
+            }
             /* the CA hands the MAC key out base64url-encoded (RFC 8555 §7.3.4) */
-            if (picoacme_b64url_decode(optarg, strlen(optarg), eab_key, sizeof eab_key, &eab_len) !=
+            if (picoacme_b64url_decode(v, strlen(v), eab_key, sizeof eab_key, &eab_len) !=
                     PICOACME_OK ||
                 eab_len == 0) {
-                fprintf(stderr, "picoacme: --eab-hmac-key takes the base64url MAC key\n");
+                fprintf(stderr, "picoacme: --eab-hmac-key%s takes the base64url MAC key\n",
+                        c == 'E' ? "-file" : "");
                 return 2;
             }
+            memset(secret_line, 0, sizeof secret_line);
             break;
+        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -844,6 +928,11 @@ static int cmd_issue(int argc, char **argv, bool daemon)
         usage(stderr);
         return 2;
     }
+    if ((eab_kid == NULL) != (eab_len == 0)) {
+        fprintf(stderr, "picoacme: --eab-kid and --eab-hmac-key (or --eab-hmac-key-file) go "
+                        "together\n");
+        return 2;
+    }
     if ((fb_url != NULL || fb_root_path != NULL) &&
         (!daemon || fb_url == NULL ||
          (strncmp(fb_url, "https://", 8) == 0 && fb_root_path == NULL))) {
@@ -855,17 +944,25 @@ static int cmd_issue(int argc, char **argv, bool daemon)
         fprintf(stderr, "picoacme: --out %s is not a usable directory\n", out);
         return 2;
     }
+    /* local mistakes are found before the CA is asked for anything */
+    if (out_check_writable(out) != 0) {
+        fprintf(stderr, "picoacme: --out %s cannot be written: %s\n", out, strerror(errno));
+        return 2;
+    }
+    if (!ports_free(&cfg, (uint16_t)port, alpn_port)) {
+        return 2;
+    }
     rc = open_ports(state, root_path, &tp, &clk, &flash, &st, &wc, &crypto, &wt, &tls, &roots,
                     &roots_len);
     if (rc != 0) {
         return rc;
     }
-    rc = 1;
+    rc = 2;
     memset(&wt2, 0, sizeof wt2);
-    if ((eab_kid == NULL) != (eab_len == 0)) {
-        fprintf(stderr, "picoacme: --eab-kid and --eab-hmac-key go together\n");
+    if (!state_fits_ca(&st, state, dir_url, fb_url)) {
         goto done;
     }
+    rc = 1;
     cfg.eab_kid = eab_kid;
     cfg.eab_key = eab_len > 0 ? eab_key : NULL;
     cfg.eab_key_len = eab_len;
@@ -911,9 +1008,9 @@ static int cmd_issue(int argc, char **argv, bool daemon)
     }
     picoacme_failover_init(&fo, fb_url != NULL ? 2U : 1U, (uint8_t)failover_after,
                            (uint32_t)failback_s);
-    rc = daemon
-             ? run_loop(cas, fb_url != NULL ? 2U : 1U, &fo, &wc, out, hook, max_renewals, retry_s)
-             : issue_once(&cfg, &ports, &wc, &wt, out);
+    rc = daemon ? run_loop(cas, fb_url != NULL ? 2U : 1U, &fo, &wc, state, out, hook, max_renewals,
+                           retry_s)
+                : issue_once(&cfg, &ports, &wc, &wt, out);
 done:
     if (fb_roots != NULL) {
         if (wt2.ctx != NULL) {
@@ -922,107 +1019,6 @@ done:
         free(fb_roots);
     }
     close_ports(&flash, &wc, &wt, roots);
-    return rc;
-}
-
-static int cmd_status(int argc, char **argv)
-{
-    static const struct option opts[] = {{"state", required_argument, NULL, 's'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *state = NULL;
-    int c;
-    picoacme_transport_t tp;
-    picoacme_clock_t clk;
-    picoacme_posix_flash_t flash;
-    picoacme_storage_t st;
-    picoacme_wolfssl_crypto_t wc;
-    picoacme_crypto_t crypto;
-    picoacme_config_t cfg;
-    picoacme_ports_t ports;
-    picoacme_stored_info_t info;
-    picoacme_err_t e;
-    int rc = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 's': state = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (state == NULL) {
-        fprintf(stderr, "picoacme: status needs --state FILE\n");
-        return 2;
-    }
-    if (access(state, R_OK) != 0) {
-        fprintf(stderr, "picoacme: no state file %s: nothing issued yet\n", state);
-        return 1;
-    }
-    picoacme_posix_transport(&tp);
-    picoacme_posix_clock(&clk);
-    if (picoacme_posix_flash_open(&flash, state, STATE_SIZE, STATE_ERASE, &st) != PICOACME_OK) {
-        fprintf(stderr, "picoacme: cannot open --state %s\n", state);
-        return 1;
-    }
-    if (picoacme_wolfssl_crypto_init(&wc, NULL, &crypto) != PICOACME_OK) {
-        picoacme_posix_flash_close(&flash);
-        return 1;
-    }
-    memset(&cfg, 0, sizeof cfg);
-    memset(&ports, 0, sizeof ports);
-    ports.transport = &tp;
-    ports.crypto = &crypto;
-    ports.storage = &st;
-    ports.clock = &clk;
-    e = picoacme_init(&g_ctx, &cfg, &ports);
-    if (e == PICOACME_OK) {
-        e = picoacme_stored(&g_ctx, &info);
-    }
-    if (e == PICOACME_ERR_NOT_FOUND) {
-        printf("no certificate stored in %s\n", state);
-    } else if (e != PICOACME_OK) {
-        fprintf(stderr, "picoacme: cannot read %s: %s\n", state, picoacme_err_str(e));
-    } else {
-        static uint8_t der[4096];
-        size_t pos = 0, der_len = 0, sp = 0, vl = 0;
-        picoacme_x509_t x;
-        picoacme_id_type_t t;
-        const uint8_t *v;
-        int64_t now = (int64_t)time(NULL);
-        if (picoacme_pem_next(info.chain_pem, info.chain_len, &pos, der, sizeof der, &der_len) ==
-                PICOACME_OK &&
-            picoacme_x509_parse(der, der_len, &x) == PICOACME_OK) {
-            printf("names      ");
-            while (picoacme_x509_san_next(&x, &sp, &t, &v, &vl) == PICOACME_OK) {
-                if (t == PICOACME_ID_DNS) {
-                    printf(" %.*s", (int)vl, (const char *)v);
-                } else {
-                    char ip[64];
-                    size_t k, o = 0;
-                    if (vl == 4) {
-                        snprintf(ip, sizeof ip, "%u.%u.%u.%u", v[0], v[1], v[2], v[3]);
-                    } else {
-                        for (k = 0; k < vl && o + 6 < sizeof ip; k += 2) {
-                            o += (size_t)snprintf(ip + o, sizeof ip - o, "%s%x", k ? ":" : "",
-                                                  (unsigned)(v[k] << 8 | v[k + 1]));
-                        }
-                    }
-                    printf(" %s", ip);
-                }
-            }
-            printf("\n");
-        }
-        print_time("notBefore", info.not_before_s);
-        print_time("notAfter", info.not_after_s);
-        print_time("renewAt", info.renew_at_s);
-        printf("account     %s\n", info.has_account ? "stored" : "none");
-        printf("state       %s\n", now >= info.not_after_s  ? "expired"
-                                   : now >= info.renew_at_s ? "renewal due"
-                                                            : "valid");
-        rc = 0;
-    }
-    picoacme_wolfssl_crypto_free(&wc);
-    picoacme_posix_flash_close(&flash);
     return rc;
 }
 
@@ -1133,6 +1129,17 @@ static int cmd_lifecycle(int argc, char **argv, const char *what)
                 revoke ? "certificate revoked" : "account deactivated",
                 revoke ? state : picoacme_account_url(&g_ctx));
     }
+    if (revoke) {
+        /* the state keeps the certificate; status and run learn it is revoked */
+        picoacme_stored_info_t info;
+        char serial[80];
+        if (picoacme_stored(&g_ctx, &info) == PICOACME_OK &&
+            chain_serial_hex(info.chain_pem, info.chain_len, serial, sizeof serial) &&
+            state_note_revoked(state, serial) != 0) {
+            fprintf(stderr, "picoacme: cannot note the revocation next to %s: %s\n", state,
+                    strerror(errno));
+        }
+    }
     rc = 0;
 done:
     close_ports(&flash, &wc, &wt, roots);
@@ -1144,6 +1151,10 @@ int main(int argc, char **argv)
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("picoacme %s\n", PICOACME_CLI_VERSION);
+        return 0;
     }
     if (strcmp(argv[1], "issue") == 0) {
         return cmd_issue(argc - 1, argv + 1, false);

@@ -18,6 +18,28 @@
 #                 state: the same account URL, another account key, no new account
 #   deactivate    issue, deactivate (§7.3.6), then issue again with the same
 #                 state fails with Pebble's unauthorized problem
+# the command as a service (issue 10):
+#   state-not-ours  a file that is not a state file (the CA root) given as
+#                   --state is refused before any order and left unchanged;
+#                   an empty file becomes a state
+#   state-lock      a second run on the same state refuses at once
+#   out-tmp-symlink a symlink and a 0666 file planted under the old temporary
+#                   names neither receive the key nor lend it their mode
+#   out-atomic      SIGKILL (strace) at each rename of a renewal: key.pem and
+#                   cert.pem always belong together
+#   out-repair      run restores a deleted --out, and a stale key.pem, from
+#                   the state without ordering
+#   local-checks    an --out that cannot be created and a taken http-01 port
+#                   are refused before any order, naming what is wrong
+#   eab-file-lifecycle  --eab-hmac-key-file, then revoke, rollover and
+#                   deactivate at a CA that requires EAB
+#   dns01-key-file  --tsig-key-file
+#   hook-status     a hook's exit status and signal decoded
+#   status-codes    status exits 0 valid, 1 due, 2 expired/revoked/none
+#                   (run renews a revoked certificate at once);
+#                   shows serial, CA, account; --json; --version
+#   other-ca        a state holding another CA's account is refused, kept
+#   eab-half        --eab-kid without its key: exit 2 before anything is opened
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -198,6 +220,20 @@ used_only() {
 }
 
 last_err_line() { grep -v '^[[:space:]]*$' "$WORK/picoacme.err" | tail -n 1; }
+
+# run_until_waiting NAME: picoacme run for NAME until it waits for the next
+# renewal (at most 10 s), then SIGTERM
+run_until_waiting() {
+    "$PICOACME" run --directory "$PEBBLE_DIR_URL" --ca-root "$PEBBLE_TLS_ROOT" \
+        --state "$WORK/state" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out" \
+        --domain "$1" >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" &
+    local pid=$! i
+    for i in $(seq 1 100); do
+        grep -q 'next renewal in' "$WORK/picoacme.err" && break
+        sleep 0.1
+    done
+    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+}
 
 need_picoacme() {
     [ -x "$PICOACME" ] || fail "picoacme not built at $PICOACME"
@@ -493,6 +529,220 @@ fallback)
         || fail "the -v log shows no fallback to a new order"
     n=$(pebble_new_orders)
     [ "$n" -ge 2 ] || fail "Pebble saw $n new orders, want 2"
+    pass ;;
+state-not-ours)
+    # defect 1: --state naming a file that is not a state file (here the CA
+    # root, as when --state and --ca-root are swapped) is refused before any
+    # order and left byte for byte; an empty file becomes a new state
+    need_picoacme; start_ca
+    cp "$PEBBLE_TLS_ROOT" "$WORK/root-copy.pem"
+    rc=0; mkdir -p "$WORK/out"
+    timeout 30 "$PICOACME" issue --directory "$PEBBLE_DIR_URL" --ca-root "$PEBBLE_TLS_ROOT" \
+        --state "$WORK/root-copy.pem" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out" \
+        --domain notours.internal >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || rc=$?
+    [ $rc -eq 2 ] || fail "issue with a PEM file as --state exited $rc, want 2: $(last_err_line)"
+    cmp -s "$PEBBLE_TLS_ROOT" "$WORK/root-copy.pem" || fail "the file given as --state was changed"
+    last_err_line | grep -q 'not a picoacme state file' || fail "no clear refusal: $(last_err_line)"
+    [ "$(pebble_new_orders)" = 0 ] || fail "an order was made"
+    rc=0; timeout 30 "$PICOACME" status --state "$WORK/root-copy.pem" >/dev/null 2>&1 || rc=$?
+    [ $rc -eq 3 ] || fail "status of a PEM file exited $rc, want 3"
+    cmp -s "$PEBBLE_TLS_ROOT" "$WORK/root-copy.pem" || fail "status changed the file"
+    : >"$WORK/state"
+    issue_ok DNS:notours.internal
+    pass ;;
+state-lock)
+    # defect 5: a second daemon on the same state refuses at once
+    need_picoacme; start_ca
+    "$PICOACME" run --directory "$PEBBLE_DIR_URL" --ca-root "$PEBBLE_TLS_ROOT" \
+        --state "$WORK/state" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out" \
+        --domain lock.internal >"$WORK/first.out" 2>"$WORK/first.err" &
+    first=$!
+    sleep 0.5
+    rc=0
+    timeout 10 "$PICOACME" run --directory "$PEBBLE_DIR_URL" --ca-root "$PEBBLE_TLS_ROOT" \
+        --state "$WORK/state" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out2" \
+        --domain lock.internal >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || rc=$?
+    kill "$first" 2>/dev/null; wait "$first" 2>/dev/null
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "the second daemon exited $rc"
+    last_err_line | grep -q 'in use' || fail "no lock message: $(last_err_line)"
+    [ ! -e "$WORK/out2" ] || fail "the second daemon wrote --out"
+    pass ;;
+out-tmp-symlink)
+    # defect 4: files planted in --out under the old temporary names (a
+    # symlink, a 0666 file) neither receive the key nor lend it their mode
+    need_picoacme; start_ca
+    mkdir -p "$WORK/out"
+    ln -s "$WORK/stolen-key" "$WORK/out/.key.pem.tmp"
+    install -m 0666 /dev/null "$WORK/out/.cert.pem.tmp"
+    ( umask 000; issue_ok DNS:tmp.internal ) || exit 1
+    [ ! -e "$WORK/stolen-key" ] || fail "the key was written through the planted symlink"
+    m=$(stat -L -c %a "$WORK/out/key.pem")
+    [ "$m" = 600 ] || fail "key.pem has mode $m"
+    m=$(stat -L -c %a "$WORK/out/cert.pem")
+    [ "$m" = 644 ] || fail "cert.pem has mode $m"
+    pass ;;
+out-atomic)
+    # defect 2: a kill at any rename while --out is replaced leaves a key
+    # and certificate that belong together (strace injects SIGKILL at the
+    # k-th rename; the renewal is redone until one runs through)
+    need_picoacme; start_ca
+    command -v strace >/dev/null || fail "strace is needed (apt-get install strace)"
+    issue_ok DNS:atomic.internal
+    k=1
+    while :; do
+        rc=0
+        strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \
+            -e inject=rename,renameat,renameat2:signal=KILL:when=$k \
+            "$PICOACME" issue --directory "$PEBBLE_DIR_URL" --ca-root "$PEBBLE_TLS_ROOT" \
+            --state "$WORK/state" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out" \
+            --domain atomic.internal >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || rc=$?
+        kpub=$(openssl pkey -in "$WORK/out/key.pem" -pubout 2>/dev/null)
+        cpub=$(openssl x509 -in "$WORK/out/cert.pem" -noout -pubkey 2>/dev/null)
+        [ -n "$kpub" ] && [ "$kpub" = "$cpub" ] \
+            || fail "killed at rename $k: key.pem and cert.pem do not belong together"
+        [ $rc -ne 0 ] || break
+        k=$((k + 1))
+        [ $k -le 8 ] || fail "still killed after 8 renames"
+    done
+    echo "renames survived: $((k - 1))"
+    check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:atomic.internal
+    pass ;;
+out-repair)
+    # defect 3: --out lost (a tmpfs after a reboot, or a kill after the
+    # state was saved) or stale is repaired from the state at every start
+    need_picoacme; start_ca
+    issue_ok DNS:repair.internal
+    serial=$(openssl x509 -in "$WORK/out/cert.pem" -noout -serial | cut -d= -f2)
+    rm -rf "$WORK/out"
+    run_until_waiting repair.internal
+    check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:repair.internal
+    [ "$(openssl x509 -in "$WORK/out/cert.pem" -noout -serial | cut -d= -f2)" = "$serial" ] \
+        || fail "the repaired --out holds another certificate"
+    # a stale key (the old code's kill between its two renames)
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/other.pem" 2>/dev/null
+    cat "$WORK/other.pem" >"$WORK/out/key.pem"
+    run_until_waiting repair.internal
+    check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:repair.internal
+    [ "$(pebble_new_orders)" = 1 ] || fail "the repair ordered a certificate"
+    pass ;;
+local-checks)
+    # defect 6: an --out that cannot be created and a taken http-01 port
+    # are found before any order
+    need_picoacme; start_ca
+    rc=0
+    run_picoacme_issue "$WORK/no/such/dir" --domain local.internal || rc=$?
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "issue with an impossible --out exited $rc"
+    last_err_line | grep -q -- '--out' || fail "the failure does not name --out: $(last_err_line)"
+    [ "$(pebble_new_orders)" = 0 ] || fail "an order was made before --out was checked"
+    python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(60)' "$PEBBLE_HTTP01_PORT" &
+holder=$!
+    for i in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PEBBLE_HTTP01_PORT") 2>/dev/null && break; sleep 0.1; done
+    rc=0; mkdir -p "$WORK/out"
+    run_picoacme_issue "$WORK/out" --domain local.internal || rc=$?
+    kill "$holder"; wait "$holder" 2>/dev/null
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "issue with the port taken exited $rc"
+    last_err_line | grep -q "$PEBBLE_HTTP01_PORT" || fail "the failure does not name the port: $(last_err_line)"
+    [ "$(pebble_new_orders)" = 0 ] || fail "an order was made before the port was checked"
+    pass ;;
+eab-file-lifecycle)
+    # defects 7 and 8: the EAB MAC key from a file (not on the command
+    # line), then revoke, rollover and deactivate at a CA that requires EAB
+    need_picoacme
+    key=$(openssl rand 32 | basenc --base64url | tr -d '=')
+    PEBBLE_EAB_KID=kid-e2e PEBBLE_EAB_KEY=$key start_ca
+    printf '%s\n' "$key" >"$WORK/eab.key"; chmod 600 "$WORK/eab.key"
+    ISSUE_ARGS=(--eab-kid kid-e2e --eab-hmac-key-file "$WORK/eab.key")
+    issue_ok DNS:eabfile.internal
+    lifecycle revoke || fail "revoke at an EAB CA exited $LC_RC: $(last_err_line)"
+    lifecycle rollover || fail "rollover at an EAB CA exited $LC_RC: $(last_err_line)"
+    lifecycle deactivate || fail "deactivate at an EAB CA exited $LC_RC: $(last_err_line)"
+    pass ;;
+dns01-key-file)
+    # defect 7: the TSIG key from a file
+    need_picoacme; start_bind_ca
+    printf '%s\n' "$BIND_TSIG" >"$WORK/tsig.key"; chmod 600 "$WORK/tsig.key"
+    ISSUE_ARGS=(--challenge dns-01 --dns01-server "127.0.0.1:$BIND_PORT"
+                --tsig-key-file "$WORK/tsig.key" --dns01-resolver "127.0.0.1:$BIND_PORT"
+                --dns01-timeout 30 --dns01-zone acme.test -v)
+    issue_ok DNS:keyfile.acme.test
+    grep -q "key picoacme: updating zone 'acme.test/IN': adding" "$WORK/bind/named.log" \
+        || fail "named logged no TSIG-signed add"
+    pass ;;
+hook-status)
+    # defect 9: a failing hook's exit status is decoded
+    need_picoacme; start_ca
+    for h in 'exit 3|exited with status 3' 'kill -9 $$|killed by signal 9'; do
+        rm -f "$WORK/state"
+        rc=0
+        timeout 60 "$PICOACME" run --directory "$PEBBLE_DIR_URL" --ca-root "$PEBBLE_TLS_ROOT" \
+            --state "$WORK/state" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out" \
+            --domain hook.internal --max-renewals 1 --renew-hook "${h%%|*}" \
+            >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || rc=$?
+        [ $rc -eq 0 ] || fail "picoacme run exited $rc: $(last_err_line)"
+        grep -q -- "--renew-hook ${h#*|}" "$WORK/picoacme.err" \
+            || fail "hook '${h%%|*}' not reported as '${h#*|}': $(grep hook "$WORK/picoacme.err")"
+    done
+    pass ;;
+status-codes)
+    # defect 10: status exits 0 valid, 1 renewal due, 2 expired, revoked or
+    # nothing stored, 3 unreadable; it shows the serial, the CA, the account
+    need_picoacme
+    "$PICOACME" --version | grep -qE '^picoacme [0-9]+\.[0-9]+' || fail "--version"
+    st() { SRC=0; timeout 30 "$PICOACME" status --state "$WORK/state" "$@" >"$WORK/status.out" 2>&1 || SRC=$?; }
+    st; [ $SRC -eq 2 ] || fail "status without a state file exited $SRC, want 2"
+    PEBBLE_CERT_VALIDITY=6 start_ca
+    issue_ok DNS:codes.internal
+    lifecycle revoke || fail "revoke exited $LC_RC"
+    st; [ $SRC -eq 2 ] && grep -q revoked "$WORK/status.out" || fail "status after revoke: exit $SRC: $(cat "$WORK/status.out")"
+    # run renews a revoked certificate at once
+    run_until_waiting codes.internal
+    grep -q 'was revoked: renewing now' "$WORK/picoacme.err" || fail "run did not renew the revoked certificate: $(last_err_line)"
+    check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:codes.internal
+    st; cat "$WORK/status.out"
+    [ $SRC -eq 0 ] || fail "status of a fresh certificate exited $SRC"
+    serial=$(openssl x509 -in "$WORK/out/cert.pem" -noout -serial | cut -d= -f2)
+    grep -q "$serial" "$WORK/status.out" || fail "status lacks the serial $serial"
+    grep -qF "$PEBBLE_DIR_URL" "$WORK/status.out" || fail "status lacks the CA"
+    grep -qE 'account +https://' "$WORK/status.out" || fail "status lacks the account URL"
+    st --json
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["state"]=="valid" and d["serial"]==sys.argv[2] and d["names"]==["codes.internal"], d' \
+        "$WORK/status.out" "$serial" || fail "status --json: $(cat "$WORK/status.out")"
+    for want in 1 2; do
+        for i in $(seq 1 100); do st; [ $SRC -eq $want ] && break; sleep 0.1; done
+        [ $SRC -eq $want ] || fail "status never exited $want: $(cat "$WORK/status.out")"
+    done
+    grep -q expired "$WORK/status.out" || fail "status exit 2 does not say expired"
+    pass ;;
+other-ca)
+    # defect 11: a state file holding another CA's account is refused, the
+    # account kept
+    need_picoacme; start_ca
+    issue_ok DNS:ca1.internal
+    cp "$WORK/state" "$WORK/state.before"
+    n1=$(grep -c 'POST /sign-me-up' "$WORK/pebble/pebble.log")
+    rc=0
+    timeout 30 "$PICOACME" issue --directory "$PEBBLE_DIR_URL?other-ca" --ca-root "$PEBBLE_TLS_ROOT" \
+        --state "$WORK/state" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out" \
+        --domain ca1.internal >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || rc=$?
+    [ $rc -eq 2 ] || fail "issue at another CA with this state exited $rc, want 2: $(last_err_line)"
+    last_err_line | grep -qF "$PEBBLE_DIR_URL" || fail "the refusal does not name the stored CA: $(last_err_line)"
+    cmp -s "$WORK/state" "$WORK/state.before" || fail "the state file changed"
+    [ "$(grep -c 'POST /sign-me-up' "$WORK/pebble/pebble.log")" = "$n1" ] || fail "an account was registered"
+    pass ;;
+eab-half)
+    # --eab-kid without its key is refused before anything is opened (it
+    # crashed while closing a context never initialised)
+    need_picoacme
+    pebble_make_root "$WORK" root "eab-half root" || fail "openssl"
+    rc=0
+    timeout 10 "$PICOACME" issue --directory https://127.0.0.1:9/dir --ca-root "$WORK/root.pem" \
+        --state "$WORK/state" --http01-port 9 --out "$WORK/out" --domain half.internal \
+        --eab-kid kid >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || rc=$?
+    [ $rc -eq 2 ] || fail "exited $rc, want 2"
+    last_err_line | grep -q 'go together' || fail "no clear message: $(last_err_line)"
+    [ ! -e "$WORK/state" ] || fail "a state file was created"
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca

@@ -1,0 +1,158 @@
+/*
+ * state.c - the --state file of the picoacme command: recognised before
+ * anything is written to it, locked while a command uses it, and read for
+ * what the engine's accessors do not tell (the CA and account of the
+ * record; the on-flash TLV format of core/src/record.c, which is stable
+ * because devices keep it across updates).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "picoacme_store.h"
+
+static int g_lock_fd = -1;
+
+/* A slot starts with the store's magic "PACM", or with erased flash (or a
+ * header whose programming was cut: each byte the magic's or 0xFF). */
+static bool slot_ok(const uint8_t *h)
+{
+    static const uint8_t magic[4] = {'P', 'A', 'C', 'M'};
+    size_t i;
+    for (i = 0; i < 4U; i++) {
+        if (h[i] != magic[i] && h[i] != 0xFFU) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool recognised(int fd, off_t size)
+{
+    uint8_t a[4], b[4];
+    size_t slot = (STATE_SIZE / 2U) / STATE_ERASE * STATE_ERASE;
+    if (size != (off_t)STATE_SIZE) {
+        return false;
+    }
+    return pread(fd, a, 4, 0) == 4 && pread(fd, b, 4, (off_t)slot) == 4 && slot_ok(a) && slot_ok(b);
+}
+
+int state_claim(const char *path, bool create, bool lock)
+{
+    struct stat sb;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && create) {
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    }
+    if (fd < 0 && errno == ENOENT) {
+        return STATE_MISSING;
+    }
+    if (fd < 0) {
+        fprintf(stderr, "picoacme: cannot open --state %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+        (sb.st_size != 0 && !recognised(fd, sb.st_size))) {
+        fprintf(stderr,
+                "picoacme: --state %s is not a picoacme state file (%lld bytes, no record "
+                "header): refusing to touch it\n",
+                path, (long long)sb.st_size);
+        close(fd);
+        return 2;
+    }
+    if (lock && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "picoacme: --state %s is in use by another picoacme (locked): %s\n", path,
+                strerror(errno));
+        close(fd);
+        return 1;
+    }
+    if (g_lock_fd >= 0) {
+        close(g_lock_fd);
+    }
+    g_lock_fd = fd; /* held until the process ends: the lock goes with it */
+    return 0;
+}
+
+/* The TLV value of tag in rec[0, len), copied as a string. */
+static bool tlv_str(const uint8_t *rec, size_t len, uint8_t tag, char *out, size_t cap)
+{
+    size_t p = 0;
+    while (p + 3U <= len) {
+        size_t l = (size_t)rec[p + 1U] | ((size_t)rec[p + 2U] << 8);
+        if (l > len - p - 3U) {
+            return false;
+        }
+        if (rec[p] == tag) {
+            if (l >= cap) {
+                return false;
+            }
+            memcpy(out, rec + p + 3U, l);
+            out[l] = '\0';
+            return true;
+        }
+        p += 3U + l;
+    }
+    return false;
+}
+
+/* record.c's tags */
+enum { TAG_DIR = 1, TAG_ACCT_URL = 3 };
+
+bool state_record_urls(const picoacme_storage_t *st, char *dir, size_t dcap, char *acct,
+                       size_t acap)
+{
+    static uint8_t rec[STATE_SIZE];
+    size_t len = 0;
+    dir[0] = '\0';
+    acct[0] = '\0';
+    if (picoacme_store_load(st, rec, sizeof rec, &len, NULL) != PICOACME_OK) {
+        return false;
+    }
+    (void)tlv_str(rec, len, TAG_ACCT_URL, acct, acap);
+    return tlv_str(rec, len, TAG_DIR, dir, dcap);
+}
+
+/* ---- the revocation note: STATE.revoked holds the revoked serial ---- */
+
+static void revoked_path(const char *state, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s.revoked", state);
+}
+
+int state_note_revoked(const char *state, const char *serial)
+{
+    char path[4200], tmp[4300];
+    int fd;
+    size_t n = strlen(serial);
+    revoked_path(state, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    (void)unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return -1;
+    }
+    if (write(fd, serial, n) != (ssize_t)n || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    close(fd);
+    return rename(tmp, path);
+}
+
+bool state_is_revoked(const char *state, const char *serial)
+{
+    char path[4200];
+    char buf[256];
+    revoked_path(state, path, sizeof path);
+    if (read_secret_file(path, buf, sizeof buf) != 0) {
+        return false;
+    }
+    return strcmp(buf, serial) == 0;
+}

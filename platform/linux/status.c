@@ -1,0 +1,270 @@
+/*
+ * status.c - `picoacme status`: what the state file holds, for a person
+ * or (--json) a monitoring system. Exit status as monitoring plugins use
+ * it: 0 valid, 1 renewal due, 2 expired, revoked or nothing stored,
+ * 3 the state cannot be read.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "picoacme_posix.h"
+#include "picoacme_wolfssl.h"
+
+enum { ST_VALID = 0, ST_DUE = 1, ST_CRIT = 2, ST_UNKNOWN = 3 };
+
+typedef struct status_view {
+    const char *state_path;
+    picoacme_stored_info_t info;
+    picoacme_x509_t leaf;
+    bool have_leaf;
+    char serial[80];
+    char ca[PICOACME_URL_MAX];
+    char account[PICOACME_URL_MAX];
+    const char *verdict;
+    int code;
+} status_view_t;
+
+static uint8_t g_der[4096];
+
+bool chain_serial_hex(const char *chain, size_t len, char *out, size_t cap)
+{
+    size_t pos = 0, der_len = 0, i, o = 0;
+    picoacme_x509_t x;
+    if (picoacme_pem_next(chain, len, &pos, g_der, sizeof g_der, &der_len) != PICOACME_OK ||
+        picoacme_x509_parse(g_der, der_len, &x) != PICOACME_OK || x.serial_len == 0) {
+        return false;
+    }
+    for (i = 0; i + 1U < x.serial_len && x.serial[i] == 0U; i++) {
+        /* leading zero bytes of the DER INTEGER, as openssl prints it */
+    }
+    for (; i < x.serial_len && o + 3U <= cap; i++) {
+        o += (size_t)snprintf(out + o, cap - o, "%02X", (unsigned)x.serial[i]);
+    }
+    return i == x.serial_len;
+}
+
+static void fmt_time(int64_t t, char *buf, size_t cap)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The n-th SAN of the leaf as text into buf; false past the last. */
+static bool san_text(const picoacme_x509_t *x, size_t *sp, char *buf, size_t cap)
+{
+    picoacme_id_type_t t;
+    const uint8_t *v;
+    size_t vl = 0, k, o = 0;
+    if (picoacme_x509_san_next(x, sp, &t, &v, &vl) != PICOACME_OK) {
+        return false;
+    }
+    if (t == PICOACME_ID_DNS) {
+        snprintf(buf, cap, "%.*s", (int)vl, (const char *)v);
+    } else if (vl == 4U) {
+        snprintf(buf, cap, "%u.%u.%u.%u", v[0], v[1], v[2], v[3]);
+    } else {
+        for (k = 0; k + 1U < vl && o + 6U < cap; k += 2U) {
+            o += (size_t)snprintf(buf + o, cap - o, "%s%x", k ? ":" : "",
+                                  (unsigned)(v[k] << 8 | v[k + 1U]));
+        }
+    }
+    return true;
+}
+
+static void print_text(const status_view_t *s)
+{
+    char t[64], name[256];
+    size_t sp = 0;
+    if (s->have_leaf) {
+        printf("names      ");
+        while (san_text(&s->leaf, &sp, name, sizeof name)) {
+            printf(" %s", name);
+        }
+        printf("\n");
+    }
+    printf("serial      %s\n", s->serial[0] != '\0' ? s->serial : "?");
+    fmt_time(s->info.not_before_s, t, sizeof t);
+    printf("notBefore   %s\n", t);
+    fmt_time(s->info.not_after_s, t, sizeof t);
+    printf("notAfter    %s\n", t);
+    fmt_time(s->info.renew_at_s, t, sizeof t);
+    printf("renewAt     %s (%s)\n", t, s->info.ari ? "the CA's ARI window" : "2/3 of the lifetime");
+    printf("ca          %s\n", s->ca[0] != '\0' ? s->ca : "?");
+    printf("account     %s\n", s->account[0] != '\0' ? s->account
+                               : s->info.has_account ? "stored"
+                                                     : "none");
+    printf("state       %s\n", s->verdict);
+}
+
+/* JSON string: the values are URLs, names and hex; escape " and \ anyway */
+static void json_str(const char *k, const char *v, bool comma)
+{
+    printf("\"%s\":\"", k);
+    for (; *v != '\0'; v++) {
+        if (*v == '"' || *v == '\\') {
+            putchar('\\');
+        }
+        if ((unsigned char)*v >= 0x20U) {
+            putchar(*v);
+        }
+    }
+    printf("\"%s", comma ? "," : "");
+}
+
+static void print_json(const status_view_t *s)
+{
+    char t[64], name[256];
+    size_t sp = 0;
+    bool first = true;
+    printf("{");
+    json_str("state", s->verdict, true);
+    printf("\"exit\":%d,", s->code);
+    if (s->info.chain_pem != NULL) {
+        printf("\"names\":[");
+        while (s->have_leaf && san_text(&s->leaf, &sp, name, sizeof name)) {
+            printf("%s\"%s\"", first ? "" : ",", name);
+            first = false;
+        }
+        printf("],");
+        json_str("serial", s->serial, true);
+        fmt_time(s->info.not_before_s, t, sizeof t);
+        json_str("not_before", t, true);
+        fmt_time(s->info.not_after_s, t, sizeof t);
+        json_str("not_after", t, true);
+        fmt_time(s->info.renew_at_s, t, sizeof t);
+        json_str("renew_at", t, true);
+        json_str("renew_reason", s->info.ari ? "ari" : "fraction", true);
+        json_str("ca", s->ca, true);
+        json_str("account", s->account, true);
+    }
+    json_str("file", s->state_path, false);
+    printf("}\n");
+}
+
+static void judge(status_view_t *s)
+{
+    int64_t now = (int64_t)time(NULL);
+    size_t pos = 0, der_len = 0;
+    s->have_leaf = picoacme_pem_next(s->info.chain_pem, s->info.chain_len, &pos, g_der,
+                                     sizeof g_der, &der_len) == PICOACME_OK &&
+                   picoacme_x509_parse(g_der, der_len, &s->leaf) == PICOACME_OK;
+    if (s->serial[0] != '\0' && state_is_revoked(s->state_path, s->serial)) {
+        s->verdict = "revoked";
+        s->code = ST_CRIT;
+    } else if (now >= s->info.not_after_s) {
+        s->verdict = "expired";
+        s->code = ST_CRIT;
+    } else if (now >= s->info.renew_at_s) {
+        s->verdict = "renewal due";
+        s->code = ST_DUE;
+    } else {
+        s->verdict = "valid";
+        s->code = ST_VALID;
+    }
+}
+
+/* Read the store into s; the exit status when there is nothing to judge. */
+static int load(status_view_t *s)
+{
+    picoacme_transport_t tp;
+    picoacme_clock_t clk;
+    picoacme_posix_flash_t flash;
+    picoacme_storage_t st;
+    picoacme_wolfssl_crypto_t wc;
+    picoacme_crypto_t crypto;
+    picoacme_config_t cfg;
+    picoacme_ports_t ports;
+    picoacme_err_t e;
+    int rc = -1;
+    picoacme_posix_transport(&tp);
+    picoacme_posix_clock(&clk);
+    if (picoacme_posix_flash_open(&flash, s->state_path, STATE_SIZE, STATE_ERASE, &st) !=
+        PICOACME_OK) {
+        fprintf(stderr, "picoacme: cannot open --state %s\n", s->state_path);
+        return ST_UNKNOWN;
+    }
+    if (picoacme_wolfssl_crypto_init(&wc, NULL, &crypto) != PICOACME_OK) {
+        picoacme_posix_flash_close(&flash);
+        return ST_UNKNOWN;
+    }
+    memset(&cfg, 0, sizeof cfg);
+    memset(&ports, 0, sizeof ports);
+    ports.transport = &tp;
+    ports.crypto = &crypto;
+    ports.storage = &st;
+    ports.clock = &clk;
+    e = picoacme_init(&g_ctx, &cfg, &ports);
+    if (e == PICOACME_OK) {
+        e = picoacme_stored(&g_ctx, &s->info);
+    }
+    if (e == PICOACME_ERR_NOT_FOUND) {
+        s->verdict = "no certificate stored";
+        s->code = rc = ST_CRIT;
+    } else if (e != PICOACME_OK) {
+        fprintf(stderr, "picoacme: cannot read %s: %s\n", s->state_path, picoacme_err_str(e));
+        rc = ST_UNKNOWN;
+    } else {
+        (void)state_record_urls(&st, s->ca, sizeof s->ca, s->account, sizeof s->account);
+        (void)chain_serial_hex(s->info.chain_pem, s->info.chain_len, s->serial, sizeof s->serial);
+    }
+    picoacme_wolfssl_crypto_free(&wc);
+    picoacme_posix_flash_close(&flash);
+    return rc;
+}
+
+int cmd_status(int argc, char **argv)
+{
+    static const struct option opts[] = {{"state", required_argument, NULL, 's'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    static status_view_t s;
+    bool json = false;
+    int c, rc;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's': s.state_path = optarg; break;
+        case 'j': json = true; break;
+        case 'h':
+            printf("usage: picoacme status --state FILE [--json]\n"
+                   "exit status: 0 valid, 1 renewal due, 2 expired, revoked or nothing stored,\n"
+                   "3 the state cannot be read\n");
+            return 0;
+        default: return ST_UNKNOWN;
+        }
+    }
+    if (s.state_path == NULL) {
+        fprintf(stderr, "picoacme: status needs --state FILE\n");
+        return ST_UNKNOWN;
+    }
+    rc = state_claim(s.state_path, false, false);
+    if (rc == STATE_MISSING) {
+        s.verdict = "no certificate stored";
+        s.code = ST_CRIT;
+        rc = ST_CRIT;
+    } else if (rc != 0) {
+        return ST_UNKNOWN;
+    } else {
+        rc = load(&s);
+    }
+    if (rc == ST_UNKNOWN) {
+        return rc;
+    }
+    if (rc < 0) {
+        judge(&s);
+    }
+    if (json) {
+        print_json(&s);
+    } else if (s.info.chain_pem == NULL) {
+        printf("no certificate stored in %s\n", s.state_path);
+    } else {
+        print_text(&s);
+    }
+    return s.code;
+}
