@@ -530,7 +530,9 @@ picoacme_err_t picoacme_step(picoacme_ctx_t *ctx, picoacme_wait_t *wait)
 
 void picoacme_abort(picoacme_ctx_t *ctx)
 {
-    if (ctx != NULL) {
+    /* a context that picoacme_init() never prepared (a zeroed static
+     * global) has no ports and nothing to release */
+    if (ctx != NULL && ctx->ports.transport != NULL) {
         release(ctx);
         if (ctx->run.state != PICOACME_ST_DONE) {
             ctx->run.state = PICOACME_ST_IDLE;

@@ -2351,6 +2351,17 @@ static void test_connect_resolving(void **state)
 
 /* The contracts are checked (PICOACME_ASSERT on in the tests): reading the
  * store while an exchange owns rx traps instead of corrupting the answer. */
+/* picoacme_abort() on a context that was never initialised (a zeroed
+ * static global, as an application's error path may meet it). */
+static void test_abort_uninitialised(void **state)
+{
+    static picoacme_ctx_t zero;
+    (void)state;
+    picoacme_abort(&zero);
+    picoacme_abort(NULL);
+    assert_int_equal(picoacme_state(&zero), PICOACME_ST_IDLE);
+}
+
 static void test_contract_trap(void **state)
 {
 #if PICOACME_ASSERT_ENABLE
@@ -2420,6 +2431,7 @@ int main(void)
         cmocka_unit_test(test_io_retry),
         cmocka_unit_test(test_nonce_too_long),
         cmocka_unit_test(test_connect_resolving),
+        cmocka_unit_test(test_abort_uninitialised),
         cmocka_unit_test(test_contract_trap),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
