@@ -459,9 +459,9 @@ picoacme_err_t picoacme_issue_start(picoacme_ctx_t *ctx);
 picoacme_err_t picoacme_step(picoacme_ctx_t *ctx, picoacme_wait_t *wait);
 
 /* Stop the run and release every socket (safe at any time, also after
- * success or failure, and on a zeroed context picoacme_init() never saw). A dns-01 TXT record published by an aborted run is
- * left in the zone (no network I/O happens here). The stored certificate
- * and picoacme_result() of a finished issuance stay. */
+ * success or failure, and on a zeroed context picoacme_init() never saw). A dns-01 TXT record
+ * published by an aborted run is left in the zone (no network I/O happens here). The stored
+ * certificate and picoacme_result() of a finished issuance stay. */
 void picoacme_abort(picoacme_ctx_t *ctx);
 
 /* ---- results and queries ---------------------------------------------- */
