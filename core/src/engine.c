@@ -52,8 +52,9 @@ typedef struct state_ops {
 static const state_ops_t ops[PICOACME_ST_COUNT] = {
     [PICOACME_ST_IDLE] = {NULL, NULL, BIT(PICOACME_ST_DIRECTORY)},
     [PICOACME_ST_DIRECTORY] = {begin_directory, on_directory,
-                               BIT(PICOACME_ST_ACCOUNT) | BIT(PICOACME_ST_RENEWAL_INFO) |
-                                   BIT(PICOACME_ST_DONE) | ST_JSON | ST_IDEMPOTENT},
+                               BIT(PICOACME_ST_ACCOUNT) | BIT(PICOACME_ST_ORDER) |
+                                   BIT(PICOACME_ST_RENEWAL_INFO) | BIT(PICOACME_ST_DONE) | ST_JSON |
+                                   ST_IDEMPOTENT},
     [PICOACME_ST_NONCE] = {begin_nonce, on_nonce,
                            POSTS | BIT(PICOACME_ST_DNS_CLEANUP) | ST_IDEMPOTENT},
     [PICOACME_ST_ACCOUNT] = {begin_account, on_account,
@@ -62,7 +63,7 @@ static const state_ops_t ops[PICOACME_ST_COUNT] = {
     [PICOACME_ST_ORDER] = {begin_order, on_order,
                            BIT(PICOACME_ST_AUTHZ) | BIT(PICOACME_ST_FINALIZE) |
                                BIT(PICOACME_ST_CERT) | BIT(PICOACME_ST_NONCE) |
-                               BIT(PICOACME_ST_ORDER) | ST_JSON},
+                               BIT(PICOACME_ST_ORDER) | BIT(PICOACME_ST_ACCOUNT) | ST_JSON},
     [PICOACME_ST_AUTHZ] = {begin_authz, on_authz,
                            AUTHZ_NEXT | BIT(PICOACME_ST_CHALLENGE) | BIT(PICOACME_ST_DNS_PUBLISH) |
                                BIT(PICOACME_ST_NONCE) | ST_JSON | ST_IDEMPOTENT},
@@ -355,6 +356,13 @@ static picoacme_err_t account_key(picoacme_ctx_t *ctx)
     size_t len = 0;
     if (record_of_directory(ctx, &len)) {
         ctx->run.account_key_loaded = import_key(ctx, len, T_ACCT_KEY, PICOACME_KEY_ACCOUNT);
+        /* with its URL stored, the account needs no lookup (the kid is
+         * used at once; a CA that does not know it makes the engine look
+         * it up after all) */
+        ctx->run.account_known = ctx->run.account_key_loaded && record_account_url(ctx, len);
+        if (ctx->run.account_known) {
+            LOG(ctx, PICOACME_LOG_LVL_INF, "account %s (stored)", ctx->dir.account_url);
+        }
         /* a renewal at the same CA names the certificate it replaces */
         ctx->run.u.issue.ari_replaces = ari_replaces_prepare(ctx, len);
     }

@@ -294,6 +294,9 @@ picoacme_err_t tlv_find(const uint8_t *rec, size_t len, uint8_t tag, size_t *off
 /* Load the record when it belongs to cfg.directory_url; *len 0 otherwise. */
 bool record_of_directory(picoacme_ctx_t *ctx, size_t *len);
 bool import_key(picoacme_ctx_t *ctx, size_t len, uint8_t tag, picoacme_key_slot_t slot);
+/* The record's account URL (rx[0, len)) into dir.account_url; false when
+ * there is none that fits. */
+bool record_account_url(picoacme_ctx_t *ctx, size_t len);
 /* The stored leaf of the record rx[0, len) as DER in tx (BUF_SCRATCH). */
 picoacme_err_t record_leaf_der(picoacme_ctx_t *ctx, size_t len, size_t *der_len);
 /* State STORE: write the record (directory, account, keys, the chain). */

@@ -61,6 +61,19 @@ bool record_of_directory(picoacme_ctx_t *ctx, size_t *len)
            memcmp(ctx->rx + off, ctx->cfg.directory_url, dl) == 0;
 }
 
+bool record_account_url(picoacme_ctx_t *ctx, size_t len)
+{
+    size_t off = 0;
+    size_t vl = 0;
+    if (tlv_find(ctx->rx, len, T_ACCT_URL, &off, &vl) != PICOACME_OK || vl == 0U ||
+        vl >= sizeof ctx->dir.account_url) {
+        return false;
+    }
+    memcpy(ctx->dir.account_url, ctx->rx + off, vl);
+    ctx->dir.account_url[vl] = '\0';
+    return true;
+}
+
 bool import_key(picoacme_ctx_t *ctx, size_t len, uint8_t tag, picoacme_key_slot_t slot)
 {
     size_t off = 0;

@@ -140,6 +140,13 @@ static picoacme_err_t recover(picoacme_ctx_t *ctx, bool *handled)
         r->only_existing = false;
         return goto_state(ctx, PICOACME_ST_ACCOUNT);
     }
+    if (r->state == PICOACME_ST_ORDER && r->account_known &&
+        (problem_is(ctx, "accountDoesNotExist") || problem_is(ctx, "unauthorized"))) {
+        /* the stored account URL is not (or no longer) valid here: look the
+         * key's account up, then order again */
+        r->account_known = false;
+        return goto_state(ctx, PICOACME_ST_ACCOUNT);
+    }
     if (r->state == PICOACME_ST_ORDER && ari_order_refused(ctx)) {
         return goto_state(ctx, PICOACME_ST_ORDER);
     }
@@ -288,7 +295,11 @@ picoacme_err_t on_directory(picoacme_ctx_t *ctx, const picoacme_json_t *j)
         return fail(ctx, PICOACME_ERR_UNSUPPORTED,
                     "the CA requires External Account Binding, which is not configured");
     }
-    return e == PICOACME_OK ? goto_state(ctx, PICOACME_ST_ACCOUNT) : e;
+    if (e != PICOACME_OK) {
+        return e;
+    }
+    /* §7.3.1 lookup only when the account URL is not known already */
+    return goto_state(ctx, ctx->run.account_known ? PICOACME_ST_ORDER : PICOACME_ST_ACCOUNT);
 }
 
 /* §7.3: the account; its URL (Location) is the kid from now on */

@@ -570,6 +570,11 @@ static void handle_post(conn_t *c, const char *path, const char *body)
             strstr(prot, "\"kid\":\"" BASE "/acct/1\"") == NULL) {
             violation("request without the account kid");
         }
+        if (!srv.acct_registered) {
+            /* RFC 8555 §7.3.1: a kid the CA does not know (as Pebble) */
+            problem(c, path, 400, "accountDoesNotExist", "unable to find existing account", NULL);
+            return;
+        }
         memcpy(x, srv.acct_x, 32);
         memcpy(y, srv.acct_y, 32);
     }
@@ -1307,10 +1312,10 @@ static void test_account_reuse(void **state)
     env_open(false);
     assert_int_equal(run(), PICOACME_OK);
     assert_no_violation();
-    assert_int_equal(srv.acct_posts, 1);
-    assert_string_equal(srv.last_acct_payload, "{\"onlyReturnExisting\":true}");
-    assert_string_equal(srv.last_acct_jwk, jwk1);
-    assert_int_equal(picoacme_stats(&g_ctx)->requests, 10);
+    /* issue 8: the stored account URL is the kid at once, no lookup */
+    assert_int_equal(srv.acct_posts, 0);
+    assert_string_equal(picoacme_account_url(&g_ctx), BASE "/acct/1");
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 9);
     assert_int_equal(g_crypto.key_public(g_crypto.user, PICOACME_KEY_CERT, pub2), PICOACME_OK);
     assert_int_equal(g_crypto.key_public(g_crypto.user, PICOACME_KEY_ACCOUNT, acc2), PICOACME_OK);
     assert_memory_equal(acc1, acc2, 64);
@@ -1329,7 +1334,8 @@ static void test_account_reuse(void **state)
     assert_int_equal(srv.acct_posts, 2);
     assert_non_null(strstr(srv.last_acct_payload, "\"termsOfServiceAgreed\":true"));
     assert_string_equal(srv.last_acct_jwk, jwk1); /* same key, registered anew */
-    assert_int_equal(picoacme_stats(&g_ctx)->requests, 11);
+    /* the order with the stored kid (accountDoesNotExist), lookup, new account */
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 12);
     env_close();
 }
 
@@ -2109,7 +2115,7 @@ static void test_ari_replaces(void **state)
     assert_int_equal(srv.order_posts, 1);
     assert_int_equal(srv.orders_with_replaces, 1);
     assert_certid(srv.replaces, D "first.pem");
-    assert_int_equal(picoacme_stats(&g_ctx)->requests, 10);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 9); /* no account lookup */
     env_close();
 
     /* the CA says the certificate was replaced already */
@@ -2123,8 +2129,8 @@ static void test_ari_replaces(void **state)
     assert_no_violation();
     assert_int_equal(srv.order_posts, 2);
     assert_int_equal(srv.orders_with_replaces, 1);
-    assert_string_equal(srv.replaces, ""); /* the second order went without */
-    assert_int_equal(picoacme_stats(&g_ctx)->requests, 11);
+    assert_string_equal(srv.replaces, "");                  /* the second order went without */
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 10); /* no account lookup */
     env_close();
 
     /* ... and again: the retry is once only */

@@ -335,6 +335,7 @@ typedef struct picoacme_run {
     uint8_t io_retries_left; /* per request */
     bool account_key_loaded; /* the account key came from the store */
     bool only_existing;      /* next newAccount uses onlyReturnExisting */
+    bool account_known;      /* the stored account URL is used without a lookup */
     uint32_t served;         /* validations answered (http-01, tls-alpn-01) */
     uint32_t served_seen;    /* `served` when last looked at */
     union {
