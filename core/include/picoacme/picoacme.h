@@ -434,9 +434,11 @@ picoacme_err_t picoacme_init(picoacme_ctx_t *ctx, const picoacme_config_t *cfg,
                              const picoacme_ports_t *ports);
 
 /* Begin obtaining a certificate for cfg->ids (RFC 8555 §7.3-§7.4.2).
- * Loads the account from the store when one exists for this directory (its
- * key is imported into the crypto port), otherwise a new account key is
- * generated. A fresh certificate key is always generated. Opens the
+ * Loads the account from the store when one exists for this directory: its
+ * key is imported into the crypto port and its stored URL is the kid at
+ * once, with no newAccount lookup (a CA that answers accountDoesNotExist or
+ * unauthorized gets the lookup, and a new account if it has none).
+ * Otherwise a new account key is generated. A fresh certificate key is always generated. Opens the
  * http-01/tls-alpn-01 listeners that cfg names. With PICOACME_ARI, a
  * renewal at the same CA names the stored certificate in "replaces"
  * (RFC 9773 §5); alreadyReplaced or 409 makes it order once more without.
