@@ -200,7 +200,8 @@ static picoacme_err_t x_run(picoacme_ctx_t *ctx)
         if (e == PICOACME_OK && c->step == X_RECV) {
             e = x_recv(ctx, &again);
         }
-        if (e != PICOACME_OK || !again) {
+        /* again, or a send that met a closed kept-alive connection (X_CONNECT) */
+        if (e != PICOACME_OK || (!again && c->step != X_CONNECT)) {
             return e;
         }
     }
