@@ -9,7 +9,7 @@ minimized with -merge=1.
 import os
 import sys
 
-ED_COUNT = 17
+ED_COUNT = 18
 ED_JSON_RAW, ED_RAW = 4, 11
 
 
@@ -40,6 +40,10 @@ def main(out):
             for at in (4, 5, 6):
                 raw = b"\x00\x01" if kind == 11 else b""
                 seeds["dns%02x_k%02d_at%d" % (scen, kind, at)] = bytes([scen]) + edit(at, kind, 5, 2, raw)
+    for scen in (0x20, 0x21, 0xA1):  # the appliance's own servers, at each step
+        for at in range(2, 9):
+            for a in (0, 4, 8, 16):
+                seeds["adopt%02x_at%d_%d" % (scen, at, a)] = bytes([scen]) + edit(at, 17, a, 0 if a else 10)
     for p in range(26):  # every problem type at finalize and at newOrder
         seeds["problem_%02d" % p] = bytes([0x20]) + edit(9, 8, p, 0x80) + edit(2, 8, p, 1)
     for op in (2, 3, 4, 5):  # lifecycle and ARI answers spoiled

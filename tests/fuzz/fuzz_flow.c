@@ -73,7 +73,7 @@
 #define ANS_CAP     (12U * 1024U)
 #define CA          "http://ca.example"
 #define SOCK_CA     3
-#define SOCK_LISTEN 9
+#define SOCK_LISTEN 9 /* http-01; tls-alpn-01 listens on SOCK_LISTEN + 1 */
 #define SOCK_VALID  10
 #define SOCK_UDP    11
 #define SOCK_DNS    12 /* DNS over TCP */
@@ -98,7 +98,9 @@ enum {
     ED_CHUNKED,  /* Transfer-Encoding: chunked, pieces of a+1 bytes */
     ED_FAULT,    /* a port fails from now on: a = storage, hook, connect */
     ED_REBOOT,   /* the device restarts here: new context, same flash */
-    ED_COUNT
+    ED_ADOPT,    /* the appliance's own servers: http01_lookup, tlsalpn_adopt */
+    ED_IO,       /* the ports fail once (or b%4+1 times) from here: fault a%12 */
+    ED_COUNT     /* kinds up to 31 are no edit (room for more kinds) */
 };
 
 typedef struct edit {
@@ -119,7 +121,7 @@ static void parse_input(const uint8_t *d, size_t n)
     while (i + 4 <= n && g_ned < EDITS_MAX) {
         edit_t *e = &g_ed[g_ned++];
         e->at = (uint8_t)(d[i] % 64U);
-        e->kind = (uint8_t)(d[i + 1] % ED_COUNT);
+        e->kind = (uint8_t)(d[i + 1] % 32U);
         e->a = d[i + 2];
         e->b = d[i + 3];
         e->raw = NULL;
@@ -500,6 +502,33 @@ static const leaf_t *leaf_for(const uint8_t *csr, size_t n)
 
 /* ---- the fake ports --------------------------------------------------------- */
 
+/* ED_IO: the next port calls of one kind fail */
+enum {
+    IO_CONNECT_AGAIN, /* the name still resolves */
+    IO_CONNECT_NOT_FOUND,
+    IO_CONNECT_IO,
+    IO_SEND_WANT, /* WANT_WRITE */
+    IO_SEND_PART, /* half of it sent */
+    IO_SEND_CLOSED,
+    IO_RECV_STALL, /* no byte comes: the exchange times out */
+    IO_RECV_WANT,
+    IO_TLS_OPEN,
+    IO_TLS_VERIFY,
+    IO_KEYGEN,
+    IO_SIGN,
+    IO_KINDS
+};
+static unsigned g_io_fault, g_io_left;
+
+static bool io_fault(unsigned kind)
+{
+    if (g_io_left == 0 || g_io_fault != kind) {
+        return false;
+    }
+    g_io_left--;
+    return true;
+}
+
 static uint8_t g_flash[FLASH_SIZE];
 static uint32_t g_now;
 static int64_t g_wall_jump;
@@ -551,6 +580,9 @@ static uint8_t g_keygen[3]; /* bumped by every key generation: rollover */
 static picoacme_err_t c_gen(void *u, picoacme_key_slot_t s)
 {
     (void)u;
+    if (io_fault(IO_KEYGEN)) {
+        return PICOACME_ERR_CRYPTO;
+    }
     g_keygen[s % 3U]++;
     return PICOACME_OK;
 }
@@ -566,6 +598,9 @@ static picoacme_err_t c_pub(void *u, picoacme_key_slot_t s, uint8_t pub[64])
 static picoacme_err_t c_sign(void *u, picoacme_key_slot_t s, const uint8_t d[32], uint8_t sig[64])
 {
     (void)u, (void)s;
+    if (io_fault(IO_SIGN)) {
+        return PICOACME_ERR_CRYPTO;
+    }
     memcpy(sig, d, 32);
     memcpy(sig + 32, d, 32);
     return PICOACME_OK;
@@ -672,7 +707,8 @@ static struct ca {
     int authz_polls[4]; /* -1: no challenge yet; polls since the challenge */
     int order_polls;    /* -1: not finalized; polls since finalize */
     char chall_type[4][16];
-    bool validate; /* a validator connection is waiting to be accepted */
+    int validate;     /* a validator waits to connect: 0 none, 1 http-01, 2 tls-alpn-01 */
+    int validate_idx; /* for which authorization */
     const leaf_t *leaf;
     unsigned nonce;
 } g_ca;
@@ -1193,7 +1229,8 @@ static void ca_act(int k, int idx, const char *payload, size_t plen)
         }
         snprintf(g_ca.chall_type[idx], sizeof g_ca.chall_type[idx], "%s", types[t]);
         g_ca.authz_polls[idx] = 0;
-        g_ca.validate = t != 2;
+        g_ca.validate = t == 0 ? 1 : t == 1 ? 2 : 0;
+        g_ca.validate_idx = idx;
         break;
     }
     case K_AUTHZ:
@@ -1580,6 +1617,15 @@ static picoacme_err_t t_connect(void *u, const char *host, uint16_t port, picoac
     if (g_fail_connect) {
         return PICOACME_ERR_IO;
     }
+    if (io_fault(IO_CONNECT_AGAIN)) {
+        return PICOACME_AGAIN;
+    }
+    if (io_fault(IO_CONNECT_NOT_FOUND)) {
+        return PICOACME_ERR_NOT_FOUND;
+    }
+    if (io_fault(IO_CONNECT_IO)) {
+        return PICOACME_ERR_IO;
+    }
     if (strcmp(host, "ca.example") != 0) {
         g_dns_srv.req_len = 0;
         g_dns_srv.ready = false;
@@ -1605,8 +1651,14 @@ static picoacme_err_t t_send(void *u, picoacme_sock_t s, const uint8_t *b, size_
         *sent = n;
         return PICOACME_OK;
     }
-    if (!g_ca.open) {
+    if (!g_ca.open || io_fault(IO_SEND_CLOSED)) {
         return PICOACME_ERR_CLOSED;
+    }
+    if (io_fault(IO_SEND_WANT)) {
+        return PICOACME_WANT_WRITE;
+    }
+    if (n > 1 && io_fault(IO_SEND_PART)) {
+        n /= 2;
     }
     size_t k = n < REQ_CAP - 1U - g_ca.req_len ? n : REQ_CAP - 1U - g_ca.req_len;
     memcpy(g_ca.req + g_ca.req_len, b, k);
@@ -1632,6 +1684,9 @@ static picoacme_err_t t_recv(void *u, picoacme_sock_t s, uint8_t *b, size_t n, s
     }
     if (s == SOCK_DNS) {
         return dns_tcp_recv(b, n, got);
+    }
+    if (g_ca.open && (io_fault(IO_RECV_WANT) || (g_io_fault == IO_RECV_STALL && g_io_left > 0))) {
+        return PICOACME_WANT_READ;
     }
     if (!g_ca.open || g_ca.close_now) {
         g_ca.open = false;
@@ -1669,24 +1724,24 @@ static void t_close(void *u, picoacme_sock_t s)
 
 static picoacme_err_t t_listen(void *u, uint16_t port, picoacme_sock_t *ls)
 {
-    (void)u, (void)port;
-    *ls = SOCK_LISTEN;
+    (void)u;
+    *ls = port == 443 ? SOCK_LISTEN + 1 : SOCK_LISTEN;
     return PICOACME_OK;
 }
 
 static picoacme_err_t t_accept(void *u, picoacme_sock_t ls, picoacme_sock_t *s)
 {
-    (void)u, (void)ls;
-    if (!g_ca.validate || g_val.open) {
+    (void)u;
+    if (g_ca.validate == 0 || g_val.open || ls != SOCK_LISTEN + g_ca.validate - 1) {
         return PICOACME_WANT_READ;
     }
-    g_ca.validate = false;
+    g_ca.validate = 0;
     g_val.open = true;
     g_val.pos = 0;
     g_val.len = (size_t)snprintf(g_val.req, sizeof g_val.req,
                                  "GET /.well-known/acme-challenge/%s HTTP/1.1\r\nHost: "
                                  "device.example\r\nUser-Agent: validator\r\n\r\n",
-                                 g_tok[0]);
+                                 g_tok[g_ca.validate_idx & 3]);
     *s = SOCK_VALID;
     return PICOACME_OK;
 }
@@ -1694,19 +1749,21 @@ static picoacme_err_t t_accept(void *u, picoacme_sock_t ls, picoacme_sock_t *s)
 static picoacme_err_t tls_open(void *u, picoacme_sock_t s, const char *host)
 {
     (void)u, (void)s, (void)host;
-    return PICOACME_ERR_TLS;
+    return io_fault(IO_TLS_OPEN) ? PICOACME_ERR_TLS : PICOACME_OK;
 }
 
+/* The fake TLS client session: the bytes go as they are over the CA socket. */
 static picoacme_err_t tls_io(void *u, const uint8_t *b, size_t n, size_t *k)
 {
-    (void)u, (void)b, (void)n, (void)k;
-    return PICOACME_ERR_TLS;
+    return t_send(u, SOCK_CA, b, n, k);
 }
 
 static picoacme_err_t tls_rd(void *u, uint8_t *b, size_t n, size_t *k)
 {
-    (void)u, (void)b, (void)n, (void)k;
-    return PICOACME_ERR_TLS;
+    if (io_fault(IO_TLS_VERIFY)) {
+        return PICOACME_ERR_TLS_VERIFY;
+    }
+    return t_recv(u, SOCK_CA, b, n, k);
 }
 
 static void tls_close(void *u)
@@ -1790,9 +1847,16 @@ static void configure(void)
     }
     memset(&g_cfg, 0, sizeof g_cfg);
     g_cfg.directory_url = CA "/dir";
+    if (op >= 6 && c < 2) {
+        /* 6: the CA over (fake) TLS; 7: a contact, a short time budget, no
+         * http-01 listener (the appliance's server asks, ED_ADOPT) */
+        g_cfg.directory_url = op == 6 ? "https://ca.example/dir" : CA "/dir";
+        g_cfg.email = op == 7 ? "ops@device.example" : NULL;
+        g_cfg.budget_s = op == 7 ? 600U : 0U;
+    }
     g_cfg.ids = g_ids;
     g_cfg.n_ids = g_nids;
-    g_cfg.http01_port = 80;
+    g_cfg.http01_port = op == 7 && c < 2 ? 0 : 80;
     g_cfg.tlsalpn01_port = 443;
     memcpy(g_cfg.challenges, prefs[c], sizeof prefs[c]);
     g_cfg.n_challenges = c == 3 ? 3 : 1;
@@ -1833,6 +1897,24 @@ static picoacme_err_t start(unsigned op)
     }
 }
 
+/* The appliance's own HTTP and HTTPS servers ask the engine (edit ED_ADOPT):
+ * the http-01 key authorization of a path (the token's, or a spoiled one),
+ * into a buffer of b bytes; and a TLS connection handed over for tls-alpn-01. */
+static void own_servers(const edit_t *e)
+{
+    char path[128], out[256];
+    size_t n = 0;
+    int k = snprintf(path, sizeof path, "/.well-known/acme-challenge/%s%s", g_tok[e->a & 3U],
+                     (e->a & 4U) ? "x" : "");
+    size_t cap = e->b == 0 ? sizeof out : e->b;
+    picoacme_err_t r = picoacme_http01_lookup(
+        &g_ctx, path, (e->a & 8U) ? (size_t)k / 2U : (size_t)k, out, cap, &n);
+    if (r == PICOACME_OK && n > cap) {
+        __builtin_trap(); /* the key authorization must fit */
+    }
+    (void)picoacme_tlsalpn_adopt(&g_ctx, (e->a & 16U) ? PICOACME_SOCK_NONE : SOCK_VALID + 5);
+}
+
 /* Step the engine until it ends; edits of kind ED_REBOOT restart it. */
 static picoacme_err_t pump(unsigned op)
 {
@@ -1842,7 +1924,16 @@ static picoacme_err_t pump(unsigned op)
         picoacme_wait_t w;
         e = picoacme_step(&g_ctx, &w);
         for (size_t j = 0; j < g_ned; j++) {
-            if (g_ed[j].kind == ED_REBOOT && !rebooted[j] && g_ed[j].at == g_ca.n_answers) {
+            if (g_ed[j].kind == ED_IO && !rebooted[j] && g_ca.n_answers >= g_ed[j].at) {
+                rebooted[j] = true;
+                g_io_fault = g_ed[j].a % IO_KINDS;
+                g_io_left = g_io_fault == IO_RECV_STALL ? 1000000U : g_ed[j].b % 4U + 1U;
+            }
+            if (g_ed[j].kind == ED_ADOPT && !rebooted[j] && g_ca.n_answers >= g_ed[j].at) {
+                rebooted[j] = true;
+                own_servers(&g_ed[j]);
+            }
+            if (g_ed[j].kind == ED_REBOOT && !rebooted[j] && g_ca.n_answers >= g_ed[j].at) {
                 rebooted[j] = true;
                 trace("  reboot\n");
                 picoacme_abort(&g_ctx);
@@ -1907,6 +1998,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned op;
     g_trace = getenv("FUZZ_FLOW_TRACE") != NULL;
     parse_input(data, size);
+    g_fail_store = g_fail_hook = g_fail_connect = false;
+    g_io_fault = g_io_left = 0;
+    g_wall_jump = 0;
     op = (g_scen >> 2) & 7U;
     /* 0, 1, 6, 7: issue (1 over a stored certificate: renewal; 6 and 7 with
      * dns-01 over RFC 2136 instead of the hook) */
@@ -1921,7 +2015,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     configure();
     g_now = 0xFFFFF000U; /* crosses the 32-bit wrap */
     g_wall_jump = 0;
-    g_fail_store = g_fail_hook = g_fail_connect = false;
+
     if (picoacme_init(&g_ctx, &g_cfg, &g_ports) != PICOACME_OK) {
         __builtin_trap(); /* a valid configuration must be accepted */
     }
