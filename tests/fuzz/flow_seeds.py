@@ -9,7 +9,7 @@ minimized with -merge=1.
 import os
 import sys
 
-ED_COUNT = 18
+ED_COUNT = 20
 ED_JSON_RAW, ED_RAW = 4, 11
 
 
@@ -44,6 +44,13 @@ def main(out):
         for at in range(2, 9):
             for a in (0, 4, 8, 16):
                 seeds["adopt%02x_at%d_%d" % (scen, at, a)] = bytes([scen]) + edit(at, 17, a, 0 if a else 10)
+    for off in (0, 8, 16, 24, 40, 64, 100, 200, 400, 800, 2048, 4096, 8192 + 8, 12288):
+        for scen in (0x08, 0x24):  # a worn or half-written flash under ARI and a renewal
+            seeds["flash%02x_%d" % (scen, off)] = bytes([scen]) + edit(1, 19, off >> 8, off & 255)
+    seeds["wipe"] = bytes([0x00]) + edit(63, 19, 0x3f, 0xff)
+    for io in range(12):  # every port fault at the account and at the certificate
+        seeds["io%02d" % io] = bytes([0x20]) + edit(1, 18, io, 0) + edit(10, 18, io, 1)
+        seeds["io%02d_tls" % io] = bytes([0x18]) + edit(2, 18, io, 0)
     for p in range(26):  # every problem type at finalize and at newOrder
         seeds["problem_%02d" % p] = bytes([0x20]) + edit(9, 8, p, 0x80) + edit(2, 8, p, 1)
     for op in (2, 3, 4, 5):  # lifecycle and ARI answers spoiled

@@ -67,6 +67,7 @@
 #include "picoacme_ari.h"
 #include "picoacme_dns.h"
 #include "picoacme_lifecycle.h"
+#include "picoacme_store.h"
 
 #define FLASH_SIZE  (16U * 1024U)
 #define REQ_CAP     (16U * 1024U)
@@ -96,10 +97,11 @@ enum {
     ED_TIME,     /* the clocks jump before the answer */
     ED_CLOSE,    /* the connection closes before any byte */
     ED_CHUNKED,  /* Transfer-Encoding: chunked, pieces of a+1 bytes */
-    ED_FAULT,    /* a port fails from now on: a = storage, hook, connect */
+    ED_FAULT,    /* a port fails from now on: a%4 = flash write, hook, connect, flash read */
     ED_REBOOT,   /* the device restarts here: new context, same flash */
     ED_ADOPT,    /* the appliance's own servers: http01_lookup, tlsalpn_adopt */
     ED_IO,       /* the ports fail once (or b%4+1 times) from here: fault a%12 */
+    ED_FLASH,    /* before the start: flash byte a*256+b XOR (at|1) (power loss, wear) */
     ED_COUNT     /* kinds up to 31 are no edit (room for more kinds) */
 };
 
@@ -532,7 +534,7 @@ static bool io_fault(unsigned kind)
 static uint8_t g_flash[FLASH_SIZE];
 static uint32_t g_now;
 static int64_t g_wall_jump;
-static bool g_fail_store, g_fail_hook, g_fail_connect;
+static bool g_fail_store, g_fail_hook, g_fail_connect, g_fail_read;
 
 static picoacme_err_t c_random(void *u, uint8_t *b, size_t n)
 {
@@ -624,7 +626,7 @@ static picoacme_err_t c_import(void *u, picoacme_key_slot_t s, const uint8_t pri
 static picoacme_err_t f_read(void *u, size_t off, uint8_t *b, size_t n)
 {
     (void)u;
-    if (off > FLASH_SIZE || n > FLASH_SIZE - off) {
+    if (g_fail_read || off > FLASH_SIZE || n > FLASH_SIZE - off) {
         return PICOACME_ERR_STORAGE;
     }
     memcpy(b, g_flash + off, n);
@@ -1129,9 +1131,10 @@ static void apply_edit(const edit_t *e, answer_t *a, shape_t *sh, int *kind)
         sh->chunk = (size_t)e->a + 1U;
         break;
     case ED_FAULT:
-        g_fail_store |= e->a % 3U == 0;
-        g_fail_hook |= e->a % 3U == 1;
-        g_fail_connect |= e->a % 3U == 2;
+        g_fail_store |= e->a % 4U == 0;
+        g_fail_hook |= e->a % 4U == 1;
+        g_fail_connect |= e->a % 4U == 2;
+        g_fail_read |= e->a % 4U == 3;
         break;
     default: break;
     }
@@ -1998,7 +2001,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned op;
     g_trace = getenv("FUZZ_FLOW_TRACE") != NULL;
     parse_input(data, size);
-    g_fail_store = g_fail_hook = g_fail_connect = false;
+    g_fail_store = g_fail_hook = g_fail_connect = g_fail_read = false;
     g_io_fault = g_io_left = 0;
     g_wall_jump = 0;
     op = (g_scen >> 2) & 7U;
@@ -2009,6 +2012,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(g_flash, stored_flash(), sizeof g_flash);
     } else {
         memset(g_flash, 0xff, sizeof g_flash);
+    }
+    for (size_t i = 0; i < g_ned; i++) {
+        if (g_ed[i].kind == ED_FLASH) {
+            g_flash[((size_t)g_ed[i].a * 256U + g_ed[i].b) % FLASH_SIZE] ^=
+                (uint8_t)(g_ed[i].at | 1U);
+        }
     }
     memset(g_keygen, 0, sizeof g_keygen);
     reset_ca();
@@ -2023,6 +2032,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (e == PICOACME_OK) {
         e = pump(op);
     }
+    {
+        /* what an application logs: every string must be there */
+        const picoacme_problem_t *p = picoacme_last_problem(&g_ctx);
+        if (picoacme_err_str(e) == NULL || picoacme_err_str(p->err) == NULL ||
+            picoacme_state_str(p->state) == NULL ||
+            picoacme_state_str(picoacme_state(&g_ctx)) == NULL ||
+            memchr(p->detail, '\0', sizeof p->detail) == NULL ||
+            memchr(p->type, '\0', sizeof p->type) == NULL) {
+            __builtin_trap();
+        }
+    }
     if (g_trace) {
         const picoacme_problem_t *p = picoacme_last_problem(&g_ctx);
         fprintf(stderr, "end: op %u, %s, state %s, err %s, step %s, http %u, type %s, %s\n", op,
@@ -2030,13 +2050,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 picoacme_err_str(p->err), picoacme_state_str(p->state), (unsigned)p->http_status,
                 p->type, p->detail);
     }
-    if (e == PICOACME_OK && !g_fail_store && (op < 2 || op > 5)) {
+    if (e == PICOACME_OK && !g_fail_store && !g_fail_read && (op < 2 || op > 5)) {
         /* a clean issuance must have stored what it got */
         if (picoacme_stored(&g_ctx, &info) != PICOACME_OK) {
             __builtin_trap();
         }
     }
     picoacme_abort(&g_ctx);
-    (void)picoacme_stored(&g_ctx, &info);
+    /* what a device does at boot with whatever the run left in flash */
+    if (picoacme_stored(&g_ctx, &info) == PICOACME_OK &&
+        (info.chain_pem == NULL || info.chain_len == 0)) {
+        __builtin_trap();
+    }
+    (void)picoacme_stored_load_keys(&g_ctx);
+    if (g_ned > 0 && g_ed[0].kind == ED_FLASH && g_ed[0].at == 63U) {
+        (void)picoacme_store_wipe(&g_st); /* a factory reset */
+        if (picoacme_stored(&g_ctx, &info) != PICOACME_ERR_NOT_FOUND) {
+            __builtin_trap();
+        }
+    }
     return 0;
 }
