@@ -9,7 +9,7 @@ minimized with -merge=1.
 import os
 import sys
 
-ED_COUNT = 20
+ED_COUNT = 21
 ED_JSON_RAW, ED_RAW = 4, 11
 
 
@@ -51,6 +51,9 @@ def main(out):
     for io in range(12):  # every port fault at the account and at the certificate
         seeds["io%02d" % io] = bytes([0x20]) + edit(1, 18, io, 0) + edit(10, 18, io, 1)
         seeds["io%02d_tls" % io] = bytes([0x18]) + edit(2, 18, io, 0)
+    for how in range(5):  # spoiled chains
+        seeds["leaf%d" % how] = bytes([0x20]) + edit(11, 20, how, 0)
+        seeds["leaf%d_one" % how] = bytes([0xA1]) + edit(8, 20, how, 0)
     for p in range(26):  # every problem type at finalize and at newOrder
         seeds["problem_%02d" % p] = bytes([0x20]) + edit(9, 8, p, 0x80) + edit(2, 8, p, 1)
     for op in (2, 3, 4, 5):  # lifecycle and ARI answers spoiled

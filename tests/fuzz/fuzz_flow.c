@@ -102,6 +102,8 @@ enum {
     ED_ADOPT,    /* the appliance's own servers: http01_lookup, tlsalpn_adopt */
     ED_IO,       /* the ports fail once (or b%4+1 times) from here: fault a%12 */
     ED_FLASH,    /* before the start: flash byte a*256+b XOR (at|1) (power loss, wear) */
+    ED_LEAF,     /* the chain: a%5 = for another key, without SANs, CA first, a bad
+                    second block, the leaf alone */
     ED_COUNT     /* kinds up to 31 are no edit (room for more kinds) */
 };
 
@@ -476,30 +478,41 @@ static bool csr_parts(const uint8_t *csr, size_t n, const uint8_t **spki, size_t
     return *spki != NULL;
 }
 
-static const leaf_t *leaf_for(const uint8_t *csr, size_t n)
+/* Issue for csr[0..n) into l: variant 0 as asked, 1 for another key (a
+ * byte of the point changed), 2 without the subjectAltName. */
+static bool leaf_build(const uint8_t *csr, size_t n, unsigned variant, leaf_t *l)
 {
     const uint8_t *spki = NULL, *exts;
     size_t spki_len = 0, exts_len;
-    uint8_t ext[1024], tbs[2048];
-    leaf_t *l;
+    uint8_t key[256], ext[1024], tbs[2048];
+    if (n > sizeof l->csr || !csr_parts(csr, n, &spki, &spki_len, &exts, &exts_len) ||
+        exts_len > 700U || spki_len > sizeof key) {
+        return false;
+    }
+    ca_init();
+    memcpy(l->csr, csr, n);
+    l->csr_len = n;
+    memcpy(key, spki, spki_len);
+    key[spki_len - 1U] ^= variant == 1U ? 0x5AU : 0U;
+    exts_len = variant == 2U ? 0U : exts_len;
+    memcpy(ext, exts, exts_len);
+    size_t e = exts_len + der_kid_ext(ext + exts_len, true);
+    size_t t = der_tbs(tbs, (uint8_t)(0x80U + g_nleaf), "", key, spki_len, ext, e);
+    l->len = der_sign_cert(l->der, tbs, t);
+    return true;
+}
+
+/* The leaf for a CSR, cached (the fake crypto makes the same CSR for every
+ * input of a scenario). */
+static const leaf_t *leaf_for(const uint8_t *csr, size_t n)
+{
     for (size_t i = 0; i < g_nleaf; i++) {
         if (g_leaf[i].csr_len == n && memcmp(g_leaf[i].csr, csr, n) == 0) {
             return &g_leaf[i];
         }
     }
-    if (n > sizeof g_leaf[0].csr || !csr_parts(csr, n, &spki, &spki_len, &exts, &exts_len) ||
-        exts_len > 700U) {
-        return NULL;
-    }
-    ca_init();
-    l = &g_leaf[g_nleaf < 8U ? g_nleaf++ : 7U];
-    memcpy(l->csr, csr, n);
-    l->csr_len = n;
-    memcpy(ext, exts, exts_len);
-    size_t e = exts_len + der_kid_ext(ext + exts_len, true);
-    size_t t = der_tbs(tbs, (uint8_t)(0x80U + g_nleaf), "", spki, spki_len, ext, e);
-    l->len = der_sign_cert(l->der, tbs, t);
-    return l;
+    leaf_t *l = &g_leaf[g_nleaf < 8U ? g_nleaf++ : 7U];
+    return leaf_build(csr, n, 0, l) ? l : NULL;
 }
 
 /* ---- the fake ports --------------------------------------------------------- */
@@ -1062,6 +1075,7 @@ static void edit_json(answer_t *a, unsigned idx, const char *v, size_t vn, bool 
 }
 
 typedef struct shape {
+    unsigned leaf; /* ED_LEAF: 1 + a%5 */
     bool drop_location, drop_nonce, drop_ctype, drop_body, chunked, cut;
     size_t chunk, cut_at;
 } shape_t;
@@ -1126,6 +1140,7 @@ static void apply_edit(const edit_t *e, answer_t *a, shape_t *sh, int *kind)
         g_now += (uint32_t)e->b * 60000U;
         break;
     case ED_CLOSE: g_ca.close_now = true; break;
+    case ED_LEAF: sh->leaf = 1U + e->a % 5U; break;
     case ED_CHUNKED:
         sh->chunked = true;
         sh->chunk = (size_t)e->a + 1U;
@@ -1185,6 +1200,27 @@ static void serialize(const answer_t *a, const shape_t *sh)
         g_ca.ans_len = sh->cut_at % o.len;
         g_ca.close_after = true;
     }
+}
+
+/* ED_LEAF: a chain the engine must refuse, or take with care. */
+static void spoil_chain(answer_t *a, unsigned how)
+{
+    static leaf_t other;
+    sbuf_t b = {a->body, sizeof a->body, 0};
+    const leaf_t *l = g_ca.leaf;
+    if ((how == 1 || how == 2) && leaf_build(l->csr, l->csr_len, how, &other)) {
+        l = &other;
+    }
+    if (how == 3) {
+        pem_add(&b, g_ca_der, g_ca_len);
+    }
+    pem_add(&b, l->der, l->len);
+    if (how == 4) {
+        sb_fmt(&b, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+    } else if (how != 5) {
+        pem_add(&b, g_ca_der, g_ca_len);
+    }
+    a->body_len = b.len;
 }
 
 /* The request kind of a method and path, and the index in the path. */
@@ -1295,6 +1331,9 @@ static void ca_answer(size_t hdr_end, size_t body_len)
                 good_answer(kind, idx, payload, &a);
             }
         }
+    }
+    if (sh.leaf != 0 && kind == K_CERT && g_ca.leaf != NULL) {
+        spoil_chain(&a, sh.leaf);
     }
     if (repeat) {
         memcpy(g_ca.ans, g_ca.prev, g_ca.prev_len);
@@ -2055,6 +2094,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (picoacme_stored(&g_ctx, &info) != PICOACME_OK) {
             __builtin_trap();
         }
+    }
+    {
+        const char *pem = NULL;
+        size_t pem_len = 0;
+        bool done = picoacme_result(&g_ctx, &pem, &pem_len) == PICOACME_OK;
+        if ((done && (pem == NULL || pem_len == 0)) || picoacme_stats(&g_ctx) == NULL ||
+            picoacme_account_url(&g_ctx) == NULL) {
+            __builtin_trap();
+        }
+        (void)picoacme_now(&g_ctx);
     }
     picoacme_abort(&g_ctx);
     /* what a device does at boot with whatever the run left in flash */
