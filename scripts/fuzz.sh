@@ -15,9 +15,10 @@
 # in the corpus, so a committed crash input is a failing test until it is
 # fixed. Replay one by hand: build-fuzz/tests/fuzz/TARGET FILE.
 #
-# FUZZ_MERGE=1 merges what the run found into the committed corpus,
-# minimized (-merge=1: only inputs that add coverage, smallest first; by
-# edges alone, -use_counters=0, so the corpus stays a few hundred files).
+# FUZZ_MERGE=1 adds to the committed corpus the inputs of the run that
+# reach new edges (-merge=1 -use_counters=0, smallest first; the committed
+# files, named seeds included, stay). FUZZ_MERGE=min rebuilds the committed
+# corpus as the minimal set of all of them (hash-named files only).
 #
 # Environment: FUZZ_BUILD_DIR (build-fuzz; configured and built here if
 # absent, with ASan+UBSan and PICOACME_ASSERTS), FUZZ_JOBS (1),
@@ -87,11 +88,13 @@ for t in $targets; do
         log "$t: crashed ($rc): $(ls -t "$crashes" | head -n 3 | tr '\n' ' ')(log: $work/log)"
         grep -m1 -A 12 -E "ERROR: (AddressSanitizer|libFuzzer|UndefinedBehavior)|runtime error" "$work/log" >&2
     fi
+    merge="nice $exe -merge=1 -use_counters=0 -max_len=$MAXLEN -timeout=10"
     if [ "${FUZZ_MERGE:-0}" = 1 ]; then
-        # the committed corpus, minimized with what this run found
+        (cd "$work" && $merge "$REPO/tests/fuzz/corpus/$t" corpus) >"$work/merge.log" 2>&1 &&
+            log "$t: committed corpus now $(ls "$REPO/tests/fuzz/corpus/$t" | wc -l) inputs"
+    elif [ "${FUZZ_MERGE:-0}" = min ]; then
         mkdir -p "$work/merged"
-        nice "$exe" -merge=1 -use_counters=0 -max_len="$MAXLEN" -timeout=10 "$work/merged" \
-            "$REPO/tests/fuzz/corpus/$t" "$work/corpus" >"$work/merge.log" 2>&1 &&
+        (cd "$work" && $merge merged "$REPO/tests/fuzz/corpus/$t" corpus) >"$work/merge.log" 2>&1 &&
             rm -f "$REPO/tests/fuzz/corpus/$t"/* &&
             cp "$work/merged"/* "$REPO/tests/fuzz/corpus/$t/" &&
             log "$t: committed corpus now $(ls "$REPO/tests/fuzz/corpus/$t" | wc -l) inputs"
