@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # coverage.sh -- line coverage of every core/src file, as a markdown table,
 # from two sources: the committed fuzz corpora (tests/fuzz/corpus/*, each
-# replayed once through its target) and the tests (ctest -L unit; with
-# COVERAGE_E2E=1 also -L e2e, which needs Pebble and BIND and takes minutes).
+# replayed once through its target) and the tests (ctest -L unit, then -L e2e
+# one at a time: Pebble, BIND, uacme from Debian; about 2 minutes more;
+# COVERAGE_E2E=0 leaves them out).
 # Clang source-based coverage (-fprofile-instr-generate -fcoverage-mapping),
 # llvm-profdata/llvm-cov of the same LLVM as clang (Debian: llvm-*-14).
 # Progress goes to stderr, the table to stdout.
 #
-#   scripts/coverage.sh               (build dir: build-cov/)
-#   COVERAGE_E2E=1 scripts/coverage.sh
+#   scripts/coverage.sh               (build dir: build-cov/; ~4 minutes on 2 cores)
+#   COVERAGE_E2E=0 scripts/coverage.sh
 #
 # Environment: COVERAGE_BUILD_DIR (build-cov), COVERAGE_JOBS (2),
-# COVERAGE_E2E (0), COVERAGE_CORPUS (tests/fuzz/corpus: one directory per
+# COVERAGE_E2E (1), COVERAGE_CORPUS (tests/fuzz/corpus: one directory per
 # target, named like it), COVERAGE_SKIP_BUILD (0).
 set -eu
 
@@ -69,10 +70,15 @@ done
 
 # 2. The tests.
 labels=unit
-[ "${COVERAGE_E2E:-0}" = 1 ] && labels="unit|e2e"
-log "running ctest -L '$labels'"
+log "running ctest -L unit"
 (cd "$BUILD" && LLVM_PROFILE_FILE="$PROF/tests/%p-%m.profraw" \
-    ctest -L "$labels" -E '^fuzz\.' -j"$JOBS" --output-on-failure >&2) || log "some tests failed (coverage still counted)"
+    ctest -L unit -j"$JOBS" --output-on-failure >&2) || log "some unit tests failed (coverage still counted)"
+if [ "${COVERAGE_E2E:-1}" = 1 ]; then
+    labels="unit+e2e"
+    log "running ctest -L e2e (one at a time: Pebble's log checks are timing-sensitive)"
+    (cd "$BUILD" && LLVM_PROFILE_FILE="$PROF/tests/%p-%m.profraw" \
+        ctest -L e2e --output-on-failure >&2) || log "some e2e tests failed (coverage still counted)"
+fi
 test_objs=()
 for exe in "$BUILD"/tests/unit/test_* "$BUILD"/platform/linux/picoacme; do
     [ -x "$exe" ] && [ -f "$exe" ] && test_objs+=(-object "$exe")
@@ -109,7 +115,7 @@ def cell(t):
     if t is None or t[1] == 0:
         return "-"
     return "%5.1f %% (%d/%d)" % (100.0 * t[0] / t[1], t[0], t[1])
-print("| core/src file | lines | fuzz corpus | tests (%s) |" % sys.argv[4].replace("|", "+"))
+print("| core/src file | lines | fuzz corpus | tests (%s) |" % sys.argv[4])
 print("|---|---:|---:|---:|")
 tot = [0, 0, 0, 0]
 for n in names:
