@@ -18,7 +18,9 @@
  *               operation (0 issue, 1 renewal over a stored certificate,
  *               2 ARI, 3 revoke, 4 key rollover, 5 deactivate, 6 and 7 issue
  *               with dns-01 over RFC 2136 instead of the hook: 6 UDP with
- *               the zone found by SOA and a resolver checked, 7 TCP);
+ *               the zone found by SOA and a resolver checked, 7 TCP; without
+ *               dns-01, 6 is the CA over TLS and 7 an IPv6 address first,
+ *               a contact, a time budget and no http-01 listener);
  *               bit 5 renewalInfo offered; bit 6 EAB required; bit 7 one
  *               identifier
  *   then edits  4 bytes each {at, kind, a, b}: when answer number `at`
@@ -1871,6 +1873,11 @@ static void configure(void)
     g_ids[1] = c == 2 ? (picoacme_ident_t){PICOACME_ID_DNS, "*.device.example"}
                       : (picoacme_ident_t){PICOACME_ID_IP, "192.0.2.7"};
     g_nids = one ? 1 : 2;
+    if (((g_scen >> 2) & 7U) == 7U && c < 2) {
+        /* an IPv6 address first: the CSR has an empty subject, a critical SAN */
+        g_ids[1] = g_ids[0];
+        g_ids[0] = (picoacme_ident_t){PICOACME_ID_IP, "2001:db8::7"};
+    }
     memset(&g_dns, 0, sizeof g_dns);
     g_dns.hook = &g_hook;
     unsigned op = (g_scen >> 2) & 7U;
