@@ -148,9 +148,10 @@ static picoacme_err_t x_send(picoacme_ctx_t *ctx)
     return PICOACME_OK;
 }
 
-/* Receive what is there and parse; PICOACME_OK once the answer is whole.
- * *again: a closed kept-alive connection is being reconnected. */
-static picoacme_err_t x_recv(picoacme_ctx_t *ctx, bool *again)
+/* Receive what is there and parse; PICOACME_OK once the answer is whole,
+ * or with step X_CONNECT when a closed kept-alive connection is being
+ * reconnected. */
+static picoacme_err_t x_recv(picoacme_ctx_t *ctx)
 {
     picoacme_conn_t *c = &ctx->conn;
     for (;;) {
@@ -167,8 +168,7 @@ static picoacme_err_t x_recv(picoacme_ctx_t *ctx, bool *again)
         if (e == PICOACME_ERR_CLOSED) {
             closed = true;
             if (c->rx_len == 0U) {
-                *again = retry_fresh(ctx);
-                return *again ? PICOACME_OK : PICOACME_ERR_CLOSED;
+                return retry_fresh(ctx) ? PICOACME_OK : PICOACME_ERR_CLOSED;
             }
         } else if (e != PICOACME_OK) {
             return e;
@@ -189,7 +189,6 @@ static picoacme_err_t x_run(picoacme_ctx_t *ctx)
 {
     picoacme_conn_t *c = &ctx->conn;
     for (unsigned guard = 0; guard < 4U; guard++) {
-        bool again = false;
         picoacme_err_t e = PICOACME_OK;
         if (c->step == X_CONNECT) {
             e = x_connect(ctx);
@@ -198,9 +197,10 @@ static picoacme_err_t x_run(picoacme_ctx_t *ctx)
             e = x_send(ctx);
         }
         if (e == PICOACME_OK && c->step == X_RECV) {
-            e = x_recv(ctx, &again);
+            e = x_recv(ctx);
         }
-        if (e != PICOACME_OK || !again) {
+        /* X_CONNECT: a send or receive met a closed kept-alive connection */
+        if (e != PICOACME_OK || c->step != X_CONNECT) {
             return e;
         }
     }

@@ -17,6 +17,7 @@
  *   - verification is deterministic;
  *   - the time check only ever adds a refusal (PROTOCOL, NOTAUTH).
  */
+#define _POSIX_C_SOURCE 200809L /* strnlen */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

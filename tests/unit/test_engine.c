@@ -232,6 +232,7 @@ static struct srv {
     unsigned hostile_skip;           /* matching answers left alone first */
     unsigned close_after_req;        /* Connection: close on the answer to request N */
     unsigned silent_close_after_req; /* close after answer N without saying so */
+    bool send_reset;                 /* a send on a closed connection fails (RST) */
     bool order_not_ready;
     bool wrong_key;
     bool h01;                  /* validate through the engine's listener */
@@ -931,6 +932,8 @@ static picoacme_err_t t_send(void *u, picoacme_sock_t s, const uint8_t *b, size_
     if ((c->wtog = !c->wtog))
         return PICOACME_WANT_WRITE;
     *sent = n;
+    if (c->peer_closed && srv.send_reset)
+        return PICOACME_ERR_CLOSED; /* the reset arrived before the send */
     if (c->peer_closed)
         return PICOACME_OK; /* like TCP: the first send still "works" */
     assert_true(c->in_len + n < IOBUF);
@@ -1565,6 +1568,25 @@ static void test_connection_close(void **state)
      * again on a new one */
     srv_reset(false);
     srv.silent_close_after_req = 5;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(picoacme_stats(&g_ctx)->connections, 2);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 10);
+    assert_int_equal(srv.reqs, 10);
+    env_close();
+}
+
+/* The kept-alive connection is found closed when the next request is sent
+ * (found by fuzz_flow, tests/fuzz/crashes/fuzz_flow/send-closed-reused): the
+ * request goes again on a new connection, it is not taken for an empty
+ * answer. */
+static void test_connection_reset_at_send(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    srv.silent_close_after_req = 5;
+    srv.send_reset = true;
     env_open(true);
     assert_int_equal(run(), PICOACME_OK);
     assert_no_violation();
@@ -2421,6 +2443,7 @@ int main(void)
         cmocka_unit_test(test_bad_token),
         cmocka_unit_test(test_hostile_http),
         cmocka_unit_test(test_connection_close),
+        cmocka_unit_test(test_connection_reset_at_send),
         cmocka_unit_test(test_order_not_ready),
         cmocka_unit_test(test_wrong_key),
         cmocka_unit_test(test_renew_at),

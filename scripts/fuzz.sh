@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# fuzz.sh -- long libFuzzer runs outside CI.
+#
+#   scripts/fuzz.sh TARGET|all MINUTES
+#
+# TARGET is a fuzz target of tests/fuzz (fuzz_flow, fuzz_http, ...); "all"
+# runs every target one after the other, MINUTES each. Each run starts from
+# the committed corpus tests/fuzz/corpus/TARGET (copied; the source tree is
+# not touched unless FUZZ_MERGE=1) under nice, on FUZZ_JOBS processes (1).
+# At the end a table: executions, coverage (libFuzzer's edges "cov" and
+# features "ft" before and after), new corpus inputs, crashes.
+#
+# Crashing inputs go to tests/fuzz/crashes/TARGET/ (crash-*, leak-*,
+# timeout-*, oom-*): ctest's fuzz.replay.TARGET replays every file there and
+# in the corpus, so a committed crash input is a failing test until it is
+# fixed. Replay one by hand: build-fuzz/tests/fuzz/TARGET FILE.
+#
+# FUZZ_MERGE=1 adds to the committed corpus the inputs of the run that
+# reach new edges (-merge=1 -use_counters=0, smallest first; the committed
+# files, named seeds included, stay). FUZZ_MERGE=min rebuilds the committed
+# corpus as the minimal set of all of them (hash-named files only).
+#
+# Environment: FUZZ_BUILD_DIR (build-fuzz; configured and built here if
+# absent, with ASan+UBSan and PICOACME_ASSERTS), FUZZ_JOBS (1),
+# FUZZ_MAX_LEN (4096), FUZZ_MERGE (0).
+set -u
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${FUZZ_BUILD_DIR:-$REPO/build-fuzz}
+JOBS=${FUZZ_JOBS:-1}
+MAXLEN=${FUZZ_MAX_LEN:-4096}
+log() { echo "fuzz: $*" >&2; }
+
+if [ $# -ne 2 ] || ! [ "$2" -gt 0 ] 2>/dev/null; then
+    echo "usage: $0 TARGET|all MINUTES" >&2
+    exit 2
+fi
+what=$1
+secs=$(($2 * 60))
+
+if [ ! -f "$BUILD/build.ninja" ]; then
+    CC=${CC:-clang} cmake -S "$REPO" -B "$BUILD" -G Ninja -DPICOACME_FUZZ=ON -DPICOACME_ASSERTS=ON \
+        -DPICOACME_LINUX_STATIC=OFF >&2 || exit 1
+fi
+nice cmake --build "$BUILD" -j"$JOBS" --target picoacme_fuzzers >&2 || exit 1
+
+if [ "$what" = all ]; then
+    targets=$(cd "$REPO/tests/fuzz" && ls fuzz_*.c | sed 's/\.c$//')
+else
+    [ -f "$REPO/tests/fuzz/$what.c" ] || { log "no target $what (tests/fuzz/$what.c)"; exit 2; }
+    targets=$what
+fi
+
+# stat VALUE-NAME LOG: libFuzzer's -print_final_stats value (summed over jobs)
+stat() { sed -n "s/^stat::$1: *//p" "$2" | awk '{s += $1} END {print s + 0}'; }
+# the cov:/ft: figures of the first ("INITED") and the last status line
+covft() { grep -E "^#[0-9]+.*cov: " "$2" | sed -n "$1" | sed -E 's/.*cov: ([0-9]+) ft: ([0-9]+).*/\1\/\2/'; }
+
+rows=""
+fail=0
+for t in $targets; do
+    exe=$BUILD/tests/fuzz/$t
+    work=$BUILD/fuzz-long/$t
+    crashes=$REPO/tests/fuzz/crashes/$t
+    rm -rf "$work"
+    mkdir -p "$work/corpus" "$crashes"
+    cp "$REPO/tests/fuzz/corpus/$t"/* "$work/corpus/" 2>/dev/null
+    before=$(ls "$work/corpus" | wc -l)
+    touch "$work/log.start"
+    log "$t: $2 min on $JOBS process(es), corpus $before inputs"
+    if [ "$JOBS" -gt 1 ]; then
+        par="-jobs=$JOBS -workers=$JOBS"
+    else
+        par=""
+    fi
+    (cd "$work" && nice "$exe" $par -max_total_time="$secs" -max_len="$MAXLEN" -timeout=10 \
+        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/" corpus) \
+        >"$work/log" 2>&1
+    rc=$?
+    [ "$JOBS" -gt 1 ] && cat "$work"/fuzz-*.log >>"$work/log" 2>/dev/null
+    execs=$(stat number_of_executed_units "$work/log")
+    added=$(($(ls "$work/corpus" | wc -l) - before))
+    ncrash=$(find "$crashes" -newer "$work/log.start" -type f | wc -l)
+    c0=$(covft 1p "$work/log"); c1=$(covft '$p' "$work/log")
+    rows+="| $t | $execs | ${c0:-?} | ${c1:-?} | $added | $ncrash |"$'\n'
+    if [ $rc -ne 0 ] || [ $ncrash -gt 0 ]; then
+        fail=1
+        log "$t: crashed ($rc): $(ls -t "$crashes" | head -n 3 | tr '\n' ' ')(log: $work/log)"
+        grep -m1 -A 12 -E "ERROR: (AddressSanitizer|libFuzzer|UndefinedBehavior)|runtime error" "$work/log" >&2
+    fi
+    merge="nice $exe -merge=1 -use_counters=0 -max_len=$MAXLEN -timeout=10"
+    if [ "${FUZZ_MERGE:-0}" = 1 ]; then
+        (cd "$work" && $merge "$REPO/tests/fuzz/corpus/$t" corpus) >"$work/merge.log" 2>&1 &&
+            log "$t: committed corpus now $(ls "$REPO/tests/fuzz/corpus/$t" | wc -l) inputs"
+    elif [ "${FUZZ_MERGE:-0}" = min ]; then
+        mkdir -p "$work/merged"
+        (cd "$work" && $merge merged "$REPO/tests/fuzz/corpus/$t" corpus) >"$work/merge.log" 2>&1 &&
+            rm -f "$REPO/tests/fuzz/corpus/$t"/* &&
+            cp "$work/merged"/* "$REPO/tests/fuzz/corpus/$t/" &&
+            log "$t: committed corpus now $(ls "$REPO/tests/fuzz/corpus/$t" | wc -l) inputs"
+    fi
+    rmdir "$crashes" 2>/dev/null
+done
+echo "| target | executions | cov/ft at start | cov/ft at end | new inputs | crashes |"
+echo "|---|---:|---:|---:|---:|---:|"
+printf "%s" "$rows"
+exit $fail
