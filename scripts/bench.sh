@@ -9,6 +9,8 @@
 # local Pebble (loopback, PEBBLE_WFE_NONCEREJECT=0, PEBBLE_AUTHZREUSE=0 so
 # every run does the full flow), median of BENCH_RUNS runs, for picoacme,
 # uacme and lego. Peak RSS from GNU time (%M, max over the client's processes).
+# Then the emulated device, and line coverage of the core from the fuzz
+# corpora and the tests (scripts/coverage.sh; BENCH_COVERAGE=0 skips it).
 set -u
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,7 +22,7 @@ RUNS=${BENCH_RUNS:-5}
 
 log() { echo "bench: $*" >&2; }
 
-picoacme_deps >&2 || exit 1
+picoacme_deps llvm >&2 || exit 1
 # wolfSSL from the Debian source package, built with user_settings_host.h
 WOLFSSL_SRC=$(sh "$REPO/scripts/fw-deps.sh" 2>&1 | tee /dev/stderr | sed -n 's/^WOLFSSL_SRC=//p' | tail -n 1)
 { cmake -S "$REPO" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -297,3 +299,12 @@ print("RAM goal: data + bss + the stack reservation (the link fails beyond 160 /
 PY
 }
 fw_bench
+
+# Line coverage per core file, from the committed fuzz corpora and from the
+# tests (scripts/coverage.sh, about 4 minutes; BENCH_COVERAGE=0 skips it).
+if [ "${BENCH_COVERAGE:-1}" != 0 ]; then
+    echo
+    echo "## line coverage of core/src (scripts/coverage.sh)"
+    echo
+    bash "$REPO/scripts/coverage.sh" || log "coverage failed"
+fi

@@ -21,6 +21,8 @@ BUILD=${COVERAGE_BUILD_DIR:-$REPO/build-cov}
 JOBS=${COVERAGE_JOBS:-2}
 CORPUS=${COVERAGE_CORPUS:-$REPO/tests/fuzz/corpus}
 log() { echo "coverage: $*" >&2; }
+. "$REPO/scripts/deps.sh"
+picoacme_deps llvm >&2 || { log "dependency installation failed"; exit 1; }
 
 # The llvm tools that match clang's major version (llvm-profdata-14, ...).
 CLANG=${CC:-clang}
