@@ -10,7 +10,7 @@
 #   <prefix>/lib/cmake/picoacme/        picoacmeConfig.cmake, version, targets
 #   <prefix>/lib/pkgconfig/picoacme.pc
 #
-# jsmn.h is not installed: only core/src/json.c includes it.
+# jsmn.h is not installed: only core/src/json_read.c includes it.
 include(CMakePackageConfigHelpers)
 
 set(PICOACME_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/picoacme"

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "picoacme.h"
+#include "picoacme_record.h"
 #include "util.h"
 
 /* ---- contracts ---------------------------------------------------------- */
@@ -285,15 +286,17 @@ extern const char *const chall_names[PICOACME_CHALL_TYPES];
 
 /* ---- record.c -------------------------------------------------------------- */
 
-/* store record tags (TLV: tag u8, length u16 little endian, value); never
- * renumber: devices in the field read their store after an update */
-enum { T_DIR = 1, T_ACCT_KEY = 2, T_ACCT_URL = 3, T_CERT_KEY = 4, T_CERT = 5 };
+/* store record tags: picoacme_record.h (never renumbered) */
+#define T_DIR      PICOACME_REC_DIR
+#define T_ACCT_KEY PICOACME_REC_ACCT_KEY
+#define T_ACCT_URL PICOACME_REC_ACCT_URL
+#define T_CERT_KEY PICOACME_REC_CERT_KEY
+#define T_CERT     PICOACME_REC_CERT
 
 picoacme_err_t record_load(picoacme_ctx_t *ctx, size_t *len);
-picoacme_err_t tlv_find(const uint8_t *rec, size_t len, uint8_t tag, size_t *off, size_t *vlen);
 /* Load the record when it belongs to cfg.directory_url; *len 0 otherwise. */
 bool record_of_directory(picoacme_ctx_t *ctx, size_t *len);
-bool import_key(picoacme_ctx_t *ctx, size_t len, uint8_t tag, picoacme_key_slot_t slot);
+bool import_key(picoacme_ctx_t *ctx, size_t len, picoacme_rec_tag_t tag, picoacme_key_slot_t slot);
 /* The record's account URL (rx[0, len)) into dir.account_url; false when
  * there is none that fits. */
 bool record_account_url(picoacme_ctx_t *ctx, size_t len);

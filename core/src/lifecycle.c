@@ -24,7 +24,7 @@ static picoacme_err_t lc_start(picoacme_ctx_t *ctx, picoacme_op_t op, bool need_
     }
     run_reset(ctx, op);
     ok = record_of_directory(ctx, &len) && import_key(ctx, len, T_ACCT_KEY, PICOACME_KEY_ACCOUNT) &&
-         (!need_cert || tlv_find(ctx->rx, len, T_CERT, &off, &vl) == PICOACME_OK);
+         (!need_cert || picoacme_record_find(ctx->rx, len, T_CERT, &off, &vl) == PICOACME_OK);
     memset(ctx->rx, 0, sizeof ctx->rx); /* the record holds the keys */
     BUF_GIVE(ctx, rx, BUF_RECORD);
     if (!ok) {
@@ -228,7 +228,7 @@ picoacme_err_t lc_on_key_changed(picoacme_ctx_t *ctx, const picoacme_json_t *j)
     BUF_PASS(ctx, rx, BUF_EXCHANGE, BUF_FREE);
     e = record_load(ctx, &len);
     if (e == PICOACME_OK) {
-        e = tlv_find(ctx->rx, len, T_ACCT_KEY, &off, &vl);
+        e = picoacme_record_find(ctx->rx, len, T_ACCT_KEY, &off, &vl);
     }
     if (e == PICOACME_OK && vl == sizeof key) {
         memcpy(ctx->rx + off, key, sizeof key);

@@ -21,15 +21,19 @@ static size_t tlv_put(uint8_t *p, uint8_t tag, const void *v, size_t len)
     return 3U + len;
 }
 
-picoacme_err_t tlv_find(const uint8_t *rec, size_t len, uint8_t tag, size_t *off, size_t *vlen)
+picoacme_err_t picoacme_record_find(const uint8_t *rec, size_t len, picoacme_rec_tag_t tag,
+                                    size_t *off, size_t *vlen)
 {
     size_t p = 0;
+    if (rec == NULL || off == NULL || vlen == NULL) {
+        return PICOACME_ERR_PARAM;
+    }
     while (p + 3U <= len) {
         size_t l = (size_t)rec[p + 1U] | ((size_t)rec[p + 2U] << 8);
         if (l > len - p - 3U) {
             return PICOACME_ERR_PARSE;
         }
-        if (rec[p] == tag) {
+        if (rec[p] == (uint8_t)tag) {
             *off = p + 3U;
             *vlen = l;
             return PICOACME_OK;
@@ -57,7 +61,7 @@ bool record_of_directory(picoacme_ctx_t *ctx, size_t *len)
         *len = 0;
         return false;
     }
-    return tlv_find(ctx->rx, *len, T_DIR, &off, &vl) == PICOACME_OK && vl == dl &&
+    return picoacme_record_find(ctx->rx, *len, T_DIR, &off, &vl) == PICOACME_OK && vl == dl &&
            memcmp(ctx->rx + off, ctx->cfg.directory_url, dl) == 0;
 }
 
@@ -65,7 +69,7 @@ bool record_account_url(picoacme_ctx_t *ctx, size_t len)
 {
     size_t off = 0;
     size_t vl = 0;
-    if (tlv_find(ctx->rx, len, T_ACCT_URL, &off, &vl) != PICOACME_OK || vl == 0U ||
+    if (picoacme_record_find(ctx->rx, len, T_ACCT_URL, &off, &vl) != PICOACME_OK || vl == 0U ||
         vl >= sizeof ctx->dir.account_url) {
         return false;
     }
@@ -74,11 +78,11 @@ bool record_account_url(picoacme_ctx_t *ctx, size_t len)
     return true;
 }
 
-bool import_key(picoacme_ctx_t *ctx, size_t len, uint8_t tag, picoacme_key_slot_t slot)
+bool import_key(picoacme_ctx_t *ctx, size_t len, picoacme_rec_tag_t tag, picoacme_key_slot_t slot)
 {
     size_t off = 0;
     size_t vl = 0;
-    return tlv_find(ctx->rx, len, tag, &off, &vl) == PICOACME_OK && vl == 32U &&
+    return picoacme_record_find(ctx->rx, len, tag, &off, &vl) == PICOACME_OK && vl == 32U &&
            ctx->ports.crypto->key_import(ctx->ports.crypto->user, slot, ctx->rx + off) ==
                PICOACME_OK;
 }
@@ -88,7 +92,7 @@ picoacme_err_t record_leaf_der(picoacme_ctx_t *ctx, size_t len, size_t *der_len)
     size_t off = 0;
     size_t vl = 0;
     size_t pos = 0;
-    picoacme_err_t e = tlv_find(ctx->rx, len, T_CERT, &off, &vl);
+    picoacme_err_t e = picoacme_record_find(ctx->rx, len, T_CERT, &off, &vl);
     if (e != PICOACME_OK) {
         return PICOACME_ERR_NOT_FOUND;
     }
@@ -169,14 +173,15 @@ picoacme_err_t picoacme_stored(picoacme_ctx_t *ctx, picoacme_stored_info_t *info
     if (e != PICOACME_OK) {
         return e;
     }
-    (void)tlv_find(ctx->rx, len, T_CERT, &off, &vl);
+    (void)picoacme_record_find(ctx->rx, len, T_CERT, &off, &vl);
     info->chain_pem = (const char *)ctx->rx + off;
     info->chain_len = vl;
     info->not_before_s = c.not_before_s;
     info->not_after_s = c.not_after_s;
     info->renew_at_s = picoacme_renew_at(c.not_before_s, c.not_after_s);
-    info->has_account = tlv_find(ctx->rx, len, T_ACCT_KEY, &off, &vl) == PICOACME_OK && vl == 32U &&
-                        tlv_find(ctx->rx, len, T_ACCT_URL, &off, &vl) == PICOACME_OK;
+    info->has_account = picoacme_record_find(ctx->rx, len, T_ACCT_KEY, &off, &vl) == PICOACME_OK &&
+                        vl == 32U &&
+                        picoacme_record_find(ctx->rx, len, T_ACCT_URL, &off, &vl) == PICOACME_OK;
     ari_stored(ctx, &c, info);
     return PICOACME_OK;
 }
@@ -192,7 +197,7 @@ picoacme_err_t picoacme_stored_load_keys(picoacme_ctx_t *ctx)
     }
     e = record_load(ctx, &len);
     if (e == PICOACME_OK) {
-        e = tlv_find(ctx->rx, len, T_CERT_KEY, &off, &vl);
+        e = picoacme_record_find(ctx->rx, len, T_CERT_KEY, &off, &vl);
         e = e == PICOACME_OK && vl == 32U ? PICOACME_OK : PICOACME_ERR_NOT_FOUND;
     }
     if (e == PICOACME_OK) {

@@ -1,9 +1,8 @@
 /*
  * state.c - the --state file of the picoacme command: recognised before
  * anything is written to it, locked while a command uses it, and read for
- * what the engine's accessors do not tell (the CA and account of the
- * record; the on-flash TLV format of core/src/record.c, which is stable
- * because devices keep it across updates).
+ * what the engine's accessors do not tell: the CA and account of the
+ * record, through picoacme_record_find() (picoacme_record.h).
  */
 #include "cli.h"
 
@@ -15,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "picoacme_record.h"
 #include "picoacme_store.h"
 
 static int g_lock_fd = -1;
@@ -79,30 +79,18 @@ int state_claim(const char *path, bool create, bool lock)
     return 0;
 }
 
-/* The TLV value of tag in rec[0, len), copied as a string. */
-static bool tlv_str(const uint8_t *rec, size_t len, uint8_t tag, char *out, size_t cap)
+/* The record's value of tag, copied as a string (picoacme_record.h). */
+static bool rec_str(const uint8_t *rec, size_t len, picoacme_rec_tag_t tag, char *out, size_t cap)
 {
-    size_t p = 0;
-    while (p + 3U <= len) {
-        size_t l = (size_t)rec[p + 1U] | ((size_t)rec[p + 2U] << 8);
-        if (l > len - p - 3U) {
-            return false;
-        }
-        if (rec[p] == tag) {
-            if (l >= cap) {
-                return false;
-            }
-            memcpy(out, rec + p + 3U, l);
-            out[l] = '\0';
-            return true;
-        }
-        p += 3U + l;
+    size_t off = 0;
+    size_t l = 0;
+    if (picoacme_record_find(rec, len, tag, &off, &l) != PICOACME_OK || l >= cap) {
+        return false;
     }
-    return false;
+    memcpy(out, rec + off, l);
+    out[l] = '\0';
+    return true;
 }
-
-/* record.c's tags */
-enum { TAG_DIR = 1, TAG_ACCT_URL = 3 };
 
 bool state_record_urls(const picoacme_storage_t *st, char *dir, size_t dcap, char *acct,
                        size_t acap)
@@ -114,8 +102,8 @@ bool state_record_urls(const picoacme_storage_t *st, char *dir, size_t dcap, cha
     if (picoacme_store_load(st, rec, sizeof rec, &len, NULL) != PICOACME_OK) {
         return false;
     }
-    (void)tlv_str(rec, len, TAG_ACCT_URL, acct, acap);
-    return tlv_str(rec, len, TAG_DIR, dir, dcap);
+    (void)rec_str(rec, len, PICOACME_REC_ACCT_URL, acct, acap);
+    return rec_str(rec, len, PICOACME_REC_DIR, dir, dcap);
 }
 
 /* ---- the revocation note: STATE.revoked holds the revoked serial ---- */

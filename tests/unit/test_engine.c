@@ -39,6 +39,7 @@
 
 #include "picoacme.h"
 #include "picoacme_posix.h"
+#include "picoacme_record.h"
 #include "picoacme_store.h"
 #include "picoacme_wolfssl.h"
 
@@ -2390,6 +2391,33 @@ static void test_abort_uninitialised(void **state)
     assert_int_equal(picoacme_state(&zero), PICOACME_ST_IDLE);
 }
 
+/* The record layout, for tools that read a state image (picoacme_record.h). */
+static void test_record_find(void **state)
+{
+    static uint8_t rec[PICOACME_RX_BUF_SIZE];
+    size_t len = 0, off = 0, vl = 0;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_int_equal(picoacme_store_load(&g_st, rec, sizeof rec, &len, NULL), PICOACME_OK);
+    assert_int_equal(picoacme_record_find(rec, len, PICOACME_REC_DIR, &off, &vl), PICOACME_OK);
+    assert_int_equal(vl, strlen(BASE "/dir"));
+    assert_memory_equal(rec + off, BASE "/dir", vl);
+    assert_int_equal(picoacme_record_find(rec, len, PICOACME_REC_ACCT_URL, &off, &vl), PICOACME_OK);
+    assert_memory_equal(rec + off, BASE "/acct/1", vl);
+    assert_int_equal(picoacme_record_find(rec, len, PICOACME_REC_CERT, &off, &vl), PICOACME_OK);
+    assert_int_equal(vl, srv.chain_len);
+    assert_int_equal(picoacme_record_find(rec, len, (picoacme_rec_tag_t)9, &off, &vl),
+                     PICOACME_ERR_NOT_FOUND);
+    /* a record cut inside the chain's TLV */
+    assert_int_equal(picoacme_record_find(rec, len - 1U, PICOACME_REC_CERT, &off, &vl),
+                     PICOACME_ERR_PARSE);
+    assert_int_equal(picoacme_record_find(NULL, len, PICOACME_REC_DIR, &off, &vl),
+                     PICOACME_ERR_PARAM);
+    env_close();
+}
+
 static void test_contract_trap(void **state)
 {
 #if PICOACME_ASSERT_ENABLE
@@ -2461,6 +2489,7 @@ int main(void)
         cmocka_unit_test(test_nonce_too_long),
         cmocka_unit_test(test_connect_resolving),
         cmocka_unit_test(test_abort_uninitialised),
+        cmocka_unit_test(test_record_find),
         cmocka_unit_test(test_contract_trap),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);

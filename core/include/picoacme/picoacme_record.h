@@ -1,0 +1,31 @@
+/*
+ * picoacme_record.h - the layout of the record the engine keeps in the
+ * store (inside one A/B store record, picoacme_store.h): TLVs of a tag
+ * byte, a 16-bit little-endian length and the value. Devices in the field
+ * read their record after a firmware update, so a tag is never renumbered.
+ * For tools that read a state image (the Linux command's --state file).
+ */
+#ifndef PICOACME_RECORD_H
+#define PICOACME_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "picoacme_err.h"
+
+typedef enum picoacme_rec_tag {
+    PICOACME_REC_DIR = 1,      /* the directory URL of the CA the record belongs to */
+    PICOACME_REC_ACCT_KEY = 2, /* the account's private scalar (32 bytes), when exportable */
+    PICOACME_REC_ACCT_URL = 3, /* the account URL (the kid) */
+    PICOACME_REC_CERT_KEY = 4, /* the certificate's private scalar (32 bytes), when exportable */
+    PICOACME_REC_CERT = 5      /* the chain, PEM, leaf first */
+} picoacme_rec_tag_t;
+
+/* Find tag in the record rec[0, len) (as picoacme_store_load() returns it).
+ * On PICOACME_OK the value is rec[*off, *off + *vlen); nothing is copied.
+ * Returns one of: PICOACME_OK; PICOACME_ERR_NOT_FOUND (no such TLV);
+ * PICOACME_ERR_PARSE (a TLV runs past len); PICOACME_ERR_PARAM. */
+picoacme_err_t picoacme_record_find(const uint8_t *rec, size_t len, picoacme_rec_tag_t tag,
+                                    size_t *off, size_t *vlen);
+
+#endif
