@@ -156,7 +156,6 @@ _Static_assert(!PICOACME_LIFECYCLE ||
                            140U <=
                        PICOACME_TX_BUF_SIZE,
                "PICOACME_TX_BUF_SIZE is too small for the key change request");
-_Static_assert(PICOACME_CERT_MAX <= PICOACME_RX_BUF_SIZE, "the chain is downloaded into rx");
 
 /* ---- logging and failures ------------------------------------------------ */
 

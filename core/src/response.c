@@ -197,7 +197,8 @@ picoacme_err_t on_response(picoacme_ctx_t *ctx)
     picoacme_state_t st = ctx->run.state;
     LOG(ctx, PICOACME_LOG_LVL_INF, "  -> %u (%u bytes)", (unsigned)r->status,
         (unsigned)r->body.len);
-    if (r->nonce.len > 0U && r->nonce.len < sizeof ctx->run.nonce) {
+    /* the parser keeps only a nonce that fits (else nonce_too_long) */
+    if (r->nonce.len > 0U) {
         cpy(ctx->run.nonce, sizeof ctx->run.nonce, span(ctx, r->nonce), r->nonce.len);
     }
     if (r->date_s > 0) {
@@ -257,7 +258,7 @@ picoacme_err_t poll_again(picoacme_ctx_t *ctx)
 picoacme_err_t on_nonce(picoacme_ctx_t *ctx, const picoacme_json_t *j)
 {
     (void)j;
-    if (ctx->conn.resp.nonce_too_long || ctx->conn.resp.nonce.len >= sizeof ctx->run.nonce) {
+    if (ctx->conn.resp.nonce_too_long) {
         return fail(ctx, PICOACME_ERR_PROTOCOL,
                     "newNonce answered with a Replay-Nonce longer than PICOACME_NONCE_MAX");
     }
