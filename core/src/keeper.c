@@ -397,14 +397,9 @@ static void ari_done(picoacme_keeper_t *k, picoacme_err_t e, int64_t now)
 }
 
 /* The run of phase ended with e. */
-static picoacme_keeper_event_t run_end(picoacme_keeper_t *k, picoacme_err_t e)
+static picoacme_keeper_event_t run_ended(picoacme_keeper_t *k, uint8_t ph, picoacme_err_t e,
+                                         int64_t now)
 {
-    uint8_t ph = k->phase;
-    int64_t now;
-    learn_time(k);
-    now = know(k);
-    k->phase = PICOACME_KEEPER_PH_WAIT;
-    picoacme_abort(&k->ctx);
     if (ph == PICOACME_KEEPER_PH_ISSUE) {
         return e == PICOACME_OK ? issue_done(k, now) : issue_failed(k, e, now);
     }
@@ -418,6 +413,22 @@ static picoacme_keeper_event_t run_end(picoacme_keeper_t *k, picoacme_err_t e)
         k->st.failures = f;
     }
     return PICOACME_KEEPER_EV_NONE;
+}
+
+static picoacme_keeper_event_t run_end(picoacme_keeper_t *k, picoacme_err_t e)
+{
+    uint8_t ph = k->phase;
+    int64_t now;
+    int64_t at = 0;
+    picoacme_keeper_event_t ev;
+    learn_time(k);
+    now = know(k);
+    k->phase = PICOACME_KEEPER_PH_WAIT;
+    picoacme_abort(&k->ctx);
+    ev = run_ended(k, ph, e, now);
+    (void)plan(k, know(k), &at); /* the status tells what comes next */
+    k->next_at_s = at;
+    return ev;
 }
 
 /* ---- the pump ------------------------------------------------------------ */
