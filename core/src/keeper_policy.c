@@ -20,6 +20,7 @@ int64_t picoacme_keeper_fraction_point(int64_t nb, int64_t na, uint32_t phase_rn
     uint32_t f;
     uint32_t q;
     uint32_t back;
+    uint32_t phase;
     int64_t end;
     if (life <= 0) {
         return nb;
@@ -36,10 +37,12 @@ int64_t picoacme_keeper_fraction_point(int64_t nb, int64_t na, uint32_t phase_rn
     if (q == 0U || jitter_permille == 0U) {
         return end;
     }
-    /* end - t = (end - phase) mod q, all taken mod q: the last t <= end
-     * with t = phase (mod q); Unix seconds fit 32 bits until 2106, their
-     * residues mod q are all that matters */
-    back = ((uint32_t)end % q + q - phase_rnd % q) % q;
+    /* the phase is the fraction phase_rnd / 2^32 of the period; end - t =
+     * (end - phase) mod q: the last t <= end with t = phase (mod q). Unix
+     * seconds fit 32 bits until 2106; their residues mod q are all that
+     * matters */
+    phase = (uint32_t)(((uint64_t)phase_rnd * q) >> 32);
+    back = ((uint32_t)end % q + q - phase) % q;
     return end - (int64_t)back;
 }
 
@@ -64,6 +67,13 @@ int64_t picoacme_keeper_window_point(int64_t start, int64_t end, int64_t not_aft
     }
     span = end - start >= (int64_t)UINT32_MAX ? UINT32_MAX - 1U : (uint32_t)(end - start);
     return start + (int64_t)(((uint64_t)rnd * ((uint64_t)span + 1U)) >> 32);
+}
+
+uint32_t picoacme_keeper_index_phase(uint32_t index)
+{
+    /* the golden ratio's fraction (Weyl sequence): consecutive numbers
+     * land far apart, any run of n of them fills the period evenly */
+    return index * 0x9E3779B9U;
 }
 
 uint32_t picoacme_keeper_backoff_s(uint16_t failures, uint32_t min_s, uint32_t max_s, uint32_t rnd,

@@ -240,8 +240,12 @@ static void answer_ari(fca_dev_t *d, fca_conn_t *c)
         return;
     }
     if (ca->ari == FCA_ARI_SPREAD) {
+        /* the CA's plan: come back when the window opens */
+        int64_t back;
         ws = spread_window(d);
         we = ws + 60;
+        back = ws - fca_wall(ca->clk);
+        snprintf(ra, sizeof ra, "Retry-After: %lld\r\n", (long long)(back < 60 ? 60 : back));
     }
     rfc3339(ws, s, sizeof s);
     rfc3339(we, e, sizeof e);

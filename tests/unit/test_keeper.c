@@ -60,6 +60,19 @@ static void test_fraction_point(void **state)
     }
     /* the phases spread the first points over most of the period */
     assert_true(hi - lo > q * 9 / 10);
+    /* fleet numbers 1..n: the points of any n of them are evenly spread
+     * (no two of 100 within a tenth of the even spacing) */
+    int64_t pts[100];
+    for (uint32_t i = 0; i < 100; i++) {
+        pts[i] =
+            picoacme_keeper_fraction_point(nb, na, picoacme_keeper_index_phase(i + 1), F_PM, J_PM);
+    }
+    for (int i = 0; i < 100; i++) {
+        for (int j = i + 1; j < 100; j++) {
+            int64_t dd = pts[i] > pts[j] ? pts[i] - pts[j] : pts[j] - pts[i];
+            assert_true(dd > q / 100 / 10);
+        }
+    }
 }
 
 static void test_window_point(void **state)
@@ -333,10 +346,25 @@ static void test_ari_window_honoured(void **state)
 
 /* a window already passed: renew now; then a malformed answer keeps the
  * fraction and asks again at Retry-After */
+/* a fleet index whose fraction point comes late (after 12 h) for a
+ * certificate issued at EPOCH, so the ARI questions come first */
+static uint32_t late_index(void)
+{
+    for (uint32_t i = 1; i < 100; i++) {
+        if (picoacme_keeper_fraction_point(EPOCH, EPOCH + DAY, picoacme_keeper_index_phase(i), F_PM,
+                                           J_PM) > EPOCH + 12 * 3600) {
+            return i;
+        }
+    }
+    fail_msg("no late phase");
+    return 0;
+}
+
 static void test_ari_past_and_malformed(void **state)
 {
     (void)state;
     evlog_t log = {0};
+    g_kcfg.fleet_index = late_index();
     keeper_boot();
     run(&log, EPOCH + 60, 1);
     picoacme_keeper_status_t s = status();
