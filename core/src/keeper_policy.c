@@ -80,21 +80,23 @@ uint32_t picoacme_keeper_backoff_s(uint16_t failures, uint32_t min_s, uint32_t m
                                    int64_t now, int64_t not_after)
 {
     uint32_t d = min_s == 0U ? 1U : min_s;
-    uint32_t half;
+    uint32_t quarter;
     if (max_s < d) {
         max_s = d;
     }
+    /* x4 per failure: a fleet's retries meeting a CA's recovery are about
+     * log(outage / min_s) / 3 times its renewal rate (x2 would give / 1) */
     for (uint16_t i = 1; i < failures && d < max_s; i++) {
-        d = d > max_s / 2U ? max_s : d * 2U;
+        d = d > max_s / 4U ? max_s : d * 4U;
     }
     if (now != PICOACME_TIME_UNKNOWN && not_after > now) {
-        /* near the expiry, try more often: a quarter of what is left */
-        int64_t q = (not_after - now) / 4;
+        /* near the expiry, try more often: a third of what is left */
+        int64_t q = (not_after - now) / 3;
         if (q < (int64_t)d) {
             d = q < (int64_t)min_s ? min_s : (uint32_t)q;
         }
     }
-    /* equal jitter: [d/2, d] */
-    half = d / 2U;
-    return d - half + (uint32_t)(((uint64_t)rnd * ((uint64_t)half + 1U)) >> 32);
+    /* jitter over the last quarter: [3d/4, d] */
+    quarter = d / 4U;
+    return d - quarter + (uint32_t)(((uint64_t)rnd * ((uint64_t)quarter + 1U)) >> 32);
 }

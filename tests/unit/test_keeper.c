@@ -102,19 +102,19 @@ static void test_backoff(void **state)
     (void)state;
     uint32_t prev = 0;
     for (uint16_t f = 1; f <= 12; f++) {
-        uint32_t full = 300U << (f - 1U > 8U ? 8U : f - 1U);
+        uint32_t full = 300U << (f - 1U > 4U ? 8U : 2U * (f - 1U)); /* x4 per failure */
         full = full > 14400U ? 14400U : full;
         uint32_t lo = picoacme_keeper_backoff_s(f, 300, 14400, 0, PICOACME_TIME_UNKNOWN, 0);
         uint32_t hi =
             picoacme_keeper_backoff_s(f, 300, 14400, 0xFFFFFFFFU, PICOACME_TIME_UNKNOWN, 0);
         assert_int_equal(hi, full);
-        assert_int_equal(lo, full - full / 2U);
+        assert_int_equal(lo, full - full / 4U);
         assert_true(hi >= prev);
         prev = hi;
     }
     assert_int_equal(prev, 14400U);
-    /* near the expiry: at most a quarter of what is left, not below min */
-    assert_int_equal(picoacme_keeper_backoff_s(9, 300, 14400, 0xFFFFFFFFU, EPOCH, EPOCH + 4000),
+    /* near the expiry: at most a third of what is left, not below min */
+    assert_int_equal(picoacme_keeper_backoff_s(9, 300, 14400, 0xFFFFFFFFU, EPOCH, EPOCH + 3000),
                      1000U);
     assert_int_equal(picoacme_keeper_backoff_s(9, 300, 14400, 0xFFFFFFFFU, EPOCH, EPOCH + 400),
                      300U);
@@ -428,8 +428,8 @@ static void test_backoff_persisted(void **state)
         int64_t gap = s.backoff_until_s - fca_wall(&g_clk);
         assert_true(gap >= 150 && gap <= 14400);
         if (i > 2) {
-            /* doubling, with equal jitter: never below half the last full delay */
-            assert_true(gap * 2 >= prev_gap);
+            /* growing, with jitter: never below 3/4 of the last delay */
+            assert_true(gap * 4 >= prev_gap * 3);
         }
         prev_gap = gap;
         /* reboot: nothing is sent before the backoff ends */

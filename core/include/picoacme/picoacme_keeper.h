@@ -300,10 +300,9 @@ int64_t picoacme_keeper_window_point(int64_t start, int64_t end, int64_t not_aft
                                      uint32_t rnd);
 
 /* The retry delay after `failures` failed attempts in a row (>= 1):
- * min_s * 2^(failures-1) capped at max_s, then "equal jitter": a uniform
- * point in [delay/2, delay] from rnd. Also never more than a quarter of
- * what is left until not_after (when now and not_after are known, and at
- * least min_s). */
+ * min_s * 4^(failures-1) capped at max_s, never more than a third of what
+ * is left until not_after (when now and not_after are known; at least
+ * min_s), then jitter: a uniform point in [3/4, 1] of it from rnd. */
 uint32_t picoacme_keeper_backoff_s(uint16_t failures, uint32_t min_s, uint32_t max_s, uint32_t rnd,
                                    int64_t now, int64_t not_after);
 
