@@ -312,7 +312,8 @@ fi
 # Fleet figures (issue 8): 10,000 certificate keepers on a simulated clock
 # against a fake CA that counts requests per minute (tests/fleet/fleet_sim.c),
 # 24-hour certificates, 7 days, peak-to-mean over the last 5 days. About
-# 15-20 s of CPU per row; BENCH_FLEET=0 skips it, BENCH_FLEET_N sets the size.
+# 15-25 s of CPU per row, ~90 s for the five; BENCH_FLEET=0 skips it,
+# BENCH_FLEET_N sets the size.
 fleet_bench() {
     local n=${BENCH_FLEET_N:-10000} sim=$BUILD/tests/fleet/fleet_sim args
     cmake --build "$BUILD" --target fleet_sim >&2 || { log "fleet_sim build failed"; return; }
