@@ -81,7 +81,7 @@ static picoacme_err_t check_dns01(picoacme_ctx_t *ctx)
         return fail(ctx, PICOACME_ERR_PARAM,
                     "dns-01 needs a DNS server and TSIG key (or a DNS hook)");
     }
-    if (d->hook == NULL && !d->tcp &&
+    if ((d->hook == NULL || d->resolver != NULL) && !d->tcp &&
         (tp->udp_open == NULL || tp->udp_send == NULL || tp->udp_recv == NULL)) {
         return fail(ctx, PICOACME_ERR_UNSUPPORTED, "the transport has no UDP for dns-01");
     }

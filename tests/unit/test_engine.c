@@ -704,6 +704,17 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         respond(c, path, 200, "application/json", NULL, b, true);
         return;
     }
+    if (strcmp(path, "/chall/9") == 0) {
+        /* dns-01: the fake CA trusts the engine's resolver check */
+        srv.chall_posted = true;
+        srv.authz_valid = true;
+        srv.order_status = "ready";
+        respond(c, path, 200, "application/json", NULL,
+                "{\"type\":\"dns-01\",\"url\":\"" BASE
+                "/chall/9\",\"token\":\"dnsTOKENdnsTOKENdns\",\"status\":\"valid\"}",
+                true);
+        return;
+    }
     if (strcmp(path, "/chall/0") == 0) {
         if (strcmp(pay, "{}") != 0)
             violation("challenge response payload is not {}");
@@ -975,7 +986,7 @@ static picoacme_err_t t_recv(void *u, picoacme_sock_t s, uint8_t *b, size_t len,
 static void t_close(void *u, picoacme_sock_t s)
 {
     (void)u;
-    if (s == LSOCK)
+    if (s == LSOCK || s == 150 /* DNS_SOCK */)
         return;
     conn_t *c = conn_of(s);
     if (c->validator)
@@ -2458,6 +2469,132 @@ static void test_contract_trap(void **state)
 #endif
 }
 
+/* ---- dns-01 propagation (issue 8) ------------------------------------------------ */
+
+#define DNS_SOCK 150
+static struct {
+    char txt[64];    /* the value the hook published */
+    uint32_t add_at; /* g_now of the hook's add */
+    uint32_t query_at[16];
+    unsigned queries;
+    unsigned visible_after; /* the resolver sees the record from this query on */
+    uint8_t answer[512];
+    size_t answer_len;
+} g_res;
+
+static picoacme_err_t hook_txt(void *user, const char *fqdn, const char *value, bool add)
+{
+    (void)user;
+    (void)fqdn;
+    if (add) {
+        scopy(g_res.txt, sizeof g_res.txt, value);
+        g_res.add_at = g_now;
+    }
+    return PICOACME_OK;
+}
+
+static picoacme_err_t u_open(void *u, picoacme_sock_t *s)
+{
+    (void)u;
+    *s = DNS_SOCK;
+    return PICOACME_OK;
+}
+
+/* The resolver: NOERROR with no answer until visible_after, then the TXT. */
+static picoacme_err_t u_send(void *u, picoacme_sock_t s, const char *host, uint16_t port,
+                             const uint8_t *b, size_t len)
+{
+    size_t q = 12;
+    uint8_t *a = g_res.answer;
+    bool found;
+    size_t tl = strlen(g_res.txt);
+    (void)u;
+    assert_int_equal(s, DNS_SOCK);
+    assert_string_equal(host, "127.0.0.1");
+    assert_int_equal(port, 5353);
+    if (g_res.queries < 16)
+        g_res.query_at[g_res.queries] = g_now;
+    found = g_res.queries >= g_res.visible_after;
+    g_res.queries++;
+    while (q < len && b[q] != 0)
+        q += 1U + b[q];
+    q += 5U; /* root label, QTYPE, QCLASS */
+    assert_true(q <= len && q + 16U + tl <= sizeof g_res.answer);
+    memcpy(a, b, q);
+    a[2] = 0x81; /* QR, RD */
+    a[3] = 0x80; /* RA, NOERROR */
+    a[6] = 0;
+    a[7] = found ? 1 : 0;
+    memset(a + 8, 0, 4); /* no authority, no additional */
+    g_res.answer_len = q;
+    if (found) {
+        uint8_t rr[12] = {0xc0, 0x0c, 0, 16, 0, 1, 0, 0, 0, 60, 0, 0};
+        rr[10] = (uint8_t)((tl + 1U) >> 8);
+        rr[11] = (uint8_t)(tl + 1U);
+        memcpy(a + q, rr, sizeof rr);
+        a[q + 12] = (uint8_t)tl;
+        memcpy(a + q + 13, g_res.txt, tl);
+        g_res.answer_len = q + 13U + tl;
+    }
+    return PICOACME_OK;
+}
+
+static picoacme_err_t u_recv(void *u, picoacme_sock_t s, uint8_t *b, size_t cap, size_t *got)
+{
+    (void)u;
+    assert_int_equal(s, DNS_SOCK);
+    if (g_res.answer_len == 0)
+        return PICOACME_WANT_READ;
+    assert_true(g_res.answer_len <= cap);
+    memcpy(b, g_res.answer, g_res.answer_len);
+    *got = g_res.answer_len;
+    g_res.answer_len = 0;
+    g_io++;
+    return PICOACME_OK;
+}
+
+/* dns-01 with a hook and a resolver: the resolver is asked in the same
+ * moment the record was published (no fixed first wait), then after a
+ * short back-off that doubles. */
+static void test_dns01_propagation(void **state)
+{
+    static const picoacme_dns_hook_t hook = {NULL, hook_txt};
+    picoacme_dns01_config_t dns;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    memset(&g_res, 0, sizeof g_res);
+    g_res.visible_after = 3;
+    g_tp.udp_open = u_open;
+    g_tp.udp_send = u_send;
+    g_tp.udp_recv = u_recv;
+    memset(&dns, 0, sizeof dns);
+    dns.hook = &hook;
+    dns.resolver = "127.0.0.1";
+    dns.resolver_port = 5353;
+    dns.timeout_s = 30;
+    g_cfg.challenges[0] = PICOACME_CHALL_DNS01;
+    g_cfg.n_challenges = 1;
+    g_cfg.dns01 = &dns;
+    g_cfg.http01_port = 0;
+    srv.h01 = false;
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(g_res.queries, 4);
+    assert_int_equal(strlen(g_res.txt), 43);
+    /* first query right after the hook published: no wait at all */
+    assert_int_equal(g_res.query_at[0] - g_res.add_at, 0);
+    /* then 50, 100, 200 ms */
+    assert_int_equal(g_res.query_at[1] - g_res.query_at[0], 50);
+    assert_int_equal(g_res.query_at[2] - g_res.query_at[1], 100);
+    assert_int_equal(g_res.query_at[3] - g_res.query_at[2], 200);
+    printf(
+        "dns-01: resolver asked at +%u ms, +%u ms, +%u ms, +%u ms after the publish\n",
+        (unsigned)(g_res.query_at[0] - g_res.add_at), (unsigned)(g_res.query_at[1] - g_res.add_at),
+        (unsigned)(g_res.query_at[2] - g_res.add_at), (unsigned)(g_res.query_at[3] - g_res.add_at));
+    env_close();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2491,6 +2628,7 @@ int main(void)
         cmocka_unit_test(test_abort_uninitialised),
         cmocka_unit_test(test_record_find),
         cmocka_unit_test(test_contract_trap),
+        cmocka_unit_test(test_dns01_propagation),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
