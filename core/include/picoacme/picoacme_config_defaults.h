@@ -48,6 +48,12 @@
 #define PICOACME_MAX_IDENTIFIERS 4U
 #endif
 
+/* Longest certificate profile name kept, NUL included
+ * (draft-ietf-acme-profiles; picoacme_config_t.profile). */
+#ifndef PICOACME_PROFILE_MAX
+#define PICOACME_PROFILE_MAX 32U
+#endif
+
 /* JSON tokens for one response. */
 #ifndef PICOACME_JSON_TOKENS
 #define PICOACME_JSON_TOKENS 96U
