@@ -405,14 +405,19 @@ static picoacme_err_t order_authzs(picoacme_ctx_t *ctx, const picoacme_json_t *j
                     "order has more authorizations than PICOACME_MAX_IDENTIFIERS");
     }
     is->n_authz = (uint8_t)n;
+    size_t used = 0;
     for (int i = 0; i < n; i++) {
         size_t len = 0;
-        picoacme_err_t e = picoacme_json_string(j, picoacme_json_element(j, az, i),
-                                                is->authz_url[i], PICOACME_URL_MAX, &len);
+        size_t room = sizeof is->authz_urls - used;
+        picoacme_err_t e =
+            picoacme_json_string(j, picoacme_json_element(j, az, i), is->authz_urls + used,
+                                 room < PICOACME_URL_MAX ? room : PICOACME_URL_MAX, &len);
         if (e != PICOACME_OK) {
             return fail(ctx, e == PICOACME_ERR_NOSPACE ? e : PICOACME_ERR_PROTOCOL,
-                        "authorization URL");
+                        "authorization URL (longer than PICOACME_URL_MAX, or the order's "
+                        "together longer than PICOACME_AUTHZ_URLS_SIZE)");
         }
+        used += len + 1U;
     }
     return PICOACME_OK;
 }

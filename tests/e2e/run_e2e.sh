@@ -40,6 +40,10 @@
 #                   shows serial, CA, account; --json; --version
 #   other-ca        a state holding another CA's account is refused, kept
 #   eab-half        --eab-kid without its key: exit 2 before anything is opened
+# issue 8:
+#   request-counts  a first issuance takes <= 10 requests, a renewal with the
+#                   same state (as after a reboot) <= 8; the counts are printed
+#   names-100       100 DNS names in one order; the time is printed
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -746,6 +750,29 @@ eab-half)
     [ $rc -eq 2 ] || fail "exited $rc, want 2"
     last_err_line | grep -q 'go together' || fail "no clear message: $(last_err_line)"
     [ ! -e "$WORK/state" ] || fail "a state file was created"
+    pass ;;
+request-counts)
+    # issue 8: a first issuance, then a renewal with the same state as after
+    # a reboot (stored account URL and directory URLs): requests counted by
+    # picoacme and by Pebble's log
+    # (no rejected nonces, no authorization reuse: every step is counted)
+    need_picoacme; PEBBLE_WFE_NONCEREJECT=0 start_ca PEBBLE_AUTHZREUSE=0
+    issue_ok DNS:count.internal
+    fresh=$(sed -n 's/.*(\([0-9]*\) requests.*/\1/p' "$WORK/picoacme.out" "$WORK/picoacme.err" | head -n 1)
+    issue_ok DNS:count.internal
+    reboot=$(sed -n 's/.*(\([0-9]*\) requests.*/\1/p' "$WORK/picoacme.out" "$WORK/picoacme.err" | head -n 1)
+    echo "requests against Pebble: fresh issuance $fresh, renewal after a reboot $reboot"
+    [ -n "$fresh" ] && [ "$fresh" -le 10 ] || fail "fresh issuance took $fresh requests (> 10)"
+    [ -n "$reboot" ] && [ "$reboot" -le 8 ] || fail "renewal after a reboot took $reboot requests (> 8)"
+    pass ;;
+names-100)
+    # issue 8: 100 names in one order (the Linux build's PICOACME_MAX_IDENTIFIERS)
+    need_picoacme; start_ca
+    ids=(); for i in $(seq 1 100); do ids+=("DNS:n$i.many.internal"); done
+    t0=$(date +%s.%N)
+    issue_ok "${ids[@]}"
+    t1=$(date +%s.%N)
+    echo "100 names: $(python3 -c "print(f'{$t1 - $t0:.1f}')") s, $(sed -n 's/.*(\([0-9]*\) requests.*/\1 requests/p' "$WORK/picoacme.out" "$WORK/picoacme.err" | head -n 1)"
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca

@@ -297,21 +297,30 @@ typedef struct picoacme_dns01_run {
     char txt[48];
 } picoacme_dns01_run_t;
 
+/* The authorization URLs of one order, packed one after the other (NUL
+ * after each): room for PICOACME_MAX_IDENTIFIERS URLs of full length up to
+ * 4 identifiers; beyond, 96 bytes on average (a CA's authz URLs are ~70). */
+#if PICOACME_MAX_IDENTIFIERS <= 4U
+#define PICOACME_AUTHZ_URLS_SIZE (PICOACME_MAX_IDENTIFIERS * PICOACME_URL_MAX)
+#else
+#define PICOACME_AUTHZ_URLS_SIZE (4U * PICOACME_URL_MAX + (PICOACME_MAX_IDENTIFIERS - 4U) * 96U)
+#endif
+
 /* An issuance (§7.4 .. §7.4.2). */
 typedef struct picoacme_issue_run {
     char order_url[PICOACME_URL_MAX];
     char finalize_url[PICOACME_URL_MAX];
     char cert_url[PICOACME_URL_MAX];
     char chall_url[PICOACME_URL_MAX];
-    char authz_url[PICOACME_MAX_IDENTIFIERS][PICOACME_URL_MAX];
-    char token[PICOACME_MAX_IDENTIFIERS][PICOACME_TOKEN_MAX];
+    char authz_urls[PICOACME_AUTHZ_URLS_SIZE]; /* packed, NUL after each */
+    char token[PICOACME_TOKEN_MAX];            /* of the current authorization */
     char authz_name[PICOACME_NAME_MAX];
     uint8_t failed[PICOACME_MAX_IDENTIFIERS]; /* bit per challenge type that failed */
     uint8_t n_authz;
     uint8_t authz_idx;
-    uint8_t chall;  /* picoacme_chall_type_t */
-    uint8_t id_idx; /* cfg.ids index of the current authorization */
-    uint8_t orders; /* orders made in this issuance */
+    uint8_t chall;   /* picoacme_chall_type_t */
+    uint8_t id_idx;  /* cfg.ids index of the current authorization */
+    uint16_t orders; /* orders made in this issuance */
     bool authz_ip;
     bool authz_wildcard;
     bool retry_order;    /* a challenge failed: new order, next type */
