@@ -43,6 +43,7 @@ void usage(FILE *f)
           "                   --dns01-resolver HOST:PORT --dns01-timeout SECONDS [--dns01-zone "
           "ZONE]]\n"
           "                  [--eab-kid KID --eab-hmac-key B64URL | --eab-hmac-key-file FILE]\n"
+          "                  [--profile NAME]\n"
           "  picoacme run    (the issue options) [--renew-hook CMD] [--max-renewals N]\n"
           "                  [--fallback-directory URL --fallback-ca-root PEM\n"
           "                   --failover-after N --failback-s S] [--retry-s S]\n"
@@ -66,6 +67,9 @@ void usage(FILE *f)
           "         --failover-after N failures in a row (default 3) with the first, for\n"
           "         --failback-s S (default 86400) before the first is tried again;\n"
           "         --retry-s S is the first back-off after a failure (default 60).\n"
+          "         --profile NAME (issue, run) orders the CA's certificate profile NAME\n"
+          "         (draft-ietf-acme-profiles); a name the directory does not list is\n"
+          "         refused before any order.\n"
           "status   print the stored certificate's names, serial, validity, renewal time,\n"
           "         CA and account (--json: one JSON object). Exit status: 0 valid,\n"
           "         1 renewal due, 2 expired, revoked or nothing stored, 3 unreadable.\n"
@@ -704,6 +708,7 @@ static int cmd_issue(int argc, char **argv, bool daemon)
                                          {"max-renewals", required_argument, NULL, 'M'},
                                          {"eab-hmac-key-file", required_argument, NULL, 'E'},
                                          {"tsig-key-file", required_argument, NULL, 'J'},
+                                         {"profile", required_argument, NULL, 'P'},
                                          {NULL, 0, NULL, 0}};
     static char dns_server[256], dns_resolver[256], tsig_name[256];
     static uint8_t tsig_secret[128];
@@ -711,6 +716,7 @@ static int cmd_issue(int argc, char **argv, bool daemon)
     static char secret_line[512];
     size_t eab_len = 0;
     const char *eab_kid = NULL;
+    const char *profile = NULL;
     const char *hook = NULL;
     const char *fb_url = NULL, *fb_root_path = NULL;
     long failover_after = 3, failback_s = 86400, retry_s = 60;
@@ -873,6 +879,7 @@ static int cmd_issue(int argc, char **argv, bool daemon)
             break;
         }
         case 'K': eab_kid = optarg; break;
+        case 'P': profile = optarg; break;
         case 'E':
         case 'H': {
             const char *v = optarg;
@@ -964,6 +971,7 @@ static int cmd_issue(int argc, char **argv, bool daemon)
     }
     rc = 1;
     cfg.eab_kid = eab_kid;
+    cfg.profile = profile;
     cfg.eab_key = eab_len > 0 ? eab_key : NULL;
     cfg.eab_key_len = eab_len;
     cfg.directory_url = dir_url;

@@ -24,6 +24,7 @@ typedef struct status_view {
     char serial[80];
     char ca[PICOACME_URL_MAX];
     char account[PICOACME_URL_MAX];
+    char profile[PICOACME_PROFILE_MAX];
     const char *verdict;
     int code;
 } status_view_t;
@@ -99,6 +100,7 @@ static void print_text(const status_view_t *s)
     printf("account     %s\n", s->account[0] != '\0' ? s->account
                                : s->info.has_account ? "stored"
                                                      : "none");
+    printf("profile     %s\n", s->profile[0] != '\0' ? s->profile : "(the CA's default)");
     printf("state       %s\n", s->verdict);
 }
 
@@ -142,6 +144,7 @@ static void print_json(const status_view_t *s)
         json_str("renew_reason", s->info.ari ? "ari" : "fraction", true);
         json_str("ca", s->ca, true);
         json_str("account", s->account, true);
+        json_str("profile", s->profile, true);
     }
     json_str("file", s->state_path, false);
     printf("}\n");
@@ -211,6 +214,7 @@ static int load(status_view_t *s)
         rc = ST_UNKNOWN;
     } else {
         (void)state_record_urls(&st, s->ca, sizeof s->ca, s->account, sizeof s->account);
+        (void)state_record_profile(&st, s->profile, sizeof s->profile);
         (void)chain_serial_hex(s->info.chain_pem, s->info.chain_len, s->serial, sizeof s->serial);
     }
     picoacme_wolfssl_crypto_free(&wc);
