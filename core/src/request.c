@@ -147,8 +147,11 @@ picoacme_err_t begin_directory(picoacme_ctx_t *ctx)
 {
     picoacme_op_t op = ctx->run.op;
     /* an issuance or ARI question uses the directory this context read
-     * before (or the store kept); lifecycle calls need more of it */
-    if (ctx->dir.loaded && (op == PICOACME_OP_ISSUE || op == PICOACME_OP_ARI)) {
+     * before (or the store kept); lifecycle calls need more of it. An ARI
+     * question reads it again when the kept one names no renewalInfo: a
+     * CA that starts offering ARI is found (at most one GET per question) */
+    bool ari_known = op == PICOACME_OP_ARI && ctx->dir.ari_offered;
+    if (ctx->dir.loaded && (op == PICOACME_OP_ISSUE || ari_known)) {
         return directory_next(ctx);
     }
     return request_get(ctx, ctx->cfg.directory_url, false, "application/json");
