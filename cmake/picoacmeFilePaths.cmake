@@ -132,3 +132,14 @@ set(PICOACME_BSDSOCK_ALL_SOURCES
     ${PICOACME_BSDSOCK_SOURCES} ${PICOACME_BSDSOCK_GAI_SOURCES} ${PICOACME_BSDSOCK_LWIP_SOURCES})
 set(PICOACME_BSDSOCK_INCLUDE_DIRS
     ${PICOACME_ROOT_DIR}/ports/bsdsock/include)
+
+# Zephyr (ports/zephyr): flash area storage, sys_csrand_get entropy,
+# k_uptime_get/RTC clock, the bsdsock resolver hook over dns_get_addr_info.
+# Built by zephyr/CMakeLists.txt (a Zephyr module) only.
+set(PICOACME_ZEPHYR_SOURCES
+    ${PICOACME_ROOT_DIR}/ports/zephyr/src/clock.c
+    ${PICOACME_ROOT_DIR}/ports/zephyr/src/entropy.c
+    ${PICOACME_ROOT_DIR}/ports/zephyr/src/resolve.c
+    ${PICOACME_ROOT_DIR}/ports/zephyr/src/storage.c)
+set(PICOACME_ZEPHYR_INCLUDE_DIRS
+    ${PICOACME_ROOT_DIR}/ports/zephyr/include)

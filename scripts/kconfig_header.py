@@ -22,6 +22,8 @@ range) is an error. Exits 77 ("skipped") when python3-kconfiglib is absent.
 import argparse
 import os
 import re
+import shutil
+import subprocess
 import sys
 
 try:
@@ -45,6 +47,7 @@ def unsigned_options():
 
 def load(args):
     kconf = kconfiglib.Kconfig(os.path.join(ROOT, "Kconfig"), warn_to_stderr=False)
+    kconf.warn_assign_undef = True  # a misspelt CONFIG_ in a defconfig is an error
     # the top menuconfig is on in every build that asks for this header
     kconf.syms["PICOACME"].set_value(2)
     src = args.config_in or args.defconfig
@@ -108,6 +111,10 @@ def main():
     kconf = load(args)
     if args.zephyr:
         text = header_zephyr(kconf)
+        if shutil.which("clang-format"):  # the committed copy follows .clang-format
+            text = subprocess.run(["clang-format", "--style=file",
+                                   f"--assume-filename={ROOT}/zephyr/picoacme_zephyr_config.h"],
+                                  input=text, capture_output=True, text=True, check=True).stdout
     else:
         text = header_from(kconf, os.path.basename(args.config_in or args.defconfig or "Kconfig"))
     if args.config:
