@@ -41,6 +41,11 @@ typedef struct zsock_pollfd picoacme_pollfd_t;
 #define PA_POLLOUT      ZSOCK_POLLOUT
 #define PA_MSG_NOSIGNAL 0 /* Zephyr raises no SIGPIPE */
 #define PA_MSG_DONTWAIT ZSOCK_MSG_DONTWAIT
+#if defined(CONFIG_NET_IPV6)
+#define PA_HAVE_IPV6 1
+#else
+#define PA_HAVE_IPV6 0
+#endif
 
 #elif defined(PICOACME_BSDSOCK_LWIP)
 
@@ -72,6 +77,7 @@ typedef struct pollfd picoacme_pollfd_t;
 #define PA_POLLOUT      POLLOUT
 #define PA_MSG_NOSIGNAL 0 /* lwIP raises no SIGPIPE (and ignores the flag) */
 #define PA_MSG_DONTWAIT MSG_DONTWAIT
+#define PA_HAVE_IPV6    LWIP_IPV6
 
 #else /* POSIX */
 
@@ -109,6 +115,7 @@ typedef struct pollfd picoacme_pollfd_t;
 #define PA_MSG_NOSIGNAL 0 /* BSDs: SO_NOSIGPIPE would be the way */
 #endif
 #define PA_MSG_DONTWAIT MSG_DONTWAIT
+#define PA_HAVE_IPV6    1
 /* Only POSIX moves a retried connect onto the same descriptor number. */
 #define PA_DUP2         dup2
 

@@ -65,7 +65,7 @@ static int literal(const char *host, uint16_t port, picoacme_bsdsock_addr_t *a)
             return 1;
         }
     }
-#if !defined(PICOACME_BSDSOCK_LWIP) || LWIP_IPV6
+#if PA_HAVE_IPV6
     {
         struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->ss;
         if (PA_INET_PTON(AF_INET6, host, &s6->sin6_addr) == 1) {
@@ -319,18 +319,21 @@ static int listen_on(int family, uint16_t port)
     }
     memset(&a, 0, sizeof a);
     (void)PA_SETSOCKOPT(fd, SOL_SOCKET, SO_REUSEADDR, &one, (socklen_t)sizeof one);
-    if (family == AF_INET) {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&a.ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons(port); /* INADDR_ANY: all zero */
-        a.len = (socklen_t)sizeof *s4;
-    } else {
+#if PA_HAVE_IPV6
+    if (family == AF_INET6) {
         struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a.ss;
         int zero = 0;
         (void)PA_SETSOCKOPT(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, (socklen_t)sizeof zero);
         s6->sin6_family = AF_INET6;
         s6->sin6_port = htons(port); /* in6addr_any: all zero */
         a.len = (socklen_t)sizeof *s6;
+    }
+#endif
+    if (family == AF_INET) {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&a.ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(port); /* INADDR_ANY: all zero */
+        a.len = (socklen_t)sizeof *s4;
     }
     if (set_nonblock(fd) != 0 || PA_BIND(fd, (struct sockaddr *)&a.ss, a.len) != 0 ||
         PA_LISTEN(fd, PICOACME_BSDSOCK_BACKLOG) != 0) {
@@ -351,12 +354,14 @@ static picoacme_err_t bs_listen(void *user, uint16_t port, picoacme_sock_t *lsoc
         return PICOACME_ERR_PARAM;
     }
     *lsock = PICOACME_SOCK_NONE;
-#if !defined(PICOACME_BSDSOCK_LWIP) || LWIP_IPV6
+#if PA_HAVE_IPV6
     fd = listen_on(AF_INET6, port);
-#endif
     if (fd < 0 && errno != EADDRINUSE) {
-        fd = listen_on(AF_INET, port); /* a stack without IPv6 */
+        fd = listen_on(AF_INET, port); /* a host without IPv6 */
     }
+#else
+    fd = listen_on(AF_INET, port);
+#endif
     if (fd < 0) {
         return PICOACME_ERR_IO;
     }
@@ -403,7 +408,7 @@ static picoacme_err_t bs_udp_open(void *user, picoacme_sock_t *sock)
         return PICOACME_ERR_PARAM;
     }
     *sock = PICOACME_SOCK_NONE;
-#if !defined(PICOACME_BSDSOCK_LWIP) || LWIP_IPV6
+#if PA_HAVE_IPV6
     fd = PA_SOCKET(AF_INET6, SOCK_DGRAM, IPPROTO_UDP);
     if (fd >= 0) {
         int zero = 0;
@@ -453,7 +458,7 @@ static int pick_udp(int fam, const picoacme_bsdsock_addr_t *addr, unsigned count
             return 1;
         }
     }
-#if !defined(PICOACME_BSDSOCK_LWIP) || LWIP_IPV6
+#if PA_HAVE_IPV6
     for (i = 0; i < count && fam == AF_INET6; i++) {
         if (addr[i].ss.ss_family == AF_INET) {
             const struct sockaddr_in *s4 = (const struct sockaddr_in *)&addr[i].ss;

@@ -19,6 +19,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+/* what a Zephyr build with CONFIG_NET_IPV6=y has in autoconf.h */
+#define CONFIG_NET_IPV6 1
+
 #define ZSOCK_POLLIN       POLLIN
 #define ZSOCK_POLLOUT      POLLOUT
 #define ZSOCK_MSG_DONTWAIT MSG_DONTWAIT
