@@ -1,0 +1,143 @@
+#!/bin/bash
+# run_freertos.sh - the FreeRTOS sample (platform/freertos-mps2) in QEMU
+# mps2-an385 against a local Pebble, with QEMU's restricted user network
+# (restrict=on; guestfwd 10.0.2.100:<wfe> -> one socat to 127.0.0.1 per
+# connection; hostfwd 127.0.0.1:<pebble httpPort> -> guest :80).
+#
+#   tests/qemu/run_freertos.sh [CASE...]   CASE: enroll stored renew (default all)
+#
+#   enroll  empty flash -> the keeper task enrols by http-01; the chain
+#           verifies against Pebble's root; every task's stack mark printed
+#   stored  the same flash again -> the keeper finds the stored certificate
+#           and plans its renewal; no new order at Pebble
+#   renew   PEBBLE_CERT_VALIDITY=90: the keeper renews by itself (renewals=1,
+#           its own plan, no renew-now); the new serial differs and a later
+#           boot finds it
+#
+# The FreeRTOS kernel comes from FREERTOS_TARBALL (default
+# <repo>/../shared/third_party/FreeRTOS-Kernel-V11.3.0.tar.gz), unpacked
+# into the build dir; without it: "skipped", exit 77. Env: FW_BUILD (build
+# dir, default <repo>/build-freertos), FW_QEMU_TIMEOUT (s per boot, 120).
+set -u
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+build=${FW_BUILD:-$repo/build-freertos}
+tmo=${FW_QEMU_TIMEOUT:-120}
+cases=${*:-enroll stored renew}
+tarball=${FREERTOS_TARBALL:-$repo/../shared/third_party/FreeRTOS-Kernel-V11.3.0.tar.gz}
+
+if [ ! -f "$tarball" ]; then
+    echo "skipped: no FreeRTOS kernel tarball ($tarball; see ../shared/third_party/README.md)"
+    exit 77
+fi
+for tool in qemu-system-arm socat openssl arm-none-eabi-gcc cmake timeout pebble pebble-challtestsrv python3; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "skipped: $tool missing (scripts/fw-deps.sh, scripts/deps.sh)"; exit 77; }
+done
+WOLFSSL_SRC=${WOLFSSL_SRC:-$(ls -d "$repo"/build-deps/wolfssl-*/ 2>/dev/null | tail -n 1)}
+LWIP_SRC=${LWIP_SRC:-$(ls -d "$repo"/build-deps/lwip-*/ 2>/dev/null | tail -n 1)}
+if [ -z "$WOLFSSL_SRC" ] || [ -z "$LWIP_SRC" ]; then
+    echo "skipped: wolfSSL/lwIP sources missing (run scripts/fw-deps.sh)"; exit 77
+fi
+
+. "$repo/tests/e2e/pebble_env.sh"
+mkdir -p "$build"
+work=$build/qemu-tests
+rm -rf "$work"
+mkdir -p "$work"
+trap 'pebble_stop' EXIT INT TERM
+kernel=$build/FreeRTOS-Kernel-V11.3.0
+[ -f "$kernel/tasks.c" ] || tar -xzf "$tarball" -C "$build" || { echo "FAIL: cannot unpack $tarball"; exit 1; }
+fails=0
+pass() { echo "PASS $*"; }
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+
+# ca_up NAME [VALIDITY]: Pebble, and the image built with its root and URL
+ca_up() {
+    pebble_stop
+    PEBBLE_WFE_NAMES=acme.internal PEBBLE_CERT_VALIDITY=${2:-} PEBBLE_WFE_NONCEREJECT=0 \
+        pebble_start "$work/pebble-$1" || return 1
+    cmake -S "$repo/platform/freertos-mps2" -B "$build/fw" -G Ninja \
+        -DFREERTOS_KERNEL_PATH="$kernel" \
+        -DWOLFSSL_SRC="${WOLFSSL_SRC%/}" -DLWIP_SRC="${LWIP_SRC%/}" \
+        -DFW_CA_ROOT_DER="$PEBBLE_TLS_ROOT" \
+        -DFW_DIRECTORY_URL="https://acme.internal:$PEBBLE_WFE_PORT/dir" \
+        -DFW_WALL_CLOCK_BASE="$(date +%s)" ${FW_CMAKE_ARGS:-} >"$work/cmake-$1.log" 2>&1 \
+        || { cat "$work/cmake-$1.log"; return 1; }
+    cmake --build "$build/fw" >"$work/build-$1.log" 2>&1 || { tail -n 40 "$work/build-$1.log"; return 1; }
+}
+
+# boot DIR NAME [ARG...]: one power-on with the flash files in DIR; sets rc
+boot() {
+    local dir=$1 name=$2 sh="enable=on,target=native,arg=fw.elf" a
+    shift 2
+    for a in "$@"; do sh="$sh,arg=$a"; done
+    mkdir -p "$dir"
+    ( cd "$dir" && exec timeout "$tmo" qemu-system-arm -M mps2-an385 -nographic -monitor none \
+        -kernel "$build/fw/fw.elf" -semihosting-config "$sh" \
+        -nic "user,model=lan9118,restrict=on,guestfwd=tcp:10.0.2.100:$PEBBLE_WFE_PORT-cmd:socat - TCP:127.0.0.1:$PEBBLE_WFE_PORT,hostfwd=tcp:127.0.0.1:$PEBBLE_HTTP01_PORT-:80" \
+        </dev/null >"console-$name.raw" 2>&1 )
+    rc=$?
+    tr -d '\r' <"$dir/console-$name.raw" >"$dir/console-$name.log"
+}
+
+chain() {
+    sed -n "/^fw: issued chain $2 begin\$/,/^fw: issued chain $2 end\$/p" "$1" | grep -v '^fw: ' >"$3"
+    grep -q 'BEGIN CERTIFICATE' "$3"
+}
+verify() {
+    local d
+    d=$(mktemp -d "$work/verify.XXXX")
+    awk -v d="$d" '/BEGIN CERTIFICATE/{n++} n{print > (d "/c" n ".pem")}' "$1"
+    : >"$d/inter.pem"
+    for f in "$d"/c[2-9].pem; do [ -f "$f" ] && cat "$f" >>"$d/inter.pem"; done
+    openssl verify -CAfile "$PEBBLE_ISSUER_ROOT" -untrusted "$d/inter.pem" "$d/c1.pem" >/dev/null 2>&1 \
+        && openssl x509 -in "$d/c1.pem" -noout -text | grep -Eq "DNS:device.internal(,|\$)"
+}
+serial() { awk '/BEGIN CERTIFICATE/{n++} n==1{print}' "$1" | openssl x509 -noout -serial | cut -d= -f2; }
+orders() { grep -c 'POST /order-plz' "$PEBBLE_WORKDIR/pebble.log"; }
+show() { grep -v -- '-----\|^[A-Za-z0-9+/=]\{40,\}$' "$1" | tail -n "${2:-30}" | sed 's/^/    | /'; }
+
+case_enroll() {
+    local d=$work/enroll c
+    boot "$d" enroll
+    c=$d/console-enroll.log
+    if [ "$rc" -ne 0 ] || ! grep -q '^ENROLLED' "$c" || ! chain "$c" 0 "$d/chain.pem"; then
+        fail "enroll: exit $rc, no ENROLLED chain"; show "$c"; return
+    fi
+    verify "$d/chain.pem" || { fail "enroll: the chain does not verify"; return; }
+    grep -q '^fw: stack keeper' "$c" || { fail "enroll: no stack marks"; return; }
+    pass "enroll: $(grep '^ENROLLED' "$c"), serial $(serial "$d/chain.pem")"
+    grep -E '^fw: (address|stack|exit)' "$c" | sed 's/^/    /'
+}
+
+case_stored() {
+    local d=$work/enroll c before
+    before=$(orders)
+    boot "$d" stored
+    c=$d/console-stored.log
+    if [ "$rc" -ne 0 ] || ! grep -q '^stored certificate found' "$c"; then
+        fail "stored: exit $rc"; show "$c"; return
+    fi
+    [ "$(orders)" -eq "$before" ] || { fail "stored: a new order was made"; return; }
+    pass "stored: $(grep '^stored certificate found' "$c"), no new order"
+}
+
+case_renew() {
+    local d=$work/renew c s0 s1
+    ca_up renew 90 || { fail "renew: Pebble/build"; return; }
+    boot "$d" renew renewals=1
+    c=$d/console-renew.log
+    if [ "$rc" -ne 0 ] || ! grep -q '^ENROLLED' "$c" || ! grep -q '^RENEWED' "$c" \
+        || ! chain "$c" 0 "$d/c0.pem" || ! chain "$c" 1 "$d/c1.pem"; then
+        fail "renew: exit $rc, no ENROLLED + RENEWED"; show "$c"; return
+    fi
+    verify "$d/c1.pem" || { fail "renew: the new chain does not verify"; return; }
+    s0=$(serial "$d/c0.pem"); s1=$(serial "$d/c1.pem")
+    [ "$s0" != "$s1" ] || { fail "renew: same serial"; return; }
+    pass "renew: $(grep '^RENEWED' "$c"); serial $s0 -> $s1"
+}
+
+if ! ca_up main; then
+    echo "FAIL: Pebble or the image did not come up"; exit 1
+fi
+for c in $cases; do "case_$c"; done
+[ "$fails" -eq 0 ]
