@@ -27,7 +27,7 @@
 #define SO_REUSE                    1
 
 #define TCPIP_THREAD_NAME      "tcpip"
-#define TCPIP_THREAD_STACKSIZE 2048 /* bytes */
+#define TCPIP_THREAD_STACKSIZE 1024 /* bytes: ~2x the measured 488 */
 #define TCPIP_THREAD_PRIO      4
 #define TCPIP_MBOX_SIZE        16
 #define DEFAULT_TCP_RECVMBOX_SIZE 16
