@@ -300,6 +300,34 @@ PY
 }
 fw_bench
 
+# ==== the FreeRTOS sample (platform/freertos-mps2, Cortex-M3) ================
+# The keeper-only image (FreeRTOS V11.3.0 static, lwIP threaded + sockets,
+# ports/bsdsock, wolfSSL): per-part flash/RAM from its link map
+# (tests/qemu/freertos_footprint.py), the task stack marks and one
+# enrolment, both printed by the image in QEMU (tests/qemu/run_freertos.sh).
+freertos_bench() {
+    local fb=$REPO/build-freertos-bench out
+    echo
+    echo "## FreeRTOS sample (platform/freertos-mps2, keeper-only image)"
+    echo
+    out=$(FW_BUILD=$fb bash "$REPO/tests/qemu/run_freertos.sh" enroll 2>&1)
+    case $out in *"PASS enroll"*) ;; *) echo "not measured: $(echo "$out" | tail -n 3)"; return ;; esac
+    python3 "$REPO/tests/qemu/freertos_footprint.py" "$fb/fw"
+    echo
+    grep -E 'flash:|ram:' "$fb/qemu-tests/build-main.log" | sed 's/^ */    /'
+    echo
+    echo "| task | stack used (high-water) | reserved |"
+    echo "|---|---:|---:|"
+    sed -n 's/^fw: stack \(\S*\) *\([0-9]*\) of *\([0-9]*\) bytes used$/| \1 | \2 B | \3 B |/p' \
+        "$fb/qemu-tests/enroll/console-enroll.log"
+    echo
+    grep -E '^(ENROLLED|fw: address)' "$fb/qemu-tests/enroll/console-enroll.log"
+    echo
+    echo "Goals: keeper-only image <= 160 KiB flash, <= 96 KiB RAM (task stacks, kernel and"
+    echo "pools included: all static, the link enforces both). The HTTPS-server image is not built."
+}
+freertos_bench
+
 # Line coverage per core file, from the committed fuzz corpora and from the
 # tests (scripts/coverage.sh, about 4 minutes; BENCH_COVERAGE=0 skips it).
 if [ "${BENCH_COVERAGE:-1}" != 0 ]; then

@@ -318,7 +318,8 @@ static void keeper_run(void *arg)
         if (ev == PICOACME_KEEPER_EV_ISSUED) {
             const picoacme_stats_t *st = picoacme_stats(picoacme_keeper_ctx(&keeper));
             print_chain(issued);
-            printf("%s in %lu ms (%lu requests, %lu connections, %u TLS handshakes)\n",
+            /* ms: since the keeper started, or since the previous issuance */
+            printf("%s after %lu ms (%lu requests, %lu connections, %u TLS handshakes)\n",
                    issued == 0 && !opt_renew_now && s.issued == 1U ? "ENROLLED" : "RENEWED",
                    (unsigned long)(fw_time_ms() - t_start), (unsigned long)st->requests,
                    (unsigned long)st->connections, tls_ctx.handshakes);
