@@ -10,6 +10,9 @@
 #           verifies against Pebble's root; every task's stack mark printed
 #   stored  the same flash again -> the keeper finds the stored certificate
 #           and plans its renewal; no new order at Pebble
+#   powercut  a renewal (renew-now) with the power cut after 0, 700 and
+#           2000 bytes of its save (exit 42): every next boot finds the
+#           old certificate (same serial), which verifies
 #   renew   PEBBLE_CERT_VALIDITY=90: the keeper renews by itself (renewals=1,
 #           its own plan, no renew-now); the new serial differs and a later
 #           boot finds it
@@ -22,7 +25,7 @@ set -u
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FW_BUILD:-$repo/build-freertos}
 tmo=${FW_QEMU_TIMEOUT:-120}
-cases=${*:-enroll stored renew}
+cases=${*:-enroll stored powercut renew}
 tarball=${FREERTOS_TARBALL:-$repo/../shared/third_party/FreeRTOS-Kernel-V11.3.0.tar.gz}
 
 if [ ! -f "$tarball" ]; then
@@ -56,7 +59,7 @@ ca_up() {
     PEBBLE_WFE_NAMES=acme.internal PEBBLE_CERT_VALIDITY=${2:-} PEBBLE_WFE_NONCEREJECT=0 \
         pebble_start "$work/pebble-$1" || return 1
     cmake -S "$repo/platform/freertos-mps2" -B "$build/fw" -G Ninja \
-        -DFREERTOS_KERNEL_PATH="$kernel" \
+        -DFREERTOS_KERNEL_PATH="$kernel" -DFW_FAULT_INJECTION=ON \
         -DWOLFSSL_SRC="${WOLFSSL_SRC%/}" -DLWIP_SRC="${LWIP_SRC%/}" \
         -DFW_CA_ROOT_DER="$PEBBLE_TLS_ROOT" \
         -DFW_DIRECTORY_URL="https://acme.internal:$PEBBLE_WFE_PORT/dir" \
@@ -79,8 +82,9 @@ boot() {
     tr -d '\r' <"$dir/console-$name.raw" >"$dir/console-$name.log"
 }
 
+# chain LOG IDX OUT [KIND]: the chain the console printed (KIND issued|stored)
 chain() {
-    sed -n "/^fw: issued chain $2 begin\$/,/^fw: issued chain $2 end\$/p" "$1" | grep -v '^fw: ' >"$3"
+    sed -n "/^fw: ${4:-issued} chain $2 begin\$/,/^fw: ${4:-issued} chain $2 end\$/p" "$1" | grep -v '^fw: ' >"$3"
     grep -q 'BEGIN CERTIFICATE' "$3"
 }
 verify() {
@@ -119,6 +123,26 @@ case_stored() {
     fi
     [ "$(orders)" -eq "$before" ] || { fail "stored: a new order was made"; return; }
     pass "stored: $(grep '^stored certificate found' "$c"), no new order"
+}
+
+case_powercut() {
+    local src=$work/enroll n d c old
+    old=$(serial "$src/chain.pem" 2>/dev/null) || { fail "powercut: no enrolled chain (run enroll first)"; return; }
+    for n in 0 700 2000; do
+        d=$work/powercut-$n
+        rm -rf "$d"; mkdir -p "$d"
+        cp "$src"/picoacme-flash.bin* "$d/"
+        boot "$d" cut renew-now "cut=$n"
+        if [ "$rc" -ne 42 ]; then fail "powercut $n: exit $rc, not the power cut (42)"; show "$d/console-cut.log"; return; fi
+        boot "$d" after
+        c=$d/console-after.log
+        if [ "$rc" -ne 0 ] || ! chain "$c" 0 "$d/after.pem" stored; then
+            fail "powercut $n: the next boot found no certificate (exit $rc)"; show "$c"; return
+        fi
+        [ "$(serial "$d/after.pem")" = "$old" ] || { fail "powercut $n: another serial after the cut"; return; }
+        verify "$d/after.pem" || { fail "powercut $n: the kept chain does not verify"; return; }
+    done
+    pass "powercut: cut after 0, 700, 2000 bytes of the save: the old certificate ($old) stays"
 }
 
 case_renew() {

@@ -26,27 +26,27 @@
 #define LWIP_TCP_KEEPALIVE          0
 #define SO_REUSE                    1
 
-#define TCPIP_THREAD_NAME      "tcpip"
-#define TCPIP_THREAD_STACKSIZE 1024 /* bytes: ~2x the measured 488 */
-#define TCPIP_THREAD_PRIO      4
-#define TCPIP_MBOX_SIZE        16
+#define TCPIP_THREAD_NAME         "tcpip"
+#define TCPIP_THREAD_STACKSIZE    1024 /* bytes: ~2x the measured 488 */
+#define TCPIP_THREAD_PRIO         4
+#define TCPIP_MBOX_SIZE           16
 #define DEFAULT_TCP_RECVMBOX_SIZE 16
 #define DEFAULT_UDP_RECVMBOX_SIZE 4
 #define DEFAULT_ACCEPTMBOX_SIZE   4
 
-#define LWIP_IPV4     1
-#define LWIP_IPV6     0
-#define LWIP_ARP      1
-#define ARP_QUEUEING  1
+#define LWIP_IPV4          1
+#define LWIP_IPV6          0
+#define LWIP_ARP           1
+#define ARP_QUEUEING       1
 #define MEMP_NUM_ARP_QUEUE 8
-#define LWIP_ETHERNET 1
-#define LWIP_ICMP     1
-#define LWIP_RAW      0
-#define LWIP_UDP      1
-#define LWIP_TCP      1
-#define LWIP_DHCP     1
-#define LWIP_AUTOIP   0
-#define LWIP_IGMP     0
+#define LWIP_ETHERNET      1
+#define LWIP_ICMP          1
+#define LWIP_RAW           0
+#define LWIP_UDP           1
+#define LWIP_TCP           1
+#define LWIP_DHCP          1
+#define LWIP_AUTOIP        0
+#define LWIP_IGMP          0
 
 /* names: the CA's from the local host list (no DNS server in QEMU's
  * restricted network), FW_LWIP_HOST -> FW_LWIP_HOST_ADDR from CMake */
@@ -67,24 +67,24 @@
         DNS_LOCAL_HOSTLIST_ELEM(FW_LWIP_HOST, FW_LWIP_ADDR4(FW_LWIP_HOST_ADDR))                    \
     }
 
-#define IP_REASSEMBLY              0
-#define IP_FRAG                    0
-#define LWIP_STATS                 0
-#define LWIP_NETIF_STATUS_CALLBACK 1
-#define LWIP_NETIF_LINK_CALLBACK   1
+#define IP_REASSEMBLY                0
+#define IP_FRAG                      0
+#define LWIP_STATS                   0
+#define LWIP_NETIF_STATUS_CALLBACK   1
+#define LWIP_NETIF_LINK_CALLBACK     1
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 0
 
 #define MEM_ALIGNMENT 4
 #define MEM_SIZE      (8 * 1024)
 /* sockets: the CA connection, 3 validators at once, the listener, UDP for
  * DHCP/DNS is raw; 7 netconns */
-#define MEMP_NUM_NETCONN        7
-#define MEMP_NUM_TCP_PCB        6
-#define MEMP_NUM_TCP_PCB_LISTEN 1
-#define MEMP_NUM_UDP_PCB        3
-#define MEMP_NUM_TCP_SEG        16
-#define MEMP_NUM_PBUF           8
-#define MEMP_NUM_NETBUF         4
+#define MEMP_NUM_NETCONN         7
+#define MEMP_NUM_TCP_PCB         6
+#define MEMP_NUM_TCP_PCB_LISTEN  1
+#define MEMP_NUM_UDP_PCB         3
+#define MEMP_NUM_TCP_SEG         16
+#define MEMP_NUM_PBUF            8
+#define MEMP_NUM_NETBUF          4
 #define MEMP_NUM_TCPIP_MSG_API   8
 #define MEMP_NUM_TCPIP_MSG_INPKT 8
 /* received frames wait in the sockets' mailboxes until read: 10 x 1.5 KB */

@@ -17,7 +17,9 @@
  *   IDLE    the idle hook sleeps with wfi, so QEMU does not spin a host core
  *
  * Semihosting arguments: renewals=N (exit after N renewals; 0: after the
- * enrolment or once a stored certificate is found), renew-now. The stack
+ * enrolment or once a stored certificate is found), renew-now, cut=N (with
+ * renew-now: the power fails after N bytes of the renewal's save, exit 42;
+ * the next boot must find the old certificate). The stack
  * high-water mark of every task is printed before the exit.
  *
  * Exit status: 0 done, 10 netif, 11 DHCP, 12 wolfSSL pool, 13 TLS setup,
@@ -77,6 +79,7 @@ static uint8_t wolf_pool[FW_WOLF_POOL_SIZE] __attribute__((aligned(16)));
 
 static unsigned opt_renewals = FW_RENEWALS;
 static int opt_renew_now;
+static long opt_cut = -1;
 
 static void parse_cmdline(void)
 {
@@ -89,8 +92,16 @@ static void parse_cmdline(void)
             opt_renewals = (unsigned)strtoul(tok + 9, NULL, 10);
         } else if (strcmp(tok, "renew-now") == 0) {
             opt_renew_now = 1;
+        } else if (strncmp(tok, "cut=", 4) == 0) {
+            opt_cut = strtol(tok + 4, NULL, 10);
         }
     }
+#ifndef FW_FAULT_INJECTION
+    if (opt_cut >= 0) {
+        printf("fw: cut=%ld ignored: built without FW_FAULT_INJECTION\n", opt_cut);
+        opt_cut = -1;
+    }
+#endif
 }
 
 /* ---- board hooks (the tick is FreeRTOS's SysTick) ----------------------- */
@@ -191,8 +202,8 @@ static void net_up(void)
     }
     (void)dhcp_start(&netif);
     UNLOCK_TCPIP_CORE();
-    eth_task = xTaskCreateStatic(eth_run, "eth", ETH_STACK_WORDS, NULL, ETH_PRIO, eth_stack,
-                                 &eth_tcb);
+    eth_task =
+        xTaskCreateStatic(eth_run, "eth", ETH_STACK_WORDS, NULL, ETH_PRIO, eth_stack, &eth_tcb);
     while (ip4_addr_isany_val(*netif_ip4_addr(&netif))) {
         if (fw_time_ms() - t0 > FW_DHCP_TIMEOUT_MS) {
             printf("fw: no address from DHCP\n");
@@ -206,19 +217,19 @@ static void net_up(void)
 
 /* ---- the keeper task ---------------------------------------------------- */
 
-static void print_chain(unsigned idx)
+static void print_chain(const char *what, unsigned idx)
 {
     picoacme_stored_info_t info;
     if (picoacme_stored(picoacme_keeper_ctx(&keeper), &info) != PICOACME_OK) {
         printf("fw: the certificate is not in the flash\n");
         finish(20);
     }
-    printf("fw: issued chain %u begin\n", idx);
+    printf("fw: %s chain %u begin\n", what, idx);
     fwrite(info.chain_pem, 1, info.chain_len, stdout);
     if (info.chain_len == 0 || info.chain_pem[info.chain_len - 1] != '\n') {
         printf("\n");
     }
-    printf("fw: issued chain %u end\n", idx);
+    printf("fw: %s chain %u end\n", what, idx);
     printf("fw: stored in flash, valid %lu..%lu, renew at %lu\n", (unsigned long)info.not_before_s,
            (unsigned long)info.not_after_s, (unsigned long)info.renew_at_s);
 }
@@ -310,6 +321,12 @@ static void keeper_run(void *arg)
     }
     if (opt_renew_now) {
         (void)picoacme_keeper_renew_now(&keeper);
+        if (opt_cut >= 0) {
+            /* test: the power fails after opt_cut more bytes are programmed
+             * into the certificate's flash (QEMU exits with 42 then) */
+            printf("fw: fault injection: power cut after %ld bytes\n", opt_cut);
+            fw_flash_cut_after(&flash, opt_cut);
+        }
     }
     t_start = fw_time_ms();
     for (;;) {
@@ -317,7 +334,7 @@ static void keeper_run(void *arg)
         picoacme_keeper_status(&keeper, &s);
         if (ev == PICOACME_KEEPER_EV_ISSUED) {
             const picoacme_stats_t *st = picoacme_stats(picoacme_keeper_ctx(&keeper));
-            print_chain(issued);
+            print_chain("issued", issued);
             /* ms: since the keeper started, or since the previous issuance */
             printf("%s after %lu ms (%lu requests, %lu connections, %u TLS handshakes)\n",
                    issued == 0 && !opt_renew_now && s.issued == 1U ? "ENROLLED" : "RENEWED",
@@ -333,6 +350,7 @@ static void keeper_run(void *arg)
                    picoacme_err_str(p->err), (unsigned)p->http_status, p->type, p->detail);
         } else if (s.phase == PICOACME_KEEPER_PH_WAIT && s.not_after_s != 0 && issued == 0 &&
                    opt_renewals == 0 && !opt_renew_now) {
+            print_chain("stored", 0);
             printf("stored certificate found, renew at %lu\n", (unsigned long)s.renew_at_s);
             finish(0);
         }

@@ -183,8 +183,8 @@ err_t sys_mbox_new(sys_mbox_t *mbox, int size)
         mbox->h = NULL;
         return ERR_MEM;
     }
-    mbox->h = xQueueCreateStatic((UBaseType_t)size, sizeof(void *), (uint8_t *)g_mbox_buf[i],
-                                 &g_mbox[i]);
+    mbox->h =
+        xQueueCreateStatic((UBaseType_t)size, sizeof(void *), (uint8_t *)g_mbox_buf[i], &g_mbox[i]);
     return ERR_OK;
 }
 
