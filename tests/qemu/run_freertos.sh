@@ -13,6 +13,10 @@
 #   powercut  a renewal (renew-now) with the power cut after 0, 700 and
 #           2000 bytes of its save (exit 42): every next boot finds the
 #           old certificate (same serial), which verifies
+#   https   the FW_HTTPS image, 90 s certificates: after the enrolment the
+#           host's curl --cacert <Pebble root> to the device's HTTPS port
+#           (hostfwd to :443) succeeds; after the keeper's renewal the same
+#           port, same boot, serves the new serial
 #   renew   PEBBLE_CERT_VALIDITY=90: the keeper renews by itself (renewals=1,
 #           its own plan, no renew-now); the new serial differs and a later
 #           boot finds it
@@ -25,7 +29,7 @@ set -u
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FW_BUILD:-$repo/build-freertos}
 tmo=${FW_QEMU_TIMEOUT:-120}
-cases=${*:-enroll stored powercut renew}
+cases=${*:-enroll stored powercut renew https}
 tarball=${FREERTOS_TARBALL:-$repo/../shared/third_party/FreeRTOS-Kernel-V11.3.0.tar.gz}
 
 if [ ! -f "$tarball" ]; then
@@ -53,19 +57,24 @@ fails=0
 pass() { echo "PASS $*"; }
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 
-# ca_up NAME [VALIDITY]: Pebble, and the image built with its root and URL
+# ca_up NAME [VALIDITY [IMAGE_DIR CMAKE_ARG...]]: Pebble, and the image
+# built with its root and URL (in $build/fw, or IMAGE_DIR)
+img=$build/fw
 ca_up() {
+    local name=$1 validity=${2:-}
+    img=${3:-$build/fw}
+    shift; shift; shift
     pebble_stop
-    PEBBLE_WFE_NAMES=acme.internal PEBBLE_CERT_VALIDITY=${2:-} PEBBLE_WFE_NONCEREJECT=0 \
-        pebble_start "$work/pebble-$1" || return 1
-    cmake -S "$repo/platform/freertos-mps2" -B "$build/fw" -G Ninja \
+    PEBBLE_WFE_NAMES=acme.internal PEBBLE_CERT_VALIDITY=$validity PEBBLE_WFE_NONCEREJECT=0 \
+        pebble_start "$work/pebble-$name" || return 1
+    cmake -S "$repo/platform/freertos-mps2" -B "$img" -G Ninja "$@" \
         -DFREERTOS_KERNEL_PATH="$kernel" -DFW_FAULT_INJECTION=ON \
         -DWOLFSSL_SRC="${WOLFSSL_SRC%/}" -DLWIP_SRC="${LWIP_SRC%/}" \
         -DFW_CA_ROOT_DER="$PEBBLE_TLS_ROOT" \
         -DFW_DIRECTORY_URL="https://acme.internal:$PEBBLE_WFE_PORT/dir" \
-        -DFW_WALL_CLOCK_BASE="$(date +%s)" ${FW_CMAKE_ARGS:-} >"$work/cmake-$1.log" 2>&1 \
-        || { cat "$work/cmake-$1.log"; return 1; }
-    cmake --build "$build/fw" >"$work/build-$1.log" 2>&1 || { tail -n 40 "$work/build-$1.log"; return 1; }
+        -DFW_WALL_CLOCK_BASE="$(date +%s)" ${FW_CMAKE_ARGS:-} >"$work/cmake-$name.log" 2>&1 \
+        || { cat "$work/cmake-$name.log"; return 1; }
+    cmake --build "$img" >"$work/build-$name.log" 2>&1 || { tail -n 40 "$work/build-$name.log"; return 1; }
 }
 
 # boot DIR NAME [ARG...]: one power-on with the flash files in DIR; sets rc
@@ -75,8 +84,8 @@ boot() {
     for a in "$@"; do sh="$sh,arg=$a"; done
     mkdir -p "$dir"
     ( cd "$dir" && exec timeout "$tmo" qemu-system-arm -M mps2-an385 -nographic -monitor none \
-        -kernel "$build/fw/fw.elf" -semihosting-config "$sh" \
-        -nic "user,model=lan9118,restrict=on,guestfwd=tcp:10.0.2.100:$PEBBLE_WFE_PORT-cmd:socat - TCP:127.0.0.1:$PEBBLE_WFE_PORT,hostfwd=tcp:127.0.0.1:$PEBBLE_HTTP01_PORT-:80" \
+        -kernel "$img/fw.elf" -semihosting-config "$sh" \
+        -nic "user,model=lan9118,restrict=on,guestfwd=tcp:10.0.2.100:$PEBBLE_WFE_PORT-cmd:socat - TCP:127.0.0.1:$PEBBLE_WFE_PORT,hostfwd=tcp:127.0.0.1:$PEBBLE_HTTP01_PORT-:80${https_fwd:-}" \
         </dev/null >"console-$name.raw" 2>&1 )
     rc=$?
     tr -d '\r' <"$dir/console-$name.raw" >"$dir/console-$name.log"
@@ -158,6 +167,51 @@ case_renew() {
     s0=$(serial "$d/c0.pem"); s1=$(serial "$d/c1.pem")
     [ "$s0" != "$s1" ] || { fail "renew: same serial"; return; }
     pass "renew: $(grep '^RENEWED' "$c"); serial $s0 -> $s1"
+}
+
+# https_get PORT OUT: the page over TLS verified with Pebble's root (curl),
+# and the serial of the certificate the device presents (openssl)
+https_get() {
+    curl -sS --max-time 20 --cacert "$PEBBLE_ISSUER_ROOT" --resolve "device.internal:$1:127.0.0.1" \
+        "https://device.internal:$1/" >"$2" 2>"$2.err" || return 1
+    grep -q '^picoacme device status' "$2" || return 1
+    openssl s_client -connect "127.0.0.1:$1" -servername device.internal </dev/null 2>/dev/null \
+        | openssl x509 -noout -serial | cut -d= -f2
+}
+
+# wait_for FILE REGEX SECONDS
+wait_for() {
+    local i
+    for ((i = 0; i < $3 * 2; i++)); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
+case_https() {
+    local d=$work/https c p s0 s1 qpid
+    ca_up https 90 "$build/fw-https" -DFW_HTTPS=ON || { fail "https: Pebble/build"; return; }
+    p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    https_fwd=",hostfwd=tcp:127.0.0.1:$p-:443"
+    mkdir -p "$d"
+    boot "$d" https renewals=1 serve=15 &
+    qpid=$!
+    c=$d/console-https.raw
+    if ! wait_for "$c" '^ENROLLED' 60; then
+        wait "$qpid"; fail "https: no enrolment"; show "$d/console-https.log"; https_fwd=; return
+    fi
+    s0=$(https_get "$p" "$d/page0.txt") || { wait "$qpid"; fail "https: curl --cacert to the device failed: $(cat "$d/page0.txt.err")"; https_fwd=; return; }
+    if ! wait_for "$c" '^RENEWED' 120 || ! wait_for "$c" 'serving for' 10; then
+        wait "$qpid"; fail "https: no renewal"; show "$d/console-https.log"; https_fwd=; return
+    fi
+    s1=$(https_get "$p" "$d/page1.txt") || { wait "$qpid"; fail "https: curl after the renewal failed"; https_fwd=; return; }
+    wait "$qpid"
+    https_fwd=
+    [ -n "$s0" ] && [ -n "$s1" ] && [ "$s0" != "$s1" ] || { fail "https: served serial $s0 then $s1"; return; }
+    grep -q '^fw: stack https' "$d/console-https.log" || { fail "https: no stack mark of the https task"; return; }
+    pass "https: curl --cacert Pebble's root OK; served serial $s0, after the renewal $s1 (same boot)"
+    grep -E '^(ENROLLED|RENEWED|fw: stack|fw: https)' "$d/console-https.log" | sed 's/^/    /'
 }
 
 if ! ca_up main; then

@@ -76,11 +76,17 @@
 
 #define MEM_ALIGNMENT 4
 #define MEM_SIZE      (8 * 1024)
-/* sockets: the CA connection, 3 validators at once, the listener, UDP for
- * DHCP/DNS is raw; 7 netconns */
-#define MEMP_NUM_NETCONN         7
-#define MEMP_NUM_TCP_PCB         6
-#define MEMP_NUM_TCP_PCB_LISTEN  1
+/* sockets: the CA connection, 3 validators at once, the http-01 listener;
+ * with the HTTPS server (FW_HTTPS) its listener and one connection more */
+#if defined(FW_HTTPS)
+#define MEMP_NUM_NETCONN        9
+#define MEMP_NUM_TCP_PCB        8
+#define MEMP_NUM_TCP_PCB_LISTEN 2
+#else
+#define MEMP_NUM_NETCONN        7
+#define MEMP_NUM_TCP_PCB        6
+#define MEMP_NUM_TCP_PCB_LISTEN 1
+#endif
 #define MEMP_NUM_UDP_PCB         3
 #define MEMP_NUM_TCP_SEG         16
 #define MEMP_NUM_PBUF            8

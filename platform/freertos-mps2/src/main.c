@@ -52,6 +52,15 @@
 #include "picoacme_keeper.h"
 #include "picoacme_wolfssl.h"
 
+#if defined(FW_HTTPS)
+#include "fw_https.h"
+void fw_https_lock_init(void);
+#define WOLF_LOCK()   xSemaphoreTake(fw_wolf_lock, portMAX_DELAY)
+#define WOLF_UNLOCK() xSemaphoreGive(fw_wolf_lock)
+#else
+#define WOLF_LOCK()   ((void)0)
+#define WOLF_UNLOCK() ((void)0)
+#endif
 #include "fw_ca_root.h" /* generated: fw_ca_root_der[], _len, fw_ca_root_is_pem */
 
 /* stacks: ~1.5x the high-water marks measured in QEMU (printed at exit):
@@ -80,6 +89,9 @@ static uint8_t wolf_pool[FW_WOLF_POOL_SIZE] __attribute__((aligned(16)));
 static unsigned opt_renewals = FW_RENEWALS;
 static int opt_renew_now;
 static long opt_cut = -1;
+static unsigned opt_serve_s; /* keep serving this long after the last event */
+static WOLFSSL_HEAP_HINT *wolf_heap;
+static picoacme_crypto_t *crypto_port;
 
 static void parse_cmdline(void)
 {
@@ -92,6 +104,8 @@ static void parse_cmdline(void)
             opt_renewals = (unsigned)strtoul(tok + 9, NULL, 10);
         } else if (strcmp(tok, "renew-now") == 0) {
             opt_renew_now = 1;
+        } else if (strncmp(tok, "serve=", 6) == 0) {
+            opt_serve_s = (unsigned)strtoul(tok + 6, NULL, 10);
         } else if (strncmp(tok, "cut=", 4) == 0) {
             opt_cut = strtol(tok + 4, NULL, 10);
         }
@@ -164,6 +178,9 @@ static void finish(int code)
     report_stack(eth_task, ETH_STACK_WORDS);
     report_stack(xTaskGetHandle(TCPIP_THREAD_NAME), TCPIP_THREAD_STACKSIZE / sizeof(StackType_t));
     report_stack(xTaskGetIdleTaskHandle(), configMINIMAL_STACK_SIZE);
+#if defined(FW_HTTPS)
+    report_stack(fw_https_task(), fw_https_stack_words());
+#endif
     printf("fw: exit %d after %lu ms\n", code, (unsigned long)fw_time_ms());
     exit(code);
 }
@@ -247,6 +264,7 @@ static void ports_up(picoacme_ports_t *ports, picoacme_keeper_config_t *kcfg)
     picoacme_bsdsock_resolver_t r;
     WOLFSSL_HEAP_HINT *heap = NULL;
 
+    crypto_port = &crypto;
     if (wc_LoadStaticMemory(&heap, wolf_pool, sizeof wolf_pool, WOLFMEM_GENERAL, 1) != 0) {
         finish(12);
     }
@@ -263,6 +281,7 @@ static void ports_up(picoacme_ports_t *ports, picoacme_keeper_config_t *kcfg)
                                   &tls) != PICOACME_OK) {
         finish(13);
     }
+    wolf_heap = heap;
     fw_time_clock(&clk);
     id.type = PICOACME_ID_DNS;
     id.value = FW_DEVICE_NAME;
@@ -281,6 +300,31 @@ static void ports_up(picoacme_ports_t *ports, picoacme_keeper_config_t *kcfg)
     kcfg->state_store = &st_keeper;
 }
 
+/* Hand the stored certificate and its key to the HTTPS server task. */
+static void publish(void)
+{
+#if defined(FW_HTTPS)
+    picoacme_stored_info_t info;
+    uint8_t priv[32];
+    picoacme_ctx_t *ctx = picoacme_keeper_ctx(&keeper);
+    int ok;
+
+    WOLF_LOCK();
+    /* the keys first: info.chain_pem points into the context and is only
+     * valid until the next call */
+    ok = picoacme_stored_load_keys(ctx) == PICOACME_OK &&
+         crypto_port->key_export(crypto_port->user, PICOACME_KEY_CERT, priv) == PICOACME_OK &&
+         picoacme_stored(ctx, &info) == PICOACME_OK;
+    WOLF_UNLOCK();
+    if (ok) {
+        fw_https_set_cert(info.chain_pem, info.chain_len, priv, (uint32_t)info.not_after_s);
+    } else {
+        printf("fw: https: the stored certificate or its key cannot be read\n");
+    }
+    memset(priv, 0, sizeof priv);
+#endif
+}
+
 /* One pass: a keeper step, then block in lwip_poll() on what it waits for. */
 static picoacme_keeper_event_t keeper_pass(void)
 {
@@ -288,8 +332,13 @@ static picoacme_keeper_event_t keeper_pass(void)
     struct pollfd pfd[PICOACME_WAIT_SOCKS];
     int timeout = 0;
     int64_t now_s;
-    picoacme_keeper_event_t ev = picoacme_keeper_step(&keeper, &w);
-    size_t n = picoacme_wait_pollfds(&w, pfd, PICOACME_WAIT_SOCKS, 1000, &timeout);
+    picoacme_keeper_event_t ev;
+    size_t n;
+
+    WOLF_LOCK(); /* the HTTPS task's wolfSSL calls are serialized with ours */
+    ev = picoacme_keeper_step(&keeper, &w);
+    WOLF_UNLOCK();
+    n = picoacme_wait_pollfds(&w, pfd, PICOACME_WAIT_SOCKS, 1000, &timeout);
 
     now_s = picoacme_now(picoacme_keeper_ctx(&keeper));
     if (now_s != PICOACME_TIME_UNKNOWN) {
@@ -305,6 +354,20 @@ static picoacme_keeper_event_t keeper_pass(void)
     return ev;
 }
 
+/* The run's last event: exit now, or after serve=N seconds more. */
+static uint32_t done_at;
+static void end_run(void)
+{
+    if (opt_serve_s == 0U) {
+        finish(0);
+    }
+    if (done_at == 0U) {
+        printf("fw: serving for %u s\n", opt_serve_s);
+        done_at = fw_time_ms() + opt_serve_s * 1000U;
+        done_at += done_at == 0U ? 1U : 0U;
+    }
+}
+
 static void keeper_run(void *arg)
 {
     static picoacme_ports_t ports;
@@ -312,6 +375,8 @@ static void keeper_run(void *arg)
     picoacme_keeper_status_t s;
     unsigned issued = 0;
     uint32_t t_start;
+    int published = 0;
+    int told_stored = 0;
     (void)arg;
 
     net_up();
@@ -328,11 +393,24 @@ static void keeper_run(void *arg)
             fw_flash_cut_after(&flash, opt_cut);
         }
     }
+#if defined(FW_HTTPS)
+    fw_https_start(443, wolf_heap);
+#endif
     t_start = fw_time_ms();
     for (;;) {
         picoacme_keeper_event_t ev = keeper_pass();
         picoacme_keeper_status(&keeper, &s);
+        if (done_at != 0U && (int32_t)(fw_time_ms() - done_at) >= 0) {
+            finish(0);
+        }
+        if (ev != PICOACME_KEEPER_EV_ISSUED && !published && s.phase == PICOACME_KEEPER_PH_WAIT &&
+            s.not_after_s != 0) {
+            publish(); /* a stored certificate at boot */
+            published = 1;
+        }
         if (ev == PICOACME_KEEPER_EV_ISSUED) {
+            publish();
+            published = 1;
             const picoacme_stats_t *st = picoacme_stats(picoacme_keeper_ctx(&keeper));
             print_chain("issued", issued);
             /* ms: since the keeper started, or since the previous issuance */
@@ -341,7 +419,7 @@ static void keeper_run(void *arg)
                    (unsigned long)(fw_time_ms() - t_start), (unsigned long)st->requests,
                    (unsigned long)st->connections, tls_ctx.handshakes);
             if (issued++ >= opt_renewals) {
-                finish(0);
+                end_run();
             }
             t_start = fw_time_ms();
         } else if (ev == PICOACME_KEEPER_EV_RENEWAL_FAILING) {
@@ -350,9 +428,12 @@ static void keeper_run(void *arg)
                    picoacme_err_str(p->err), (unsigned)p->http_status, p->type, p->detail);
         } else if (s.phase == PICOACME_KEEPER_PH_WAIT && s.not_after_s != 0 && issued == 0 &&
                    opt_renewals == 0 && !opt_renew_now) {
-            print_chain("stored", 0);
-            printf("stored certificate found, renew at %lu\n", (unsigned long)s.renew_at_s);
-            finish(0);
+            if (!told_stored) {
+                print_chain("stored", 0);
+                printf("stored certificate found, renew at %lu\n", (unsigned long)s.renew_at_s);
+                told_stored = 1;
+                end_run();
+            }
         }
     }
 }
@@ -363,6 +444,9 @@ int main(void)
            tskKERNEL_VERSION_NUMBER);
     printf("fw: WARNING entropy is fw_test_entropy.c: NOT RANDOM, test only\n");
     parse_cmdline();
+#if defined(FW_HTTPS)
+    fw_https_lock_init();
+#endif
     {
         uint8_t seed[4];
         if (fw_rng_seed(seed, sizeof seed) == 0) {
