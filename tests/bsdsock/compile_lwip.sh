@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# compile_lwip.sh REPO OUTDIR - compile ports/bsdsock/src/bsdsock.c and
+# compile_lwip.sh REPO OUTDIR - compile ports/lwip/src/tcp.c for threaded
+# lwIP (NO_SYS 0, core locking), and ports/bsdsock/src/bsdsock.c and
 # resolve_lwip.c with PICOACME_BSDSOCK_LWIP against lwIP 2.1.3's socket API
 # (threaded lwIP: lwip_socket(), lwip_poll(), the DNS client under the core
 # lock), -Wall -Wextra -Werror, for the host and, when arm-none-eabi-gcc is
@@ -31,6 +32,12 @@ compile "${CC:-cc}"
 if command -v arm-none-eabi-gcc >/dev/null; then
     compile arm-none-eabi-gcc -mcpu=cortex-m3 -mthumb -Os --specs=picolibc.specs
 fi
+# ports/lwip (raw API) in threaded mode: its calls under the tcpip core lock
+"${CC:-cc}" "${flags[@]}" "${inc[@]}" -I"$repo/ports/lwip/include" -Wconversion \
+    -c "$repo/ports/lwip/src/tcp.c" -o "$out/lwip-tcp-threaded.o"
+nm -u "$out/lwip-tcp-threaded.o" | grep -q 'sys_mutex_lock' \
+    || { echo "FAIL: ports/lwip in threaded mode does not take the core lock"; exit 1; }
+echo "ok: ports/lwip/src/tcp.c with NO_SYS 0 (calls under LOCK_TCPIP_CORE)"
 # the names the object needs: lwIP's socket API, not the libc's
 nm -u "$out/bsdsock-$(basename "${CC:-cc}").o" | grep -q 'lwip_poll' \
     || { echo "FAIL: bsdsock.o does not call lwip_poll"; exit 1; }
