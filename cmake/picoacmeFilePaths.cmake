@@ -122,3 +122,29 @@ set(PICOACME_LWIP_SOURCES
     ${PICOACME_ROOT_DIR}/ports/lwip/src/tcp.c)
 set(PICOACME_LWIP_INCLUDE_DIRS
     ${PICOACME_ROOT_DIR}/ports/lwip/include)
+
+# BSD sockets (ports/bsdsock): one transport for POSIX, lwIP's socket API
+# (define PICOACME_BSDSOCK_LWIP) and Zephyr's zsock_* (PICOACME_BSDSOCK_ZEPHYR).
+# A resolver hook per stack: GAI (POSIX, needs ports/posix/src on the include
+# path and picoacme_posix), LWIP (threaded lwIP's DNS client).
+set(PICOACME_BSDSOCK_SOURCES
+    ${PICOACME_ROOT_DIR}/ports/bsdsock/src/bsdsock.c)
+set(PICOACME_BSDSOCK_GAI_SOURCES
+    ${PICOACME_ROOT_DIR}/ports/bsdsock/src/resolve_gai.c)
+set(PICOACME_BSDSOCK_LWIP_SOURCES
+    ${PICOACME_ROOT_DIR}/ports/bsdsock/src/resolve_lwip.c)
+set(PICOACME_BSDSOCK_ALL_SOURCES
+    ${PICOACME_BSDSOCK_SOURCES} ${PICOACME_BSDSOCK_GAI_SOURCES} ${PICOACME_BSDSOCK_LWIP_SOURCES})
+set(PICOACME_BSDSOCK_INCLUDE_DIRS
+    ${PICOACME_ROOT_DIR}/ports/bsdsock/include)
+
+# Zephyr (ports/zephyr): flash area storage, sys_csrand_get entropy,
+# k_uptime_get/RTC clock, the bsdsock resolver hook over dns_get_addr_info.
+# Built by zephyr/CMakeLists.txt (a Zephyr module) only.
+set(PICOACME_ZEPHYR_SOURCES
+    ${PICOACME_ROOT_DIR}/ports/zephyr/src/clock.c
+    ${PICOACME_ROOT_DIR}/ports/zephyr/src/entropy.c
+    ${PICOACME_ROOT_DIR}/ports/zephyr/src/resolve.c
+    ${PICOACME_ROOT_DIR}/ports/zephyr/src/storage.c)
+set(PICOACME_ZEPHYR_INCLUDE_DIRS
+    ${PICOACME_ROOT_DIR}/ports/zephyr/include)

@@ -7,7 +7,8 @@ include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/picoacmeFilePaths.cmake)
 
 set(_bad 0)
 foreach(_pair core/src:PICOACME_CORE_SOURCES ports/posix/src:PICOACME_POSIX_SOURCES
-              ports/wolfssl/src:PICOACME_WOLFSSL_SOURCES ports/lwip/src:PICOACME_LWIP_SOURCES)
+              ports/wolfssl/src:PICOACME_WOLFSSL_SOURCES ports/lwip/src:PICOACME_LWIP_SOURCES
+              ports/bsdsock/src:PICOACME_BSDSOCK_ALL_SOURCES ports/zephyr/src:PICOACME_ZEPHYR_SOURCES)
   string(REPLACE ":" ";" _pair "${_pair}")
   list(GET _pair 0 _dir)
   list(GET _pair 1 _var)
@@ -42,7 +43,8 @@ foreach(_pair core/src:PICOACME_CORE_SOURCES ports/posix/src:PICOACME_POSIX_SOUR
 endforeach()
 
 foreach(_var PICOACME_CORE_INCLUDE_DIRS PICOACME_CORE_PRIVATE_INCLUDE_DIRS
-             PICOACME_POSIX_INCLUDE_DIRS PICOACME_WOLFSSL_INCLUDE_DIRS PICOACME_LWIP_INCLUDE_DIRS)
+             PICOACME_POSIX_INCLUDE_DIRS PICOACME_WOLFSSL_INCLUDE_DIRS PICOACME_LWIP_INCLUDE_DIRS
+             PICOACME_BSDSOCK_INCLUDE_DIRS PICOACME_ZEPHYR_INCLUDE_DIRS)
   foreach(_d ${${_var}})
     if(NOT IS_DIRECTORY "${_d}")
       message(SEND_ERROR "${_var}: ${_d} is no directory")

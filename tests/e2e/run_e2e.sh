@@ -96,8 +96,10 @@ if [ $# -ne 2 ]; then
 fi
 BUILD_DIR=$(cd "$1" && pwd) || exit 2
 CASE=$2
-PICOACME=$BUILD_DIR/platform/linux/picoacme
-WORK=$BUILD_DIR/tests/e2e/work/$CASE
+# PICOACME_BIN: another build of the command (tests/bsdsock: over ports/bsdsock);
+# PICOACME_WORK_TAG keeps its work directory apart
+PICOACME=${PICOACME_BIN:-$BUILD_DIR/platform/linux/picoacme}
+WORK=$BUILD_DIR/tests/e2e/work/${PICOACME_WORK_TAG:-}$CASE
 PICOACME_TIMEOUT=${PICOACME_TIMEOUT:-120}
 
 fail() { echo "FAIL: $CASE: $*"; exit 1; }

@@ -12,8 +12,14 @@
  * there. Literal dotted IPv4 addresses need no DNS; without LWIP_DNS they
  * are the only hosts.
  *
- * Everything must run in the lwIP context (the superloop that also calls
- * the netif poll and sys_check_timeouts()).
+ * NO_SYS 1: everything must run in the lwIP context (the superloop that
+ * also calls the netif poll and sys_check_timeouts()). Threaded lwIP
+ * (NO_SYS 0, LWIP_TCPIP_CORE_LOCKING 1): the transport may be called from
+ * any one task; each call takes the tcpip core lock around its raw-API
+ * work, and lwIP's callbacks fill the connection table from tcpip_thread.
+ * The wake hook (picoacme_lwip_set_wake) lets that task sleep, e.g. on a
+ * task notification, until a callback says something may be ready or the
+ * engine's timeout passes, instead of waking every tick.
  */
 #ifndef PICOACME_LWIP_H
 #define PICOACME_LWIP_H
@@ -98,6 +104,14 @@ typedef struct picoacme_lwip {
 /* Reset the context and fill *out. The context must outlive lwIP's DNS
  * queries (a static): their callbacks carry it. */
 void picoacme_lwip_init(picoacme_lwip_t *l, picoacme_transport_t *out);
+
+/* The wake hook: fn(user) is called from lwIP's callbacks (in
+ * tcpip_thread for threaded lwIP, in the superloop for NO_SYS) whenever a
+ * connection, the listener, a UDP socket or a name lookup may have become
+ * ready (FreeRTOS: xTaskNotifyGive(task) of the task that pumps the
+ * engine, which waits in ulTaskNotifyTake() with the engine's timeout). It must not block or call
+ * the transport. One hook per system; NULL removes it. */
+void picoacme_lwip_set_wake(void (*fn)(void *user), void *user);
 
 /* Abort every connection and the listener (e.g. before the netif goes). */
 void picoacme_lwip_shutdown(picoacme_lwip_t *l);

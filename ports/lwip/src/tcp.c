@@ -26,8 +26,22 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 
-#if !LWIP_TCP || !NO_SYS
-#error "picoacme_lwip needs LWIP_TCP and the NO_SYS raw API"
+#if !LWIP_TCP
+#error "picoacme_lwip needs LWIP_TCP"
+#endif
+/* Threaded lwIP (NO_SYS 0): every transport call takes the tcpip core lock
+ * around its raw-API calls; lwIP's callbacks run in tcpip_thread, which
+ * holds the lock, so the connection table is only touched under it. */
+#if NO_SYS
+#define PA_LOCK()   ((void)0)
+#define PA_UNLOCK() ((void)0)
+#else
+#if !LWIP_TCPIP_CORE_LOCKING
+#error "picoacme_lwip with NO_SYS 0 needs LWIP_TCPIP_CORE_LOCKING"
+#endif
+#include "lwip/tcpip.h"
+#define PA_LOCK()   LOCK_TCPIP_CORE()
+#define PA_UNLOCK() UNLOCK_TCPIP_CORE()
 #endif
 #if PICOACME_LWIP_UDP_SOCKS > 0 && !LWIP_UDP
 #error "PICOACME_LWIP_UDP_SOCKS > 0 needs LWIP_UDP"
@@ -38,6 +52,19 @@
 #if PICOACME_LWIP_RX_RING < TCP_WND
 #error "PICOACME_LWIP_RX_RING must be >= TCP_WND (the window is the flow control)"
 #endif
+
+/* The wake hook (picoacme_lwip_set_wake): called from lwIP's callbacks
+ * whenever a connection, the listener or a UDP socket may have become
+ * ready, so the task pumping the engine can sleep until then. */
+static void (*g_wake)(void *user);
+static void *g_wake_user;
+
+static void wake(void)
+{
+    if (g_wake != NULL) {
+        g_wake(g_wake_user);
+    }
+}
 
 enum conn_state {
     ST_FREE = 0,
@@ -91,6 +118,7 @@ static void on_found(const char *name, const ip_addr_t *ipaddr, void *arg)
     } else {
         l->lookup_state = LK_FAILED; /* NXDOMAIN, no answer, or no A record */
     }
+    wake();
 }
 
 /* The lookup of host, started or finished before. */
@@ -159,6 +187,7 @@ static void on_err(void *arg, err_t err)
     c->pcb = NULL;
     c->state = ST_FAILED;
     c->err = PICOACME_ERR_IO;
+    wake();
 }
 
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
@@ -168,6 +197,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
         if (c->state == ST_OPEN || c->state == ST_CONNECTING) {
             c->state = ST_PEER_CLOSED;
         }
+        wake();
         return ERR_OK;
     }
     if (err != ERR_OK) {
@@ -190,6 +220,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
     }
     c->len += p->tot_len;
     pbuf_free(p);
+    wake();
     return ERR_OK;
 }
 
@@ -200,11 +231,13 @@ static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err)
     if (err != ERR_OK) {
         c->state = ST_FAILED;
         c->err = PICOACME_ERR_IO;
+        wake();
         return ERR_OK;
     }
     if (c->state == ST_CONNECTING) {
         c->state = ST_OPEN;
     }
+    wake();
     return ERR_OK;
 }
 
@@ -244,7 +277,8 @@ static void conn_detach_close(picoacme_lwip_conn_t *c)
 
 /* ---- transport --------------------------------------------------------- */
 
-static picoacme_err_t t_connect(void *user, const char *host, uint16_t port, picoacme_sock_t *sock)
+static picoacme_err_t t_connect_locked(void *user, const char *host, uint16_t port,
+                                       picoacme_sock_t *sock)
 {
     picoacme_lwip_t *l = user;
     ip_addr_t addr;
@@ -276,8 +310,8 @@ static picoacme_err_t t_connect(void *user, const char *host, uint16_t port, pic
     return PICOACME_OK;
 }
 
-static picoacme_err_t t_send(void *user, picoacme_sock_t sock, const uint8_t *buf, size_t len,
-                             size_t *sent)
+static picoacme_err_t t_send_locked(void *user, picoacme_sock_t sock, const uint8_t *buf,
+                                    size_t len, size_t *sent)
 {
     picoacme_lwip_conn_t *c = conn_get(user, sock);
     if (c == NULL || sent == NULL || (buf == NULL && len != 0)) {
@@ -312,8 +346,8 @@ static picoacme_err_t t_send(void *user, picoacme_sock_t sock, const uint8_t *bu
     return PICOACME_OK;
 }
 
-static picoacme_err_t t_recv(void *user, picoacme_sock_t sock, uint8_t *buf, size_t len,
-                             size_t *received)
+static picoacme_err_t t_recv_locked(void *user, picoacme_sock_t sock, uint8_t *buf, size_t len,
+                                    size_t *received)
 {
     picoacme_lwip_conn_t *c = conn_get(user, sock);
     if (c == NULL || received == NULL || buf == NULL || len == 0) {
@@ -381,9 +415,10 @@ static void on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip
     u->len[slot] = pbuf_copy_partial(p, u->data[slot], n, 0);
     u->count++;
     pbuf_free(p);
+    wake();
 }
 
-static picoacme_err_t t_udp_open(void *user, picoacme_sock_t *sock)
+static picoacme_err_t t_udp_open_locked(void *user, picoacme_sock_t *sock)
 {
     picoacme_lwip_t *l = user;
     if (sock == NULL) {
@@ -415,8 +450,8 @@ static picoacme_err_t t_udp_open(void *user, picoacme_sock_t *sock)
     return PICOACME_ERR_NOSPACE;
 }
 
-static picoacme_err_t t_udp_send(void *user, picoacme_sock_t sock, const char *host, uint16_t port,
-                                 const uint8_t *buf, size_t len)
+static picoacme_err_t t_udp_send_locked(void *user, picoacme_sock_t sock, const char *host,
+                                        uint16_t port, const uint8_t *buf, size_t len)
 {
     picoacme_lwip_t *l = user;
     picoacme_lwip_udp_t *u = udp_get(l, sock);
@@ -446,8 +481,8 @@ static picoacme_err_t t_udp_send(void *user, picoacme_sock_t sock, const char *h
     return e == ERR_OK ? PICOACME_OK : PICOACME_ERR_IO;
 }
 
-static picoacme_err_t t_udp_recv(void *user, picoacme_sock_t sock, uint8_t *buf, size_t cap,
-                                 size_t *received)
+static picoacme_err_t t_udp_recv_locked(void *user, picoacme_sock_t sock, uint8_t *buf, size_t cap,
+                                        size_t *received)
 {
     picoacme_lwip_udp_t *u = udp_get(user, sock);
     if (u == NULL || buf == NULL || cap == 0 || received == NULL) {
@@ -475,7 +510,7 @@ static void udp_sock_close(picoacme_lwip_udp_t *u)
 }
 #endif /* PICOACME_LWIP_UDP_SOCKS > 0 */
 
-static void t_close(void *user, picoacme_sock_t sock)
+static void t_close_locked(void *user, picoacme_sock_t sock)
 {
     picoacme_lwip_t *l = user;
     if (sock == PICOACME_LWIP_LISTENER) {
@@ -519,10 +554,11 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
     c->state = ST_OPEN;
     c->pending_accept = true;
     conn_attach(c, newpcb);
+    wake();
     return ERR_OK;
 }
 
-static picoacme_err_t t_listen(void *user, uint16_t port, picoacme_sock_t *lsock)
+static picoacme_err_t t_listen_locked(void *user, uint16_t port, picoacme_sock_t *lsock)
 {
     picoacme_lwip_t *l = user;
     if (lsock == NULL || port == 0) {
@@ -558,7 +594,7 @@ static picoacme_err_t t_listen(void *user, uint16_t port, picoacme_sock_t *lsock
     return PICOACME_OK;
 }
 
-static picoacme_err_t t_accept(void *user, picoacme_sock_t lsock, picoacme_sock_t *sock)
+static picoacme_err_t t_accept_locked(void *user, picoacme_sock_t lsock, picoacme_sock_t *sock)
 {
     picoacme_lwip_t *l = user;
     if (sock == NULL || lsock != PICOACME_LWIP_LISTENER || l->listener == NULL) {
@@ -574,6 +610,86 @@ static picoacme_err_t t_accept(void *user, picoacme_sock_t lsock, picoacme_sock_
     }
     return PICOACME_WANT_READ;
 }
+
+/* ---- the transport's entry points: the core lock around each --------- */
+
+static picoacme_err_t t_connect(void *user, const char *host, uint16_t port, picoacme_sock_t *sock)
+{
+    PA_LOCK();
+    picoacme_err_t e = t_connect_locked(user, host, port, sock);
+    PA_UNLOCK();
+    return e;
+}
+
+static picoacme_err_t t_send(void *user, picoacme_sock_t sock, const uint8_t *buf, size_t len,
+                             size_t *sent)
+{
+    PA_LOCK();
+    picoacme_err_t e = t_send_locked(user, sock, buf, len, sent);
+    PA_UNLOCK();
+    return e;
+}
+
+static picoacme_err_t t_recv(void *user, picoacme_sock_t sock, uint8_t *buf, size_t len,
+                             size_t *received)
+{
+    PA_LOCK();
+    picoacme_err_t e = t_recv_locked(user, sock, buf, len, received);
+    PA_UNLOCK();
+    return e;
+}
+
+static picoacme_err_t t_listen(void *user, uint16_t port, picoacme_sock_t *lsock)
+{
+    PA_LOCK();
+    picoacme_err_t e = t_listen_locked(user, port, lsock);
+    PA_UNLOCK();
+    return e;
+}
+
+static picoacme_err_t t_accept(void *user, picoacme_sock_t lsock, picoacme_sock_t *sock)
+{
+    PA_LOCK();
+    picoacme_err_t e = t_accept_locked(user, lsock, sock);
+    PA_UNLOCK();
+    return e;
+}
+
+static void t_close(void *user, picoacme_sock_t sock)
+{
+    PA_LOCK();
+    t_close_locked(user, sock);
+    PA_UNLOCK();
+}
+
+#if PICOACME_LWIP_UDP_SOCKS > 0
+static picoacme_err_t t_udp_open(void *user, picoacme_sock_t *sock)
+{
+    PA_LOCK();
+    picoacme_err_t e = t_udp_open_locked(user, sock);
+    PA_UNLOCK();
+    return e;
+}
+
+static picoacme_err_t t_udp_send(void *user, picoacme_sock_t sock, const char *host, uint16_t port,
+                                 const uint8_t *buf, size_t len)
+{
+    PA_LOCK();
+    picoacme_err_t e = t_udp_send_locked(user, sock, host, port, buf, len);
+    PA_UNLOCK();
+    return e;
+}
+
+static picoacme_err_t t_udp_recv(void *user, picoacme_sock_t sock, uint8_t *buf, size_t cap,
+                                 size_t *received)
+{
+    PA_LOCK();
+    picoacme_err_t e = t_udp_recv_locked(user, sock, buf, cap, received);
+    PA_UNLOCK();
+    return e;
+}
+
+#endif
 
 void picoacme_lwip_init(picoacme_lwip_t *l, picoacme_transport_t *out)
 {
@@ -596,8 +712,17 @@ void picoacme_lwip_init(picoacme_lwip_t *l, picoacme_transport_t *out)
 #endif
 }
 
+void picoacme_lwip_set_wake(void (*fn)(void *user), void *user)
+{
+    PA_LOCK();
+    g_wake = fn;
+    g_wake_user = user;
+    PA_UNLOCK();
+}
+
 void picoacme_lwip_shutdown(picoacme_lwip_t *l)
 {
+    PA_LOCK();
     for (uint32_t i = 0; i < PICOACME_LWIP_CONNS; i++) {
         picoacme_lwip_conn_t *c = &l->conn[i];
         if (c->pcb != NULL) {
@@ -617,5 +742,6 @@ void picoacme_lwip_shutdown(picoacme_lwip_t *l)
         udp_sock_close(&l->udp[i]);
     }
 #endif
-    t_close(l, PICOACME_LWIP_LISTENER);
+    t_close_locked(l, PICOACME_LWIP_LISTENER);
+    PA_UNLOCK();
 }
