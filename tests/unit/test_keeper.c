@@ -567,6 +567,40 @@ static void test_boot_spread(void **state)
     assert_true(distinct >= 3);
 }
 
+/* an overdue renewal found at boot (the point passed while the device was
+ * off) waits a random point in 2 x boot_spread_s after the boot spread,
+ * and still renews before notAfter */
+static void test_overdue_spread(void **state)
+{
+    (void)state;
+    int64_t longest = 0;
+    g_kcfg.no_ari = true;
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        evlog_t log = {0};
+        g_clk.ms = 0;
+        fca_dev_init(&g_dev, &g_ca, seed, true);
+        g_kcfg.state_store = &g_dev.state_storage;
+        g_kcfg.boot_spread_s = 0;
+        keeper_boot();
+        run(&log, EPOCH + 60, 1);
+        assert_int_equal(log.ev[0], PICOACME_KEEPER_EV_ISSUED);
+        picoacme_keeper_status_t s = status();
+        /* off until 10 minutes after the renewal point */
+        int64_t back = s.renew_at_s + 600;
+        g_clk.ms = (uint64_t)(back - EPOCH) * 1000U;
+        g_kcfg.boot_spread_s = 3600;
+        reboot();
+        run(&log, s.not_after_s, 2);
+        assert_int_equal(log.ev[1], PICOACME_KEEPER_EV_ISSUED);
+        int64_t delay = log.at[1] - back;
+        assert_true(delay <= 3600 + 7200 + 60);
+        assert_true(log.at[1] < s.not_after_s);
+        longest = delay > longest ? delay : longest;
+    }
+    /* the boot spread alone ends within 3600 s */
+    assert_true(longest > 3600 + 60);
+}
+
 /* renew now: at once, whatever the plan */
 static void test_renew_now(void **state)
 {
@@ -694,6 +728,7 @@ int main(void)
         cmocka_unit_test_setup(test_failover_failback, setup),
         cmocka_unit_test_setup(test_no_rtc_long_off, setup),
         cmocka_unit_test_setup(test_boot_spread, setup),
+        cmocka_unit_test_setup(test_overdue_spread, setup),
         cmocka_unit_test_setup(test_renew_now, setup),
         cmocka_unit_test_setup(test_power_cut_state_save, setup),
         cmocka_unit_test_setup(test_file_flash_reboot, setup),
