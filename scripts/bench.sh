@@ -402,7 +402,9 @@ fleet_bench() {
     echo "the period. ARI: the fake CA gives each certificate a 60 s window in its least busy"
     echo "minute and Retry-After until it. (b): the CA refuses connections for 6 h on day 3;"
     echo "(c): every device off for 1 h on day 3, all booting in the same minute (no RTC:"
-    echo "each learns the time from the CA first), boot_spread_s 7200."
+    echo "each learns the time from the CA first), boot_spread_s 7200: the time question"
+    echo "waits a random 0-2 h, an overdue renewal then a random 0-4 h. Backoff after"
+    echo "failures: 1 h, then x8 up to 8 h, at most 2/3 of the certificate's remaining life."
 }
 if [ "${BENCH_FLEET:-1}" != 0 ]; then
     fleet_bench

@@ -155,6 +155,7 @@ static void boot(picoacme_keeper_t *k)
     }
     read_cert(k);
     k->phase = PICOACME_KEEPER_PH_WAIT;
+    k->spread_done = false;
     if (!k->have_cert) {
         return; /* enrol at once */
     }
@@ -474,6 +475,34 @@ static picoacme_keeper_event_t pump_run(picoacme_keeper_t *k, picoacme_wait_t *w
     return run_end(k, e);
 }
 
+/* The first decision with the time known after a boot: a renewal point
+ * that passed while the device was off or did not know the time is moved
+ * to a random point within the boot spread (at most a quarter of what is
+ * left of the certificate), so a fleet coming back from a power cut does
+ * not renew all its overdue certificates in the minutes it learns the
+ * time. Not after failures (the backoff spreads those) or renew-now. */
+static void overdue_spread(picoacme_keeper_t *k, int64_t now)
+{
+    picoacme_keeper_state_t *st = &k->st;
+    uint32_t spread = cfg_or(k->cfg.boot_spread_s, PICOACME_KEEPER_BOOT_SPREAD_S);
+    int64_t cap = (k->not_after_s - now) / 2;
+    if (k->spread_done || now == PICOACME_TIME_UNKNOWN) {
+        return;
+    }
+    k->spread_done = true;
+    if (!k->have_cert || k->renew_now || st->failures > 0U || st->renew_at_s >= now ||
+        spread == 0U || cap <= 0) {
+        return;
+    }
+    spread = spread > UINT32_MAX / 2U ? UINT32_MAX : spread * 2U;
+    if ((int64_t)spread > cap) {
+        spread = (uint32_t)cap;
+    }
+    st->renew_at_s = now + (int64_t)(krand(k) % (spread + 1U));
+    klog(k, PICOACME_LOG_LVL_INF, "overdue renewal spread: renew at", st->renew_at_s, now);
+    save_state(k);
+}
+
 /* Waiting: the event of an expired certificate, or the next run once due. */
 static picoacme_keeper_event_t decide(picoacme_keeper_t *k, picoacme_wait_t *wait)
 {
@@ -488,6 +517,7 @@ static picoacme_keeper_event_t decide(picoacme_keeper_t *k, picoacme_wait_t *wai
     }
     k->hold = false;
     failback(k, now);
+    overdue_spread(k, now);
     if (k->have_cert && now != PICOACME_TIME_UNKNOWN && now >= k->not_after_s && !k->expired_told) {
         k->expired_told = true;
         wait_timer(wait, 0U);

@@ -84,14 +84,20 @@ uint32_t picoacme_keeper_backoff_s(uint16_t failures, uint32_t min_s, uint32_t m
     if (max_s < d) {
         max_s = d;
     }
-    /* x4 per failure: a fleet's retries meeting a CA's recovery are about
-     * log(outage / min_s) / 3 times its renewal rate (x2 would give / 1) */
+    /* x8 per failure: a fleet failing through a CA outage comes back at
+     * its renewal rate times the retries each device made in the outage
+     * (the retry levels whose summed delays fit in it); long second delays
+     * keep that at about 2 for a 6-hour outage of 24-hour certificates
+     * (x4 with a 4 h cap: 3, x2: 5) */
     for (uint16_t i = 1; i < failures && d < max_s; i++) {
-        d = d > max_s / 4U ? max_s : d * 4U;
+        d = d > max_s / 8U ? max_s : d * 8U;
     }
     if (now != PICOACME_TIME_UNKNOWN && not_after > now) {
-        /* near the expiry, try more often: a third of what is left */
-        int64_t q = (not_after - now) / 3;
+        /* near the expiry, try more often: two thirds of what is left, so
+         * a third stays for the next attempts (a third of it made the fleet
+         * of a CA outage retry every hour near the end: 6x the mean in the
+         * hour after the recovery) */
+        int64_t q = (not_after - now) * 2 / 3;
         if (q < (int64_t)d) {
             d = q < (int64_t)min_s ? min_s : (uint32_t)q;
         }

@@ -334,7 +334,8 @@ int main(int argc, char **argv)
     }
     fig_t f = figures(ca.per_min, n_min, from, outage_end);
     if (getenv("FLEET_TRACE") != NULL && outage_end >= 0) {
-        for (int m = outage_end - 3; m < outage_end + 30 && m < (int)n_min; m++)
+        int span = atoi(getenv("FLEET_TRACE")) > 0 ? atoi(getenv("FLEET_TRACE")) : 30;
+        for (int m = outage_end - 3; m < outage_end + span && m < (int)n_min; m++)
             fprintf(stderr, "minute %+d: %u answered, %u refused\n", m - outage_end, ca.per_min[m],
                     ca.refused_per_min[m]);
     }

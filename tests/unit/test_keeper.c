@@ -102,7 +102,7 @@ static void test_backoff(void **state)
     (void)state;
     uint32_t prev = 0;
     for (uint16_t f = 1; f <= 12; f++) {
-        uint32_t full = 300U << (f - 1U > 4U ? 8U : 2U * (f - 1U)); /* x4 per failure */
+        uint32_t full = 300U << (f - 1U > 3U ? 9U : 3U * (f - 1U)); /* x8 per failure */
         full = full > 14400U ? 14400U : full;
         uint32_t lo = picoacme_keeper_backoff_s(f, 300, 14400, 0, PICOACME_TIME_UNKNOWN, 0);
         uint32_t hi =
@@ -113,9 +113,10 @@ static void test_backoff(void **state)
         prev = hi;
     }
     assert_int_equal(prev, 14400U);
-    /* near the expiry: at most a third of what is left, not below min */
+    /* near the expiry: at most two thirds of what is left, not below min */
     assert_int_equal(picoacme_keeper_backoff_s(9, 300, 14400, 0xFFFFFFFFU, EPOCH, EPOCH + 3000),
-                     1000U);
+                     2000U);
+    assert_int_equal(picoacme_keeper_backoff_s(9, 300, 14400, 0, EPOCH, EPOCH + 3000), 1500U);
     assert_int_equal(picoacme_keeper_backoff_s(9, 300, 14400, 0xFFFFFFFFU, EPOCH, EPOCH + 400),
                      300U);
 }
@@ -426,7 +427,7 @@ static void test_backoff_persisted(void **state)
         assert_int_equal(s.failures, i - 1);
         assert_int_equal(s.why, PICOACME_KEEPER_WHY_BACKOFF);
         int64_t gap = s.backoff_until_s - fca_wall(&g_clk);
-        assert_true(gap >= 150 && gap <= 14400);
+        assert_true(gap >= 150 && gap <= (int64_t)PICOACME_KEEPER_BACKOFF_MAX_S);
         if (i > 2) {
             /* growing, with jitter: never below 3/4 of the last delay */
             assert_true(gap * 4 >= prev_gap * 3);
@@ -444,7 +445,7 @@ static void test_backoff_persisted(void **state)
         assert_int_equal(log.ev[i - 1], PICOACME_KEEPER_EV_RENEWAL_FAILING);
     }
     g_ca.down = false;
-    run(&log, fca_wall(&g_clk) + 5 * 3600, 6);
+    run(&log, status().backoff_until_s + 120, 6); /* the next attempt */
     assert_int_equal(log.ev[5], PICOACME_KEEPER_EV_ISSUED);
     assert_int_equal(status().failures, 0);
     assert_int_equal(status().problem.err, PICOACME_OK);
@@ -564,6 +565,40 @@ static void test_boot_spread(void **state)
         distinct += first[i] / 60 != first[0] / 60;
     }
     assert_true(distinct >= 3);
+}
+
+/* an overdue renewal found at boot (the point passed while the device was
+ * off) waits a random point in 2 x boot_spread_s after the boot spread,
+ * and still renews before notAfter */
+static void test_overdue_spread(void **state)
+{
+    (void)state;
+    int64_t longest = 0;
+    g_kcfg.no_ari = true;
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        evlog_t log = {0};
+        g_clk.ms = 0;
+        fca_dev_init(&g_dev, &g_ca, seed, true);
+        g_kcfg.state_store = &g_dev.state_storage;
+        g_kcfg.boot_spread_s = 0;
+        keeper_boot();
+        run(&log, EPOCH + 60, 1);
+        assert_int_equal(log.ev[0], PICOACME_KEEPER_EV_ISSUED);
+        picoacme_keeper_status_t s = status();
+        /* off until 10 minutes after the renewal point */
+        int64_t back = s.renew_at_s + 600;
+        g_clk.ms = (uint64_t)(back - EPOCH) * 1000U;
+        g_kcfg.boot_spread_s = 3600;
+        reboot();
+        run(&log, s.not_after_s, 2);
+        assert_int_equal(log.ev[1], PICOACME_KEEPER_EV_ISSUED);
+        int64_t delay = log.at[1] - back;
+        assert_true(delay <= 3600 + 7200 + 60);
+        assert_true(log.at[1] < s.not_after_s);
+        longest = delay > longest ? delay : longest;
+    }
+    /* the boot spread alone ends within 3600 s */
+    assert_true(longest > 3600 + 60);
 }
 
 /* renew now: at once, whatever the plan */
@@ -693,6 +728,7 @@ int main(void)
         cmocka_unit_test_setup(test_failover_failback, setup),
         cmocka_unit_test_setup(test_no_rtc_long_off, setup),
         cmocka_unit_test_setup(test_boot_spread, setup),
+        cmocka_unit_test_setup(test_overdue_spread, setup),
         cmocka_unit_test_setup(test_renew_now, setup),
         cmocka_unit_test_setup(test_power_cut_state_save, setup),
         cmocka_unit_test_setup(test_file_flash_reboot, setup),

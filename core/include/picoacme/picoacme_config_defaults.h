@@ -235,16 +235,17 @@
 #define PICOACME_KEEPER_FAILBACK_S 86400U
 #endif
 
-/* Keeper: first retry delay after a failure (seconds); it grows x4. Long
+/* Keeper: first retry delay after a failure (seconds); it grows x8. Long
  * on purpose: the retries of a fleet meeting a CA's recovery grow with
  * log(outage / first delay) (tests/fleet/fleet_sim.c, scenario b). */
 #ifndef PICOACME_KEEPER_BACKOFF_MIN_S
 #define PICOACME_KEEPER_BACKOFF_MIN_S 3600U
 #endif
 
-/* Keeper: longest retry delay (seconds). */
+/* Keeper: longest retry delay (seconds); never more than two thirds of
+ * the certificate's remaining life. */
 #ifndef PICOACME_KEEPER_BACKOFF_MAX_S
-#define PICOACME_KEEPER_BACKOFF_MAX_S 14400U
+#define PICOACME_KEEPER_BACKOFF_MAX_S 28800U
 #endif
 
 /* Keeper: the renewal period is the lifetime fraction less this (per

@@ -20,6 +20,8 @@
  *     picoacme_keeper_fraction_point()), so a fleet enrolled in the same
  *     minute renews spread evenly from its first renewal on, and never
  *     later than the fraction;
+ *   - after a boot: an overdue renewal point moves to a random point in
+ *     the boot spread (boot_spread_s);
  *   - failure: exponential backoff with jitter, a rateLimited Retry-After
  *     honoured, both persisted so a device in a reboot loop does not hammer
  *     the CA; failover over an ordered list of CAs and failback to the
@@ -95,7 +97,14 @@ typedef struct picoacme_keeper_config {
                                  of the certificate's remaining life, so a
                                  fleet rebooting at once after a power cut
                                  does not ask in the same minute; renew-now
-                                 and enrolment do not wait
+                                 and enrolment do not wait. Then, once the
+                                 time is known, a renewal point that passed
+                                 (while the device was off or did not know
+                                 the time) moves to a random point in the
+                                 next 2 * boot_spread_s, at most half of the
+                                 remaining life, so the overdue renewals of
+                                 such a fleet do not follow its time
+                                 questions in a bunch; not after failures
                                  (PICOACME_KEEPER_BOOT_SPREAD_S) */
     /* 0: the device's renewal phase is random (drawn once, kept in the
      * state store). n >= 1: the device's number in its fleet (a serial
@@ -300,9 +309,12 @@ int64_t picoacme_keeper_window_point(int64_t start, int64_t end, int64_t not_aft
                                      uint32_t rnd);
 
 /* The retry delay after `failures` failed attempts in a row (>= 1):
- * min_s * 4^(failures-1) capped at max_s, never more than a third of what
- * is left until not_after (when now and not_after are known; at least
- * min_s), then jitter: a uniform point in [3/4, 1] of it from rnd. */
+ * min_s * 8^(failures-1) capped at max_s, never more than two thirds of
+ * what is left until not_after (when now and not_after are known; at least
+ * min_s), then jitter: a uniform point in [3/4, 1] of it from rnd.
+ * Why x8 and two thirds: a fleet failing through a CA outage comes back,
+ * when the CA does, at its renewal rate times the retry levels that fit in
+ * the outage; long delays keep that low (tests/fleet/fleet_sim.c (b)). */
 uint32_t picoacme_keeper_backoff_s(uint16_t failures, uint32_t min_s, uint32_t max_s, uint32_t rnd,
                                    int64_t now, int64_t not_after);
 
