@@ -64,6 +64,12 @@ def main(out):
         for a in range(5):
             for b in (0, 3):
                 seeds["alpn%02x_%d_%d" % (scen, a, b)] = bytes([scen]) + edit(0, ED_ALPN, a, b)
+    # a renewal that replaces: the CA says alreadyReplaced, or 409, to newOrder
+    seeds["ari_replaced"] = bytes([0x24]) + edit(1, 8, 3, 0)
+    seeds["ari_409"] = bytes([0x24]) + edit(1, 0, 10, 0)
+    for a in range(16):  # the directory's renewalInfo URL spoiled: too long, empty, "http://"
+        for b in (31, 0, 13):
+            seeds["ari_dir_%d_%d" % (a, b)] = bytes([0x28]) + edit(0, 3, a, b)
     for name, data in seeds.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
