@@ -205,10 +205,96 @@ static void op(uint8_t o, uint8_t a, uint8_t b)
     }
 }
 
+/* The pure parts on the input's bytes, against their documented bounds:
+ * the renewal point, the ARI window point, the backoff, and the state
+ * codec (decode any bytes; what decodes encodes back to the same). */
+static int64_t get64(const uint8_t *d, size_t n, size_t at)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8U; i++) {
+        v = v << 8 | (at + i < n ? d[at + i] : 0U);
+    }
+    return (int64_t)(v >> 16) - ((int64_t)1 << 46); /* +-2^46: Unix seconds and beyond */
+}
+
+static void pure(const uint8_t *d, size_t n)
+{
+    int64_t a = get64(d, n, 0), b = get64(d, n, 8), c = get64(d, n, 16), now = get64(d, n, 24);
+    uint32_t r = (uint32_t)get64(d, n, 32);
+    uint16_t pm = (uint16_t)(n > 40U ? d[40] * 5U : 0U), jm = (uint16_t)(n > 41U ? d[41] * 5U : 0U);
+    int64_t t = picoacme_keeper_fraction_point(a, b, r, pm, jm);
+    if (b <= a ? t != a : (t < a || t > b)) {
+        __builtin_trap(); /* within the lifetime, nb for an empty one */
+    }
+    if (n > 42U && d[42] & 1U) {
+        now = PICOACME_TIME_UNKNOWN;
+    }
+    int64_t lo = a < b ? a : b, hi = a < b ? b : a; /* a window [lo, hi] */
+    if (n > 42U && d[42] & 2U) {
+        lo = a; /* or one that ends before it starts */
+        hi = b;
+    }
+    t = picoacme_keeper_window_point(lo, hi, c, now, r);
+    int64_t e = c > 0 && hi >= c ? c - 1 : hi;
+    bool started = now != PICOACME_TIME_UNKNOWN && now > lo;
+    int64_t s0 = started ? now : lo;
+    if (c > 0 && hi >= c && lo >= c) {
+        if (t != PICOACME_TIME_UNKNOWN) {
+            __builtin_trap(); /* a window after notAfter: no point */
+        }
+    } else if (started && now >= e ? t != now : (t < s0 || t > (e > s0 ? e : s0))) {
+        __builtin_trap();
+    }
+    uint32_t mn = (uint32_t)(a & 0xFFFF), mx = (uint32_t)(b & 0x3FFFF);
+    uint32_t bo = picoacme_keeper_backoff_s((uint16_t)(r & 0x3F), mn, mx, r, now, c);
+    uint32_t top = mx > mn ? mx : mn;
+    if (bo > (top > 1U ? top : 1U)) {
+        __builtin_trap(); /* never above the larger bound */
+    }
+    static picoacme_keeper_state_t st, st2;
+    static uint8_t buf[PICOACME_KEEPER_STATE_MAX];
+    size_t len = 0, len2 = 0;
+    if (picoacme_keeper_state_decode(&st, d, n) == PICOACME_OK) {
+        if (picoacme_keeper_state_encode(&st, buf, sizeof buf, &len) != PICOACME_OK ||
+            picoacme_keeper_state_decode(&st2, buf, len) != PICOACME_OK ||
+            memcmp(&st, &st2, sizeof st) != 0 ||
+            picoacme_keeper_state_encode(&st, buf, len - 1U, &len2) != PICOACME_ERR_NOSPACE) {
+            __builtin_trap();
+        }
+    }
+    /* a state made of the input's numbers travels unchanged */
+    memset(&st, 0, sizeof st);
+    st.phase_rnd = r;
+    st.plan_not_after_s = c;
+    st.renew_at_s = a;
+    st.backoff_until_s = b;
+    st.rate_limited_until_s = now;
+    st.failback_at_s = a ^ b;
+    st.ari_start_s = lo;
+    st.ari_end_s = hi;
+    st.ari_retry_at_s = c - a;
+    st.failures = (uint16_t)r;
+    st.ca = (uint8_t)pm;
+    st.ca_failures = (uint8_t)jm;
+    st.ari = (r & 1U) != 0U;
+    st.problem.http_status = (uint16_t)(r >> 16);
+    if (picoacme_keeper_state_encode(&st, buf, sizeof buf, &len) != PICOACME_OK ||
+        picoacme_keeper_state_decode(&st2, buf, len) != PICOACME_OK ||
+        memcmp(&st, &st2, sizeof st) != 0 ||
+        picoacme_keeper_state_decode(&st2, buf, len - 1U) != PICOACME_ERR_PARSE) {
+        __builtin_trap();
+    }
+    if (picoacme_keeper_state_decode(NULL, d, n) != PICOACME_ERR_PARAM ||
+        picoacme_keeper_state_encode(NULL, buf, sizeof buf, &len) != PICOACME_ERR_PARAM) {
+        __builtin_trap();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    pure(data, size);
     if (size < 2U) {
         return 0;
     }
