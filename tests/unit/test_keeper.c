@@ -722,6 +722,24 @@ static void test_stop_mid_run(void **state)
     assert_int_equal(info.not_after_s, status().not_after_s);
 }
 
+/* a device without RTC whose CA never answers: the backoff waits on the
+ * monotonic clock, and the keeper still never names a wait above
+ * PICOACME_KEEPER_MAX_SLEEP_S (run() checks every step; found by
+ * fuzz_keeper, whose crash input is tests/fuzz/crashes/fuzz_keeper/) */
+static void test_no_time_backoff_wait_bounded(void **state)
+{
+    (void)state;
+    evlog_t log = {0};
+    fca_dev_init(&g_dev, &g_ca, 11, false);
+    g_kcfg.state_store = &g_dev.state_storage;
+    g_ca.down = true;
+    keeper_boot();
+    run(&log, EPOCH + 3 * DAY, 0);
+    assert_true(count_ev(&log, PICOACME_KEEPER_EV_RENEWAL_FAILING) >= 6);
+    assert_true(status().failures >= 6);
+    g_ca.down = false;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -743,6 +761,7 @@ int main(void)
         cmocka_unit_test_setup(test_file_flash_reboot, setup),
         cmocka_unit_test(test_policy_clamps),
         cmocka_unit_test_setup(test_stop_mid_run, setup),
+        cmocka_unit_test_setup(test_no_time_backoff_wait_bounded, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
