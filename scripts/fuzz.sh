@@ -22,7 +22,8 @@
 #
 # Environment: FUZZ_BUILD_DIR (build-fuzz; configured and built here if
 # absent, with ASan+UBSan and PICOACME_ASSERTS), FUZZ_JOBS (1),
-# FUZZ_MAX_LEN (4096), FUZZ_MERGE (0).
+# FUZZ_MAX_LEN (4096), FUZZ_MERGE (0), FUZZ_RUNS (0: no bound; else the run
+# also stops after that many executions, e.g. 10000000, whichever is first).
 set -u
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -73,6 +74,9 @@ for t in $targets; do
     else
         par=""
     fi
+    if [ "${FUZZ_RUNS:-0}" -gt 0 ] 2>/dev/null; then
+        par="$par -runs=$FUZZ_RUNS"
+    fi
     (cd "$work" && nice "$exe" $par -max_total_time="$secs" -max_len="$MAXLEN" -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/" corpus) \
         >"$work/log" 2>&1
@@ -82,7 +86,8 @@ for t in $targets; do
     added=$(($(ls "$work/corpus" | wc -l) - before))
     ncrash=$(find "$crashes" -newer "$work/log.start" -type f | wc -l)
     c0=$(covft 1p "$work/log"); c1=$(covft '$p' "$work/log")
-    rows+="| $t | $execs | ${c0:-?} | ${c1:-?} | $added | $ncrash |"$'\n'
+    mins=$(awk -v s=$(($(date +%s) - $(command stat -c %Y "$work/log.start"))) 'BEGIN {printf "%.1f", s / 60}')
+    rows+="| $t | $execs | $mins | ${c0:-?} | ${c1:-?} | $added | $ncrash |"$'\n'
     if [ $rc -ne 0 ] || [ $ncrash -gt 0 ]; then
         fail=1
         log "$t: crashed ($rc): $(ls -t "$crashes" | head -n 3 | tr '\n' ' ')(log: $work/log)"
@@ -101,7 +106,7 @@ for t in $targets; do
     fi
     rmdir "$crashes" 2>/dev/null
 done
-echo "| target | executions | cov/ft at start | cov/ft at end | new inputs | crashes |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| target | executions | minutes | cov/ft at start | cov/ft at end | new inputs | crashes |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 printf "%s" "$rows"
 exit $fail

@@ -511,7 +511,12 @@ static picoacme_keeper_event_t decide(picoacme_keeper_t *k, picoacme_wait_t *wai
     act_t a;
     picoacme_err_t e;
     if (k->hold && !expired(kmono(k), k->hold_mono_ms)) {
-        wait_timer(wait, remaining(kmono(k), k->hold_mono_ms));
+        uint32_t ms = remaining(kmono(k), k->hold_mono_ms);
+        /* a backoff without the time can be hours: wake at most every
+         * PICOACME_KEEPER_MAX_SLEEP_S, as promised */
+        wait_timer(wait, ms < PICOACME_KEEPER_MAX_SLEEP_S * 1000U
+                             ? ms
+                             : (uint32_t)PICOACME_KEEPER_MAX_SLEEP_S * 1000U);
         k->why = PICOACME_KEEPER_WHY_TIME_UNKNOWN;
         return PICOACME_KEEPER_EV_NONE;
     }

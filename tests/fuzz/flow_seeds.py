@@ -9,7 +9,8 @@ minimized with -merge=1.
 import os
 import sys
 
-ED_COUNT = 21
+ED_COUNT = 22
+ED_ALPN = 21
 ED_JSON_RAW, ED_RAW = 4, 11
 
 
@@ -59,6 +60,16 @@ def main(out):
     for op in (2, 3, 4, 5):  # lifecycle and ARI answers spoiled
         for kind in (0, 3, 8, 5):
             seeds["op%d_k%d" % (op, kind)] = bytes([0x20 | (op << 2)]) + edit(1, kind, 1, 2) + edit(2, kind, 2, 3)
+    for scen in (0x21, 0x23, 0xA1, 0x09):  # the tls-alpn-01 server's port faults
+        for a in range(5):
+            for b in (0, 3):
+                seeds["alpn%02x_%d_%d" % (scen, a, b)] = bytes([scen]) + edit(0, ED_ALPN, a, b)
+    # a renewal that replaces: the CA says alreadyReplaced, or 409, to newOrder
+    seeds["ari_replaced"] = bytes([0x24]) + edit(1, 8, 3, 0)
+    seeds["ari_409"] = bytes([0x24]) + edit(1, 0, 10, 0)
+    for a in range(16):  # the directory's renewalInfo URL spoiled: too long, empty, "http://"
+        for b in (31, 0, 13):
+            seeds["ari_dir_%d_%d" % (a, b)] = bytes([0x28]) + edit(0, 3, a, b)
     for name, data in seeds.items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)

@@ -106,6 +106,10 @@ enum {
     ED_FLASH,    /* before the start: flash byte a*256+b XOR (at|1) (power loss, wear) */
     ED_LEAF,     /* the chain: a%5 = for another key, without SANs, CA first, a bad
                     second block, the leaf alone */
+    ED_ALPN,     /* from the start (at unused), the tls-alpn-01 server's ports: a%5 = the
+                    listen fails, the TLS server does not start, its handshake wants
+                    b%4+1 more turns, the challenge key cannot be exported (each b%4+1
+                    times), a TLS port without a server */
     ED_COUNT     /* kinds up to 31 are no edit (room for more kinds) */
 };
 
@@ -546,6 +550,19 @@ static bool io_fault(unsigned kind)
     return true;
 }
 
+/* ED_ALPN: the tls-alpn-01 server's port faults */
+enum { ALPN_LISTEN, ALPN_OPEN, ALPN_WANT, ALPN_EXPORT, ALPN_NO_SERVER, ALPN_KINDS };
+static unsigned g_alpn_fault = ALPN_KINDS, g_alpn_left;
+
+static bool alpn_fault(unsigned kind)
+{
+    if (g_alpn_left == 0 || g_alpn_fault != kind) {
+        return false;
+    }
+    g_alpn_left--;
+    return true;
+}
+
 static uint8_t g_flash[FLASH_SIZE];
 static uint32_t g_now;
 static int64_t g_wall_jump;
@@ -626,6 +643,9 @@ static picoacme_err_t c_sign(void *u, picoacme_key_slot_t s, const uint8_t d[32]
 static picoacme_err_t c_export(void *u, picoacme_key_slot_t s, uint8_t priv[32])
 {
     (void)u;
+    if (s == PICOACME_KEY_CHALLENGE && alpn_fault(ALPN_EXPORT)) {
+        return PICOACME_ERR_CRYPTO;
+    }
     memset(priv, 0x21 + (int)s, 32);
     priv[0] = g_keygen[s % 3U];
     return PICOACME_OK;
@@ -1770,7 +1790,7 @@ static picoacme_err_t t_listen(void *u, uint16_t port, picoacme_sock_t *ls)
 {
     (void)u;
     *ls = port == 443 ? SOCK_LISTEN + 1 : SOCK_LISTEN;
-    return PICOACME_OK;
+    return port == 443 && alpn_fault(ALPN_LISTEN) ? PICOACME_ERR_IO : PICOACME_OK;
 }
 
 static picoacme_err_t t_accept(void *u, picoacme_sock_t ls, picoacme_sock_t *s)
@@ -1827,12 +1847,15 @@ static picoacme_err_t tls_server_open(void *u, picoacme_sock_t s, const uint8_t 
     if (!der_read(der, der + n, &tag, &c, &cn, &t) || t != n || tag != 0x30) {
         __builtin_trap(); /* the engine wrote a malformed challenge certificate */
     }
-    return PICOACME_OK;
+    return alpn_fault(ALPN_OPEN) ? PICOACME_ERR_TLS : PICOACME_OK;
 }
 
 static picoacme_err_t tls_server_step(void *u)
 {
     (void)u;
+    if (alpn_fault(ALPN_WANT)) {
+        return (g_alpn_left & 1U) ? PICOACME_WANT_WRITE : PICOACME_WANT_READ;
+    }
     return (g_scen & 0x80U) && g_ca.n_answers % 3U == 0 ? PICOACME_ERR_TLS : PICOACME_OK;
 }
 
@@ -1848,6 +1871,9 @@ static const picoacme_transport_t g_tp = {NULL,     t_connect, t_send,     t_rec
                                           t_listen, t_accept,  t_udp_open, t_udp_send, t_udp_recv};
 static const picoacme_tls_t g_tls = {NULL,      tls_open,        tls_io,          tls_rd,
                                      tls_close, tls_server_open, tls_server_step, tls_server_close};
+/* a TLS port that only speaks as a client (ED_ALPN, ALPN_NO_SERVER) */
+static const picoacme_tls_t g_tls_client = {NULL,      tls_open, tls_io, tls_rd,
+                                            tls_close, NULL,     NULL,   NULL};
 static const picoacme_crypto_t g_cr = {NULL,  c_random, c_hash,   c_hmac,  c_gen,
                                        c_pub, c_sign,   c_export, c_import};
 static const picoacme_storage_t g_st = {NULL, FLASH_SIZE, 4096U, f_read, f_write, f_erase};
@@ -1917,7 +1943,7 @@ static void configure(void)
     }
     memset(&g_ports, 0, sizeof g_ports);
     g_ports.transport = &g_tp;
-    g_ports.tls = &g_tls;
+    g_ports.tls = g_alpn_fault == ALPN_NO_SERVER ? &g_tls_client : &g_tls;
     g_ports.crypto = &g_cr;
     g_ports.storage = &g_st;
     g_ports.clock = &g_ck;
@@ -2017,6 +2043,9 @@ static const uint8_t *stored_flash(void)
         size_t ned = g_ned;
         uint8_t scen = g_scen;
         bool tr = g_trace;
+        unsigned alpn = g_alpn_fault, alpn_left = g_alpn_left;
+        g_alpn_fault = ALPN_KINDS;
+        g_alpn_left = 0;
         g_ned = 0;
         g_scen = (uint8_t)(scen & 0xA3U); /* same ids and challenges, plain issue */
         g_trace = false;
@@ -2035,6 +2064,8 @@ static const uint8_t *stored_flash(void)
         g_ned = ned;
         g_scen = scen;
         g_trace = tr;
+        g_alpn_fault = alpn;
+        g_alpn_left = alpn_left;
     }
     return img[key];
 }
@@ -2050,6 +2081,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_fail_store = g_fail_hook = g_fail_connect = g_fail_read = false;
     g_io_fault = g_io_left = 0;
     g_wall_jump = 0;
+    g_alpn_fault = ALPN_KINDS;
+    g_alpn_left = 0;
+    for (size_t i = 0; i < g_ned; i++) {
+        if (g_ed[i].kind == ED_ALPN) {
+            g_alpn_fault = g_ed[i].a % ALPN_KINDS;
+            g_alpn_left = g_ed[i].b % 4U + 1U;
+        }
+    }
     op = (g_scen >> 2) & 7U;
     /* 0, 1, 6, 7: issue (1 over a stored certificate: renewal; 6 and 7 with
      * dns-01 over RFC 2136 instead of the hook) */
@@ -2120,8 +2159,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     (void)picoacme_stored_load_keys(&g_ctx);
     if (g_ned > 0 && g_ed[0].kind == ED_FLASH && g_ed[0].at == 63U) {
-        (void)picoacme_store_wipe(&g_st); /* a factory reset */
-        if (picoacme_stored(&g_ctx, &info) != PICOACME_ERR_NOT_FOUND) {
+        /* a factory reset; on a flash whose erase fails (ED_FAULT) it
+         * fails too, and the record may stay */
+        if (picoacme_store_wipe(&g_st) == PICOACME_OK &&
+            picoacme_stored(&g_ctx, &info) != PICOACME_ERR_NOT_FOUND) {
             __builtin_trap();
         }
     }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "picoacme_ari.h"
 #include "picoacme_x509.h"
 
 /* Walk the SANs of a parsed certificate; every value lies inside the SAN. */
@@ -31,6 +32,34 @@ static void walk_san(const picoacme_x509_t *c)
     __builtin_trap(); /* the SAN cannot hold that many names */
 }
 
+/* The ARI CertID (RFC 9773 §4.1) of a parsed certificate: found exactly
+ * when it has an AKI and a serial, base64url "AKI.serial", the same in
+ * every buffer it fits and NOSPACE in every one it does not. */
+static void certid(const picoacme_x509_t *c)
+{
+    static char out[2048], small[2048];
+    size_t n = 0, m = 0;
+    picoacme_err_t e = picoacme_ari_certid(c, out, sizeof out, &n);
+    if (c->aki == NULL || c->aki_len == 0U) {
+        if (e != PICOACME_ERR_NOT_FOUND) {
+            __builtin_trap();
+        }
+        return;
+    }
+    if (e != PICOACME_OK || n >= sizeof out || out[n] != '\0' || strchr(out, '.') == NULL ||
+        picoacme_ari_certid(NULL, out, 1, &n) != PICOACME_ERR_PARAM) {
+        __builtin_trap();
+    }
+    n = strlen(out);
+    for (size_t cap = n > 8U ? n - 8U : 0U; cap <= n + 1U; cap++) {
+        e = picoacme_ari_certid(c, small, cap, &m);
+        if (cap > n ? (e != PICOACME_OK || m != n || memcmp(small, out, n + 1U) != 0)
+                    : e != PICOACME_ERR_NOSPACE) {
+            __builtin_trap();
+        }
+    }
+}
+
 static void parse_der(const uint8_t *der, size_t len)
 {
     picoacme_x509_t c;
@@ -43,6 +72,7 @@ static void parse_der(const uint8_t *der, size_t len)
         __builtin_trap();
     }
     walk_san(&c);
+    certid(&c);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

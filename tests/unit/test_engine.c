@@ -255,6 +255,9 @@ static struct srv {
     char replaces[160];        /* "replaces" of the last newOrder ("" none) */
     unsigned connect_again;    /* connect answers AGAIN (name resolving) this often first */
     unsigned connect_refuse;   /* then fails this often */
+    unsigned connect_unknown;  /* then answers NOT_FOUND (no such name) this often */
+    const char *hangup_path;   /* requests to this path: the peer closes, */
+    unsigned hangup_count;     /* this many times */
     const char *silent_path;   /* requests to this path are never answered, */
     unsigned silent_count;     /* this many times */
     bool nonce_long;           /* HEAD newNonce answers a 4000-byte Replay-Nonce */
@@ -828,8 +831,12 @@ static void serve(conn_t *c)
         memcpy(body, c->in + head, cl);
         body[cl] = '\0';
         srv.reqs++;
-        if (srv.silent_path != NULL && strcmp(target, srv.silent_path) == 0 &&
-            srv.silent_count > 0) {
+        if (srv.hangup_path != NULL && strcmp(target, srv.hangup_path) == 0 &&
+            srv.hangup_count > 0) {
+            srv.hangup_count--;
+            c->peer_closed = true; /* no answer: the connection is closed */
+        } else if (srv.silent_path != NULL && strcmp(target, srv.silent_path) == 0 &&
+                   srv.silent_count > 0) {
             /* swallowed: no answer ever comes on this connection */
             srv.silent_count--;
             if (strcmp(method, "POST") == 0 && strcmp(target, "/order") == 0)
@@ -965,6 +972,10 @@ static picoacme_err_t t_connect(void *u, const char *host, uint16_t port, picoac
     if (srv.connect_refuse > 0) {
         srv.connect_refuse--;
         return PICOACME_ERR_IO;
+    }
+    if (srv.connect_unknown > 0) {
+        srv.connect_unknown--;
+        return PICOACME_ERR_NOT_FOUND;
     }
     srv.connects++;
     *s = conn_new();
@@ -2774,6 +2785,34 @@ static void test_profiles(void **state)
     env_close();
 }
 
+/* The transport's failures named in the problem: a CA host name that does
+ * not resolve, a CA that closes every connection before answering. */
+static void test_transport_failures(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    srv.connect_unknown = 100;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_ERR_NOT_FOUND);
+    assert_problem(PICOACME_ERR_NOT_FOUND, PICOACME_ST_DIRECTORY, 0, "");
+    assert_true(!PICOACME_ERROR_TEXT ||
+                strstr(picoacme_last_problem(&g_ctx)->detail, "does not resolve") != NULL);
+    assert_nothing_stored();
+    env_close();
+
+    srv_reset(false);
+    srv.hangup_path = "/dir";
+    srv.hangup_count = 100;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_ERR_CLOSED);
+    assert_problem(PICOACME_ERR_CLOSED, PICOACME_ST_DIRECTORY, 0, "");
+    assert_true(srv.hangup_count < 100);
+    assert_true(!PICOACME_ERROR_TEXT ||
+                strstr(picoacme_last_problem(&g_ctx)->detail, "closed the connection") != NULL);
+    assert_nothing_stored();
+    env_close();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2804,6 +2843,7 @@ int main(void)
         cmocka_unit_test(test_io_retry),
         cmocka_unit_test(test_nonce_too_long),
         cmocka_unit_test(test_connect_resolving),
+        cmocka_unit_test(test_transport_failures),
         cmocka_unit_test(test_abort_uninitialised),
         cmocka_unit_test(test_record_find),
         cmocka_unit_test(test_contract_trap),

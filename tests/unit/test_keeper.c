@@ -712,6 +712,69 @@ static void test_init_params(void **state)
                   sizeof(picoacme_keeper_t) - sizeof(picoacme_ctx_t));
 }
 
+/* the policy's clamps: per mille above 1000, a window ending before it
+ * starts, a maximum below the minimum */
+static void test_policy_clamps(void **state)
+{
+    (void)state;
+    const int64_t nb = EPOCH, na = EPOCH + DAY;
+    /* renew and jitter per mille over 1000 count as 1000: the fraction is
+     * the whole lifetime, and a full jitter leaves no period (notAfter) */
+    assert_int_equal(picoacme_keeper_fraction_point(nb, na, 77, 1500, 0), na);
+    assert_int_equal(picoacme_keeper_fraction_point(nb, na, 77, 2000, 1200), na);
+    /* end before start: the start itself */
+    assert_int_equal(picoacme_keeper_window_point(EPOCH + 50, EPOCH + 10, 0, EPOCH, 0xFFFFFFFFU),
+                     EPOCH + 50);
+    /* max below min: min, with jitter [3 min/4, min] */
+    assert_int_equal(picoacme_keeper_backoff_s(3, 600, 100, 0xFFFFFFFFU, PICOACME_TIME_UNKNOWN, 0),
+                     600U);
+    assert_int_equal(picoacme_keeper_backoff_s(3, 600, 100, 0, PICOACME_TIME_UNKNOWN, 0), 450U);
+}
+
+/* stop in the middle of an enrolment: the run is dropped, the keeper waits
+ * and enrols again at its next step; the engine context it owns holds the
+ * certificate afterwards */
+static void test_stop_mid_run(void **state)
+{
+    (void)state;
+    picoacme_wait_t w;
+    evlog_t log = {0};
+    g_kcfg.no_ari = true;
+    keeper_boot();
+    for (int i = 0; i < 50 && status().phase != PICOACME_KEEPER_PH_ISSUE; i++) {
+        (void)picoacme_keeper_step(&g_k, &w);
+    }
+    assert_int_equal(status().phase, PICOACME_KEEPER_PH_ISSUE);
+    picoacme_keeper_stop(&g_k);
+    assert_int_equal(status().phase, PICOACME_KEEPER_PH_WAIT);
+    picoacme_keeper_stop(NULL); /* safe */
+    run(&log, EPOCH + 600, 1);
+    assert_int_equal(log.n, 1);
+    assert_int_equal(log.ev[0], PICOACME_KEEPER_EV_ISSUED);
+    picoacme_stored_info_t info;
+    assert_non_null(picoacme_keeper_ctx(&g_k));
+    assert_int_equal(picoacme_stored(picoacme_keeper_ctx(&g_k), &info), PICOACME_OK);
+    assert_int_equal(info.not_after_s, status().not_after_s);
+}
+
+/* a device without RTC whose CA never answers: the backoff waits on the
+ * monotonic clock, and the keeper still never names a wait above
+ * PICOACME_KEEPER_MAX_SLEEP_S (run() checks every step; found by
+ * fuzz_keeper, whose crash input is tests/fuzz/crashes/fuzz_keeper/) */
+static void test_no_time_backoff_wait_bounded(void **state)
+{
+    (void)state;
+    evlog_t log = {0};
+    fca_dev_init(&g_dev, &g_ca, 11, false);
+    g_kcfg.state_store = &g_dev.state_storage;
+    g_ca.down = true;
+    keeper_boot();
+    run(&log, EPOCH + 3 * DAY, 0);
+    assert_true(count_ev(&log, PICOACME_KEEPER_EV_RENEWAL_FAILING) >= 6);
+    assert_true(status().failures >= 6);
+    g_ca.down = false;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -732,6 +795,9 @@ int main(void)
         cmocka_unit_test_setup(test_renew_now, setup),
         cmocka_unit_test_setup(test_power_cut_state_save, setup),
         cmocka_unit_test_setup(test_file_flash_reboot, setup),
+        cmocka_unit_test(test_policy_clamps),
+        cmocka_unit_test_setup(test_stop_mid_run, setup),
+        cmocka_unit_test_setup(test_no_time_backoff_wait_bounded, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -649,6 +649,41 @@ static void test_csr_nospace_and_params(void **state)
         PICOACME_ERR_PARAM);
 }
 
+/* A crypto port that fails: its error comes back, whatever the step. */
+static picoacme_err_t failing_sha256(void *user, const picoacme_iov_t *iov, size_t n,
+                                     uint8_t out[32])
+{
+    (void)user, (void)iov, (void)n, (void)out;
+    return PICOACME_ERR_CRYPTO;
+}
+
+static picoacme_err_t failing_sign(void *user, picoacme_key_slot_t slot, const uint8_t digest[32],
+                                   uint8_t sig[64])
+{
+    (void)user, (void)slot, (void)digest, (void)sig;
+    return PICOACME_ERR_UNSUPPORTED; /* a secure element without the slot */
+}
+
+static void test_csr_crypto_failures(void **state)
+{
+    (void)state;
+    const picoacme_ident_t ids[] = {{PICOACME_ID_DNS, "f.example"}};
+    uint8_t der[600];
+    size_t len = 0;
+    picoacme_crypto_t c = g_crypto;
+    c.sha256 = failing_sha256;
+    assert_int_equal(picoacme_csr_build(&c, PICOACME_KEY_CERT, ids, 1, der, sizeof der, &len),
+                     PICOACME_ERR_CRYPTO);
+    c = g_crypto;
+    c.key_sign = failing_sign;
+    assert_int_equal(picoacme_csr_build(&c, PICOACME_KEY_CERT, ids, 1, der, sizeof der, &len),
+                     PICOACME_ERR_UNSUPPORTED);
+    /* the same port, working again, builds it */
+    assert_int_equal(
+        picoacme_csr_build(&g_crypto, PICOACME_KEY_CERT, ids, 1, der, sizeof der, &len),
+        PICOACME_OK);
+}
+
 /* ---- certificate parsing ------------------------------------------------- */
 
 /* CA + leaf made by openssl, once. */
@@ -1008,6 +1043,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_csr_many_signatures, setup_crypto, teardown_crypto),
         cmocka_unit_test_setup_teardown(test_csr_sig_encoding, setup_crypto, teardown_crypto),
         cmocka_unit_test_setup_teardown(test_csr_nospace_and_params, setup_crypto, teardown_crypto),
+        cmocka_unit_test_setup_teardown(test_csr_crypto_failures, setup_crypto, teardown_crypto),
         cmocka_unit_test(test_parse_leaf),
         cmocka_unit_test(test_parse_long_and_other_keys),
         cmocka_unit_test(test_parse_utctime_window),
