@@ -1465,6 +1465,19 @@ static void test_store_power_cut(void **state)
     assert_int_equal(info.chain_len, srv.chain_len);
     assert_memory_equal(info.chain_pem, srv.chain, srv.chain_len);
     assert_memory_not_equal(srv.chain, chain1, 64 + 27);
+    memcpy(chain1, srv.chain, sizeof chain1);
+    chain1_len = srv.chain_len;
+    env_close();
+    /* a leaf without our key is checked before the store is touched: the
+     * record stays */
+    srv_reset(true);
+    srv.wrong_key = true;
+    env_open(false);
+    assert_int_equal(run(), PICOACME_ERR_PROTOCOL);
+    assert_int_equal(picoacme_last_problem(&g_ctx)->state, PICOACME_ST_CERT);
+    assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+    assert_int_equal(info.chain_len, chain1_len);
+    assert_memory_equal(info.chain_pem, chain1, chain1_len);
     env_close();
 }
 
