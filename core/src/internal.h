@@ -60,7 +60,8 @@
  *   tx      BUF_REQUEST   a request is written (request.c) .. its exchange ended
  *           BUF_DNS       a DNS message is written .. its answer was handled
  *           BUF_SCRATCH   DER of a certificate being read (chain check, CertID,
- *                         revocation), between exchanges only
+ *                         revocation), the store record's fields (STORE),
+ *                         between exchanges only
  *   rx      BUF_EXCHANGE  exchange_begin() .. the answer's handler returned
  *           BUF_CSR       finalize: the CSR DER, until it is base64url in work
  *           BUF_RECORD    a store record is read or written; after a finished

@@ -2,8 +2,11 @@
  * record.c - the store record: what survives a reboot, as TLVs (tag u8,
  * length u16 little endian, value) inside one A/B store record (store.c):
  * the directory URL, the account URL and key, the certificate key and the
- * chain. Written whole by the STORE state, so a power cut leaves the old
- * record or the new one. picoacme_stored() reads it without touching keys;
+ * chain (always last). The STORE state streams it to the store (the fields
+ * from tx, the chain from the download in rx; the header goes last), so a
+ * power cut leaves the old record or the new one. A record longer than rx
+ * is read as far as rx goes (the leaf comes first in the chain) and the
+ * chain in pieces (picoacme_stored_chain_read()). picoacme_stored() reads it without touching keys;
  * picoacme_stored_load_keys() imports them into the crypto port.
  */
 #include "internal.h"
