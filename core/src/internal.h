@@ -60,7 +60,8 @@
  *   tx      BUF_REQUEST   a request is written (request.c) .. its exchange ended
  *           BUF_DNS       a DNS message is written .. its answer was handled
  *           BUF_SCRATCH   DER of a certificate being read (chain check, CertID,
- *                         revocation), between exchanges only
+ *                         revocation), the store record's fields (STORE),
+ *                         between exchanges only
  *   rx      BUF_EXCHANGE  exchange_begin() .. the answer's handler returned
  *           BUF_CSR       finalize: the CSR DER, until it is base64url in work
  *           BUF_RECORD    a store record is read or written; after a finished
@@ -296,7 +297,12 @@ extern const char *const chall_names[PICOACME_CHALL_TYPES];
 #define T_DIR_URLS PICOACME_REC_DIR_URLS
 #define T_PROFILE  PICOACME_REC_PROFILE
 
+/* Read the stored record into rx (BUF_RECORD): *len bytes, fewer than the
+ * record when it is longer than rx (the chain, last, is then cut). */
 picoacme_err_t record_load(picoacme_ctx_t *ctx, size_t *len);
+/* The chain TLV of rx[0, len): its value at *off, *vlen bytes long (it may
+ * run past len when the record was cut). */
+bool record_cert(const picoacme_ctx_t *ctx, size_t len, size_t *off, size_t *vlen);
 /* Load the record when it belongs to cfg.directory_url; *len 0 otherwise. */
 bool record_of_directory(picoacme_ctx_t *ctx, size_t *len);
 bool import_key(picoacme_ctx_t *ctx, size_t len, picoacme_rec_tag_t tag, picoacme_key_slot_t slot);

@@ -2,8 +2,11 @@
  * record.c - the store record: what survives a reboot, as TLVs (tag u8,
  * length u16 little endian, value) inside one A/B store record (store.c):
  * the directory URL, the account URL and key, the certificate key and the
- * chain. Written whole by the STORE state, so a power cut leaves the old
- * record or the new one. picoacme_stored() reads it without touching keys;
+ * chain (always last). The STORE state streams it to the store (the fields
+ * from tx, the chain from the download in rx; the header goes last), so a
+ * power cut leaves the old record or the new one. A record longer than rx
+ * is read as far as rx goes (the leaf comes first in the chain) and the
+ * chain in pieces (picoacme_stored_chain_read()). picoacme_stored() reads it without touching keys;
  * picoacme_stored_load_keys() imports them into the crypto port.
  */
 #include "internal.h"
@@ -43,13 +46,35 @@ picoacme_err_t picoacme_record_find(const uint8_t *rec, size_t len, picoacme_rec
     return PICOACME_ERR_NOT_FOUND;
 }
 
+bool record_cert(const picoacme_ctx_t *ctx, size_t len, size_t *off, size_t *vlen)
+{
+    size_t p = 0;
+    while (p + 3U <= len) {
+        size_t l = (size_t)ctx->rx[p + 1U] | ((size_t)ctx->rx[p + 2U] << 8);
+        if (ctx->rx[p] == (uint8_t)T_CERT) {
+            *off = p + 3U;
+            *vlen = l;
+            return true;
+        }
+        if (l > len - p - 3U) {
+            return false;
+        }
+        p += 3U + l;
+    }
+    return false;
+}
+
 picoacme_err_t record_load(picoacme_ctx_t *ctx, size_t *len)
 {
+    size_t total = 0;
     BUF_TAKE(ctx, rx, BUF_RECORD);
+    *len = 0;
     if (ctx->ports.storage == NULL) {
         return PICOACME_ERR_NOT_FOUND;
     }
-    return picoacme_store_load(ctx->ports.storage, ctx->rx, sizeof ctx->rx, len, NULL);
+    /* a record longer than rx (a long chain, streamed to the store) is
+     * read as far as rx goes: the chain comes last */
+    return picoacme_store_read(ctx->ports.storage, 0U, ctx->rx, sizeof ctx->rx, len, &total);
 }
 
 bool record_dir_is(const picoacme_ctx_t *ctx, size_t len)
@@ -158,10 +183,10 @@ picoacme_err_t record_leaf_der(picoacme_ctx_t *ctx, size_t len, size_t *der_len)
     size_t off = 0;
     size_t vl = 0;
     size_t pos = 0;
-    picoacme_err_t e = picoacme_record_find(ctx->rx, len, T_CERT, &off, &vl);
-    if (e != PICOACME_OK) {
+    if (!record_cert(ctx, len, &off, &vl)) {
         return PICOACME_ERR_NOT_FOUND;
     }
+    vl = vl < len - off ? vl : len - off; /* the leaf comes first */
     BUF_TAKE(ctx, tx, BUF_SCRATCH);
     return picoacme_pem_next((const char *)ctx->rx + off, vl, &pos, ctx->tx, sizeof ctx->tx,
                              der_len);
@@ -220,42 +245,56 @@ static size_t put_fields(const picoacme_ctx_t *ctx, uint8_t *p, const uint8_t *a
     return n;
 }
 
+/* The record through the streaming writer: the fields (in tx) first, then
+ * the chain's TLV header and the chain from where it was downloaded. */
+static picoacme_err_t write_record(picoacme_ctx_t *ctx, size_t fields, const uint8_t *chain,
+                                   size_t chain_len)
+{
+    picoacme_store_writer_t w;
+    picoacme_err_t e = picoacme_store_begin(&w, ctx->ports.storage);
+    if (e == PICOACME_OK) {
+        e = picoacme_store_append(&w, ctx->tx, fields);
+    }
+    if (e == PICOACME_OK) {
+        e = picoacme_store_append(&w, chain, chain_len);
+    }
+    return e == PICOACME_OK ? picoacme_store_commit(&w) : e;
+}
+
 /* State STORE: the record of this issuance replaces the stored one. The
- * chain sits in rx (the download); the fields go in front of it. */
+ * chain sits in rx (the download) and goes to the store from there; the
+ * fields are built in tx, in front of it in the record. */
 picoacme_err_t begin_store(picoacme_ctx_t *ctx)
 {
     const picoacme_crypto_t *c = ctx->ports.crypto;
-    picoacme_http_resp_t *resp = &ctx->conn.resp;
+    const picoacme_http_resp_t *resp = &ctx->conn.resp;
     uint8_t akey[32];
     uint8_t ckey[32];
     bool have_a = c->key_export(c->user, PICOACME_KEY_ACCOUNT, akey) == PICOACME_OK;
     bool have_c = c->key_export(c->user, PICOACME_KEY_CERT, ckey) == PICOACME_OK;
     size_t chain_len = resp->body.len;
-    size_t prefix =
-        put_fields(ctx, NULL, have_a ? akey : NULL, have_c ? ckey : NULL) + 3U; /* + chain TLV */
-    size_t p = 0;
+    size_t n = put_fields(ctx, NULL, have_a ? akey : NULL, have_c ? ckey : NULL) + 3U;
     picoacme_err_t e = PICOACME_ERR_NOSPACE;
 
     PICOACME_ASSERT(BUF_IS(ctx, rx, BUF_RECORD));
-    if (prefix + chain_len <= sizeof ctx->rx) {
-        memmove(ctx->rx + prefix, ctx->rx + resp->body.off, chain_len);
-        p = put_fields(ctx, ctx->rx, have_a ? akey : NULL, have_c ? ckey : NULL);
-        /* the chain already sits right behind its TLV header */
-        (void)tlv_put(ctx->rx + p, T_CERT, NULL, chain_len);
-        p += 3U;
-        e = picoacme_store_save(ctx->ports.storage, ctx->rx, p + chain_len);
+    BUF_TAKE(ctx, tx, BUF_SCRATCH);
+    if (n <= sizeof ctx->tx) { /* chain_len: u16, as its TLV length */
+        n = put_fields(ctx, ctx->tx, have_a ? akey : NULL, have_c ? ckey : NULL);
+        (void)tlv_put(ctx->tx + n, T_CERT, NULL, chain_len); /* its header only */
+        n += 3U;
+        e = write_record(ctx, n, ctx->rx + resp->body.off, chain_len);
         /* keys do not stay in RAM longer than needed */
-        memset(ctx->rx, 0, prefix);
+        memset(ctx->tx, 0, n);
     }
+    BUF_GIVE(ctx, tx, BUF_SCRATCH);
     memset(akey, 0, sizeof akey);
     memset(ckey, 0, sizeof ckey);
     if (e != PICOACME_OK) {
         return fail(ctx, e,
-                    e == PICOACME_ERR_NOSPACE ? "record does not fit PICOACME_RX_BUF_SIZE"
+                    e == PICOACME_ERR_NOSPACE ? "the record does not fit the store (or its fields "
+                                                "PICOACME_TX_BUF_SIZE)"
                                               : "writing the certificate to flash failed");
     }
-    resp->body.off = (uint16_t)prefix;
-    resp->body.len = (uint16_t)chain_len;
     LOG(ctx, PICOACME_LOG_LVL_INF, "stored %u bytes of chain", (unsigned)chain_len);
     /* the chain stays in rx for picoacme_result() */
     return engine_done(ctx);
@@ -288,8 +327,9 @@ picoacme_err_t picoacme_stored(picoacme_ctx_t *ctx, picoacme_stored_info_t *info
     if (e != PICOACME_OK) {
         return e;
     }
-    (void)picoacme_record_find(ctx->rx, len, T_CERT, &off, &vl);
-    info->chain_pem = (const char *)ctx->rx + off;
+    (void)record_cert(ctx, len, &off, &vl);
+    /* a chain longer than rx stays in flash: picoacme_stored_chain_read() */
+    info->chain_pem = vl <= len - off ? (const char *)ctx->rx + off : NULL;
     info->chain_len = vl;
     info->not_before_s = c.not_before_s;
     info->not_after_s = c.not_after_s;
@@ -322,4 +362,59 @@ picoacme_err_t picoacme_stored_load_keys(picoacme_ctx_t *ctx)
     memset(ctx->rx, 0, sizeof ctx->rx); /* the record holds the keys */
     BUF_GIVE(ctx, rx, BUF_RECORD);
     return e;
+}
+
+/* Where the chain's value starts in the stored record: the TLV headers are
+ * walked in flash, 3 bytes at a time. */
+static picoacme_err_t chain_locate(const picoacme_storage_t *st, size_t *off, size_t *vl)
+{
+    uint8_t h[3];
+    size_t p = 0;
+    size_t n = 0;
+    size_t total = 0;
+    for (;;) {
+        picoacme_err_t e = picoacme_store_read(st, p, h, sizeof h, &n, &total);
+        if (e != PICOACME_OK) {
+            return e;
+        }
+        if (n < sizeof h) {
+            return PICOACME_ERR_NOT_FOUND;
+        }
+        *vl = (size_t)h[1] | ((size_t)h[2] << 8);
+        if (*vl > total - p - 3U) {
+            return PICOACME_ERR_PARSE;
+        }
+        if (h[0] == (uint8_t)T_CERT) {
+            *off = p + 3U;
+            return PICOACME_OK;
+        }
+        p += 3U + *vl;
+    }
+}
+
+picoacme_err_t picoacme_stored_chain_read(picoacme_ctx_t *ctx, size_t off, uint8_t *buf, size_t cap,
+                                          size_t *n, size_t *chain_len)
+{
+    size_t at = 0;
+    size_t vl = 0;
+    size_t total = 0;
+    picoacme_err_t e;
+    if (ctx == NULL || n == NULL || chain_len == NULL || (buf == NULL && cap != 0U)) {
+        return PICOACME_ERR_PARAM;
+    }
+    *n = 0;
+    *chain_len = 0;
+    if (ctx->ports.storage == NULL) {
+        return PICOACME_ERR_NOT_FOUND;
+    }
+    e = chain_locate(ctx->ports.storage, &at, &vl);
+    if (e != PICOACME_OK) {
+        return e;
+    }
+    *chain_len = vl;
+    if (off >= vl) {
+        return PICOACME_OK;
+    }
+    cap = cap < vl - off ? cap : vl - off;
+    return picoacme_store_read(ctx->ports.storage, at + off, buf, cap, n, &total);
 }

@@ -261,6 +261,42 @@ picoacme_err_t picoacme_store_load(const picoacme_storage_t *st, uint8_t *buf, s
     return PICOACME_OK;
 }
 
+picoacme_err_t picoacme_store_read(const picoacme_storage_t *st, size_t off, uint8_t *buf,
+                                   size_t cap, size_t *n, size_t *total)
+{
+    size_t slot = slot_size(st);
+    store_hdr_t h;
+    int which = -1;
+    size_t want;
+    picoacme_err_t e;
+
+    if (slot == 0U || n == NULL || total == NULL || (buf == NULL && cap != 0U)) {
+        return PICOACME_ERR_PARAM;
+    }
+    *n = 0;
+    *total = 0;
+    e = find_newest(st, slot, &which, &h); /* checks the whole payload's CRC */
+    if (e != PICOACME_OK) {
+        return e;
+    }
+    if (which < 0) {
+        return PICOACME_ERR_NOT_FOUND;
+    }
+    *total = (size_t)h.length;
+    want = off >= *total ? 0U : *total - off;
+    want = want < cap ? want : cap;
+    if (want > 0U && st->read(st->user, slot * (size_t)which + PICOACME_STORE_HDR_LEN + off, buf,
+                              want) != PICOACME_OK) {
+        return PICOACME_ERR_STORAGE;
+    }
+    /* a whole payload handed out is checked itself, not only the scan */
+    if (off == 0U && want == *total && picoacme_crc32(0U, buf, want) != h.crc) {
+        return PICOACME_ERR_STORAGE;
+    }
+    *n = want;
+    return PICOACME_OK;
+}
+
 /* Reads back len bytes at off and compares them with data. */
 static picoacme_err_t verify(const picoacme_storage_t *st, size_t off, const uint8_t *data,
                              size_t len)

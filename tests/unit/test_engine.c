@@ -1406,6 +1406,172 @@ static void test_account_reuse(void **state)
     env_close();
 }
 
+/* A storage port over g_st whose power is cut after g_cut_left bytes of
+ * writes: the cut write programs only its first bytes and fails. */
+static size_t g_cut_left;
+static picoacme_err_t cut_read(void *u, size_t off, uint8_t *b, size_t n)
+{
+    (void)u;
+    return g_st.read(g_st.user, off, b, n);
+}
+static picoacme_err_t cut_write(void *u, size_t off, const uint8_t *b, size_t n)
+{
+    (void)u;
+    if (n > g_cut_left) {
+        if (g_cut_left > 0U)
+            (void)g_st.write(g_st.user, off, b, g_cut_left);
+        g_cut_left = 0;
+        return PICOACME_ERR_STORAGE;
+    }
+    g_cut_left -= n;
+    return g_st.write(g_st.user, off, b, n);
+}
+static picoacme_err_t cut_erase(void *u, size_t off, size_t n)
+{
+    (void)u;
+    return g_st.erase(g_st.user, off, n);
+}
+
+/* 2b. the record is streamed to the store (fields, then the chain from
+ * where it was downloaded): a power cut at any point of that write keeps
+ * the previous record whole */
+static void test_store_power_cut(void **state)
+{
+    static const size_t cuts[] = {0, 1, 40, 300, 700};
+    char chain1[8192];
+    size_t chain1_len;
+    picoacme_storage_t cut;
+    picoacme_stored_info_t info;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    memcpy(chain1, srv.chain, sizeof chain1);
+    chain1_len = srv.chain_len;
+    env_close();
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        srv_reset(true);
+        env_open(false);
+        cut = g_st;
+        cut.read = cut_read;
+        cut.write = cut_write;
+        cut.erase = cut_erase;
+        g_cut_left = cuts[i];
+        g_ports.storage = &cut;
+        assert_int_equal(run(), PICOACME_ERR_STORAGE);
+        assert_int_equal(picoacme_last_problem(&g_ctx)->state, PICOACME_ST_STORE);
+        assert_int_equal(g_cut_left, 0);
+        /* after the "reboot" the old record is the one read */
+        g_ports.storage = &g_st;
+        assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+        assert_int_equal(info.chain_len, chain1_len);
+        assert_memory_equal(info.chain_pem, chain1, chain1_len);
+        env_close();
+    }
+    /* no cut: the new chain replaces it */
+    srv_reset(true);
+    env_open(false);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+    assert_int_equal(info.chain_len, srv.chain_len);
+    assert_memory_equal(info.chain_pem, srv.chain, srv.chain_len);
+    assert_memory_not_equal(srv.chain, chain1, 64 + 27);
+    memcpy(chain1, srv.chain, sizeof chain1);
+    chain1_len = srv.chain_len;
+    env_close();
+    /* a leaf without our key is checked before the store is touched: the
+     * record stays */
+    srv_reset(true);
+    srv.wrong_key = true;
+    env_open(false);
+    assert_int_equal(run(), PICOACME_ERR_PROTOCOL);
+    assert_int_equal(picoacme_last_problem(&g_ctx)->state, PICOACME_ST_CERT);
+    assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+    assert_int_equal(info.chain_len, chain1_len);
+    assert_memory_equal(info.chain_pem, chain1, chain1_len);
+    env_close();
+}
+
+/* 2c. a record longer than rx (a 5- and a 12-certificate chain): the
+ * leaf's validity from picoacme_stored(), the whole chain, in pieces,
+ * from picoacme_stored_chain_read() */
+static void test_stored_long_chain(void **state)
+{
+    static const unsigned certs[] = {5, 12};
+    static char chain[16 * 4096];
+    static uint8_t rec[sizeof chain + 256];
+    static char leaf[4096];
+    static char ca[4096];
+    picoacme_posix_flash_t fl;
+    picoacme_storage_t st;
+    picoacme_stored_info_t info;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK); /* issues leaf.pem for a.test */
+    env_close();
+    size_t leaf_len = read_file(D "leaf.pem", leaf, sizeof leaf);
+    /* intermediates the size of real ones: RSA-2048 */
+    assert_int_equal(sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout " D
+                        "big.key -subj '/CN=picoacme test intermediate' -days 30 -out " D
+                        "big.pem 2>/dev/null"),
+                     0);
+    size_t ca_len = read_file(D "big.pem", ca, sizeof ca);
+    for (size_t k = 0; k < 2; k++) {
+        size_t cl = leaf_len;
+        size_t rl = 0;
+        memcpy(chain, leaf, leaf_len);
+        for (unsigned i = 1; i < certs[k]; i++, cl += ca_len)
+            memcpy(chain + cl, ca, ca_len);
+        assert_true(cl > PICOACME_RX_BUF_SIZE || certs[k] == 5);
+        assert_true(cl <= 0xFFFFU);
+        assert_true(cl > PICOACME_CERT_MAX);
+        rec[rl++] = PICOACME_REC_DIR;
+        rec[rl++] = 1;
+        rec[rl++] = 0;
+        rec[rl++] = 'x';
+        rec[rl++] = PICOACME_REC_CERT;
+        rec[rl++] = (uint8_t)(cl & 0xFFU);
+        rec[rl++] = (uint8_t)(cl >> 8);
+        memcpy(rec + rl, chain, cl);
+        rl += cl;
+        unlink(D "bigflash.bin");
+        assert_int_equal(picoacme_posix_flash_open(&fl, D "bigflash.bin", 2U * 32768U, 4096U, &st),
+                         PICOACME_OK);
+        assert_int_equal(picoacme_store_save(&st, rec, rl), PICOACME_OK);
+        env_open(false);
+        g_ports.storage = &st;
+        assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+        assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+        assert_int_equal(info.chain_len, cl);
+        if (rl > PICOACME_RX_BUF_SIZE)
+            assert_null(info.chain_pem);
+        else
+            assert_memory_equal(info.chain_pem, chain, cl);
+        assert_int_equal(info.not_after_s - info.not_before_s, 30 * 86400);
+        /* read back in odd pieces */
+        static char back[sizeof chain];
+        size_t got = 0, n = 0, total = 0;
+        while (got < cl) {
+            uint8_t piece[1000];
+            assert_int_equal(
+                picoacme_stored_chain_read(&g_ctx, got, piece, sizeof piece, &n, &total),
+                PICOACME_OK);
+            assert_int_equal(total, cl);
+            assert_true(n > 0 && n <= sizeof piece);
+            memcpy(back + got, piece, n);
+            got += n;
+        }
+        assert_int_equal(got, cl);
+        assert_memory_equal(back, chain, cl);
+        assert_int_equal(picoacme_stored_chain_read(&g_ctx, cl, (uint8_t *)back, 10, &n, &total),
+                         PICOACME_OK);
+        assert_int_equal(n, 0);
+        env_close();
+        picoacme_posix_flash_close(&fl);
+    }
+}
+
 /* 3. badNonce: retried with the fresh nonce, until the budget is spent */
 static void test_bad_nonce(void **state)
 {
@@ -2818,6 +2984,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_happy_path),
         cmocka_unit_test(test_account_reuse),
+        cmocka_unit_test(test_store_power_cut),
+        cmocka_unit_test(test_stored_long_chain),
         cmocka_unit_test(test_bad_nonce),
         cmocka_unit_test(test_rate_limited),
         cmocka_unit_test(test_rejected_identifier),

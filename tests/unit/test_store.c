@@ -794,6 +794,54 @@ static void test_capacity_bound(void **state)
     assert_int_equal(picoacme_store_capacity(&st), 4096U - HDR);
 }
 
+/* picoacme_store_read(): a record in pieces, whatever its length; a
+ * corrupted payload byte is refused even for a partial read */
+static void test_read_range(void **state)
+{
+    (void)state;
+    const char *path = TMP("range");
+    picoacme_posix_flash_t f;
+    picoacme_storage_t st;
+    uint8_t piece[700];
+    size_t n = 1, total = 1, got = 0;
+
+    fresh(path, &f, 32768, 4096, &st);
+    assert_int_equal(picoacme_store_read(&st, 0, piece, sizeof piece, &n, &total),
+                     PICOACME_ERR_NOT_FOUND);
+    assert_int_equal(n, 0);
+    assert_int_equal(total, 0);
+    pattern(g_new, 9000, 9);
+    assert_int_equal(picoacme_store_save(&st, g_new, 9000), PICOACME_OK);
+    while (got < 9000) {
+        assert_int_equal(picoacme_store_read(&st, got, piece, sizeof piece, &n, &total),
+                         PICOACME_OK);
+        assert_int_equal(total, 9000);
+        assert_int_equal(n, 9000 - got < sizeof piece ? 9000 - got : sizeof piece);
+        assert_memory_equal(piece, g_new + got, n);
+        got += n;
+    }
+    assert_int_equal(picoacme_store_read(&st, 9000, piece, sizeof piece, &n, &total), PICOACME_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(picoacme_store_read(&st, 0, NULL, 0, &n, &total), PICOACME_OK);
+    assert_int_equal(total, 9000);
+    assert_int_equal(picoacme_store_read(&st, 0, piece, sizeof piece, NULL, &total),
+                     PICOACME_ERR_PARAM);
+    assert_int_equal(picoacme_store_read(&st, 0, NULL, 5, &n, &total), PICOACME_ERR_PARAM);
+    /* one payload byte flipped in flash: no valid record is left */
+    file_read(path, g_img, 32768);
+    g_img[HDR + 8000] ^= 1U;
+    picoacme_posix_flash_close(&f);
+    {
+        FILE *fp = fopen(path, "r+b");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(g_img, 1, 32768, fp), 32768);
+        fclose(fp);
+    }
+    assert_int_equal(picoacme_posix_flash_open(&f, path, 32768, 4096, &st), PICOACME_OK);
+    assert_int_equal(picoacme_store_read(&st, 0, piece, 10, &n, &total), PICOACME_ERR_NOT_FOUND);
+    picoacme_posix_flash_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -804,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_cut_one_block_slots), cmocka_unit_test(test_cut_many_block_slots),
         cmocka_unit_test(test_cut_4k_blocks),       cmocka_unit_test(test_stream),
         cmocka_unit_test(test_port_failures),       cmocka_unit_test(test_capacity_bound),
+        cmocka_unit_test(test_read_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

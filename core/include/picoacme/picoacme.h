@@ -226,8 +226,11 @@ typedef struct picoacme_stats {
 
 /* What the store holds, from picoacme_stored(). */
 typedef struct picoacme_stored_info {
-    const char *chain_pem; /* points into the context; valid until the next call */
-    size_t chain_len;
+    /* points into the context, valid until the next call; NULL when the
+     * chain is longer than what the context's rx holds behind the record's
+     * other fields: picoacme_stored_chain_read() reads it from the store */
+    const char *chain_pem;
+    size_t chain_len; /* the whole chain's length, also when chain_pem is NULL */
     int64_t not_before_s;
     int64_t not_after_s;
     /* not_before + lifetime * PICOACME_RENEW_PERMILLE / 1000, or, when ari,
@@ -538,6 +541,23 @@ picoacme_err_t picoacme_result(const picoacme_ctx_t *ctx, const char **pem, size
  * (nothing stored, or no certificate in the record); PICOACME_ERR_PARSE
  * (the stored leaf cannot be read); PICOACME_ERR_STORAGE. */
 picoacme_err_t picoacme_stored(picoacme_ctx_t *ctx, picoacme_stored_info_t *info);
+
+/* Read the stored chain (PEM, leaf first) in pieces, straight from the
+ * store, whatever its length (picoacme_stored() points at it only when it
+ * fits the context's rx).
+ *
+ * off:        first chain byte wanted
+ * buf, cap:   the caller's buffer (buf may be NULL if cap is 0); nothing
+ *             is kept after the call
+ * n:          gets the bytes read: min(cap, *chain_len - off), 0 at the end
+ * chain_len:  gets the whole chain's length
+ *
+ * Returns one of: PICOACME_OK; PICOACME_ERR_PARAM (ctx, n or chain_len
+ * NULL); PICOACME_ERR_NOT_FOUND (nothing stored, or no certificate in the
+ * record); PICOACME_ERR_PARSE (the record's TLVs are malformed);
+ * PICOACME_ERR_STORAGE. */
+picoacme_err_t picoacme_stored_chain_read(picoacme_ctx_t *ctx, size_t off, uint8_t *buf, size_t cap,
+                                          size_t *n, size_t *chain_len);
 
 /* Import the stored keys into the crypto port: the certificate key into
  * PICOACME_KEY_CERT and the account key into PICOACME_KEY_ACCOUNT (for a

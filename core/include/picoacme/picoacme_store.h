@@ -54,6 +54,24 @@ size_t picoacme_store_capacity(const picoacme_storage_t *st);
 picoacme_err_t picoacme_store_load(const picoacme_storage_t *st, uint8_t *buf, size_t cap,
                                    size_t *len, uint32_t *generation);
 
+/* Read part of the newest valid record: payload bytes [off, off + *n),
+ * *n = min(cap, its length - off) (0 when off is at or past the end), for
+ * a record larger than any RAM buffer.
+ *
+ * st:        the storage port
+ * off:       first payload byte wanted
+ * buf, cap:  the caller's buffer (buf may be NULL if cap is 0)
+ * n:         gets the bytes read (0 on a failure)
+ * total:     gets the payload length (0 when no record is found)
+ *
+ * The whole payload's CRC is checked in flash first; a read of the whole
+ * payload (off 0, cap large enough) is checked in buf too.
+ * Returns one of PICOACME_OK, PICOACME_ERR_PARAM (st not usable, n or
+ * total NULL), PICOACME_ERR_NOT_FOUND (neither slot holds a valid record),
+ * PICOACME_ERR_STORAGE (a port failure, or the bytes fail the CRC). */
+picoacme_err_t picoacme_store_read(const picoacme_storage_t *st, size_t off, uint8_t *buf,
+                                   size_t cap, size_t *n, size_t *total);
+
 /* Write data[0, len) as the new newest record (generation + 1, wrapping)
  * into the slot that does not hold the newest one. On any failure or power
  * cut the previous record is still the one loaded.
