@@ -24,5 +24,7 @@
 #define PICOACME_WORK_BUF_SIZE   20480U
 #define PICOACME_JSON_TOKENS     1024U
 #define PICOACME_CERT_MAX        7680U
+/* the CA's whole problem detail for the operator */
+#define PICOACME_PROBLEM_DETAIL_MAX 1024U
 
 #endif

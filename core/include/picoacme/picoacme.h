@@ -195,11 +195,12 @@ const char *picoacme_state_str(picoacme_state_t s);
  * "\x1b") before they are kept, so they are safe to print on one line. */
 typedef struct picoacme_problem {
     picoacme_err_t err;
-    picoacme_state_t state; /* the step that failed */
-    uint16_t http_status;   /* 0 when no HTTP answer was involved */
-    char type[64];          /* problem type without the
-                               "urn:ietf:params:acme:error:" prefix */
-    char detail[160];       /* the problem's detail, truncated */
+    picoacme_state_t state;                   /* the step that failed */
+    uint16_t http_status;                     /* 0 when no HTTP answer was involved */
+    char type[64];                            /* problem type without the
+                                                 "urn:ietf:params:acme:error:" prefix */
+    char detail[PICOACME_PROBLEM_DETAIL_MAX]; /* the problem's detail, cut to
+                                               PICOACME_PROBLEM_DETAIL_MAX */
 } picoacme_problem_t;
 
 #define PICOACME_EV_READ    1U

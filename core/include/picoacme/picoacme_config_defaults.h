@@ -54,6 +54,12 @@
 #define PICOACME_PROFILE_MAX 32U
 #endif
 
+/* Longest problem detail kept from the CA, NUL included
+ * (picoacme_problem_t.detail; RFC 7807 "detail"). Longer ones are cut. */
+#ifndef PICOACME_PROBLEM_DETAIL_MAX
+#define PICOACME_PROBLEM_DETAIL_MAX 160U
+#endif
+
 /* JSON tokens for one response. */
 #ifndef PICOACME_JSON_TOKENS
 #define PICOACME_JSON_TOKENS 96U
@@ -278,6 +284,9 @@
 #endif
 #if PICOACME_TX_BUF_SIZE < 1024U
 #error "PICOACME_TX_BUF_SIZE must be at least 1024"
+#endif
+#if PICOACME_PROBLEM_DETAIL_MAX < 32U || PICOACME_PROBLEM_DETAIL_MAX > 4096U
+#error "PICOACME_PROBLEM_DETAIL_MAX must be between 32 and 4096"
 #endif
 #if PICOACME_MAX_IDENTIFIERS < 1U || PICOACME_MAX_IDENTIFIERS > 100U
 #error "PICOACME_MAX_IDENTIFIERS must be between 1 and 100"
