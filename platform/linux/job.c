@@ -6,6 +6,7 @@
 #include "job.h"
 #include "cli.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -258,6 +259,12 @@ static int add_id(job_t *j, picoacme_id_type_t type, const char *v, char *err, s
     return 0;
 }
 
+static bool is_ip(const char *s)
+{
+    uint8_t a[16];
+    return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
+
 /* --domain NAME, --ip ADDR; in the config file also "domain = a b c" and
  * "names = a, b, 127.0.0.1" (addresses told apart by their form). */
 static int set_id(job_t *j, const char *key, const char *v, char *err, size_t cap)
@@ -269,11 +276,7 @@ static int set_id(job_t *j, const char *key, const char *v, char *err, size_t ca
     }
     strcpy(buf, v);
     for (tok = strtok_r(buf, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
-        bool ip =
-            strcmp(key, "ip") == 0 ||
-            (strcmp(key, "names") == 0 && strspn(tok, "0123456789.:abcdefABCDEF") == strlen(tok) &&
-             strpbrk(tok, ".:") != NULL && strspn(tok, "0123456789.:") > 0U &&
-             (strchr(tok, ':') != NULL || strspn(tok, "0123456789.") == strlen(tok)));
+        bool ip = strcmp(key, "ip") == 0 || (strcmp(key, "names") == 0 && is_ip(tok));
         if (add_id(j, ip ? PICOACME_ID_IP : PICOACME_ID_DNS, tok, err, cap) != 0) {
             return -1;
         }
