@@ -205,6 +205,8 @@ picoacme_err_t ari_on_renewal_info(picoacme_ctx_t *ctx, const picoacme_json_t *j
     uint32_t ra = resp->has_retry_after ? resp->retry_after_s : ARI_RETRY_DEFAULT_S;
     ra = ra < ARI_RETRY_MIN_S ? ARI_RETRY_MIN_S : ra > ARI_RETRY_MAX_S ? ARI_RETRY_MAX_S : ra;
     ctx->ari.retry_at_s = now == PICOACME_TIME_UNKNOWN ? PICOACME_TIME_UNKNOWN : now + (int64_t)ra;
+    ctx->ari.start_s = start;
+    ctx->ari.end_s = end;
     ctx->ari.valid = true;
     LOG(ctx, PICOACME_LOG_LVL_INF, "ARI: renew at %lld (window %lld..%lld), ask again in %u s",
         (long long)ctx->ari.renew_at_s, (long long)start, (long long)end, (unsigned)ra);

@@ -408,6 +408,15 @@ picoacme_err_t picoacme_issue_start(picoacme_ctx_t *ctx)
     return goto_state(ctx, PICOACME_ST_DIRECTORY);
 }
 
+picoacme_err_t picoacme_directory_start(picoacme_ctx_t *ctx)
+{
+    if (ctx == NULL || ctx->cfg.directory_url == NULL) {
+        return PICOACME_ERR_PARAM;
+    }
+    run_reset(ctx, PICOACME_OP_DIRECTORY);
+    return goto_state(ctx, PICOACME_ST_DIRECTORY);
+}
+
 /* ---- the pump ----------------------------------------------------------------- */
 
 /* The state's work: its begin, or the answer of its exchange. */

@@ -283,6 +283,9 @@ picoacme_err_t on_directory(picoacme_ctx_t *ctx, const picoacme_json_t *j)
         return e;
     }
     ctx->dir.ari_offered = picoacme_json_member(j, 0, "renewalInfo") >= 0;
+    if (op == PICOACME_OP_DIRECTORY) {
+        return engine_done(ctx); /* picoacme_directory_start(): the Date was the point */
+    }
     if (op == PICOACME_OP_ARI) {
         return ari_on_directory(ctx, j);
     }

@@ -178,7 +178,8 @@ typedef enum picoacme_op {
     PICOACME_OP_ARI,        /* picoacme_ari_start() */
     PICOACME_OP_REVOKE,     /* picoacme_revoke_start() */
     PICOACME_OP_KEY_CHANGE, /* picoacme_key_rollover_start() */
-    PICOACME_OP_DEACTIVATE  /* picoacme_account_deactivate_start() */
+    PICOACME_OP_DEACTIVATE, /* picoacme_account_deactivate_start() */
+    PICOACME_OP_DIRECTORY   /* picoacme_directory_start() */
 } picoacme_op_t;
 
 /* Static name of a state ("directory", "finalize", ...), "?" for others. */
@@ -385,6 +386,8 @@ typedef struct picoacme_ari {
     char certid[PICOACME_ARI_CERTID_MAX]; /* CertID of the stored certificate */
     int64_t renew_at_s;                   /* picked in the CA's window */
     int64_t retry_at_s;
+    int64_t start_s; /* the CA's suggestedWindow (RFC 9773 §4.2) */
+    int64_t end_s;
     bool valid; /* renew_at_s / retry_at_s hold for certid */
 } picoacme_ari_t;
 
@@ -449,6 +452,15 @@ picoacme_err_t picoacme_init(picoacme_ctx_t *ctx, const picoacme_config_t *cfg,
  * PICOACME_ERR_IO (a listener port is taken). The detail of a failure is in
  * picoacme_last_problem(). */
 picoacme_err_t picoacme_issue_start(picoacme_ctx_t *ctx);
+
+/* Begin one GET of the directory (RFC 8555 §7.1.1), pumped by
+ * picoacme_step(): the cheapest question to the CA, for a device without a
+ * wall clock to learn the time from its Date header (picoacme_now() has it
+ * afterwards) and to check that the CA answers. Opens no listener,
+ * generates no key.
+ * Returns one of: PICOACME_OK (pump with picoacme_step());
+ * PICOACME_ERR_PARAM (no ctx or directory). */
+picoacme_err_t picoacme_directory_start(picoacme_ctx_t *ctx);
 
 /* Pump the engine: does the work that is ready, never blocks.
  * wait: filled with what to wait for before the next call (may be NULL for

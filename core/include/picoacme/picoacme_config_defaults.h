@@ -212,6 +212,57 @@
 #define PICOACME_LOG_LEVEL 3
 #endif
 
+/* The certificate keeper (picoacme_keeper.h): renewal policy, backoff,
+ * ARI and failover in core. 0 leaves it out (the keeper functions answer
+ * PICOACME_ERR_UNSUPPORTED / do nothing). */
+#ifndef PICOACME_KEEPER
+#define PICOACME_KEEPER 1
+#endif
+
+/* Keeper: failed attempts in a row with one CA before the next CA. */
+#ifndef PICOACME_KEEPER_FAILOVER_AFTER
+#define PICOACME_KEEPER_FAILOVER_AFTER 3U
+#endif
+
+/* Keeper: seconds on a fallback CA before the primary is tried again. */
+#ifndef PICOACME_KEEPER_FAILBACK_S
+#define PICOACME_KEEPER_FAILBACK_S 86400U
+#endif
+
+/* Keeper: first retry delay after a failure (seconds); it doubles. */
+#ifndef PICOACME_KEEPER_BACKOFF_MIN_S
+#define PICOACME_KEEPER_BACKOFF_MIN_S 300U
+#endif
+
+/* Keeper: longest retry delay (seconds). */
+#ifndef PICOACME_KEEPER_BACKOFF_MAX_S
+#define PICOACME_KEEPER_BACKOFF_MAX_S 14400U
+#endif
+
+/* Keeper: the renewal period is the lifetime fraction less this (per
+ * mille of it); each device renews at its own random phase of it
+ * (picoacme_keeper_fraction_point()). */
+#ifndef PICOACME_KEEPER_JITTER_PERMILLE
+#define PICOACME_KEEPER_JITTER_PERMILLE 100U
+#endif
+
+/* Keeper: a device that must learn the time first waits a random
+ * 0..this many seconds after boot (a fleet rebooting at once). */
+#ifndef PICOACME_KEEPER_BOOT_SPREAD_S
+#define PICOACME_KEEPER_BOOT_SPREAD_S 0U
+#endif
+
+/* Keeper: longest wait it reports (seconds), so a clock set meanwhile
+ * is noticed. */
+#ifndef PICOACME_KEEPER_MAX_SLEEP_S
+#define PICOACME_KEEPER_MAX_SLEEP_S 3600U
+#endif
+
+/* Keeper: largest encoded state (bytes, in its own store region). */
+#ifndef PICOACME_KEEPER_STATE_MAX
+#define PICOACME_KEEPER_STATE_MAX 320U
+#endif
+
 /* Sanity checks, lwIP style. */
 #if PICOACME_RX_BUF_SIZE < 1024U
 #error "PICOACME_RX_BUF_SIZE must be at least 1024"
@@ -230,6 +281,13 @@
 #endif
 #if PICOACME_RENEW_PERMILLE < 100U || PICOACME_RENEW_PERMILLE > 950U
 #error "PICOACME_RENEW_PERMILLE must be between 100 and 950"
+#endif
+#if PICOACME_KEEPER_JITTER_PERMILLE > 450U
+#error "PICOACME_KEEPER_JITTER_PERMILLE must be at most 450"
+#endif
+#if PICOACME_KEEPER_BACKOFF_MIN_S < 1U ||                                                          \
+    PICOACME_KEEPER_BACKOFF_MIN_S > PICOACME_KEEPER_BACKOFF_MAX_S
+#error "PICOACME_KEEPER_BACKOFF_MIN_S must be between 1 and PICOACME_KEEPER_BACKOFF_MAX_S"
 #endif
 #if PICOACME_CERT_MAX > PICOACME_RX_BUF_SIZE
 #error "PICOACME_CERT_MAX cannot exceed PICOACME_RX_BUF_SIZE (the chain is downloaded into it)"

@@ -1,0 +1,90 @@
+/*
+ * keeper_policy.c - the keeper's time decisions as pure functions
+ * (picoacme_keeper.h): the renewal point without ARI (the device's phase of
+ * a period a little shorter than the lifetime fraction), the point in an
+ * ARI window, the retry delay after failures. No clock, no I/O; 32-bit
+ * divisions only (no 64-bit division helper on Cortex-M).
+ */
+#include "picoacme_keeper.h"
+
+/* v * num / 1000 for v < 2^32, num <= 1000, without 64-bit division */
+static uint32_t permille_of(uint32_t v, uint32_t num)
+{
+    return (v / 1000U) * num + (v % 1000U) * num / 1000U;
+}
+
+int64_t picoacme_keeper_fraction_point(int64_t nb, int64_t na, uint32_t phase_rnd,
+                                       uint16_t renew_permille, uint16_t jitter_permille)
+{
+    int64_t life = na - nb;
+    uint32_t f;
+    uint32_t q;
+    uint32_t back;
+    int64_t end;
+    if (life <= 0) {
+        return nb;
+    }
+    if (renew_permille > 1000U) {
+        renew_permille = 1000U;
+    }
+    if (jitter_permille > 1000U) {
+        jitter_permille = 1000U;
+    }
+    f = permille_of(life > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)life, renew_permille);
+    q = f - permille_of(f, jitter_permille);
+    end = nb + (int64_t)f;
+    if (q == 0U || jitter_permille == 0U) {
+        return end;
+    }
+    /* end - t = (end - phase) mod q, all taken mod q: the last t <= end
+     * with t = phase (mod q); Unix seconds fit 32 bits until 2106, their
+     * residues mod q are all that matters */
+    back = ((uint32_t)end % q + q - phase_rnd % q) % q;
+    return end - (int64_t)back;
+}
+
+int64_t picoacme_keeper_window_point(int64_t start, int64_t end, int64_t not_after, int64_t now,
+                                     uint32_t rnd)
+{
+    uint32_t span;
+    if (not_after > 0 && end >= not_after) {
+        if (start >= not_after) {
+            return PICOACME_TIME_UNKNOWN;
+        }
+        end = not_after - 1; /* never after the expiry */
+    }
+    if (now != PICOACME_TIME_UNKNOWN && now > start) {
+        if (now >= end) {
+            return now; /* the window passed: renew now */
+        }
+        start = now; /* a window that started: a point in what is left of it */
+    }
+    if (end < start) {
+        end = start;
+    }
+    span = end - start >= (int64_t)UINT32_MAX ? UINT32_MAX - 1U : (uint32_t)(end - start);
+    return start + (int64_t)(((uint64_t)rnd * ((uint64_t)span + 1U)) >> 32);
+}
+
+uint32_t picoacme_keeper_backoff_s(uint16_t failures, uint32_t min_s, uint32_t max_s, uint32_t rnd,
+                                   int64_t now, int64_t not_after)
+{
+    uint32_t d = min_s == 0U ? 1U : min_s;
+    uint32_t half;
+    if (max_s < d) {
+        max_s = d;
+    }
+    for (uint16_t i = 1; i < failures && d < max_s; i++) {
+        d = d > max_s / 2U ? max_s : d * 2U;
+    }
+    if (now != PICOACME_TIME_UNKNOWN && not_after > now) {
+        /* near the expiry, try more often: a quarter of what is left */
+        int64_t q = (not_after - now) / 4;
+        if (q < (int64_t)d) {
+            d = q < (int64_t)min_s ? min_s : (uint32_t)q;
+        }
+    }
+    /* equal jitter: [d/2, d] */
+    half = d / 2U;
+    return d - half + (uint32_t)(((uint64_t)rnd * ((uint64_t)half + 1U)) >> 32);
+}
