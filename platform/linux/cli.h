@@ -131,7 +131,8 @@ void session_close(session_t *s);
 int pump(void);
 /* The last failure as one line (step, error, the CA's problem, the TLS
  * reason, a hint), and the same said at LOG_ERR after "WHAT ". */
-void problem_text(char *buf, size_t cap, const picoacme_wolfssl_tls_t *tls);
+void problem_text(char *buf, size_t cap, const picoacme_problem_t *p,
+                  const picoacme_wolfssl_tls_t *tls);
 void report_failure(const char *what, const picoacme_wolfssl_tls_t *tls);
 /* The listener ports the allowed challenges need are free now. */
 bool ports_free(const picoacme_config_t *cfg);
@@ -140,7 +141,8 @@ bool state_fits_ca(const picoacme_storage_t *st, const char *state, const char *
                    const char *fb_url);
 /* Make --out hold what the state holds; *published: --out was written.
  * 0 (also when nothing is stored) or -1 after saying why. */
-int publish_stored(picoacme_wolfssl_crypto_t *wcp, const char *out, bool *published);
+int publish_stored(picoacme_ctx_t *ctx, picoacme_wolfssl_crypto_t *wcp, const char *out,
+                   bool *published);
 
 /* ---- errors.c: errors a person can act on ---- */
 
@@ -149,7 +151,7 @@ extern const char *g_dir_url;
 /* Append to buf (o bytes used) what the operator can do about the last
  * failure: the host:port and the system's reason for a connection that
  * failed, https for an http:// CA answering 400, an expired --ca-root. */
-void hint_text(char *buf, size_t cap, size_t o);
+void hint_text(char *buf, size_t cap, size_t o, const picoacme_problem_t *p);
 /* Is some certificate in the PEM roots valid now? Else "" or why (with a
  * leading "; ") in a static buffer. */
 const char *roots_why(const uint8_t *pem, size_t len);

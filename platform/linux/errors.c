@@ -148,9 +148,8 @@ static size_t why_unreachable(const char *url, char *buf, size_t cap, size_t o)
 }
 
 /* A detail the engine cut (its buffer full) ends at a word, marked. */
-static void detail_at_word(char *buf, size_t o)
+static void detail_at_word(const picoacme_problem_t *p, char *buf, size_t o)
 {
-    const picoacme_problem_t *p = picoacme_last_problem(&g_ctx);
     size_t dl = strlen(p->detail);
     char *d;
     if (dl + 1U < sizeof p->detail || dl == 0) {
@@ -168,15 +167,14 @@ static void detail_at_word(char *buf, size_t o)
     }
 }
 
-void hint_text(char *buf, size_t cap, size_t o)
+void hint_text(char *buf, size_t cap, size_t o, const picoacme_problem_t *p)
 {
-    const picoacme_problem_t *p = picoacme_last_problem(&g_ctx);
     if (o >= cap) {
         return;
     }
-    detail_at_word(buf, strlen(buf));
+    detail_at_word(p, buf, strlen(buf));
     o = strlen(buf);
-    if (g_dir_url != NULL && p->http_status == 0U &&
+    if (g_dir_url != NULL && p->http_status == 0U && p->state != PICOACME_ST_IDLE &&
         (p->err == PICOACME_ERR_IO || p->err == PICOACME_ERR_NOT_FOUND ||
          p->err == PICOACME_ERR_TIMEOUT || p->err == PICOACME_ERR_CLOSED)) {
         o = why_unreachable(g_dir_url, buf, cap, o);

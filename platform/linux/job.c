@@ -522,7 +522,6 @@ int job_finish(job_t *j, bool daemon, char *err, size_t cap)
     j->cfg.email = j->email;
     j->cfg.ids = j->ids;
     j->cfg.n_ids = j->n_ids;
-    j->backoff = j->retry_s;
     return 0;
 }
 

@@ -12,7 +12,6 @@
 #include <stdint.h>
 
 #include "picoacme.h"
-#include "picoacme_failover.h"
 
 #define JOB_POOL 16384U /* the job's strings */
 
@@ -32,13 +31,11 @@ typedef struct job {
     size_t eab_len;
     long failover_after, failback_s, retry_s;
     unsigned max_renewals;
-    /* the daemon's bookkeeping of this certificate */
-    int64_t next_at;
-    int64_t backoff;
-    unsigned done_n;
-    bool finished;
-    int fatal; /* an exit status that took this certificate out of service */
-    picoacme_failover_t fo;
+    /* the daemon's bookkeeping of this certificate (daemon.c) */
+    struct keep *keep; /* its keeper, while it runs */
+    unsigned done_n;   /* issuances so far */
+    bool finished;     /* --max-renewals reached */
+    int fatal;         /* an exit status that took this certificate out of service */
     size_t pool_used;
     char pool[JOB_POOL];
 } job_t;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "cli.h"
 #include "job.h"
 
 typedef struct cli_opts {
@@ -27,5 +28,29 @@ job_t *config_load(const char *path, char *err, size_t cap);
 
 /* run.c: picoacme issue (daemon false) and picoacme run. */
 int cmd_issue(int argc, char **argv, bool daemon);
+
+/* run.c, shared with daemon.c: */
+/* t as "2026-01-02T03:04:05Z". */
+void iso_time(int64_t t, char *buf, size_t cap);
+/* Run j's renew hook (problem NULL) or failure hook with the environment
+ * PICOACME_EVENT=event, paths, names, serial and notAfter from ctx. */
+void job_hook(const job_t *j, picoacme_ctx_t *ctx, const char *event, const char *problem);
+/* A failed issuance: said, noted next to the state, the failure hook. */
+void job_failed(const job_t *j, picoacme_ctx_t *ctx, const picoacme_problem_t *p,
+                const picoacme_wolfssl_tls_t *tls);
+/* A certificate was issued into ctx's store: --out published, said, the
+ * renew hook (renewed when had, else issued). 0, or 1 when --out failed. */
+int job_issued(const job_t *j, picoacme_ctx_t *ctx, session_t *s, unsigned handshakes, bool had);
+/* --out usable and the listener ports free. 0 or 2 after saying why. */
+int job_local_checks(const job_t *j);
+/* At a start, with ctx initialised: --out restored from the state; true
+ * when an issuance is due now (nothing stored, revoked, other names, the
+ * renewal time passed); *renew_at the stored certificate's renewal time. */
+bool job_start_checks(const job_t *j, picoacme_ctx_t *ctx, session_t *s, int64_t *renew_at);
+
+/* daemon.c: picoacme run: keep every job's certificate valid, each with a
+ * picoacme_keeper_t, until SIGTERM (config: the file, SIGHUP reads it
+ * again). Returns the exit status. list is freed. */
+int daemon_run(job_t *list, const char *config);
 
 #endif

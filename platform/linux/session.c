@@ -48,9 +48,9 @@ static int key_pem(picoacme_wolfssl_crypto_t *wc, char *out, size_t cap, size_t 
     return 0;
 }
 
-void problem_text(char *buf, size_t cap, const picoacme_wolfssl_tls_t *tls)
+void problem_text(char *buf, size_t cap, const picoacme_problem_t *p,
+                  const picoacme_wolfssl_tls_t *tls)
 {
-    const picoacme_problem_t *p = picoacme_last_problem(&g_ctx);
     size_t o = (size_t)snprintf(buf, cap, "failed at step '%s': %s", picoacme_state_str(p->state),
                                 picoacme_err_str(p->err));
     if (p->type[0] != '\0' && o < cap) {
@@ -67,13 +67,13 @@ void problem_text(char *buf, size_t cap, const picoacme_wolfssl_tls_t *tls)
         o < cap) {
         o += (size_t)snprintf(buf + o, cap - o, "; TLS: %s", picoacme_wolfssl_tls_reason(tls));
     }
-    hint_text(buf, cap, o);
+    hint_text(buf, cap, o, p);
 }
 
 void report_failure(const char *what, const picoacme_wolfssl_tls_t *tls)
 {
     static char line[2048];
-    problem_text(line, sizeof line, tls);
+    problem_text(line, sizeof line, picoacme_last_problem(&g_ctx), tls);
     say(LOG_ERR, "%s %s", what, line);
 }
 
@@ -176,8 +176,9 @@ int session_open(session_t *s, const char *state, const char *root_path)
 
 void session_close(session_t *s)
 {
-    if (g_ctx.ports.transport != NULL) { /* never initialised: nothing to release */
+    if (g_ctx.ports.transport == &s->tp) { /* g_ctx runs on this session */
         picoacme_abort(&g_ctx);
+        memset(&g_ctx.ports, 0, sizeof g_ctx.ports);
     }
     if (s->roots != NULL) {
         picoacme_wolfssl_tls_free(&s->wt);
@@ -260,20 +261,21 @@ bool state_fits_ca(const picoacme_storage_t *st, const char *state, const char *
     return false;
 }
 
-int publish_stored(picoacme_wolfssl_crypto_t *wcp, const char *out, bool *published)
+int publish_stored(picoacme_ctx_t *ctx, picoacme_wolfssl_crypto_t *wcp, const char *out,
+                   bool *published)
 {
     static char key[1024];
     size_t key_len = 0;
     picoacme_stored_info_t info;
     /* the keys first: reading them reuses the buffer info points into */
-    picoacme_err_t e = picoacme_stored_load_keys(&g_ctx);
+    picoacme_err_t e = picoacme_stored_load_keys(ctx);
     int rc = 0;
     *published = false;
     if (e == PICOACME_ERR_NOT_FOUND) {
         return 0;
     }
     if (e == PICOACME_OK && key_pem(wcp, key, sizeof key, &key_len) == 0) {
-        e = picoacme_stored(&g_ctx, &info);
+        e = picoacme_stored(ctx, &info);
     } else if (e == PICOACME_OK) {
         e = PICOACME_ERR_CRYPTO;
     }
