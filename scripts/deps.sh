@@ -6,7 +6,8 @@
 PICOACME_PKGS="build-essential cmake ninja-build pkg-config libwolfssl-dev
  libjsmn-dev libcmocka-dev pebble openssl python3 clang gcc-arm-none-eabi
  libnewlib-arm-none-eabi picolibc-arm-none-eabi curl uacme lego valgrind time
- bind9 bind9-utils bind9-dnsutils clang-format socat qemu-system-arm pmccabe strace"
+ bind9 bind9-utils bind9-dnsutils clang-format socat qemu-system-arm pmccabe strace
+ libinih-dev debhelper bash-completion systemd"
 
 picoacme_deps() {
     local p missing=""
