@@ -304,6 +304,33 @@ static job_t *issuing(job_t *list)
 }
 
 /* One round over the jobs and one poll(). false when none is left. */
+static void open_job(job_t *j, int *worst)
+{
+    if (j->keep != NULL || j->finished || j->fatal != 0) {
+        return;
+    }
+    j->fatal = keep_open(j);
+    if (j->fatal != 0) {
+        keep_close(j);
+        *worst = j->fatal > *worst ? j->fatal : *worst;
+        if (j->name[0] != '\0') { /* the command line's one job: its error said it */
+            say(LOG_ERR, "[certificate %s] taken out of service", j->name);
+        }
+    }
+}
+
+/* Step j (opened); true when it now holds the listeners (an issuance). */
+static bool run_job(job_t *j, struct pollfd *pfd, nfds_t *n, int *timeout)
+{
+    int t = step_job(j, pfd, n);
+    *timeout = t < *timeout ? t : *timeout;
+    if (j->finished) {
+        keep_close(j);
+        return false;
+    }
+    return issuing(j) == j;
+}
+
 static bool round_jobs(job_t *list, struct pollfd *pfd, int *worst)
 {
     nfds_t n = 0;
@@ -312,24 +339,9 @@ static bool round_jobs(job_t *list, struct pollfd *pfd, int *worst)
     job_t *busy = issuing(list);
     job_t *j;
     for (j = busy != NULL ? busy : list; j != NULL && !g_stop; j = busy != NULL ? NULL : j->next) {
-        if (j->keep == NULL && !j->finished && j->fatal == 0) {
-            j->fatal = keep_open(j);
-            if (j->fatal != 0) {
-                keep_close(j);
-                *worst = j->fatal > *worst ? j->fatal : *worst;
-                if (j->name[0] != '\0') { /* the command line's one job: its error said it */
-                    say(LOG_ERR, "[certificate %s] taken out of service", j->name);
-                }
-            }
-        }
-        if (j->keep != NULL) {
-            int t = step_job(j, pfd, &n);
-            timeout = t < timeout ? t : timeout;
-            if (j->finished) {
-                keep_close(j);
-            } else if (busy == NULL && issuing(j) == j) {
-                busy = j; /* it holds the listeners now: the others wait */
-            }
+        open_job(j, worst);
+        if (j->keep != NULL && run_job(j, pfd, &n, &timeout)) {
+            busy = j; /* it holds the listeners now: the others wait */
         }
         any = any || j->keep != NULL;
     }

@@ -167,6 +167,14 @@ static void detail_at_word(const picoacme_problem_t *p, char *buf, size_t o)
     }
 }
 
+/* Did the last failure not reach the CA (no HTTP answer at all)? */
+static bool unreachable(const picoacme_problem_t *p)
+{
+    return p->http_status == 0U && p->state != PICOACME_ST_IDLE &&
+           (p->err == PICOACME_ERR_IO || p->err == PICOACME_ERR_NOT_FOUND ||
+            p->err == PICOACME_ERR_TIMEOUT || p->err == PICOACME_ERR_CLOSED);
+}
+
 void hint_text(char *buf, size_t cap, size_t o, const picoacme_problem_t *p)
 {
     if (o >= cap) {
@@ -174,9 +182,7 @@ void hint_text(char *buf, size_t cap, size_t o, const picoacme_problem_t *p)
     }
     detail_at_word(p, buf, strlen(buf));
     o = strlen(buf);
-    if (g_dir_url != NULL && p->http_status == 0U && p->state != PICOACME_ST_IDLE &&
-        (p->err == PICOACME_ERR_IO || p->err == PICOACME_ERR_NOT_FOUND ||
-         p->err == PICOACME_ERR_TIMEOUT || p->err == PICOACME_ERR_CLOSED)) {
+    if (g_dir_url != NULL && unreachable(p)) {
         o = why_unreachable(g_dir_url, buf, cap, o);
     }
     if (o < cap && g_dir_url != NULL && p->http_status == 400U &&

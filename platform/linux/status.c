@@ -12,8 +12,11 @@
 #include <strings.h>
 #include <arpa/inet.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "picoacme_posix.h"
+#include "picoacme_keeper.h"
+#include "picoacme_store.h"
 #include "picoacme_wolfssl.h"
 
 #include <wolfssl/wolfcrypt/asn.h>
@@ -31,6 +34,8 @@ typedef struct status_view {
     char account[PICOACME_URL_MAX];
     char last_failure[2200];
     char issuer[256];
+    picoacme_keeper_state_t plan; /* the daemon's keeper, from STATE.keeper */
+    bool have_plan;
     const char *verdict;
     int code;
 } status_view_t;
@@ -157,6 +162,16 @@ static void print_text(const status_view_t *s)
     printf("notAfter    %s\n", t);
     fmt_time(s->info.renew_at_s, t, sizeof t);
     printf("renewAt     %s (%s)\n", t, s->info.ari ? "the CA's ARI window" : "2/3 of the lifetime");
+    if (s->have_plan && s->plan.renew_at_s != 0) {
+        fmt_time(s->plan.renew_at_s, t, sizeof t);
+        printf("planned     %s (picoacme run's keeper: %s)\n", t,
+               s->plan.ari ? "a point in the CA's ARI window" : "this device's point before 2/3");
+    }
+    if (s->have_plan && s->plan.failures != 0U) {
+        fmt_time(s->plan.backoff_until_s, t, sizeof t);
+        printf("failures    %u in a row, next attempt not before %s\n", (unsigned)s->plan.failures,
+               t);
+    }
     printf("issuer      %s\n", s->issuer[0] != '\0' ? s->issuer : "?");
     printf("ca          %s\n", s->ca[0] != '\0' ? s->ca : "?");
     printf("account     %s\n", s->account[0] != '\0' ? s->account
@@ -206,6 +221,12 @@ static void print_json(const status_view_t *s)
         fmt_time(s->info.renew_at_s, t, sizeof t);
         json_str("renew_at", t, true);
         json_str("renew_reason", s->info.ari ? "ari" : "fraction", true);
+        if (s->have_plan && s->plan.renew_at_s != 0) {
+            fmt_time(s->plan.renew_at_s, t, sizeof t);
+            json_str("planned_renewal", t, true);
+            json_str("planned_reason", s->plan.ari ? "ari" : "fraction", true);
+            printf("\"failures\":%u,", (unsigned)s->plan.failures);
+        }
         json_str("issuer", s->issuer, true);
         json_str("ca", s->ca, true);
         json_str("account", s->account, true);
@@ -240,6 +261,26 @@ static void judge(status_view_t *s)
         s->verdict = "valid";
         s->code = ST_VALID;
     }
+}
+
+/* The plan `picoacme run`'s keeper keeps next to the state (STATE.keeper),
+ * when there is one. */
+static void load_plan(status_view_t *s)
+{
+    static uint8_t buf[PICOACME_KEEPER_STATE_MAX + 64U];
+    char path[4200];
+    picoacme_posix_flash_t f;
+    picoacme_storage_t st;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s.keeper", s->state_path);
+    if (access(path, R_OK) != 0 ||
+        picoacme_posix_flash_open(&f, path, 2U * 4096U, 4096U, &st) != PICOACME_OK) {
+        return;
+    }
+    s->have_plan = picoacme_store_load(&st, buf, sizeof buf, &len, NULL) == PICOACME_OK &&
+                   picoacme_keeper_state_decode(&s->plan, buf, len) == PICOACME_OK &&
+                   s->plan.plan_not_after_s == s->info.not_after_s;
+    picoacme_posix_flash_close(&f);
 }
 
 /* Read the store into s; the exit status when there is nothing to judge. */
@@ -330,6 +371,9 @@ int cmd_status(int argc, char **argv)
         return rc;
     }
     (void)state_last_failure(s.state_path, s.last_failure, sizeof s.last_failure);
+    if (s.info.chain_pem != NULL) {
+        load_plan(&s);
+    }
     if (rc < 0) {
         judge(&s);
     }

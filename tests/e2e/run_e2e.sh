@@ -49,6 +49,7 @@
 #   errors-actionable  missing option named; host:port refused / does not
 #                   resolve; https hint on a 400; expired / not yet valid root
 #   log-syslog      --syslog to /dev/log; -v, -vv stamped ISO-8601 lines
+#   readme-blocks   every ```sh block of README.md, run against Pebble
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -792,6 +793,10 @@ EOF
     grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z picoacme: issued' "$WORK/picoacme.err" \
         || { kill $pid; fail "run lines carry no ISO-8601 timestamp"; }
     a_serial=$(openssl x509 -in "$WORK/a/cert.pem" -noout -serial)
+    # status shows the keeper's planned renewal point and why
+    "$PICOACME" status --state "$WORK/a.state" --json >"$WORK/status.json" || true
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["planned_reason"] in ("fraction","ari") and d["planned_renewal"] <= d["renew_at"], d' \
+        "$WORK/status.json" || { kill $pid; fail "status lacks the keeper's plan: $(cat "$WORK/status.json")"; }
     write_conf b2.internal
     kill -HUP $pid
     b_issued() { grep -c "issued $WORK/b/cert.pem" "$WORK/picoacme.err"; }
@@ -908,9 +913,28 @@ log-syslog)
         rm -f "$WORK/state"
         run_picoacme_issue "$WORK/out" --domain log.internal $v || fail "issue $v failed"
         grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z picoacme: ' "$WORK/picoacme.err" || fail "$v: no ISO-8601 stamps"
-        wc -l <"$WORK/picoacme.err" >"$WORK/lines$v"
+        grep -q 'picoacme: POST ' "$WORK/picoacme.err" || fail "$v: the ACME requests are not logged"
+        grep -c 'picoacme: checking: names log.internal' "$WORK/picoacme.err" >"$WORK/decisions$v"
     done
-    [ "$(cat "$WORK/lines-vv")" -gt "$(cat "$WORK/lines-v")" ] || fail "-vv says no more than -v"
+    [ "$(cat "$WORK/decisions-v")" = 0 ] && [ "$(cat "$WORK/decisions-vv")" = 1 ] \
+        || fail "-vv does not add the command's decisions to -v"
+    pass ;;
+readme-blocks)
+    # issue 10: every README.md block fenced as ```sh runs as written
+    # against Pebble (ACME_DIRECTORY, ACME_ROOT, HTTP01_PORT), each in a
+    # fresh directory, with the built picoacme first on PATH
+    need_picoacme; start_ca
+    readme=$E2E_DIR/../../README.md
+    awk -v dir="$WORK" '/^```sh$/ { n++; f = dir "/block" n ".sh"; inb = 1; next }
+        /^```/ { inb = 0 } inb { print > f }' "$readme"
+    ls "$WORK"/block*.sh >/dev/null 2>&1 || fail "README.md has no \`\`\`sh block"
+    for b in "$WORK"/block*.sh; do
+        d=${b%.sh}; mkdir -p "$d"
+        (cd "$d" && PATH=$(dirname "$PICOACME"):$PATH ACME_DIRECTORY=$PEBBLE_DIR_URL \
+            ACME_ROOT=$PEBBLE_TLS_ROOT HTTP01_PORT=$PEBBLE_HTTP01_PORT \
+            timeout 60 bash -e "$b" >"$d.out" 2>&1) || fail "$(basename "$b") failed: $(tail -n 3 "$d.out")"
+        echo "$(basename "$b"): ok"
+    done
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca
