@@ -50,6 +50,7 @@
 #                   resolve; https hint on a 400; expired / not yet valid root
 #   log-syslog      --syslog to /dev/log; -v, -vv stamped ISO-8601 lines
 #   readme-blocks   every ```sh block of README.md, run against Pebble
+#   detail-whole    a CA detail is whole, or cut at a word and marked
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -935,6 +936,20 @@ readme-blocks)
             timeout 60 bash -e "$b" >"$d.out" 2>&1) || fail "$(basename "$b") failed: $(tail -n 3 "$d.out")"
         echo "$(basename "$b"): ok"
     done
+    pass ;;
+detail-whole)
+    # issue 10: a CA detail longer than the engine keeps (159 bytes) is cut
+    # at a word and marked " [...]", never mid-word; a short one is whole
+    need_picoacme; start_ca
+    rc=0; run_picoacme_issue "$WORK/out" --domain 'exa_mple.internal' || rc=$?
+    last_err_line | grep -q "containing an illegal character: '_'$" || fail "short detail not whole: $(last_err_line)"
+    rc=0; run_picoacme_issue "$WORK/out" --domain 'bad..internal' || rc=$?
+    line=$(last_err_line); echo "$line"
+    detail=${line#*urn:ietf:params:acme:error:connection (HTTP 200): }
+    case $detail in *' [...]') ;; *) fail "long detail not marked as cut: $line" ;; esac
+    kept=${detail% \[...\]}
+    [ ${#kept} -lt 159 ] || fail "cut mid-word (${#kept} bytes kept): $line"
+    case $kept in *' ') fail "cut after a space: $line" ;; esac
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca
