@@ -8,6 +8,7 @@
  * SIGTERM.
  */
 #include "cli.h"
+#include "h01.h"
 #include "run.h"
 
 #include <errno.h>
@@ -104,6 +105,9 @@ static void keeper_config(const job_t *j, keep_t *kp, picoacme_keeper_config_t *
     memset(kc, 0, sizeof *kc);
     kp->cas[0].cfg = j->cfg;
     kp->cas[0].tls = NULL;
+    /* http-01 is answered from the daemon's shared listener (h01.c) */
+    kp->cas[0].cfg.http01_port = 0;
+    kp->cas[1].cfg.http01_port = 0;
     kc->cas = kp->cas;
     kc->n_cas = j->fb_url != NULL ? 2U : 1U;
     kc->failover_after = (uint8_t)j->failover_after;
@@ -253,6 +257,53 @@ static void tell_plan(const job_t *j, keep_t *kp)
     tell_wait(&st);
 }
 
+/* The shared http-01 listener has connections: answer each from the
+ * engine that knows its token. */
+static void serve_h01(job_t *list)
+{
+    int fd;
+    while ((fd = cli_h01_accept()) >= 0) {
+        char path[512], body[512];
+        size_t len = 0;
+        job_t *j;
+        bool ok = cli_h01_read_path(fd, path, sizeof path);
+        for (j = list; ok && j != NULL; j = j->next) {
+            if (j->keep != NULL &&
+                picoacme_http01_lookup(picoacme_keeper_ctx(&j->keep->k), path, strlen(path), body,
+                                       sizeof body, &len) == PICOACME_OK) {
+                say(LOG_INFO, "http-01: answered %s for %s", path, j->name);
+                break;
+            }
+            len = 0;
+        }
+        cli_h01_answer(fd, body, len);
+    }
+}
+
+/* The one http-01 port of the certificates that allow http-01 (0: none).
+ * -1 when they name different ones. */
+static int h01_port(const job_t *list)
+{
+    int port = 0;
+    for (; list != NULL; list = list->next) {
+        size_t i;
+        for (i = 0; i < list->cfg.n_challenges; i++) {
+            if (list->cfg.challenges[i] != PICOACME_CHALL_HTTP01) {
+                continue;
+            }
+            if (port != 0 && port != list->http_port) {
+                say(LOG_ERR,
+                    "the certificates allowing http-01 name different --http01-port "
+                    "(%d, %u): they share one listener",
+                    port, (unsigned)list->http_port);
+                return -1;
+            }
+            port = list->http_port;
+        }
+    }
+    return port;
+}
+
 /* ---- the loop ---- */
 
 /* Step one job's keeper; its sockets into pfd. Returns its timeout. */
@@ -331,6 +382,28 @@ static bool run_job(job_t *j, struct pollfd *pfd, nfds_t *n, int *timeout)
     return issuing(j) == j;
 }
 
+/* poll() the keepers' sockets (n of pfd) and the shared http-01 listener;
+ * answer the listener. false when poll() failed. */
+static bool wait_all(job_t *list, struct pollfd *pfd, nfds_t n, int timeout)
+{
+    bool h01 = cli_h01_fd() >= 0;
+    if (h01) {
+        pfd[n].fd = cli_h01_fd();
+        pfd[n].events = POLLIN;
+        pfd[n++].revents = 0;
+    }
+    if (g_stop || g_reload) {
+        return true;
+    }
+    if (poll(pfd, n, timeout) < 0) {
+        return errno == EINTR;
+    }
+    if (h01 && (pfd[n - 1U].revents & POLLIN) != 0) {
+        serve_h01(list);
+    }
+    return true;
+}
+
 static bool round_jobs(job_t *list, struct pollfd *pfd, int *worst)
 {
     nfds_t n = 0;
@@ -345,10 +418,7 @@ static bool round_jobs(job_t *list, struct pollfd *pfd, int *worst)
         }
         any = any || j->keep != NULL;
     }
-    if (any && !g_stop && !g_reload && poll(pfd, n, timeout) < 0 && errno != EINTR) {
-        return false;
-    }
-    return any;
+    return !any || wait_all(list, pfd, n, timeout) ? any : false;
 }
 
 static void close_all(job_t *list)
@@ -374,6 +444,13 @@ static job_t *reload(job_t *old, const char *path, struct pollfd **pfd)
         job_free(list);
         return old;
     }
+    if (h01_port(list) < 0 || cli_h01_open((uint16_t)h01_port(list)) != 0) {
+        say(LOG_ERR, "SIGHUP: keeping the configuration in use");
+        (void)cli_h01_open((uint16_t)h01_port(old));
+        job_free(list);
+        free(p);
+        return old;
+    }
     close_all(old);
     job_free(old);
     free(*pfd);
@@ -387,6 +464,12 @@ int daemon_run(job_t *list, const char *config)
     struct sigaction sa;
     int worst = 0;
     struct pollfd *pfd = calloc(count_jobs(list) * PICOACME_WAIT_SOCKS + 1U, sizeof *pfd);
+    int port = h01_port(list);
+    if (port < 0 || cli_h01_open((uint16_t)port) != 0) {
+        job_free(list);
+        free(pfd);
+        return 2;
+    }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     (void)sigaction(SIGTERM, &sa, NULL);
@@ -405,6 +488,7 @@ int daemon_run(job_t *list, const char *config)
     }
     close_all(list);
     job_free(list);
+    cli_h01_close();
     free(pfd);
     return pfd == NULL ? 1 : worst;
 }
