@@ -308,3 +308,32 @@ if [ "${BENCH_COVERAGE:-1}" != 0 ]; then
     echo
     bash "$REPO/scripts/coverage.sh" || log "coverage failed"
 fi
+
+# Fleet figures (issue 8): 10,000 certificate keepers on a simulated clock
+# against a fake CA that counts requests per minute (tests/fleet/fleet_sim.c),
+# 24-hour certificates, 7 days, peak-to-mean over the last 5 days. About
+# 15-20 s of CPU per row; BENCH_FLEET=0 skips it, BENCH_FLEET_N sets the size.
+fleet_bench() {
+    local n=${BENCH_FLEET_N:-10000} sim=$BUILD/tests/fleet/fleet_sim args
+    cmake --build "$BUILD" --target fleet_sim >&2 || { log "fleet_sim build failed"; return; }
+    echo
+    echo "## fleet: $n keepers, 24-hour certificates, 7 simulated days (tests/fleet/fleet_sim.c)"
+    echo
+    echo "| scenario | devices | mean req/min (last 5 d) | peak req/min | peak-to-mean | peak in the hour after recovery | worst minute of the day after, x mean | requests/device/day | refused connections |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for args in "-s a" "-s a -I" "-s a -A" "-s b -I" "-s c -I -R"; do
+        log "fleet_sim $args"
+        "$sim" -q -n "$n" $args -t "$WORK" || log "fleet_sim $args failed"
+    done
+    echo
+    echo "Random phases: each device draws its renewal phase; the fleet's renewals are"
+    echo "then independent (Poisson) and a minute's count is noisy. Fleet-indexed: the"
+    echo "keeper's fleet_index (a serial number) puts device i at i x the golden ratio of"
+    echo "the period. ARI: the fake CA gives each certificate a 60 s window in its least busy"
+    echo "minute and Retry-After until it. (b): the CA refuses connections for 6 h on day 3;"
+    echo "(c): every device off for 1 h on day 3, all booting in the same minute (no RTC:"
+    echo "each learns the time from the CA first), boot_spread_s 7200."
+}
+if [ "${BENCH_FLEET:-1}" != 0 ]; then
+    fleet_bench
+fi

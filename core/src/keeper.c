@@ -144,19 +144,32 @@ static void read_cert(picoacme_keeper_t *k)
 static void boot(picoacme_keeper_t *k)
 {
     load_state(k);
-    if (k->st.phase_rnd == 0U) {
+    if (k->cfg.fleet_index != 0U &&
+        k->st.phase_rnd != picoacme_keeper_index_phase(k->cfg.fleet_index)) {
+        k->st.phase_rnd = picoacme_keeper_index_phase(k->cfg.fleet_index);
+        k->st.plan_not_after_s = 0; /* plan again with this phase */
+        save_state(k);
+    } else if (k->st.phase_rnd == 0U) {
         k->st.phase_rnd = krand(k) | 1U;
         save_state(k);
     }
     read_cert(k);
     k->phase = PICOACME_KEEPER_PH_WAIT;
-    if (!k->have_cert || know(k) != PICOACME_TIME_UNKNOWN) {
-        return;
+    if (!k->have_cert) {
+        return; /* enrol at once */
     }
-    /* no time and a certificate: learn the time first, after the spread */
+    /* with a certificate, the first question to the CA (the time, an
+     * overdue renewal) waits a random part of the boot spread, so a fleet
+     * rebooting at once does not ask in the same minute; never more than a
+     * quarter of what is left of the certificate */
     uint32_t spread = cfg_or(k->cfg.boot_spread_s, PICOACME_KEEPER_BOOT_SPREAD_S);
+    uint32_t d = spread == 0U ? 0U : krand(k) % (spread + 1U);
+    int64_t now = know(k);
+    if (now != PICOACME_TIME_UNKNOWN && (int64_t)d > (k->not_after_s - now) / 4) {
+        d = k->not_after_s - now > 0 ? (uint32_t)((k->not_after_s - now) / 4) : 0U;
+    }
     k->hold = true;
-    k->hold_mono_ms = kmono(k) + (spread == 0U ? 0U : (uint32_t)(krand(k) % (spread + 1U)) * 1000U);
+    k->hold_mono_ms = kmono(k) + (d > 2000000U ? 2000000U : d) * 1000U;
 }
 
 /* ---- what next ---------------------------------------------------------- */
@@ -329,10 +342,16 @@ static picoacme_keeper_event_t issue_done(picoacme_keeper_t *k, int64_t now)
     k->issued++;
     read_cert(k); /* a new certificate: a new plan (saved) */
     life = k->not_after_s - k->not_before_s;
-    /* renewalInfo for the new certificate: after 1/16 of its lifetime */
+    /* renewalInfo for the new certificate: after 1/16..1/8 of its
+     * lifetime (random: a fleet enrolled at once does not ask at once) */
     life = life / 16 < ARI_RETRY_MIN_S   ? ARI_RETRY_MIN_S
            : life / 16 > ARI_RETRY_MAX_S ? ARI_RETRY_MAX_S
                                          : life / 16;
+    life += (int64_t)(krand(k) % (uint32_t)life);
+    /* ... and before the fraction point, the fallback */
+    if (now != PICOACME_TIME_UNKNOWN && st->renew_at_s - now < 2 * life) {
+        life = st->renew_at_s > now ? (st->renew_at_s - now) / 2 : 0;
+    }
     st->ari_retry_at_s = now == PICOACME_TIME_UNKNOWN ? 0 : now + life;
     save_state(k);
     return PICOACME_KEEPER_EV_ISSUED;
@@ -397,14 +416,9 @@ static void ari_done(picoacme_keeper_t *k, picoacme_err_t e, int64_t now)
 }
 
 /* The run of phase ended with e. */
-static picoacme_keeper_event_t run_end(picoacme_keeper_t *k, picoacme_err_t e)
+static picoacme_keeper_event_t run_ended(picoacme_keeper_t *k, uint8_t ph, picoacme_err_t e,
+                                         int64_t now)
 {
-    uint8_t ph = k->phase;
-    int64_t now;
-    learn_time(k);
-    now = know(k);
-    k->phase = PICOACME_KEEPER_PH_WAIT;
-    picoacme_abort(&k->ctx);
     if (ph == PICOACME_KEEPER_PH_ISSUE) {
         return e == PICOACME_OK ? issue_done(k, now) : issue_failed(k, e, now);
     }
@@ -418,6 +432,22 @@ static picoacme_keeper_event_t run_end(picoacme_keeper_t *k, picoacme_err_t e)
         k->st.failures = f;
     }
     return PICOACME_KEEPER_EV_NONE;
+}
+
+static picoacme_keeper_event_t run_end(picoacme_keeper_t *k, picoacme_err_t e)
+{
+    uint8_t ph = k->phase;
+    int64_t now;
+    int64_t at = 0;
+    picoacme_keeper_event_t ev;
+    learn_time(k);
+    now = know(k);
+    k->phase = PICOACME_KEEPER_PH_WAIT;
+    picoacme_abort(&k->ctx);
+    ev = run_ended(k, ph, e, now);
+    (void)plan(k, know(k), &at); /* the status tells what comes next */
+    k->next_at_s = at;
+    return ev;
 }
 
 /* ---- the pump ------------------------------------------------------------ */
@@ -548,6 +578,8 @@ picoacme_err_t picoacme_keeper_renew_now(picoacme_keeper_t *k)
         return PICOACME_ERR_PARAM;
     }
     k->renew_now = true;
+    /* the boot spread does not delay an operator's request */
+    k->hold = k->hold && know(k) == PICOACME_TIME_UNKNOWN;
     if (k->phase == PICOACME_KEEPER_PH_TIME || k->phase == PICOACME_KEEPER_PH_ARI) {
         picoacme_abort(&k->ctx);
         k->phase = PICOACME_KEEPER_PH_WAIT;

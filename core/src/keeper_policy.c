@@ -20,6 +20,7 @@ int64_t picoacme_keeper_fraction_point(int64_t nb, int64_t na, uint32_t phase_rn
     uint32_t f;
     uint32_t q;
     uint32_t back;
+    uint32_t phase;
     int64_t end;
     if (life <= 0) {
         return nb;
@@ -36,10 +37,12 @@ int64_t picoacme_keeper_fraction_point(int64_t nb, int64_t na, uint32_t phase_rn
     if (q == 0U || jitter_permille == 0U) {
         return end;
     }
-    /* end - t = (end - phase) mod q, all taken mod q: the last t <= end
-     * with t = phase (mod q); Unix seconds fit 32 bits until 2106, their
-     * residues mod q are all that matters */
-    back = ((uint32_t)end % q + q - phase_rnd % q) % q;
+    /* the phase is the fraction phase_rnd / 2^32 of the period; end - t =
+     * (end - phase) mod q: the last t <= end with t = phase (mod q). Unix
+     * seconds fit 32 bits until 2106; their residues mod q are all that
+     * matters */
+    phase = (uint32_t)(((uint64_t)phase_rnd * q) >> 32);
+    back = ((uint32_t)end % q + q - phase) % q;
     return end - (int64_t)back;
 }
 
@@ -66,25 +69,34 @@ int64_t picoacme_keeper_window_point(int64_t start, int64_t end, int64_t not_aft
     return start + (int64_t)(((uint64_t)rnd * ((uint64_t)span + 1U)) >> 32);
 }
 
+uint32_t picoacme_keeper_index_phase(uint32_t index)
+{
+    /* the golden ratio's fraction (Weyl sequence): consecutive numbers
+     * land far apart, any run of n of them fills the period evenly */
+    return index * 0x9E3779B9U;
+}
+
 uint32_t picoacme_keeper_backoff_s(uint16_t failures, uint32_t min_s, uint32_t max_s, uint32_t rnd,
                                    int64_t now, int64_t not_after)
 {
     uint32_t d = min_s == 0U ? 1U : min_s;
-    uint32_t half;
+    uint32_t quarter;
     if (max_s < d) {
         max_s = d;
     }
+    /* x4 per failure: a fleet's retries meeting a CA's recovery are about
+     * log(outage / min_s) / 3 times its renewal rate (x2 would give / 1) */
     for (uint16_t i = 1; i < failures && d < max_s; i++) {
-        d = d > max_s / 2U ? max_s : d * 2U;
+        d = d > max_s / 4U ? max_s : d * 4U;
     }
     if (now != PICOACME_TIME_UNKNOWN && not_after > now) {
-        /* near the expiry, try more often: a quarter of what is left */
-        int64_t q = (not_after - now) / 4;
+        /* near the expiry, try more often: a third of what is left */
+        int64_t q = (not_after - now) / 3;
         if (q < (int64_t)d) {
             d = q < (int64_t)min_s ? min_s : (uint32_t)q;
         }
     }
-    /* equal jitter: [d/2, d] */
-    half = d / 2U;
-    return d - half + (uint32_t)(((uint64_t)rnd * ((uint64_t)half + 1U)) >> 32);
+    /* jitter over the last quarter: [3d/4, d] */
+    quarter = d / 4U;
+    return d - quarter + (uint32_t)(((uint64_t)rnd * ((uint64_t)quarter + 1U)) >> 32);
 }

@@ -21,9 +21,10 @@
 #             `openssl verify` against Pebble's issuing root, leaf key P-256
 #   stored    the same flash again -> "stored certificate found", no order
 #             (no POST on the console, no new order in Pebble's log)
-#   renew     PEBBLE_CERT_VALIDITY=120: the device renews by itself at ~2/3
-#             of the lifetime; the new certificate (other serial) replaces
-#             the old in flash and a later boot finds it
+#   renew     PEBBLE_CERT_VALIDITY=120: the device's keeper renews by itself
+#             at the point it announced (its phase, within [8, 80] s of the
+#             120 s lifetime: never after 2/3); the new certificate (other
+#             serial) replaces the old in flash and a later boot finds it
 #   powercut  power cut at several byte counts of a renewal's save -> the
 #             next boot still has the old certificate, which verifies
 #   tlsalpn   the FW_CHALLENGE=tls-alpn-01 image (no http-01 in it, nothing
@@ -257,12 +258,20 @@ case_renew() {
     s0=$(serial "$d/c0.pem"); s1=$(serial "$d/c1.pem")
     [ "$s0" != "$s1" ] || { fail "renew: same serial twice"; return; }
     grep -q '^fw: renewal due' "$c" || { fail "renew: the renewal was not timed by renew_at"; return; }
-    # the renewal comes at ~2/3 of the 120 s lifetime, not before
+    # the keeper renews at its announced point: the device's phase of a
+    # period 10% shorter than 2/3 of the 120 s lifetime, so in [8, 80] s
+    # after notBefore (picoacme_keeper_fraction_point()), never later
     t0=$(openssl x509 -in "$d/c0.pem" -noout -startdate | cut -d= -f2)
     t1=$(openssl x509 -in "$d/c1.pem" -noout -startdate | cut -d= -f2)
     local gap=$(( $(date -d "$t1" +%s) - $(date -d "$t0" +%s) ))
-    if [ "$gap" -lt 70 ] || [ "$gap" -gt 110 ]; then
-        fail "renew: renewed $gap s after the first certificate, wanted ~80"; return
+    local nb0 at
+    nb0=$(sed -n 's/^fw: stored in flash, valid \([0-9]*\)\.\.[0-9]*, renew at \([0-9]*\).*/\1/p' "$c" | head -n 1)
+    at=$(sed -n 's/^fw: stored in flash, valid \([0-9]*\)\.\.[0-9]*, renew at \([0-9]*\).*/\2/p' "$c" | head -n 1)
+    if [ -z "$at" ] || [ $((at - nb0)) -lt 7 ] || [ $((at - nb0)) -gt 81 ]; then
+        fail "renew: planned renewal ${at:-?} is not within [8, 80] s of notBefore ${nb0:-?}"; return
+    fi
+    if [ "$gap" -lt $((at - nb0 - 3)) ] || [ "$gap" -gt $((at - nb0 + 15)) ]; then
+        fail "renew: renewed $gap s after the first certificate, planned $((at - nb0))"; return
     fi
     boot "$d" later
     c=$d/console-later.log

@@ -229,9 +229,11 @@
 #define PICOACME_KEEPER_FAILBACK_S 86400U
 #endif
 
-/* Keeper: first retry delay after a failure (seconds); it doubles. */
+/* Keeper: first retry delay after a failure (seconds); it grows x4. Long
+ * on purpose: the retries of a fleet meeting a CA's recovery grow with
+ * log(outage / first delay) (tests/fleet/fleet_sim.c, scenario b). */
 #ifndef PICOACME_KEEPER_BACKOFF_MIN_S
-#define PICOACME_KEEPER_BACKOFF_MIN_S 300U
+#define PICOACME_KEEPER_BACKOFF_MIN_S 3600U
 #endif
 
 /* Keeper: longest retry delay (seconds). */

@@ -5,6 +5,11 @@
  * bytes of state, no I/O: the caller runs one issuance with the CA it
  * names and reports the outcome. Keep the state in RAM (a reboot starts on
  * the primary again) or in the caller's own storage.
+ *
+ * The certificate keeper (picoacme_keeper.h) applies this same policy
+ * itself, with its state persisted, over its list of CAs
+ * (failover_after, failback_s): a caller that drives a keeper does not use
+ * these functions. They stay for callers that schedule issuances themselves.
  */
 #ifndef PICOACME_FAILOVER_H
 #define PICOACME_FAILOVER_H

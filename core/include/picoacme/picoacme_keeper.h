@@ -88,12 +88,23 @@ typedef struct picoacme_keeper_config {
                                  (PICOACME_KEEPER_BACKOFF_MAX_S) */
     uint16_t jitter_permille; /* spread of the renewal point, per mille of
                                  the fraction point (PICOACME_KEEPER_JITTER_PERMILLE) */
-    uint32_t boot_spread_s;   /* a device that must learn the time waits a
-                                 random 0..boot_spread_s first, so a fleet
-                                 rebooting at once does not ask in the same
-                                 second (PICOACME_KEEPER_BOOT_SPREAD_S) */
-    bool no_ari;              /* never ask renewalInfo (default: ask when the
-                                 CA offers it and PICOACME_ARI is built in) */
+    uint32_t boot_spread_s;   /* a device holding a certificate waits a
+                                 random 0..boot_spread_s after boot before
+                                 its first question to the CA (learning the
+                                 time, an overdue renewal), at most a quarter
+                                 of the certificate's remaining life, so a
+                                 fleet rebooting at once after a power cut
+                                 does not ask in the same minute; renew-now
+                                 and enrolment do not wait
+                                 (PICOACME_KEEPER_BOOT_SPREAD_S) */
+    /* 0: the device's renewal phase is random (drawn once, kept in the
+     * state store). n >= 1: the device's number in its fleet (a serial
+     * number): the phase is picoacme_keeper_index_phase(n), and a fleet
+     * numbered 1..N renews evenly spread over the period instead of with
+     * the random (Poisson) bunching of independent phases. */
+    uint32_t fleet_index;
+    bool no_ari; /* never ask renewalInfo (default: ask when the
+                    CA offers it and PICOACME_ARI is built in) */
     /* The keeper's own state (its A/B region; at least two erase blocks of
      * PICOACME_KEEPER_STATE_MAX + 24 bytes). NULL: RAM only (a reboot
      * starts without backoff, plan and ARI window). Must not overlap the
@@ -104,8 +115,10 @@ typedef struct picoacme_keeper_config {
 /* What picoacme_keeper_step() tells the application. */
 typedef enum picoacme_keeper_event {
     PICOACME_KEEPER_EV_NONE = 0,
-    /* a certificate was issued and stored: reload the TLS server
-     * (picoacme_stored() / picoacme_result() on picoacme_keeper_ctx()) */
+    /* a certificate was issued and stored: reload the TLS server (the
+     * chain: picoacme_stored() on picoacme_keeper_ctx(); picoacme_stats()
+     * there has the run's counters; picoacme_result() is not valid any
+     * more, the keeper read the store since) */
     PICOACME_KEEPER_EV_ISSUED,
     /* an issuance attempt failed; the keeper backs off and tries again.
      * The problem: picoacme_keeper_problem(). Reported once per attempt. */
@@ -262,7 +275,8 @@ const char *picoacme_keeper_why_str(picoacme_keeper_why_t w);
 
 /* The renewal point without ARI for a certificate valid [nb, na]: the last
  * instant t <= nb + lifetime * renew_permille / 1000 with
- * t = phase_rnd (mod Q), Q = that fraction * (1000 - jitter_permille) / 1000.
+ * t = phase (mod Q), Q = that fraction * (1000 - jitter_permille) / 1000
+ * and phase = Q * phase_rnd / 2^32 (Unix time, so the phase is absolute).
  * A device renewing at its point gets a certificate whose next point is
  * exactly Q later, so a fleet with uniformly random phases renews evenly
  * spread from the first renewal on and stays so; the first point after an
@@ -270,6 +284,11 @@ const char *picoacme_keeper_why_str(picoacme_keeper_why_t w);
  * fraction itself. Returns nb for an empty or negative lifetime. */
 int64_t picoacme_keeper_fraction_point(int64_t nb, int64_t na, uint32_t phase_rnd,
                                        uint16_t renew_permille, uint16_t jitter_permille);
+
+/* The phase of fleet member number index (picoacme_keeper_config_t
+ * fleet_index): index times the golden ratio's fraction of 2^32, so the
+ * phases of any n consecutive numbers spread evenly over the period. */
+uint32_t picoacme_keeper_index_phase(uint32_t index);
 
 /* A point in the ARI window [start, end] from rnd (uniform over it),
  * clipped into [now, end] when now is known and the window started, and
@@ -281,10 +300,9 @@ int64_t picoacme_keeper_window_point(int64_t start, int64_t end, int64_t not_aft
                                      uint32_t rnd);
 
 /* The retry delay after `failures` failed attempts in a row (>= 1):
- * min_s * 2^(failures-1) capped at max_s, then "equal jitter": a uniform
- * point in [delay/2, delay] from rnd. Also never more than a quarter of
- * what is left until not_after (when now and not_after are known, and at
- * least min_s). */
+ * min_s * 4^(failures-1) capped at max_s, never more than a third of what
+ * is left until not_after (when now and not_after are known; at least
+ * min_s), then jitter: a uniform point in [3/4, 1] of it from rnd. */
 uint32_t picoacme_keeper_backoff_s(uint16_t failures, uint32_t min_s, uint32_t max_s, uint32_t rnd,
                                    int64_t now, int64_t not_after);
 

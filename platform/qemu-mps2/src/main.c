@@ -5,20 +5,25 @@
  * (FW_CHALLENGE: http-01 on :80, tls-alpn-01 on :443, or dns-01 by RFC 2136
  * UPDATE with TSIG over TCP to FW_DNS_SERVER).
  *
- * boot -> lwIP up on the LAN9118 (DHCP) -> picoacme_stored(): a stored
- * certificate that is not yet due is kept ("stored certificate found");
- * otherwise picoacme_issue_start() and picoacme_step() pumped from the loop
- * that also polls the driver and runs lwIP's timers -> the chain is printed
- * ("ENROLLED") -> the loop waits, network still served, until the renewal
- * time and renews (new order, account from flash) -> after FW_RENEWALS
- * renewals it exits through semihosting.
+ * boot -> lwIP up on the LAN9118 (DHCP) -> the certificate keeper
+ * (picoacme_keeper.h) pumped from the loop that also polls the driver and
+ * runs lwIP's timers: it reads the store, learns the time from the CA's
+ * Date header (no RTC), enrols when nothing is stored, renews at its
+ * renewal point (the lifetime fraction with the device's phase), backs off
+ * after failures with jitter, and keeps its own state (plan, backoff, rate
+ * limit) in a second flash region, FW_KEEPER_FLASH_FILE. The firmware only
+ * reports: "stored certificate found", the chains, "ENROLLED" -> after
+ * FW_RENEWALS renewals it exits through semihosting.
  *
- * No RTC: the clock port says "unknown", the engine takes the time from the
- * CA's Date header, and wolfSSL uses a lower bound until then (fw_time.c).
+ * No RTC: the clock port says "unknown", the keeper learns the time from
+ * the CA's Date header before deciding, and wolfSSL uses a lower bound
+ * until then (fw_time.c).
  *
  * Test knobs, semihosting arguments (-semihosting-config arg=...):
  *   renewals=N    renewals before exiting (default FW_RENEWALS)
  *   renew-now     a stored certificate is renewed at once, due or not
+ *   failures=N    exit 23 after N failed attempts in a row (default 1;
+ *                 0: never, the keeper backs off and tries again)
  *   cut=N         (FW_FAULT_INJECTION builds) power cut after N bytes
  *                 programmed during a renewal's save: exit FW_EXIT_POWER_CUT
  *
@@ -38,6 +43,7 @@
 #include "fw_time.h"
 #include "lan9118.h"
 #include "picoacme.h"
+#include "picoacme_keeper.h"
 #include "picoacme_lwip.h"
 #include "picoacme_wolfssl.h"
 #include "fw_semihost.h"
@@ -71,20 +77,28 @@ enum exit_code {
     EXIT_STORE = 24
 };
 
-enum mode { M_ADDR, M_START, M_ISSUING, M_WAIT_RENEW };
+enum mode { M_ADDR, M_RUN };
+
+/* The keeper's own state: a second flash region (host file). */
+#ifndef FW_KEEPER_FLASH_FILE
+#define FW_KEEPER_FLASH_FILE "picoacme-keeper.bin"
+#endif
 
 static struct netif netif;
 static picoacme_lwip_t lwip_tp;
 static picoacme_wolfssl_tls_t tls_ctx;
 static picoacme_wolfssl_crypto_t crypto_ctx;
 static fw_flash_t flash;
-static picoacme_ctx_t g_ctx;
+static fw_flash_t kflash;
+static picoacme_keeper_t g_keeper;
+#define g_ctx (g_keeper.ctx) /* the engine context the keeper drives */
 static uint8_t wolf_pool[FW_WOLF_POOL_SIZE] __attribute__((aligned(16)));
 
 /* test knobs from the semihosting command line */
 static unsigned opt_renewals = FW_RENEWALS;
 static long opt_cut = -1;
 static int opt_renew_now;
+static unsigned opt_failures = 1;
 
 static void parse_cmdline(void)
 {
@@ -97,6 +111,8 @@ static void parse_cmdline(void)
             opt_renewals = (unsigned)strtoul(tok + 9, NULL, 10);
         } else if (strncmp(tok, "cut=", 4) == 0) {
             opt_cut = strtol(tok + 4, NULL, 10);
+        } else if (strncmp(tok, "failures=", 9) == 0) {
+            opt_failures = (unsigned)strtoul(tok + 9, NULL, 10);
         } else if (strcmp(tok, "renew-now") == 0) {
             opt_renew_now = 1;
         }
@@ -129,7 +145,7 @@ static void net_pump(void)
 
 static void finish(int code)
 {
-    picoacme_abort(&g_ctx);
+    picoacme_keeper_stop(&g_keeper);
     /* let FIN/ACKs go out before the machine stops */
     uint32_t t_end = board_ms();
     while (board_ms() - t_end < 300u) {
@@ -173,7 +189,7 @@ static int read_store(picoacme_stored_info_t *info)
 
 static void report_failure(void)
 {
-    const picoacme_problem_t *p = picoacme_last_problem(&g_ctx);
+    const picoacme_problem_t *p = picoacme_keeper_problem(&g_keeper);
     printf("fw: issuance failed at step '%s': %s", picoacme_state_str(p->state),
            picoacme_err_str(p->err));
     if (p->http_status != 0) {
@@ -190,6 +206,150 @@ static void report_failure(void)
                tls_ctx.last_wolfssl_err);
     }
     printf("\n");
+}
+
+/* The keeper's report after a step: what the firmware prints and when it
+ * stops. */
+typedef struct fw_run {
+    int announced; /* the boot's "stored certificate"/"enrolling" line is out */
+    int renewing;  /* the next issuance replaces a certificate */
+    unsigned renewals;
+    unsigned chains;
+    unsigned failures;
+    uint8_t phase; /* the keeper's phase after the last step */
+    uint32_t t_issue;
+} fw_run_t;
+
+/* The first decision of this boot: the stored certificate (once the time
+ * is known) or the enrolment. */
+static void announce(fw_run_t *r, const picoacme_keeper_status_t *ks)
+{
+    picoacme_stored_info_t info;
+    if (ks->not_after_s == 0) {
+        if (ks->phase == PICOACME_KEEPER_PH_ISSUE) {
+            printf("fw: no certificate stored: enrolling\n");
+            r->announced = 1;
+        }
+        return;
+    }
+    /* the store is read between runs only, once the time is known */
+    if (ks->now_s == PICOACME_TIME_UNKNOWN || ks->phase != PICOACME_KEEPER_PH_WAIT ||
+        read_store(&info) == 0) {
+        return;
+    }
+    r->announced = 1;
+    r->renewing = 1;
+    print_chain("stored", r->chains++, info.chain_pem, info.chain_len);
+    if (ks->next_at_s > ks->now_s && !opt_renew_now) {
+        printf("stored certificate found, renew at %lu (in %ld s by the CA's clock, %s)\n",
+               (unsigned long)ks->renew_at_s, (long)(ks->renew_at_s - ks->now_s),
+               picoacme_keeper_why_str(ks->why));
+        if (opt_renewals == 0) {
+            finish(EXIT_OK);
+        }
+    } else {
+        printf("stored certificate found, renewal due (renew at %lu)\n",
+               (unsigned long)ks->renew_at_s);
+    }
+}
+
+static void on_issued(fw_run_t *r)
+{
+    picoacme_stored_info_t info;
+    picoacme_keeper_status_t ks;
+    uint32_t took = board_ms() - r->t_issue;
+    fw_flash_cut_after(&flash, -1);
+    if (read_store(&info) == 0) {
+        printf("fw: the issued certificate is not in the flash\n");
+        finish(EXIT_STORE);
+    }
+    print_chain("issued", r->chains++, info.chain_pem, info.chain_len);
+    printf("ENROLLED in %lu ms (%lu requests, %lu connections, %u TLS handshakes, "
+           "%lu badNonce retries)%s\n",
+           (unsigned long)took, (unsigned long)picoacme_stats(&g_ctx)->requests,
+           (unsigned long)picoacme_stats(&g_ctx)->connections, tls_ctx.handshakes,
+           (unsigned long)picoacme_stats(&g_ctx)->bad_nonces, r->renewing ? " (renewal)" : "");
+    if (r->renewing) {
+        r->renewals++;
+    }
+    r->failures = 0;
+    picoacme_keeper_status(&g_keeper, &ks);
+    printf("fw: stored in flash, valid %lu..%lu, renew at %lu (in %ld s)\n",
+           (unsigned long)info.not_before_s, (unsigned long)info.not_after_s,
+           (unsigned long)ks.renew_at_s, (long)(ks.renew_at_s - fw_time_now(NULL)));
+    if (r->renewals >= opt_renewals) {
+        finish(EXIT_OK);
+    }
+    r->renewing = 1;
+}
+
+/* A keeper event and the phase it moved to. */
+static void after_step(fw_run_t *r, picoacme_keeper_event_t ev)
+{
+    picoacme_keeper_status_t ks;
+    picoacme_keeper_status(&g_keeper, &ks);
+    if (ks.now_s != PICOACME_TIME_UNKNOWN) {
+        fw_time_learn(ks.now_s); /* the CA's authenticated Date */
+    }
+    if (!r->announced) {
+        announce(r, &ks);
+    }
+    if (ks.phase == PICOACME_KEEPER_PH_ISSUE && r->phase != PICOACME_KEEPER_PH_ISSUE) {
+        r->t_issue = board_ms();
+        if (r->renewing) {
+            printf("fw: renewal due (renew at %lu, %s): renewing\n", (unsigned long)ks.renew_at_s,
+                   picoacme_keeper_why_str(ks.why));
+            if (opt_cut >= 0) {
+                printf("fw: fault injection: power cut after %ld bytes of this save\n", opt_cut);
+                fw_flash_cut_after(&flash, opt_cut);
+            }
+        }
+    }
+    r->phase = (uint8_t)ks.phase;
+    if (ev == PICOACME_KEEPER_EV_ISSUED) {
+        on_issued(r);
+    } else if (ev == PICOACME_KEEPER_EV_RENEWAL_FAILING) {
+        report_failure();
+        r->failures++;
+        printf("fw: %u failed attempt(s), next at %lu (%s)\n", ks.failures,
+               (unsigned long)ks.next_at_s, picoacme_keeper_why_str(ks.why));
+        if (opt_failures != 0 && r->failures >= opt_failures) {
+            finish(EXIT_ISSUE);
+        }
+    } else if (ev == PICOACME_KEEPER_EV_EXPIRED) {
+        printf("fw: the stored certificate expired at %lu\n", (unsigned long)ks.not_after_s);
+    }
+}
+
+static void superloop(void)
+{
+    enum mode mode = M_ADDR;
+    picoacme_wait_t w = {0};
+    fw_run_t r;
+    uint32_t t_boot = board_ms();
+    uint32_t wake_ms = 0;
+    memset(&r, 0, sizeof r);
+    for (;;) {
+        net_pump();
+        if (mode == M_ADDR) {
+            if (!ip4_addr_isany_val(*netif_ip4_addr(&netif))) {
+                printf("fw: address %s after %lu ms\n", ip4addr_ntoa(netif_ip4_addr(&netif)),
+                       (unsigned long)(board_ms() - t_boot));
+                mode = M_RUN;
+                wake_ms = board_ms();
+            } else if (board_ms() - t_boot > FW_DHCP_TIMEOUT_MS) {
+                printf("fw: no address from DHCP\n");
+                finish(EXIT_DHCP);
+            }
+        } else if (w.count != 0 || (int32_t)(board_ms() - wake_ms) >= 0) {
+            /* with sockets to watch, try every pass (the lwIP port answers
+             * "would block" at once); otherwise wait for the timer */
+            picoacme_keeper_event_t ev = picoacme_keeper_step(&g_keeper, &w);
+            wake_ms = board_ms() + (w.timeout_ms > 1000u ? 1000u : w.timeout_ms);
+            after_step(&r, ev);
+        }
+        board_idle(); /* until the next SysTick (1 ms) */
+    }
 }
 
 int main(void)
@@ -313,135 +473,25 @@ int main(void)
     ports.storage = &st;
     ports.clock = &clk;
     ports.log = log_hook;
-    e = picoacme_init(&g_ctx, &cfg, &ports);
+    static picoacme_storage_t kst;
+    static picoacme_keeper_ca_t kca;
+    static picoacme_keeper_config_t kcfg;
+    if (fw_flash_open(&kflash, FW_KEEPER_FLASH_FILE, 2u * FW_FLASH_ERASE, FW_FLASH_ERASE, &kst) !=
+        0) {
+        printf("fw: cannot open the keeper flash file %s\n", FW_KEEPER_FLASH_FILE);
+        finish(EXIT_FLASH);
+    }
+    kca.cfg = cfg;
+    kcfg.cas = &kca;
+    kcfg.n_cas = 1;
+    kcfg.state_store = &kst;
+    e = picoacme_keeper_init(&g_keeper, &kcfg, &ports);
     if (e != PICOACME_OK) {
         printf("fw: invalid configuration: %s\n", picoacme_err_str(e));
         finish(EXIT_CONFIG);
     }
-
-    /* ---- the superloop ------------------------------------------------ */
-    enum mode mode = M_ADDR;
-    picoacme_wait_t w = {0};
-    picoacme_stored_info_t info;
-    uint32_t t_boot = board_ms();
-    uint32_t t_issue = 0;
-    uint32_t wake_ms = 0;
-    int64_t renew_at = 0;
-    unsigned renewals = 0;
-    unsigned chains = 0;
-    int renewing = 0;
-
-    for (;;) {
-        net_pump();
-        int64_t now_s = picoacme_now(&g_ctx);
-        if (now_s != PICOACME_TIME_UNKNOWN) {
-            fw_time_learn(now_s); /* the CA's authenticated Date */
-        }
-        switch (mode) {
-        case M_ADDR:
-            if (!ip4_addr_isany_val(*netif_ip4_addr(&netif))) {
-                printf("fw: address %s after %lu ms\n", ip4addr_ntoa(netif_ip4_addr(&netif)),
-                       (unsigned long)(board_ms() - t_boot));
-                if (read_store(&info)) {
-                    bool known = false;
-                    int64_t t = fw_time_now(&known);
-                    renew_at = info.renew_at_s;
-                    print_chain("stored", chains++, info.chain_pem, info.chain_len);
-                    if (t < renew_at && !opt_renew_now) {
-                        printf("stored certificate found, renew at %lu (in %ld s by the %s "
-                               "clock)\n",
-                               (unsigned long)renew_at, (long)(renew_at - t),
-                               known ? "CA's" : "lower-bound");
-                        if (opt_renewals == 0) {
-                            finish(EXIT_OK);
-                        }
-                        mode = M_WAIT_RENEW;
-                    } else {
-                        printf("stored certificate found, renewal due (renew at %lu)\n",
-                               (unsigned long)renew_at);
-                        mode = M_START;
-                    }
-                    renewing = 1;
-                } else {
-                    printf("fw: no certificate stored: enrolling\n");
-                    mode = M_START;
-                }
-            } else if (board_ms() - t_boot > FW_DHCP_TIMEOUT_MS) {
-                printf("fw: no address from DHCP\n");
-                finish(EXIT_DHCP);
-            }
-            break;
-        case M_START:
-            if (renewing && opt_cut >= 0) {
-                printf("fw: fault injection: power cut after %ld bytes of this save\n", opt_cut);
-                fw_flash_cut_after(&flash, opt_cut);
-            }
-            t_issue = board_ms();
-            e = picoacme_issue_start(&g_ctx);
-            if (e != PICOACME_OK) {
-                report_failure();
-                finish(EXIT_ISSUE);
-            }
-            wake_ms = board_ms();
-            w.count = 0;
-            mode = M_ISSUING;
-            break;
-        case M_ISSUING:
-            /* with sockets to watch, try every pass (the lwIP port answers
-             * "would block" at once); otherwise wait for the timer */
-            if (w.count == 0 && (int32_t)(board_ms() - wake_ms) < 0) {
-                break;
-            }
-            e = picoacme_step(&g_ctx, &w);
-            if (e == PICOACME_OK) {
-                uint32_t took = board_ms() - t_issue;
-                const char *pem = NULL;
-                size_t len = 0;
-                fw_flash_cut_after(&flash, -1);
-                if (picoacme_result(&g_ctx, &pem, &len) != PICOACME_OK) {
-                    finish(EXIT_ISSUE);
-                }
-                print_chain("issued", chains++, pem, len);
-                printf("ENROLLED in %lu ms (%lu requests, %lu connections, %u TLS handshakes, "
-                       "%lu badNonce retries)%s\n",
-                       (unsigned long)took, (unsigned long)picoacme_stats(&g_ctx)->requests,
-                       (unsigned long)picoacme_stats(&g_ctx)->connections, tls_ctx.handshakes,
-                       (unsigned long)picoacme_stats(&g_ctx)->bad_nonces,
-                       renewing ? " (renewal)" : "");
-                picoacme_abort(&g_ctx);
-                if (renewing) {
-                    renewals++;
-                }
-                if (read_store(&info) == 0) {
-                    printf("fw: the issued certificate is not in the flash\n");
-                    finish(EXIT_STORE);
-                }
-                renew_at = info.renew_at_s;
-                printf("fw: stored in flash, valid %lu..%lu, renew at %lu (in %ld s)\n",
-                       (unsigned long)info.not_before_s, (unsigned long)info.not_after_s,
-                       (unsigned long)renew_at, (long)(renew_at - fw_time_now(NULL)));
-                if (renewals >= opt_renewals) {
-                    finish(EXIT_OK);
-                }
-                renewing = 1;
-                mode = M_WAIT_RENEW;
-            } else if (e == PICOACME_AGAIN || e == PICOACME_WANT_READ || e == PICOACME_WANT_WRITE) {
-                uint32_t t = w.timeout_ms > 1000u ? 1000u : w.timeout_ms;
-                wake_ms = board_ms() + t;
-            } else {
-                report_failure();
-                finish(EXIT_ISSUE);
-            }
-            break;
-        case M_WAIT_RENEW:
-            if (fw_time_now(NULL) >= renew_at) {
-                printf("fw: renewal due (renew at %lu): renewing\n", (unsigned long)renew_at);
-                mode = M_START;
-            }
-            break;
-        }
-        if (mode != M_START) {
-            board_idle(); /* until the next SysTick (1 ms) */
-        }
+    if (opt_renew_now) {
+        (void)picoacme_keeper_renew_now(&g_keeper);
     }
+    superloop();
 }
