@@ -115,6 +115,7 @@ static void keeper_config(const job_t *j, keep_t *kp, picoacme_keeper_config_t *
     kc->backoff_min_s = (uint32_t)j->retry_s;
     kc->backoff_max_s = j->retry_s > 3600 ? (uint32_t)j->retry_s : 3600U;
     kc->state_store = &kp->kstore;
+    kc->fleet_index = (uint32_t)j->fleet_index;
 }
 
 /* What a start finds in the state, with a context of its own: --out

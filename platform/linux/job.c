@@ -335,7 +335,7 @@ static int set_number(job_t *j, const char *key, const char *v, char *err, size_
 {
     long n = 0;
     bool timeout = strcmp(key, "dns01-timeout") == 0;
-    bool count = strcmp(key, "max-renewals") == 0;
+    bool count = strcmp(key, "max-renewals") == 0 || strcmp(key, "fleet-index") == 0;
     long lo = count ? 0 : 1;
     long hi = timeout                              ? 86400
               : count                              ? 1000000
@@ -343,11 +343,13 @@ static int set_number(job_t *j, const char *key, const char *v, char *err, size_
                                                    : 31536000;
     if (parse_long(v, lo, hi, &n) != 0) {
         snprintf(err, cap, "--%s takes a number %ld..%ld%s", key, lo, hi,
-                 count ? " (0: for ever)" : "");
+                 strcmp(key, "max-renewals") == 0 ? " (0: for ever)" : "");
         return -1;
     }
     if (timeout) {
         j->dns.timeout_s = (uint32_t)n;
+    } else if (strcmp(key, "fleet-index") == 0) {
+        j->fleet_index = n;
     } else if (count) {
         j->max_renewals = (unsigned)n;
     } else if (strcmp(key, "failover-after") == 0) {
@@ -396,6 +398,7 @@ static const job_key_t g_keys[] = {
     {"failback-s", true, set_number, 0},
     {"retry-s", true, set_number, 0},
     {"max-renewals", true, set_number, 0},
+    {"fleet-index", true, set_number, 0},
 };
 #define N_KEYS (sizeof g_keys / sizeof g_keys[0])
 

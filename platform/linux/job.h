@@ -30,6 +30,7 @@ typedef struct job {
     uint8_t eab_key[128];
     size_t eab_len;
     long failover_after, failback_s, retry_s;
+    long fleet_index; /* the keeper's fleet_index (0: a random phase) */
     unsigned max_renewals;
     /* the daemon's bookkeeping of this certificate (daemon.c) */
     struct keep *keep; /* its keeper, while it runs */

@@ -773,6 +773,7 @@ ca-root = $PEBBLE_TLS_ROOT
 http01-port = $PEBBLE_HTTP01_PORT
 
 [certificate a]
+fleet-index = 7
 names = a.internal
 state = $WORK/a.state
 out = $WORK/a
