@@ -199,6 +199,13 @@ txt_of() {
     dig @127.0.0.1 -p "$BIND_PORT" +time=2 +tries=2 +norecurse +short "$1" TXT
 }
 
+# pebble_issued: how many certificates Pebble has issued (a newOrder POST
+# can be counted twice: Pebble rejects 5% of good nonces and the order is
+# posted again)
+pebble_issued() {
+    grep -c 'Issued certificate serial' "$WORK/pebble/pebble.log" 2>/dev/null || true
+}
+
 # pebble_new_orders: how many newOrder requests Pebble has seen
 pebble_new_orders() {
     grep -c 'POST /order-plz' "$WORK/pebble/pebble.log" 2>/dev/null || true
@@ -637,7 +644,7 @@ out-repair)
     cat "$WORK/other.pem" >"$WORK/out/key.pem"
     run_until_waiting repair.internal
     check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:repair.internal
-    [ "$(pebble_new_orders)" = 1 ] || fail "the repair ordered a certificate"
+    [ "$(pebble_issued)" = 1 ] || fail "the repair ordered a certificate"
     pass ;;
 local-checks)
     # defect 6: an --out that cannot be created and a taken http-01 port
@@ -867,7 +874,7 @@ if-due)
     [ ! -s "$WORK/picoacme.err" ] || fail "-q printed: $(cat "$WORK/picoacme.err")"
     check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:due.internal
     due; [ $RC -eq 1 ] || fail "--if-due with a fresh certificate exited $RC"
-    [ "$(pebble_new_orders)" = 1 ] || fail "not due, yet ordered"
+    [ "$(pebble_issued)" = 1 ] || fail "not due, yet ordered"
     pass ;;
 errors-actionable)
     # issue 10: errors a person can act on
