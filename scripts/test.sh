@@ -65,6 +65,18 @@ else
     bad "fw-deps.sh (host build falls back to the system libwolfssl)"
 fi
 
+# Pebble 2.10.1 (ARI, profiles, ECDSA chains) for the e2e.pebble2-* cases,
+# when ../shared/ca is there; without it those cases say "skipped".
+if [ -f "$REPO/../shared/ca/build-pebble.sh" ]; then
+    step "Pebble 2.10.1 (../shared/ca/build-pebble.sh)"
+    P2=$(bash "$REPO/../shared/ca/build-pebble.sh" | sed -n 's/^PEBBLE2_DIR=//p' | tail -n 1)
+    if [ -n "$P2" ] && [ -x "$P2/pebble" ]; then
+        export PICOACME_PEBBLE2_DIR=$P2
+    else
+        bad "build-pebble.sh (the e2e.pebble2-* cases will say skipped)"
+    fi
+fi
+
 step "host build (${B#$REPO/}/)"
 if cmake -S "$REPO" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DPICOACME_WOLFSSL_SRC="$WOLFSSL_SRC" -DPICOACME_ASSERTS=ON \

@@ -127,30 +127,52 @@ picoacme_err_t picoacme_ari_start(picoacme_ctx_t *ctx)
     if (e == PICOACME_OK) {
         e = record_certid(ctx, len);
     }
+    if (e == PICOACME_OK && record_dir_is(ctx, len)) {
+        record_dir_urls(ctx, len, false); /* the GET of the directory is saved */
+    }
     memset(ctx->rx, 0, len); /* the record holds the keys */
     BUF_GIVE(ctx, rx, BUF_RECORD);
     return e == PICOACME_OK ? goto_state(ctx, PICOACME_ST_DIRECTORY) : e;
 }
 
-/* The renewalInfo URL "/" CertID (§4.1) goes to work, for the GET. */
+/* The directory's renewalInfo URL (kept in dir for later runs). */
 picoacme_err_t ari_on_directory(picoacme_ctx_t *ctx, const picoacme_json_t *j)
 {
     size_t n = 0;
-    size_t c = util_strnlen(ctx->ari.certid, sizeof ctx->ari.certid);
     picoacme_err_t e;
+    ctx->dir.renewal_info[0] = '\0';
+    ctx->dir.ari_offered = picoacme_json_member(j, 0, "renewalInfo") >= 0;
     if (!ctx->dir.ari_offered) {
+        return PICOACME_OK;
+    }
+    e = picoacme_json_get_string(j, 0, "renewalInfo", ctx->dir.renewal_info, PICOACME_URL_MAX, &n);
+    if (e != PICOACME_OK && ctx->run.op == PICOACME_OP_ARI) {
+        return fail(ctx, e == PICOACME_ERR_NOSPACE ? e : PICOACME_ERR_PROTOCOL,
+                    "renewalInfo URL unusable or longer than PICOACME_URL_MAX");
+    }
+    if (e != PICOACME_OK) {
+        /* an issuance goes on without "replaces" */
+        ctx->dir.ari_offered = false;
+        ctx->dir.renewal_info[0] = '\0';
+    }
+    return PICOACME_OK;
+}
+
+/* The renewalInfo URL "/" CertID (§4.1) goes to work, for the GET. */
+picoacme_err_t ari_after_directory(picoacme_ctx_t *ctx)
+{
+    size_t c = util_strnlen(ctx->ari.certid, sizeof ctx->ari.certid);
+    size_t n = util_strnlen(ctx->dir.renewal_info, sizeof ctx->dir.renewal_info);
+    if (!ctx->dir.ari_offered || n == 0U) {
         LOG(ctx, PICOACME_LOG_LVL_INF, "the CA offers no renewalInfo: the lifetime fraction stays");
         return engine_done(ctx);
     }
+    if (n + 1U + c >= PICOACME_URL_MAX) {
+        return fail(ctx, PICOACME_ERR_NOSPACE,
+                    "renewalInfo URL with the CertID is longer than PICOACME_URL_MAX");
+    }
     BUF_TAKE(ctx, work, BUF_ARI);
-    e = picoacme_json_get_string(j, 0, "renewalInfo", ctx->work, PICOACME_URL_MAX, &n);
-    if (e == PICOACME_OK && n + 1U + c >= PICOACME_URL_MAX) {
-        e = PICOACME_ERR_NOSPACE;
-    }
-    if (e != PICOACME_OK) {
-        return fail(ctx, e == PICOACME_ERR_NOSPACE ? e : PICOACME_ERR_PROTOCOL,
-                    "renewalInfo URL unusable or, with the CertID, longer than PICOACME_URL_MAX");
-    }
+    memcpy(ctx->work, ctx->dir.renewal_info, n);
     ctx->work[n] = '/';
     memcpy(ctx->work + n + 1U, ctx->ari.certid, c + 1U);
     return goto_state(ctx, PICOACME_ST_RENEWAL_INFO);

@@ -81,7 +81,7 @@ static picoacme_err_t check_dns01(picoacme_ctx_t *ctx)
         return fail(ctx, PICOACME_ERR_PARAM,
                     "dns-01 needs a DNS server and TSIG key (or a DNS hook)");
     }
-    if (d->hook == NULL && !d->tcp &&
+    if ((d->hook == NULL || d->resolver != NULL) && !d->tcp &&
         (tp->udp_open == NULL || tp->udp_send == NULL || tp->udp_recv == NULL)) {
         return fail(ctx, PICOACME_ERR_UNSUPPORTED, "the transport has no UDP for dns-01");
     }
@@ -126,12 +126,21 @@ picoacme_err_t check_challenges(picoacme_ctx_t *ctx)
 
 /* ---- requests ---------------------------------------------------------------------- */
 
+/* The URL of the current authorization in the packed list. */
+static const char *authz_url(const picoacme_issue_run_t *is)
+{
+    const char *u = is->authz_urls;
+    for (unsigned i = 0; i < is->authz_idx; i++) {
+        u += util_strnlen(u, PICOACME_URL_MAX) + 1U;
+    }
+    return u;
+}
+
 /* POST-as-GET (§6.3) of the current authorization */
 picoacme_err_t begin_authz(picoacme_ctx_t *ctx)
 {
-    picoacme_issue_run_t *is = &ctx->run.u.issue;
     BUF_TAKE(ctx, work, BUF_PAYLOAD);
-    return request_post(ctx, is->authz_url[is->authz_idx], 0U, false, NULL);
+    return request_post(ctx, authz_url(&ctx->run.u.issue), 0U, false, NULL);
 }
 
 /* §7.5.1: "the client is ready": POST {} to the challenge */
@@ -262,7 +271,7 @@ static int find_challenge(const picoacme_json_t *j, picoacme_chall_type_t t)
 static picoacme_err_t take_challenge(picoacme_ctx_t *ctx, const picoacme_json_t *j, int c)
 {
     picoacme_issue_run_t *is = &ctx->run.u.issue;
-    char *tok = is->token[is->authz_idx];
+    char *tok = is->token;
     size_t n = 0;
     picoacme_err_t e = get_url(ctx, j, c, "url", is->chall_url, true);
     if (e != PICOACME_OK) {
@@ -286,8 +295,8 @@ static picoacme_err_t keyauth_digest(picoacme_ctx_t *ctx, uint8_t out[32])
 {
     const picoacme_issue_run_t *is = &ctx->run.u.issue;
     picoacme_iov_t iov[3];
-    iov[0].ptr = (const uint8_t *)is->token[is->authz_idx];
-    iov[0].len = util_strnlen(is->token[is->authz_idx], PICOACME_TOKEN_MAX);
+    iov[0].ptr = (const uint8_t *)is->token;
+    iov[0].len = util_strnlen(is->token, PICOACME_TOKEN_MAX);
     iov[1].ptr = (const uint8_t *)".";
     iov[1].len = 1U;
     iov[2].ptr = (const uint8_t *)ctx->dir.thumbprint;

@@ -14,6 +14,11 @@
 #include "picoacme_b64.h"
 #include "picoacme_dns.h"
 
+/* Propagation: the resolver is asked right after the UPDATE (or the hook)
+ * published the record, then after 50 ms, doubled up to 4 s. */
+#define DNS01_BACKOFF_MIN_MS 50U
+#define DNS01_BACKOFF_MAX_MS 4000U
+
 static const char *rcode_name(uint8_t rc)
 {
     switch (rc) {
@@ -75,9 +80,10 @@ static picoacme_err_t published(picoacme_ctx_t *ctx)
 {
     const picoacme_dns01_config_t *d = ctx->cfg.dns01;
     picoacme_dns01_run_t *r = &ctx->run.u.issue.dns;
-    /* check at once, then back off */
+    /* the resolver is asked at once (the next state's begin), then after
+     * DNS01_BACKOFF_MIN_MS, doubled up to DNS01_BACKOFF_MAX_MS */
     r->until_ms = mono(ctx) + d->timeout_s * 1000U;
-    r->backoff_ms = 250U;
+    r->backoff_ms = DNS01_BACKOFF_MIN_MS;
     return goto_state(ctx, d->resolver != NULL ? PICOACME_ST_DNS_PROPAGATE : PICOACME_ST_CHALLENGE);
 }
 
@@ -156,9 +162,6 @@ static picoacme_err_t hook_begin(picoacme_ctx_t *ctx)
     const picoacme_dns01_config_t *d = ctx->cfg.dns01;
     picoacme_dns01_run_t *r = &ctx->run.u.issue.dns;
     picoacme_state_t st = ctx->run.state;
-    if (st == PICOACME_ST_DNS_PROPAGATE) {
-        return goto_state(ctx, PICOACME_ST_CHALLENGE);
-    }
     r->published = true;
     picoacme_err_t e = d->hook->txt(d->hook->user, r->fqdn, r->txt, st == PICOACME_ST_DNS_PUBLISH);
     if (e == PICOACME_AGAIN) {
@@ -237,7 +240,9 @@ picoacme_err_t dns01_begin(picoacme_ctx_t *ctx)
         ctx->run.problem.type[0] = '\0';
         ctx->run.problem.detail[0] = '\0';
     }
-    if (ctx->cfg.dns01->hook != NULL) {
+    /* the hook publishes and removes; the resolver (when configured) is
+     * asked the same way for either */
+    if (ctx->cfg.dns01->hook != NULL && ctx->run.state != PICOACME_ST_DNS_PROPAGATE) {
         return hook_begin(ctx);
     }
     if (ctx->dns.tries == 0U) {
@@ -313,7 +318,8 @@ static picoacme_err_t propagate_answer(picoacme_ctx_t *ctx, size_t len, bool tim
                     "the TXT record did not reach the resolver within the dns-01 timeout");
     }
     set_timer(ctx, r->backoff_ms);
-    r->backoff_ms = r->backoff_ms >= 2000U ? 4000U : r->backoff_ms * 2U;
+    r->backoff_ms =
+        r->backoff_ms >= DNS01_BACKOFF_MAX_MS / 2U ? DNS01_BACKOFF_MAX_MS : r->backoff_ms * 2U;
     return PICOACME_OK;
 }
 

@@ -19,23 +19,22 @@ static picoacme_err_t lookup(picoacme_ctx_t *ctx, const char *path, size_t path_
         memcmp(path, prefix, plen) != 0) {
         return PICOACME_ERR_NOT_FOUND;
     }
-    for (size_t i = 0; i < is->n_authz && i < PICOACME_MAX_IDENTIFIERS; i++) {
-        size_t tl = util_strnlen(is->token[i], PICOACME_TOKEN_MAX);
-        if (tl == 0U || tl != path_len - plen || memcmp(is->token[i], path + plen, tl) != 0) {
-            continue;
-        }
-        /* key authorization = token "." thumbprint, §8.1 */
-        if (tl + 1U + PICOACME_THUMBPRINT_LEN > cap) {
-            return PICOACME_ERR_NOSPACE;
-        }
-        memcpy(out, is->token[i], tl);
-        out[tl] = '.';
-        memcpy(out + tl + 1U, ctx->dir.thumbprint, PICOACME_THUMBPRINT_LEN);
-        *out_len = tl + 1U + PICOACME_THUMBPRINT_LEN;
-        ctx->run.served++;
-        return PICOACME_OK;
+    /* only the current authorization's token: they are answered one at a
+     * time */
+    size_t tl = util_strnlen(is->token, PICOACME_TOKEN_MAX);
+    if (tl == 0U || tl != path_len - plen || memcmp(is->token, path + plen, tl) != 0) {
+        return PICOACME_ERR_NOT_FOUND;
     }
-    return PICOACME_ERR_NOT_FOUND;
+    /* key authorization = token "." thumbprint, §8.1 */
+    if (tl + 1U + PICOACME_THUMBPRINT_LEN > cap) {
+        return PICOACME_ERR_NOSPACE;
+    }
+    memcpy(out, is->token, tl);
+    out[tl] = '.';
+    memcpy(out + tl + 1U, ctx->dir.thumbprint, PICOACME_THUMBPRINT_LEN);
+    *out_len = tl + 1U + PICOACME_THUMBPRINT_LEN;
+    ctx->run.served++;
+    return PICOACME_OK;
 }
 
 picoacme_err_t picoacme_http01_lookup(picoacme_ctx_t *ctx, const char *path, size_t path_len,

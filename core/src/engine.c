@@ -56,14 +56,16 @@ static const state_ops_t ops[PICOACME_ST_COUNT] = {
                                    BIT(PICOACME_ST_RENEWAL_INFO) | BIT(PICOACME_ST_DONE) | ST_JSON |
                                    ST_IDEMPOTENT},
     [PICOACME_ST_NONCE] = {begin_nonce, on_nonce,
-                           POSTS | BIT(PICOACME_ST_DNS_CLEANUP) | ST_IDEMPOTENT},
+                           POSTS | BIT(PICOACME_ST_DNS_CLEANUP) | BIT(PICOACME_ST_DIRECTORY) |
+                               ST_IDEMPOTENT},
     [PICOACME_ST_ACCOUNT] = {begin_account, on_account,
                              ACCOUNT_NEXT | BIT(PICOACME_ST_NONCE) | BIT(PICOACME_ST_ACCOUNT) |
-                                 ST_JSON},
+                                 BIT(PICOACME_ST_DIRECTORY) | ST_JSON},
     [PICOACME_ST_ORDER] = {begin_order, on_order,
                            BIT(PICOACME_ST_AUTHZ) | BIT(PICOACME_ST_FINALIZE) |
                                BIT(PICOACME_ST_CERT) | BIT(PICOACME_ST_NONCE) |
-                               BIT(PICOACME_ST_ORDER) | BIT(PICOACME_ST_ACCOUNT) | ST_JSON},
+                               BIT(PICOACME_ST_ORDER) | BIT(PICOACME_ST_ACCOUNT) |
+                               BIT(PICOACME_ST_DIRECTORY) | ST_JSON},
     [PICOACME_ST_AUTHZ] = {begin_authz, on_authz,
                            AUTHZ_NEXT | BIT(PICOACME_ST_CHALLENGE) | BIT(PICOACME_ST_DNS_PUBLISH) |
                                BIT(PICOACME_ST_NONCE) | ST_JSON | ST_IDEMPOTENT},
@@ -90,7 +92,8 @@ static const state_ops_t ops[PICOACME_ST_COUNT] = {
     [PICOACME_ST_DONE] = {NULL, NULL, 0},
     [PICOACME_ST_FAILED] = {NULL, NULL, 0},
     [PICOACME_ST_RENEWAL_INFO] = {ARI_BEGIN, ARI_ON_ANSWER,
-                                  BIT(PICOACME_ST_DONE) | ST_JSON | ST_IDEMPOTENT},
+                                  BIT(PICOACME_ST_DONE) | BIT(PICOACME_ST_DIRECTORY) | ST_JSON |
+                                      ST_IDEMPOTENT},
     [PICOACME_ST_REVOKE] = {LC_BEGIN_REVOKE, LC_ON_REVOKED,
                             BIT(PICOACME_ST_DONE) | BIT(PICOACME_ST_NONCE)},
     [PICOACME_ST_KEY_CHANGE] = {LC_BEGIN_KEY_CHANGE, LC_ON_KEY_CHANGED,
@@ -272,8 +275,13 @@ static picoacme_err_t unwind(picoacme_ctx_t *ctx)
 void run_reset(picoacme_ctx_t *ctx, picoacme_op_t op)
 {
     uint32_t budget_s = ctx->cfg.budget_s != 0U ? ctx->cfg.budget_s : PICOACME_RUN_BUDGET_S;
+    char nonce[PICOACME_NONCE_MAX];
     release(ctx);
+    /* the CA's last Replay-Nonce serves the next run's first POST (a CA
+     * that expired it answers badNonce with a fresh one) */
+    memcpy(nonce, ctx->run.nonce, sizeof nonce);
     memset(&ctx->run, 0, sizeof ctx->run);
+    memcpy(ctx->run.nonce, nonce, sizeof nonce);
     BUF_FREE_ALL(ctx);
     ctx->run.op = op;
     /* wrap-safe comparisons need the budget below 2^31 ms (24 days) */
@@ -310,14 +318,34 @@ static bool ids_ok(const picoacme_config_t *cfg)
     return true;
 }
 
-/* The configuration a run needs: URL, identifiers, e-mail, EAB. */
+/* A profile name: printable ASCII without '"' and '\\', shorter than
+ * PICOACME_PROFILE_MAX. */
+static bool profile_ok(const char *p)
+{
+    size_t n;
+    if (p == NULL) {
+        return true;
+    }
+    n = util_strnlen(p, PICOACME_PROFILE_MAX);
+    if (n == 0U || n >= PICOACME_PROFILE_MAX) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] <= ' ' || p[i] > '~' || p[i] == '"' || p[i] == '\\') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The configuration a run needs: URL, identifiers, e-mail, EAB, profile. */
 static picoacme_err_t cfg_check(const picoacme_config_t *cfg, const picoacme_ports_t *ports)
 {
     if (cfg->directory_url == NULL) {
         /* only picoacme_stored() is possible */
         return cfg->n_ids == 0U ? PICOACME_OK : PICOACME_ERR_PARAM;
     }
-    if (!url_ok(cfg->directory_url, ports) || !ids_ok(cfg) ||
+    if (!url_ok(cfg->directory_url, ports) || !ids_ok(cfg) || !profile_ok(cfg->profile) ||
         (cfg->email != NULL && util_strnlen(cfg->email, 128U) >= 128U)) {
         return PICOACME_ERR_PARAM;
     }
@@ -362,6 +390,9 @@ static picoacme_err_t account_key(picoacme_ctx_t *ctx)
         ctx->run.account_known = ctx->run.account_key_loaded && record_account_url(ctx, len);
         if (ctx->run.account_known) {
             LOG(ctx, PICOACME_LOG_LVL_INF, "account %s (stored)", ctx->dir.account_url);
+            /* and the directory's URLs, when the order names the same
+             * profile the stored certificate was ordered with */
+            record_dir_urls(ctx, len, true);
         }
         /* a renewal at the same CA names the certificate it replaces */
         ctx->run.u.issue.ari_replaces = ari_replaces_prepare(ctx, len);

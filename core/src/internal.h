@@ -263,6 +263,8 @@ picoacme_err_t poll_again(picoacme_ctx_t *ctx);
 picoacme_err_t start_polls(picoacme_ctx_t *ctx, picoacme_state_t st);
 picoacme_err_t on_nonce(picoacme_ctx_t *ctx, const picoacme_json_t *j);
 picoacme_err_t on_directory(picoacme_ctx_t *ctx, const picoacme_json_t *j);
+/* The directory's URLs are known (read or cached): the run's next state. */
+picoacme_err_t directory_next(picoacme_ctx_t *ctx);
 picoacme_err_t on_account(picoacme_ctx_t *ctx, const picoacme_json_t *j);
 picoacme_err_t on_order(picoacme_ctx_t *ctx, const picoacme_json_t *j);
 picoacme_err_t on_finalize(picoacme_ctx_t *ctx, const picoacme_json_t *j);
@@ -291,11 +293,19 @@ extern const char *const chall_names[PICOACME_CHALL_TYPES];
 #define T_ACCT_URL PICOACME_REC_ACCT_URL
 #define T_CERT_KEY PICOACME_REC_CERT_KEY
 #define T_CERT     PICOACME_REC_CERT
+#define T_DIR_URLS PICOACME_REC_DIR_URLS
+#define T_PROFILE  PICOACME_REC_PROFILE
 
 picoacme_err_t record_load(picoacme_ctx_t *ctx, size_t *len);
 /* Load the record when it belongs to cfg.directory_url; *len 0 otherwise. */
 bool record_of_directory(picoacme_ctx_t *ctx, size_t *len);
 bool import_key(picoacme_ctx_t *ctx, size_t len, picoacme_rec_tag_t tag, picoacme_key_slot_t slot);
+/* The directory's URLs from the record rx[0, len) (when the context has
+ * none yet and, with profile, the record was ordered with cfg.profile):
+ * runs skip the directory GET; a 404 to one of them reads it anew. */
+void record_dir_urls(picoacme_ctx_t *ctx, size_t len, bool profile);
+/* The record rx[0, len) belongs to cfg.directory_url. */
+bool record_dir_is(const picoacme_ctx_t *ctx, size_t len);
 /* The record's account URL (rx[0, len)) into dir.account_url; false when
  * there is none that fits. */
 bool record_account_url(picoacme_ctx_t *ctx, size_t len);
@@ -404,8 +414,11 @@ static inline picoacme_err_t dns01_pump(picoacme_ctx_t *ctx, picoacme_wait_t *wa
 #endif
 
 #if PICOACME_ARI
-/* The directory of an ARI run: its renewalInfo URL "/" CertID into work. */
+/* The directory's renewalInfo URL into dir (a failure for an ARI run only). */
 picoacme_err_t ari_on_directory(picoacme_ctx_t *ctx, const picoacme_json_t *j);
+/* An ARI run with the directory known: renewalInfo URL "/" CertID into
+ * work, then the GET (or done when the CA offers no ARI). */
+picoacme_err_t ari_after_directory(picoacme_ctx_t *ctx);
 picoacme_err_t ari_begin(picoacme_ctx_t *ctx);
 picoacme_err_t ari_on_renewal_info(picoacme_ctx_t *ctx, const picoacme_json_t *j);
 /* A renewal at the same CA names the stored certificate (§5). */
@@ -421,7 +434,11 @@ void ari_stored(const picoacme_ctx_t *ctx, const picoacme_x509_t *c, picoacme_st
 #else
 static inline picoacme_err_t ari_on_directory(picoacme_ctx_t *ctx, const picoacme_json_t *j)
 {
-    (void)j;
+    ctx->dir.ari_offered = picoacme_json_member(j, 0, "renewalInfo") >= 0;
+    return PICOACME_OK;
+}
+static inline picoacme_err_t ari_after_directory(picoacme_ctx_t *ctx)
+{
     return fail(ctx, PICOACME_ERR_STATE, "built without ARI (PICOACME_ARI)");
 }
 static inline bool ari_replaces_prepare(picoacme_ctx_t *ctx, size_t record_len)

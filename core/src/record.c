@@ -52,17 +52,22 @@ picoacme_err_t record_load(picoacme_ctx_t *ctx, size_t *len)
     return picoacme_store_load(ctx->ports.storage, ctx->rx, sizeof ctx->rx, len, NULL);
 }
 
-bool record_of_directory(picoacme_ctx_t *ctx, size_t *len)
+bool record_dir_is(const picoacme_ctx_t *ctx, size_t len)
 {
     size_t off = 0;
     size_t vl = 0;
     size_t dl = util_strnlen(ctx->cfg.directory_url, PICOACME_URL_MAX);
+    return picoacme_record_find(ctx->rx, len, T_DIR, &off, &vl) == PICOACME_OK && vl == dl &&
+           memcmp(ctx->rx + off, ctx->cfg.directory_url, dl) == 0;
+}
+
+bool record_of_directory(picoacme_ctx_t *ctx, size_t *len)
+{
     if (record_load(ctx, len) != PICOACME_OK) {
         *len = 0;
         return false;
     }
-    return picoacme_record_find(ctx->rx, *len, T_DIR, &off, &vl) == PICOACME_OK && vl == dl &&
-           memcmp(ctx->rx + off, ctx->cfg.directory_url, dl) == 0;
+    return record_dir_is(ctx, *len);
 }
 
 bool record_account_url(picoacme_ctx_t *ctx, size_t len)
@@ -76,6 +81,67 @@ bool record_account_url(picoacme_ctx_t *ctx, size_t len)
     memcpy(ctx->dir.account_url, ctx->rx + off, vl);
     ctx->dir.account_url[vl] = '\0';
     return true;
+}
+
+/* The record rx[0, len) was ordered with cfg.profile (both none counts). */
+static bool same_profile(const picoacme_ctx_t *ctx, size_t len)
+{
+    size_t off = 0;
+    size_t vl = 0;
+    const char *p = ctx->cfg.profile;
+    size_t pl = p != NULL ? util_strnlen(p, PICOACME_PROFILE_MAX) : 0U;
+    if (picoacme_record_find(ctx->rx, len, T_PROFILE, &off, &vl) != PICOACME_OK) {
+        vl = 0;
+    }
+    return vl == pl && (pl == 0U || memcmp(ctx->rx + off, p, pl) == 0);
+}
+
+/* The next space-separated URL of v[*pos, vl) into out. */
+static bool take_url(const uint8_t *v, size_t vl, size_t *pos, char *out)
+{
+    size_t s = *pos;
+    size_t e = s;
+    if (s > vl) {
+        return false;
+    }
+    while (e < vl && v[e] != ' ') {
+        e++;
+    }
+    if (e - s >= PICOACME_URL_MAX) {
+        return false;
+    }
+    memcpy(out, v + s, e - s);
+    out[e - s] = '\0';
+    *pos = e + 1U;
+    return true;
+}
+
+void record_dir_urls(picoacme_ctx_t *ctx, size_t len, bool profile)
+{
+    picoacme_dir_t *d = &ctx->dir;
+    char ri[PICOACME_URL_MAX];
+    size_t off = 0;
+    size_t vl = 0;
+    size_t pos = 0;
+    if (d->loaded || (profile && !same_profile(ctx, len)) ||
+        picoacme_record_find(ctx->rx, len, T_DIR_URLS, &off, &vl) != PICOACME_OK) {
+        return;
+    }
+    if (!take_url(ctx->rx + off, vl, &pos, d->new_nonce) ||
+        !take_url(ctx->rx + off, vl, &pos, d->new_account) ||
+        !take_url(ctx->rx + off, vl, &pos, d->new_order) ||
+        !take_url(ctx->rx + off, vl, &pos, ri) || d->new_nonce[0] == '\0' ||
+        d->new_order[0] == '\0') {
+        return;
+    }
+#if PICOACME_ARI
+    memcpy(d->renewal_info, ri, sizeof ri);
+#endif
+    d->ari_offered = ri[0] != '\0';
+    d->loaded = true;
+    d->from_record = true;
+    d->profile_listed = true; /* the CA issued with it */
+    LOG(ctx, PICOACME_LOG_LVL_INF, "directory %s (stored)", ctx->cfg.directory_url);
 }
 
 bool import_key(picoacme_ctx_t *ctx, size_t len, picoacme_rec_tag_t tag, picoacme_key_slot_t slot)
@@ -101,6 +167,59 @@ picoacme_err_t record_leaf_der(picoacme_ctx_t *ctx, size_t len, size_t *der_len)
                              der_len);
 }
 
+static const char *renewal_info(const picoacme_ctx_t *ctx)
+{
+#if PICOACME_ARI
+    return ctx->dir.renewal_info;
+#else
+    (void)ctx;
+    return "";
+#endif
+}
+
+/* The directory's URLs TLV at p (or only its size, p NULL). */
+static size_t put_dir_urls(const picoacme_ctx_t *ctx, uint8_t *p)
+{
+    const char *u[4] = {ctx->dir.new_nonce, ctx->dir.new_account, ctx->dir.new_order,
+                        renewal_info(ctx)};
+    size_t n = 3U;
+    for (size_t i = 0; i < 4U; i++) {
+        size_t l = util_strnlen(u[i], PICOACME_URL_MAX);
+        if (p != NULL) {
+            memcpy(p + n, u[i], l);
+            p[n + l] = ' ';
+        }
+        n += l + (i < 3U ? 1U : 0U);
+    }
+    if (p != NULL) {
+        (void)tlv_put(p, T_DIR_URLS, NULL, n - 3U);
+    }
+    return n;
+}
+
+/* The TLVs in front of the chain: directory, account, keys, directory
+ * URLs, profile; returns their size (p NULL: only the size). */
+static size_t put_fields(const picoacme_ctx_t *ctx, uint8_t *p, const uint8_t *akey,
+                         const uint8_t *ckey)
+{
+    const char *pf = ctx->cfg.profile;
+    size_t dir_len = util_strnlen(ctx->cfg.directory_url, PICOACME_URL_MAX);
+    size_t acct_len = util_strnlen(ctx->dir.account_url, sizeof ctx->dir.account_url);
+    size_t pl = pf != NULL ? util_strnlen(pf, PICOACME_PROFILE_MAX) : 0U;
+    size_t n = 0;
+    if (p == NULL) {
+        return 3U + dir_len + 3U + acct_len + (akey != NULL ? 35U : 0U) +
+               (ckey != NULL ? 35U : 0U) + put_dir_urls(ctx, NULL) + (pl > 0U ? 3U + pl : 0U);
+    }
+    n += tlv_put(p + n, T_DIR, ctx->cfg.directory_url, dir_len);
+    n += tlv_put(p + n, T_ACCT_URL, ctx->dir.account_url, acct_len);
+    n += akey != NULL ? tlv_put(p + n, T_ACCT_KEY, akey, 32U) : 0U;
+    n += ckey != NULL ? tlv_put(p + n, T_CERT_KEY, ckey, 32U) : 0U;
+    n += put_dir_urls(ctx, p + n);
+    n += pl > 0U ? tlv_put(p + n, T_PROFILE, pf, pl) : 0U;
+    return n;
+}
+
 /* State STORE: the record of this issuance replaces the stored one. The
  * chain sits in rx (the download); the fields go in front of it. */
 picoacme_err_t begin_store(picoacme_ctx_t *ctx)
@@ -111,20 +230,16 @@ picoacme_err_t begin_store(picoacme_ctx_t *ctx)
     uint8_t ckey[32];
     bool have_a = c->key_export(c->user, PICOACME_KEY_ACCOUNT, akey) == PICOACME_OK;
     bool have_c = c->key_export(c->user, PICOACME_KEY_CERT, ckey) == PICOACME_OK;
-    size_t dir_len = util_strnlen(ctx->cfg.directory_url, PICOACME_URL_MAX);
-    size_t acct_len = util_strnlen(ctx->dir.account_url, sizeof ctx->dir.account_url);
     size_t chain_len = resp->body.len;
-    size_t prefix = 3U + dir_len + 3U + acct_len + 3U + (have_a ? 35U : 0U) + (have_c ? 35U : 0U);
+    size_t prefix =
+        put_fields(ctx, NULL, have_a ? akey : NULL, have_c ? ckey : NULL) + 3U; /* + chain TLV */
     size_t p = 0;
     picoacme_err_t e = PICOACME_ERR_NOSPACE;
 
     PICOACME_ASSERT(BUF_IS(ctx, rx, BUF_RECORD));
     if (prefix + chain_len <= sizeof ctx->rx) {
         memmove(ctx->rx + prefix, ctx->rx + resp->body.off, chain_len);
-        p += tlv_put(ctx->rx + p, T_DIR, ctx->cfg.directory_url, dir_len);
-        p += tlv_put(ctx->rx + p, T_ACCT_URL, ctx->dir.account_url, acct_len);
-        p += have_a ? tlv_put(ctx->rx + p, T_ACCT_KEY, akey, sizeof akey) : 0U;
-        p += have_c ? tlv_put(ctx->rx + p, T_CERT_KEY, ckey, sizeof ckey) : 0U;
+        p = put_fields(ctx, ctx->rx, have_a ? akey : NULL, have_c ? ckey : NULL);
         /* the chain already sits right behind its TLV header */
         (void)tlv_put(ctx->rx + p, T_CERT, NULL, chain_len);
         p += 3U;

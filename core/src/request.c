@@ -145,6 +145,15 @@ picoacme_err_t request_post(picoacme_ctx_t *ctx, const char *u, size_t payload_l
 
 picoacme_err_t begin_directory(picoacme_ctx_t *ctx)
 {
+    picoacme_op_t op = ctx->run.op;
+    /* an issuance or ARI question uses the directory this context read
+     * before (or the store kept); lifecycle calls need more of it. An ARI
+     * question reads it again when the kept one names no renewalInfo: a
+     * CA that starts offering ARI is found (at most one GET per question) */
+    bool ari_known = op == PICOACME_OP_ARI && ctx->dir.ari_offered;
+    if (ctx->dir.loaded && (op == PICOACME_OP_ISSUE || ari_known)) {
+        return directory_next(ctx);
+    }
     return request_get(ctx, ctx->cfg.directory_url, false, "application/json");
 }
 
@@ -235,6 +244,10 @@ picoacme_err_t begin_order(picoacme_ctx_t *ctx)
         picoacme_jw_obj_end(&w);
     }
     picoacme_jw_arr_end(&w);
+    if (ctx->cfg.profile != NULL) {
+        picoacme_jw_key(&w, "profile");
+        picoacme_jw_str(&w, ctx->cfg.profile, util_strnlen(ctx->cfg.profile, PICOACME_PROFILE_MAX));
+    }
     ari_order_member(ctx, &w);
     picoacme_jw_obj_end(&w);
     if (picoacme_jw_finish(&w, &n) != PICOACME_OK) {

@@ -129,11 +129,27 @@ static bool retry_same(picoacme_ctx_t *ctx)
     return false;
 }
 
+/* A URL of the stored directory answered 404: it moved, the directory is
+ * read anew (once: the URLs read then are not the stored ones). */
+static bool stale_directory(picoacme_ctx_t *ctx)
+{
+    if (!ctx->dir.from_record || ctx->conn.resp.status != 404U) {
+        return false;
+    }
+    LOG(ctx, PICOACME_LOG_LVL_WRN, "a stored directory URL answered 404: reading the directory");
+    ctx->dir.loaded = false;
+    ctx->dir.from_record = false;
+    return true;
+}
+
 /* Problems that change the plan instead of ending the run: *handled set. */
 static picoacme_err_t recover(picoacme_ctx_t *ctx, bool *handled)
 {
     picoacme_run_t *r = &ctx->run;
     *handled = true;
+    if (stale_directory(ctx)) {
+        return goto_state(ctx, PICOACME_ST_DIRECTORY);
+    }
     if (r->state == PICOACME_ST_ACCOUNT && r->only_existing && r->op == PICOACME_OP_ISSUE &&
         problem_is(ctx, "accountDoesNotExist")) {
         /* the stored key has no account at this CA: register it */
@@ -268,39 +284,64 @@ picoacme_err_t on_nonce(picoacme_ctx_t *ctx, const picoacme_json_t *j)
     return goto_state(ctx, ctx->run.resume);
 }
 
+/* The directory's meta (§7.1.1): externalAccountRequired, and whether
+ * meta.profiles (draft-ietf-acme-profiles) lists cfg.profile. */
+static void directory_meta(picoacme_ctx_t *ctx, const picoacme_json_t *j)
+{
+    int meta = picoacme_json_member(j, 0, "meta");
+    int ear = meta >= 0 ? picoacme_json_member(j, meta, "externalAccountRequired") : -1;
+    int prof = meta >= 0 ? picoacme_json_member(j, meta, "profiles") : -1;
+    ctx->dir.eab_required = picoacme_json_is_true(j, ear);
+    ctx->dir.profile_listed = ctx->cfg.profile != NULL && prof >= 0 &&
+                              picoacme_json_is_object(j, prof) &&
+                              picoacme_json_member(j, prof, ctx->cfg.profile) >= 0;
+}
+
 /* §7.1.1 */
 picoacme_err_t on_directory(picoacme_ctx_t *ctx, const picoacme_json_t *j)
 {
     picoacme_op_t op = ctx->run.op;
-    picoacme_err_t e = get_url(ctx, j, 0, "newNonce", ctx->dir.new_nonce, true);
+    picoacme_dir_t *d = &ctx->dir;
+    picoacme_err_t e = get_url(ctx, j, 0, "newNonce", d->new_nonce, true);
     if (e == PICOACME_OK) {
-        e = get_url(ctx, j, 0, "newAccount", ctx->dir.new_account, true);
+        e = get_url(ctx, j, 0, "newAccount", d->new_account, true);
     }
     if (e == PICOACME_OK) {
-        e = get_url(ctx, j, 0, "newOrder", ctx->dir.new_order, true);
+        e = get_url(ctx, j, 0, "newOrder", d->new_order, true);
     }
-    if (e != PICOACME_OK) {
-        return e;
+    if (e == PICOACME_OK) {
+        e = ari_on_directory(ctx, j);
     }
-    ctx->dir.ari_offered = picoacme_json_member(j, 0, "renewalInfo") >= 0;
-    if (op == PICOACME_OP_DIRECTORY) {
-        return engine_done(ctx); /* picoacme_directory_start(): the Date was the point */
-    }
-    if (op == PICOACME_OP_ARI) {
-        return ari_on_directory(ctx, j);
-    }
-    if (op == PICOACME_OP_REVOKE || op == PICOACME_OP_KEY_CHANGE) {
+    if (e == PICOACME_OK && (op == PICOACME_OP_REVOKE || op == PICOACME_OP_KEY_CHANGE)) {
         e = lc_on_directory(ctx, j);
     }
-    int meta = picoacme_json_member(j, 0, "meta");
-    int ear = meta >= 0 ? picoacme_json_member(j, meta, "externalAccountRequired") : -1;
-    if (e == PICOACME_OK && picoacme_json_is_true(j, ear) && ctx->cfg.eab_kid == NULL &&
-        !ctx->run.only_existing) {
+    if (e != PICOACME_OK) {
+        d->loaded = false;
+        return e;
+    }
+    directory_meta(ctx, j);
+    /* kept for the next runs of this context (and in the store record) */
+    d->loaded = true;
+    d->from_record = false;
+    return directory_next(ctx);
+}
+
+picoacme_err_t directory_next(picoacme_ctx_t *ctx)
+{
+    const picoacme_config_t *cfg = &ctx->cfg;
+    if (ctx->run.op == PICOACME_OP_DIRECTORY) {
+        return engine_done(ctx); /* picoacme_directory_start(): the Date was the point */
+    }
+    if (ctx->run.op == PICOACME_OP_ARI) {
+        return ari_after_directory(ctx);
+    }
+    if (ctx->dir.eab_required && cfg->eab_kid == NULL && !ctx->run.only_existing) {
         return fail(ctx, PICOACME_ERR_UNSUPPORTED,
                     "the CA requires External Account Binding, which is not configured");
     }
-    if (e != PICOACME_OK) {
-        return e;
+    if (ctx->run.op == PICOACME_OP_ISSUE && cfg->profile != NULL && !ctx->dir.profile_listed) {
+        return fail(ctx, PICOACME_ERR_PARAM,
+                    "the CA's directory does not list the configured profile (meta.profiles)");
     }
     /* §7.3.1 lookup only when the account URL is not known already */
     return goto_state(ctx, ctx->run.account_known ? PICOACME_ST_ORDER : PICOACME_ST_ACCOUNT);
@@ -367,14 +408,19 @@ static picoacme_err_t order_authzs(picoacme_ctx_t *ctx, const picoacme_json_t *j
                     "order has more authorizations than PICOACME_MAX_IDENTIFIERS");
     }
     is->n_authz = (uint8_t)n;
+    size_t used = 0;
     for (int i = 0; i < n; i++) {
         size_t len = 0;
-        picoacme_err_t e = picoacme_json_string(j, picoacme_json_element(j, az, i),
-                                                is->authz_url[i], PICOACME_URL_MAX, &len);
+        size_t room = sizeof is->authz_urls - used;
+        picoacme_err_t e =
+            picoacme_json_string(j, picoacme_json_element(j, az, i), is->authz_urls + used,
+                                 room < PICOACME_URL_MAX ? room : PICOACME_URL_MAX, &len);
         if (e != PICOACME_OK) {
             return fail(ctx, e == PICOACME_ERR_NOSPACE ? e : PICOACME_ERR_PROTOCOL,
-                        "authorization URL");
+                        "authorization URL (longer than PICOACME_URL_MAX, or the order's "
+                        "together longer than PICOACME_AUTHZ_URLS_SIZE)");
         }
+        used += len + 1U;
     }
     return PICOACME_OK;
 }

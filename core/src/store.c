@@ -296,25 +296,25 @@ static picoacme_err_t erase_slot(const picoacme_storage_t *st, size_t base, size
     return PICOACME_OK;
 }
 
-/* Program the payload after the header in pieces of at most STORE_CHUNK
- * bytes, each aligned to the piece size within the slot, then read it back. */
-static picoacme_err_t write_payload(const picoacme_storage_t *st, size_t base, const uint8_t *data,
-                                    size_t len)
+/* Program data at payload offset w->len in pieces of at most STORE_CHUNK
+ * bytes, each aligned to the piece size within the slot, and read it back. */
+static picoacme_err_t write_payload(picoacme_store_writer_t *w, const uint8_t *data, size_t len)
 {
+    const picoacme_storage_t *st = w->st;
     size_t done = 0;
 
     while (done < len) {
-        size_t pos = PICOACME_STORE_HDR_LEN + done;
+        size_t pos = PICOACME_STORE_HDR_LEN + w->len + done;
         size_t n = STORE_CHUNK - (pos % STORE_CHUNK);
         if (n > len - done) {
             n = len - done;
         }
-        if (st->write(st->user, base + pos, data + done, n) != PICOACME_OK) {
+        if (st->write(st->user, w->base + pos, data + done, n) != PICOACME_OK) {
             return PICOACME_ERR_STORAGE;
         }
         done += n;
     }
-    return verify(st, base + PICOACME_STORE_HDR_LEN, data, len);
+    return verify(st, w->base + PICOACME_STORE_HDR_LEN + w->len, data, len);
 }
 
 /* Program the header last and read it back: from its final byte on, the
@@ -330,35 +330,80 @@ static picoacme_err_t write_header(const picoacme_storage_t *st, size_t base, co
     return verify(st, base, raw, sizeof raw);
 }
 
-picoacme_err_t picoacme_store_save(const picoacme_storage_t *st, const uint8_t *data, size_t len)
+picoacme_err_t picoacme_store_begin(picoacme_store_writer_t *w, const picoacme_storage_t *st)
 {
     size_t slot = slot_size(st);
-    store_hdr_t h;
     store_hdr_t newest;
     int which = -1;
-    size_t base;
     picoacme_err_t e;
 
-    if (slot == 0U || (data == NULL && len != 0U)) {
+    if (w == NULL || slot == 0U) {
+        return PICOACME_ERR_PARAM;
+    }
+    memset(w, 0, sizeof *w);
+    e = find_newest(st, slot, &which, &newest);
+    if (e != PICOACME_OK) {
+        return e;
+    }
+    w->st = st;
+    w->cap = slot - PICOACME_STORE_HDR_LEN;
+    w->generation = (which < 0) ? 1U : newest.generation + 1U; /* wraps by design */
+    w->base = (which == 0) ? slot : 0U; /* the slot without the newest record */
+    e = erase_slot(st, w->base, slot);
+    w->open = e == PICOACME_OK;
+    return e;
+}
+
+picoacme_err_t picoacme_store_append(picoacme_store_writer_t *w, const uint8_t *data, size_t len)
+{
+    picoacme_err_t e;
+    if (w == NULL || !w->open || (data == NULL && len != 0U)) {
+        return PICOACME_ERR_PARAM;
+    }
+    if (len > w->cap || w->len > w->cap - len || w->len + len > (size_t)UINT32_MAX) {
+        w->open = false;
+        return PICOACME_ERR_NOSPACE;
+    }
+    e = write_payload(w, data, len);
+    if (e != PICOACME_OK) {
+        w->open = false;
+        return e;
+    }
+    w->crc = picoacme_crc32(w->crc, data, len);
+    w->len += len;
+    return PICOACME_OK;
+}
+
+picoacme_err_t picoacme_store_commit(picoacme_store_writer_t *w)
+{
+    store_hdr_t h;
+    if (w == NULL || !w->open) {
+        return PICOACME_ERR_PARAM;
+    }
+    w->open = false;
+    h.generation = w->generation;
+    h.length = (uint32_t)w->len;
+    h.crc = w->crc;
+    return write_header(w->st, w->base, &h);
+}
+
+picoacme_err_t picoacme_store_save(const picoacme_storage_t *st, const uint8_t *data, size_t len)
+{
+    picoacme_store_writer_t w;
+    picoacme_err_t e;
+
+    if (slot_size(st) == 0U || (data == NULL && len != 0U)) {
         return PICOACME_ERR_PARAM;
     }
     if (len > picoacme_store_capacity(st)) {
         return PICOACME_ERR_NOSPACE;
     }
-    e = find_newest(st, slot, &which, &newest);
-    if (e != PICOACME_OK) {
-        return e;
-    }
-    h.generation = (which < 0) ? 1U : newest.generation + 1U; /* wraps by design */
-    h.length = (uint32_t)len;
-    h.crc = picoacme_crc32(0U, data, len);
-    base = (which == 0) ? slot : 0U; /* the slot without the newest record */
-    e = erase_slot(st, base, slot);
+    e = picoacme_store_begin(&w, st);
     if (e == PICOACME_OK) {
-        e = write_payload(st, base, data, len);
+        e = picoacme_store_append(&w, data, len);
     }
     if (e == PICOACME_OK) {
-        e = write_header(st, base, &h);
+        e = picoacme_store_commit(&w);
     }
     return e;
 }

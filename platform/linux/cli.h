@@ -65,6 +65,8 @@ int state_claim(const char *path, bool create, bool lock);
  * record (or none with a directory). */
 bool state_record_urls(const picoacme_storage_t *st, char *dir, size_t dcap, char *acct,
                        size_t acap);
+/* The profile the stored certificate was ordered with ("" none). */
+bool state_record_profile(const picoacme_storage_t *st, char *out, size_t cap);
 
 /* The revocation note next to the state file (STATE.revoked): the serial
  * (hex) of the certificate revoked last. */

@@ -523,6 +523,7 @@ int job_finish(job_t *j, bool daemon, char *err, size_t cap)
     j->cfg.http01_port = j->http_port;
     j->cfg.dns01 = j->dns.server != NULL ? &j->dns : NULL;
     j->cfg.email = j->email;
+    j->cfg.profile = j->profile;
     j->cfg.ids = j->ids;
     j->cfg.n_ids = j->n_ids;
     return 0;

@@ -134,6 +134,15 @@ bool state_record_urls(const picoacme_storage_t *st, char *dir, size_t dcap, cha
     return rec_str(rec, len, PICOACME_REC_DIR, dir, dcap);
 }
 
+bool state_record_profile(const picoacme_storage_t *st, char *out, size_t cap)
+{
+    static uint8_t rec[STATE_SIZE];
+    size_t len = 0;
+    out[0] = '\0';
+    return picoacme_store_load(st, rec, sizeof rec, &len, NULL) == PICOACME_OK &&
+           rec_str(rec, len, PICOACME_REC_PROFILE, out, cap);
+}
+
 /* ---- notes next to the state: STATE.revoked holds the revoked serial,
  * STATE.failed the last failure ---- */
 

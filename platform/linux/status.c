@@ -36,6 +36,7 @@ typedef struct status_view {
     char issuer[256];
     picoacme_keeper_state_t plan; /* the daemon's keeper, from STATE.keeper */
     bool have_plan;
+    char profile[PICOACME_PROFILE_MAX];
     const char *verdict;
     int code;
 } status_view_t;
@@ -177,6 +178,7 @@ static void print_text(const status_view_t *s)
     printf("account     %s\n", s->account[0] != '\0' ? s->account
                                : s->info.has_account ? "stored"
                                                      : "none");
+    printf("profile     %s\n", s->profile[0] != '\0' ? s->profile : "(the CA's default)");
     printf("state       %s\n", s->verdict);
     if (s->last_failure[0] != '\0') {
         printf("lastFailure %s\n", s->last_failure);
@@ -230,6 +232,7 @@ static void print_json(const status_view_t *s)
         json_str("issuer", s->issuer, true);
         json_str("ca", s->ca, true);
         json_str("account", s->account, true);
+        json_str("profile", s->profile, true);
     }
     if (s->last_failure[0] != '\0') {
         json_str("last_failure", s->last_failure, true);
@@ -325,6 +328,7 @@ static int load(status_view_t *s)
         rc = ST_UNKNOWN;
     } else {
         (void)state_record_urls(&st, s->ca, sizeof s->ca, s->account, sizeof s->account);
+        (void)state_record_profile(&st, s->profile, sizeof s->profile);
         (void)chain_serial_hex(s->info.chain_pem, s->info.chain_len, s->serial, sizeof s->serial);
     }
     picoacme_wolfssl_crypto_free(&wc);

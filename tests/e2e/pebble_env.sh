@@ -25,6 +25,9 @@
 #   PEBBLE_WFE_NAMES         extra DNS names (space separated) in the WFE
 #                            certificate, e.g. the name an emulated device
 #                            uses for the CA (default: none)
+#   PEBBLE_EXTRA_CONFIG      raw JSON members appended to the "pebble" object of
+#                            the config (e.g. profiles, keyAlgorithm for
+#                            Pebble 2.10.1, pebble2_env.sh)
 #   PEBBLE_DNS_SERVER        HOST:PORT of a DNS server already running (e.g.
 #                            BIND from bind_env.sh, 127.0.0.1:$BIND_PORT) for
 #                            Pebble's validator: then (c) is skipped (no
@@ -129,7 +132,8 @@ EOF
     "httpPort": $PEBBLE_HTTP01_PORT,
     "tlsPort": $PEBBLE_TLSALPN_PORT,
     "ocspResponderURL": "",
-    "externalAccountBindingRequired": $eab_required$validity$eab_keys
+    "externalAccountBindingRequired": $eab_required$validity$eab_keys${PEBBLE_EXTRA_CONFIG:+,
+    $PEBBLE_EXTRA_CONFIG}
   }
 }
 EOF

@@ -51,6 +51,21 @@
 #   log-syslog      --syslog to /dev/log; -v, -vv stamped ISO-8601 lines
 #   readme-blocks   every ```sh block of README.md, run against Pebble
 #   detail-whole    a CA detail is whole, or cut at a word and marked
+# issue 8:
+#   request-counts  a first issuance takes <= 10 requests, a renewal with the
+#                   same state (as after a reboot) <= 8; the counts are printed
+#   names-100       100 DNS names in one order; the time is printed
+# against Pebble 2.10.1 (pebble2_env.sh; "skipped" without PICOACME_PEBBLE2_DIR):
+#   pebble2-ari-replaces  "replaces" on a renewal, the alreadyReplaced fallback
+#   pebble2-ari-past      a suggested window in the past: run renews at once
+#   pebble2-ari-revoked   after a revocation run renews at once
+#   pebble2-ari-malformed malformed renewalInfo: the lifetime fraction
+#   pebble2-profile       --profile: validity of the profile, status shows it,
+#                         an unknown profile refused before any order
+#   pebble2-ecdsa         keyAlgorithm ecdsa: every certificate ECDSA, verified
+#   pebble2-chain5        PEBBLE_CHAIN_LENGTH=5
+#   pebble2-ari-window    (the keeper) renewal inside a window set through the
+#                         management API, never after its end
 # challenge cases (BIND from bind_env.sh where dns-01 is involved; Pebble's
 # validator then resolves through that BIND, whose zone acme.test has a
 # wildcard A 127.0.0.1):
@@ -84,6 +99,7 @@ E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$E2E_DIR/pebble_env.sh"
 . "$E2E_DIR/clients_env.sh"
 . "$E2E_DIR/bind_env.sh"
+. "$E2E_DIR/pebble2_env.sh"
 
 if [ $# -ne 2 ]; then
     echo "usage: $0 BUILD_DIR CASE" >&2
@@ -255,6 +271,35 @@ run_until_waiting() {
 
 need_picoacme() {
     [ -x "$PICOACME" ] || fail "picoacme not built at $PICOACME"
+}
+
+# Pebble 2.10.1 (pebble2_env.sh) or "skipped" (a pass)
+need_pebble2() {
+    pebble2_available || { echo "skipped: no Pebble >= 2.6 (PICOACME_PEBBLE2_DIR unset)"; exit 0; }
+}
+start_ca2() {
+    pebble2_start "$WORK/pebble" "$@" || fail "pebble 2.10.1 did not start"
+}
+# validity_s CERT: notAfter - notBefore of the first certificate, in seconds
+validity_s() {
+    local nb na
+    nb=$(openssl x509 -in "$1" -noout -startdate | cut -d= -f2)
+    na=$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)
+    echo $(( $(date -u -d "$na" +%s) - $(date -u -d "$nb" +%s) ))
+}
+serial_of() { openssl x509 -in "$1" -noout -serial; }
+# run_renew_once [ARGS...]: picoacme run --max-renewals 1 on the case's
+# state; its status in RUN_RC, its wall time in RUN_S
+run_renew_once() {
+    local t0 t1
+    RUN_RC=0
+    t0=$(date +%s)
+    timeout "${RUN_TIMEOUT:-30}" "$PICOACME" run --directory "$PEBBLE_DIR_URL" \
+        --ca-root "$PEBBLE_TLS_ROOT" --state "$WORK/state" --http01-port "$PEBBLE_HTTP01_PORT" \
+        --out "$WORK/out" --max-renewals 1 -v "$@" \
+        >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || RUN_RC=$?
+    t1=$(date +%s)
+    RUN_S=$(( t1 - t0 ))
 }
 
 rm -rf "$WORK"
@@ -964,6 +1009,161 @@ detail-whole)
     kept=${detail% \[...\]}
     [ ${#kept} -lt 159 ] || fail "cut mid-word (${#kept} bytes kept): $line"
     case $kept in *' ') fail "cut after a space: $line" ;; esac
+    pass ;;
+request-counts)
+    # issue 8: a first issuance, then a renewal with the same state as after
+    # a reboot (stored account URL and directory URLs). Polls that only saw
+    # "pending"/"processing" (Pebble validates asynchronously; under load it
+    # is slower) are counted apart: the goals are for the flow itself.
+    # (no rejected nonces, no authorization reuse: every step is counted)
+    need_picoacme; PEBBLE_WFE_NONCEREJECT=0 start_ca PEBBLE_AUTHZREUSE=0
+    ISSUE_ARGS=(-v)
+    counts() {
+        local n a o
+        n=$(sed -n 's/.*(\([0-9]*\) requests.*/\1/p' "$WORK/picoacme.out" "$WORK/picoacme.err" | head -n 1)
+        a=$(grep -c 'POST .*/authZ/' "$WORK/picoacme.err")
+        o=$(grep -c 'POST .*/my-order/' "$WORK/picoacme.err")
+        # the flow: one authorization fetch + one poll, one order poll
+        echo "$n $(( (a > 2 ? a - 2 : 0) + (o > 1 ? o - 1 : 0) ))"
+    }
+    issue_ok DNS:count.internal
+    read -r fresh fresh_x <<<"$(counts)"
+    issue_ok DNS:count.internal
+    read -r reboot reboot_x <<<"$(counts)"
+    echo "requests against Pebble: fresh issuance $fresh (extra polls $fresh_x), renewal after a reboot $reboot (extra polls $reboot_x)"
+    [ -n "$fresh" ] && [ $(( fresh - fresh_x )) -le 10 ] || fail "fresh issuance took $fresh requests ($fresh_x extra polls)"
+    [ -n "$reboot" ] && [ $(( reboot - reboot_x )) -le 8 ] || fail "renewal after a reboot took $reboot requests ($reboot_x extra polls)"
+    pass ;;
+names-100)
+    # issue 8: 100 names in one order (the Linux build's PICOACME_MAX_IDENTIFIERS)
+    need_picoacme; start_ca
+    ids=(); for i in $(seq 1 100); do ids+=("DNS:n$i.many.internal"); done
+    t0=$(date +%s.%N)
+    issue_ok "${ids[@]}"
+    t1=$(date +%s.%N)
+    echo "100 names: $(python3 -c "print(f'{$t1 - $t0:.1f}')") s, $(sed -n 's/.*(\([0-9]*\) requests.*/\1 requests/p' "$WORK/picoacme.out" "$WORK/picoacme.err" | head -n 1)"
+    pass ;;
+pebble2-ari-replaces)
+    # RFC 9773 §5: a renewal names the certificate it replaces; naming one
+    # that was replaced already gets alreadyReplaced, and the order is made
+    # again without "replaces"
+    need_picoacme; need_pebble2; start_ca2
+    issue_ok DNS:ari.internal
+    cp "$WORK/state" "$WORK/state.first"
+    ISSUE_ARGS=(-v)
+    issue_ok DNS:ari.internal
+    grep -q 'alreadyReplaced' "$WORK/picoacme.err" && fail "the first renewal was refused"
+    cp "$WORK/state.first" "$WORK/state" # the first certificate again: replaced already
+    issue_ok DNS:ari.internal
+    grep -q 'newOrder without "replaces" after alreadyReplaced' "$WORK/picoacme.err" \
+        || fail "no alreadyReplaced fallback: $(grep -i replace "$WORK/picoacme.err" | head -n 3)"
+    pass ;;
+pebble2-ari-past)
+    # a suggested window that has passed (set through Pebble's management
+    # API) means renew now: picoacme run renews at once, although the
+    # certificate has years left
+    need_picoacme; need_pebble2; start_ca2
+    issue_ok DNS:past.internal
+    s1=$(serial_of "$WORK/out/cert.pem")
+    pebble2_set_renewal_info "$WORK/check/leaf.pem" \
+        "{\"suggestedWindow\":{\"start\":\"$(pebble2_rfc3339 -7200)\",\"end\":\"$(pebble2_rfc3339 -3600)\"}}" \
+        || fail "set-renewal-info failed"
+    run_renew_once --domain past.internal
+    [ $RUN_RC -eq 0 ] || fail "picoacme run exited $RUN_RC: $(last_err_line)"
+    [ "$(serial_of "$WORK/out/cert.pem")" != "$s1" ] || fail "not renewed"
+    check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:past.internal
+    echo "renewed ${RUN_S} s after the start"
+    pass ;;
+pebble2-ari-revoked)
+    # after a revocation the renewal is due at once (Pebble's renewalInfo
+    # says so too)
+    need_picoacme; need_pebble2; start_ca2
+    issue_ok DNS:revoked.internal
+    s1=$(serial_of "$WORK/out/cert.pem")
+    lifecycle revoke || fail "revoke exited $LC_RC: $(last_err_line)"
+    run_renew_once --domain revoked.internal
+    [ $RUN_RC -eq 0 ] || fail "picoacme run exited $RUN_RC: $(last_err_line)"
+    [ "$(serial_of "$WORK/out/cert.pem")" != "$s1" ] || fail "not renewed"
+    check_issued "$WORK/out/cert.pem" "$WORK/out/key.pem" DNS:revoked.internal
+    pass ;;
+pebble2-ari-malformed)
+    # malformed renewalInfo: the lifetime fraction stays (60 s certificates:
+    # 2/3 is 40 s)
+    # (Pebble 2.10.1 takes the validity from the profile, its only one here)
+    need_picoacme; need_pebble2
+    PEBBLE_EXTRA_CONFIG='"profiles": {"minute": {"description": "60 s", "validityPeriod": 60}}' start_ca2
+    issue_ok DNS:malformed.internal
+    pebble2_set_renewal_info "$WORK/check/leaf.pem" '{"suggestedWindow":{"start":"not a time"}}' \
+        || fail "set-renewal-info failed"
+    RUN_TIMEOUT=6 run_renew_once --domain malformed.internal
+    grep -q 'ARI renewal info unavailable' "$WORK/picoacme.err" \
+        || fail "the malformed answer was not reported: $(last_err_line)"
+    wait_s=$(sed -n 's/.*next renewal in \([0-9]*\) s.*/\1/p' "$WORK/picoacme.err" | head -n 1)
+    [ -n "$wait_s" ] && [ "$wait_s" -le 41 ] && [ "$wait_s" -ge 25 ] \
+        || fail "not the lifetime fraction: next renewal in '${wait_s}' s"
+    pass ;;
+pebble2-profile)
+    # draft-ietf-acme-profiles: the profile named is the one issued (its
+    # validity), status shows it; an unknown name is refused before any order
+    need_picoacme; need_pebble2
+    PEBBLE_EXTRA_CONFIG='"profiles": {"hour": {"description": "one hour", "validityPeriod": 3600}, "twohours": {"description": "two hours", "validityPeriod": 7200}}' start_ca2
+    ISSUE_ARGS=(--profile hour)
+    issue_ok DNS:profile.internal
+    v=$(validity_s "$WORK/check/leaf.pem")
+    [ "$v" -ge 3599 ] && [ "$v" -le 3600 ] || fail "profile hour: validity $v s"
+    ISSUE_ARGS=(--profile twohours)
+    issue_ok DNS:profile.internal
+    v=$(validity_s "$WORK/check/leaf.pem")
+    [ "$v" -ge 7199 ] && [ "$v" -le 7200 ] || fail "profile twohours: validity $v s"
+    "$PICOACME" status --state "$WORK/state" >"$WORK/status.out" 2>&1 || true
+    grep -q '^profile *twohours$' "$WORK/status.out" || fail "status: $(grep profile "$WORK/status.out")"
+    orders=$(pebble_new_orders)
+    rc=0
+    run_picoacme_issue "$WORK/out" --profile nosuch --domain profile.internal || rc=$?
+    [ $rc -ne 0 ] || fail "an unknown profile was accepted"
+    last_err_line | grep -q 'profile' || fail "no clear message: $(last_err_line)"
+    [ "$(pebble_new_orders)" = "$orders" ] || fail "an order was made for the unknown profile"
+    pass ;;
+pebble2-ecdsa)
+    # "keyAlgorithm": "ecdsa": the whole chain is ECDSA, openssl verify checks it
+    need_picoacme; need_pebble2
+    PEBBLE_EXTRA_CONFIG='"keyAlgorithm": "ecdsa"' start_ca2
+    issue_ok DNS:ecdsa.internal
+    d=$WORK/split; mkdir -p "$d"
+    awk -v d="$d" '/-----BEGIN CERTIFICATE-----/ { n++ } { print > (d "/" n ".pem") }' "$WORK/out/cert.pem"
+    n=0
+    for f in "$d"/*.pem "$PEBBLE_ISSUER_ROOT"; do
+        openssl x509 -in "$f" -noout -text | grep -q 'Public Key Algorithm: id-ecPublicKey' \
+            || fail "$(basename "$f") is not ECDSA"
+        openssl x509 -in "$f" -noout -text | grep -q 'Signature Algorithm: ecdsa-with' \
+            || fail "$(basename "$f") is not signed with ECDSA"
+        n=$((n + 1))
+    done
+    echo "ECDSA: $n certificates (chain and root)"
+    pass ;;
+pebble2-chain5)
+    # PEBBLE_CHAIN_LENGTH=5: a chain longer than the default PICOACME_CERT_MAX
+    need_picoacme; need_pebble2; start_ca2 PEBBLE_CHAIN_LENGTH=5
+    issue_ok DNS:chain5.internal
+    n=$(grep -c 'BEGIN CERTIFICATE' "$WORK/out/cert.pem")
+    echo "chain: $n certificates, $(wc -c <"$WORK/out/cert.pem") bytes of PEM"
+    [ "$n" -ge 4 ] || fail "cert.pem holds $n certificates, want leaf + 3 intermediates"
+    pass ;;
+pebble2-ari-window)
+    # the keeper (issue 8): a window set through Pebble's management API is
+    # honoured from inside it: picoacme run renews within [start, end], never
+    # after the end
+    need_picoacme; need_pebble2; start_ca2
+    issue_ok DNS:window.internal
+    ws=$(( $(date +%s) + 10 )); we=$(( ws + 5 ))
+    pebble2_set_renewal_info "$WORK/check/leaf.pem" \
+        "{\"suggestedWindow\":{\"start\":\"$(date -u -d "@$ws" +%Y-%m-%dT%H:%M:%SZ)\",\"end\":\"$(date -u -d "@$we" +%Y-%m-%dT%H:%M:%SZ)\"}}" \
+        || fail "set-renewal-info failed"
+    RUN_TIMEOUT=90 run_renew_once --domain window.internal --renew-hook "date +%s >'$WORK/renewed_at'"
+    [ $RUN_RC -eq 0 ] || fail "picoacme run exited $RUN_RC: $(last_err_line)"
+    at=$(cat "$WORK/renewed_at")
+    echo "window $ws..$we, renewed at $at"
+    [ "$at" -ge "$ws" ] && [ "$at" -le $(( we + 2 )) ] || fail "renewed at $at, outside the window $ws..$we"
     pass ;;
 uacme-one-name|uacme-two-names)
     start_ca

@@ -270,7 +270,8 @@ case_renew() {
     if [ -z "$at" ] || [ $((at - nb0)) -lt 7 ] || [ $((at - nb0)) -gt 81 ]; then
         fail "renew: planned renewal ${at:-?} is not within [8, 80] s of notBefore ${nb0:-?}"; return
     fi
-    if [ "$gap" -lt $((at - nb0 - 3)) ] || [ "$gap" -gt $((at - nb0 + 15)) ]; then
+    # slack as before: QEMU's clock lags the host's when the host is busy
+    if [ "$gap" -lt $((at - nb0 - 3)) ] || [ "$gap" -gt $((at - nb0 + 30)) ]; then
         fail "renew: renewed $gap s after the first certificate, planned $((at - nb0))"; return
     fi
     boot "$d" later

@@ -245,6 +245,11 @@ static struct srv {
     unsigned already_replaced; /* newOrders with "replaces" answered 409 alreadyReplaced */
     const char *serial;        /* openssl -set_serial for the issued leaf */
     unsigned ari_gets;
+    const char *profiles; /* meta.profiles of the directory (JSON object), NULL none */
+    char profile[64];     /* "profile" of the last newOrder */
+    unsigned nonce_gone;  /* HEAD /nonce answers 404 this often (a moved URL) */
+    unsigned dir_gets;
+    unsigned ari_stale;   /* renewalInfo GETs while the CA has no ARI: 404 */
     char ari_certid[160]; /* the CertID of the last renewalInfo GET */
     unsigned orders_with_replaces;
     char replaces[160];        /* "replaces" of the last newOrder ("" none) */
@@ -642,8 +647,21 @@ static void handle_post(conn_t *c, const char *path, const char *body)
              * directory names renewalInfo */
             static const char ids[] = "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.test\"}]";
             static const char rp[] = ",\"replaces\":\"";
+            static const char pf[] = ",\"profile\":\"";
             const char *rest = pay + strlen(ids);
             srv.replaces[0] = '\0';
+            srv.profile[0] = '\0';
+            if (strncmp(pay, ids, strlen(ids)) == 0 && strncmp(rest, pf, strlen(pf)) == 0) {
+                const char *q = strchr(rest + strlen(pf), '"');
+                size_t l = q != NULL ? (size_t)(q - rest - strlen(pf)) : 0U;
+                if (q == NULL || l == 0 || l >= sizeof srv.profile)
+                    violation("newOrder profile");
+                else {
+                    memcpy(srv.profile, rest + strlen(pf), l);
+                    srv.profile[l] = '\0';
+                    rest = q + 1;
+                }
+            }
             if (strncmp(pay, ids, strlen(ids)) != 0) {
                 violation("newOrder payload");
             } else if (strncmp(rest, rp, strlen(rp)) == 0 && strlen(rest) > strlen(rp) + 2U &&
@@ -702,6 +720,17 @@ static void handle_post(conn_t *c, const char *path, const char *body)
                        "");
         }
         respond(c, path, 200, "application/json", NULL, b, true);
+        return;
+    }
+    if (strcmp(path, "/chall/9") == 0) {
+        /* dns-01: the fake CA trusts the engine's resolver check */
+        srv.chall_posted = true;
+        srv.authz_valid = true;
+        srv.order_status = "ready";
+        respond(c, path, 200, "application/json", NULL,
+                "{\"type\":\"dns-01\",\"url\":\"" BASE
+                "/chall/9\",\"token\":\"dnsTOKENdnsTOKENdns\",\"status\":\"valid\"}",
+                true);
         return;
     }
     if (strcmp(path, "/chall/0") == 0) {
@@ -805,7 +834,17 @@ static void serve(conn_t *c)
             srv.silent_count--;
             if (strcmp(method, "POST") == 0 && strcmp(target, "/order") == 0)
                 srv.order_posts++;
+        } else if (strcmp(target, "/dir") == 0 && strcmp(method, "GET") == 0 &&
+                   srv.profiles != NULL) {
+            char d[1024];
+            srv.dir_gets++;
+            snprintf(d, sizeof d,
+                     "{\"newNonce\":\"" BASE "/nonce\",\"newAccount\":\"" BASE "/acct\","
+                     "\"newOrder\":\"" BASE "/order\",\"meta\":{\"profiles\":%s}}",
+                     srv.profiles);
+            respond(c, target, 200, "application/json", NULL, d, srv.dir_nonce);
         } else if (strcmp(target, "/dir") == 0 && strcmp(method, "GET") == 0) {
+            srv.dir_gets++;
             respond(c, target, 200, "application/json", NULL,
                     srv.ari ? "{\"newNonce\":\"" BASE "/nonce\",\"newAccount\":\"" BASE "/acct\","
                               "\"newOrder\":\"" BASE "/order\",\"revokeCert\":\"" BASE "/revoke\","
@@ -817,6 +856,10 @@ static void serve(conn_t *c)
                               "\"keyChange\":\"" BASE "/kc\",\"meta\":{\"termsOfService\":\"" BASE
                               "/tos\",\"externalAccountRequired\":false}}",
                     srv.dir_nonce);
+        } else if (strncmp(target, "/ari/", 5) == 0 && strcmp(method, "GET") == 0 && !srv.ari) {
+            /* a CA without ARI (any more) knows no such path */
+            srv.ari_stale++;
+            problem(c, target, 404, "malformed", "no such resource", NULL);
         } else if (strncmp(target, "/ari/", 5) == 0 && strcmp(method, "GET") == 0) {
             /* RFC 9773 §4.1: unauthenticated GET of renewalInfo/<CertID> */
             if (!srv.ari)
@@ -828,6 +871,10 @@ static void serve(conn_t *c)
             respond(c, target, srv.ari_status != 0 ? srv.ari_status : 200,
                     srv.ari_status >= 400 ? "application/problem+json" : "application/json",
                     srv.ari_extra, srv.ari_body, false);
+        } else if (strcmp(target, "/nonce") == 0 && strcmp(method, "HEAD") == 0 &&
+                   srv.nonce_gone > 0) {
+            srv.nonce_gone--;
+            respond(c, target, 404, NULL, NULL, NULL, false);
         } else if (strcmp(target, "/nonce") == 0 && strcmp(method, "HEAD") == 0) {
             static char longnonce[4100];
             if (srv.nonce_long) {
@@ -975,7 +1022,7 @@ static picoacme_err_t t_recv(void *u, picoacme_sock_t s, uint8_t *b, size_t len,
 static void t_close(void *u, picoacme_sock_t s)
 {
     (void)u;
-    if (s == LSOCK)
+    if (s == LSOCK || s == 150 /* DNS_SOCK */)
         return;
     conn_t *c = conn_of(s);
     if (c->validator)
@@ -1319,7 +1366,11 @@ static void test_account_reuse(void **state)
     /* issue 8: the stored account URL is the kid at once, no lookup */
     assert_int_equal(srv.acct_posts, 0);
     assert_string_equal(picoacme_account_url(&g_ctx), BASE "/acct/1");
-    assert_int_equal(picoacme_stats(&g_ctx)->requests, 9);
+    /* issue 8: nor the directory GET (its URLs are in the record): HEAD
+     * nonce, order, authz, challenge, authz poll, finalize, order poll,
+     * certificate */
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 8);
+    assert_int_equal(srv.reqs, 8);
     assert_int_equal(g_crypto.key_public(g_crypto.user, PICOACME_KEY_CERT, pub2), PICOACME_OK);
     assert_int_equal(g_crypto.key_public(g_crypto.user, PICOACME_KEY_ACCOUNT, acc2), PICOACME_OK);
     assert_memory_equal(acc1, acc2, 64);
@@ -1338,8 +1389,9 @@ static void test_account_reuse(void **state)
     assert_int_equal(srv.acct_posts, 2);
     assert_non_null(strstr(srv.last_acct_payload, "\"termsOfServiceAgreed\":true"));
     assert_string_equal(srv.last_acct_jwk, jwk1); /* same key, registered anew */
-    /* the order with the stored kid (accountDoesNotExist), lookup, new account */
-    assert_int_equal(picoacme_stats(&g_ctx)->requests, 12);
+    /* the order with the stored kid (accountDoesNotExist), lookup, new
+     * account; the directory's URLs are the stored ones */
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 11);
     env_close();
 }
 
@@ -1873,8 +1925,9 @@ static void test_ari_window(void **state)
         env_open(false);
         assert_int_equal(run_ari(), PICOACME_OK);
         assert_no_violation();
-        /* the directory and the unauthenticated GET: no nonce, no JWS */
-        assert_int_equal(picoacme_stats(&g_ctx)->requests, 2);
+        /* issue 8: the directory's URLs come from the store: only the
+         * unauthenticated GET, no nonce, no JWS */
+        assert_int_equal(picoacme_stats(&g_ctx)->requests, 1);
         assert_int_equal(srv.posts, 0);
         assert_int_equal(srv.ari_gets, 1);
         assert_certid(srv.ari_certid, D "leaf.pem");
@@ -1951,12 +2004,15 @@ static void test_ari_window(void **state)
         }
     }
 
-    /* the CA has no renewalInfo: OK, the fraction, nothing asked */
+    /* the CA has no renewalInfo any more: the stored renewalInfo URL
+     * answers 404, the directory is read anew (issue 8) and names none: OK,
+     * the fraction */
     srv_reset(true);
     env_open(false);
     assert_int_equal(run_ari(), PICOACME_OK);
     assert_no_violation();
-    assert_int_equal(picoacme_stats(&g_ctx)->requests, 1);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 2);
+    assert_int_equal(srv.ari_stale, 1);
     assert_int_equal(srv.ari_gets, 0);
     assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
     assert_false(info.ari);
@@ -2138,7 +2194,8 @@ static void test_ari_replaces(void **state)
     assert_int_equal(srv.order_posts, 1);
     assert_int_equal(srv.orders_with_replaces, 1);
     assert_certid(srv.replaces, D "first.pem");
-    assert_int_equal(picoacme_stats(&g_ctx)->requests, 9); /* no account lookup */
+    /* no account lookup, no directory GET (stored) */
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 8);
     env_close();
 
     /* the CA says the certificate was replaced already */
@@ -2152,8 +2209,9 @@ static void test_ari_replaces(void **state)
     assert_no_violation();
     assert_int_equal(srv.order_posts, 2);
     assert_int_equal(srv.orders_with_replaces, 1);
-    assert_string_equal(srv.replaces, "");                  /* the second order went without */
-    assert_int_equal(picoacme_stats(&g_ctx)->requests, 10); /* no account lookup */
+    assert_string_equal(srv.replaces, ""); /* the second order went without */
+    /* no account lookup, no directory GET */
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 9);
     env_close();
 
     /* ... and again: the retry is once only */
@@ -2167,12 +2225,21 @@ static void test_ari_replaces(void **state)
     env_close();
 
     /* a CA without renewalInfo never sees "replaces" (the fake CA counts
-     * it as a violation) */
+     * it as a violation): neither when the directory is read (the record
+     * names another CA's directory URLs: here a copy read anew) nor with
+     * the URLs the record kept of it */
+    srv_reset(true);
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(srv.orders_with_replaces, 0);
+    env_close();
     srv_reset(true);
     env_open(false);
     assert_int_equal(run(), PICOACME_OK);
     assert_no_violation();
     assert_int_equal(srv.orders_with_replaces, 0);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 8);
     env_close();
 }
 
@@ -2458,6 +2525,255 @@ static void test_contract_trap(void **state)
 #endif
 }
 
+/* ---- dns-01 propagation (issue 8) ------------------------------------------------ */
+
+#define DNS_SOCK 150
+static struct {
+    char txt[64];    /* the value the hook published */
+    uint32_t add_at; /* g_now of the hook's add */
+    uint32_t query_at[16];
+    unsigned queries;
+    unsigned visible_after; /* the resolver sees the record from this query on */
+    uint8_t answer[512];
+    size_t answer_len;
+} g_res;
+
+static picoacme_err_t hook_txt(void *user, const char *fqdn, const char *value, bool add)
+{
+    (void)user;
+    (void)fqdn;
+    if (add) {
+        scopy(g_res.txt, sizeof g_res.txt, value);
+        g_res.add_at = g_now;
+    }
+    return PICOACME_OK;
+}
+
+static picoacme_err_t u_open(void *u, picoacme_sock_t *s)
+{
+    (void)u;
+    *s = DNS_SOCK;
+    return PICOACME_OK;
+}
+
+/* The resolver: NOERROR with no answer until visible_after, then the TXT. */
+static picoacme_err_t u_send(void *u, picoacme_sock_t s, const char *host, uint16_t port,
+                             const uint8_t *b, size_t len)
+{
+    size_t q = 12;
+    uint8_t *a = g_res.answer;
+    bool found;
+    size_t tl = strlen(g_res.txt);
+    (void)u;
+    assert_int_equal(s, DNS_SOCK);
+    assert_string_equal(host, "127.0.0.1");
+    assert_int_equal(port, 5353);
+    if (g_res.queries < 16)
+        g_res.query_at[g_res.queries] = g_now;
+    found = g_res.queries >= g_res.visible_after;
+    g_res.queries++;
+    while (q < len && b[q] != 0)
+        q += 1U + b[q];
+    q += 5U; /* root label, QTYPE, QCLASS */
+    assert_true(q <= len && q + 16U + tl <= sizeof g_res.answer);
+    memcpy(a, b, q);
+    a[2] = 0x81; /* QR, RD */
+    a[3] = 0x80; /* RA, NOERROR */
+    a[6] = 0;
+    a[7] = found ? 1 : 0;
+    memset(a + 8, 0, 4); /* no authority, no additional */
+    g_res.answer_len = q;
+    if (found) {
+        uint8_t rr[12] = {0xc0, 0x0c, 0, 16, 0, 1, 0, 0, 0, 60, 0, 0};
+        rr[10] = (uint8_t)((tl + 1U) >> 8);
+        rr[11] = (uint8_t)(tl + 1U);
+        memcpy(a + q, rr, sizeof rr);
+        a[q + 12] = (uint8_t)tl;
+        memcpy(a + q + 13, g_res.txt, tl);
+        g_res.answer_len = q + 13U + tl;
+    }
+    return PICOACME_OK;
+}
+
+static picoacme_err_t u_recv(void *u, picoacme_sock_t s, uint8_t *b, size_t cap, size_t *got)
+{
+    (void)u;
+    assert_int_equal(s, DNS_SOCK);
+    if (g_res.answer_len == 0)
+        return PICOACME_WANT_READ;
+    assert_true(g_res.answer_len <= cap);
+    memcpy(b, g_res.answer, g_res.answer_len);
+    *got = g_res.answer_len;
+    g_res.answer_len = 0;
+    g_io++;
+    return PICOACME_OK;
+}
+
+/* dns-01 with a hook and a resolver: the resolver is asked in the same
+ * moment the record was published (no fixed first wait), then after a
+ * short back-off that doubles. */
+static void test_dns01_propagation(void **state)
+{
+    static const picoacme_dns_hook_t hook = {NULL, hook_txt};
+    picoacme_dns01_config_t dns;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    memset(&g_res, 0, sizeof g_res);
+    g_res.visible_after = 3;
+    g_tp.udp_open = u_open;
+    g_tp.udp_send = u_send;
+    g_tp.udp_recv = u_recv;
+    memset(&dns, 0, sizeof dns);
+    dns.hook = &hook;
+    dns.resolver = "127.0.0.1";
+    dns.resolver_port = 5353;
+    dns.timeout_s = 30;
+    g_cfg.challenges[0] = PICOACME_CHALL_DNS01;
+    g_cfg.n_challenges = 1;
+    g_cfg.dns01 = &dns;
+    g_cfg.http01_port = 0;
+    srv.h01 = false;
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(g_res.queries, 4);
+    assert_int_equal(strlen(g_res.txt), 43);
+    /* first query right after the hook published: no wait at all */
+    assert_int_equal(g_res.query_at[0] - g_res.add_at, 0);
+    /* then 50, 100, 200 ms */
+    assert_int_equal(g_res.query_at[1] - g_res.query_at[0], 50);
+    assert_int_equal(g_res.query_at[2] - g_res.query_at[1], 100);
+    assert_int_equal(g_res.query_at[3] - g_res.query_at[2], 200);
+    printf(
+        "dns-01: resolver asked at +%u ms, +%u ms, +%u ms, +%u ms after the publish\n",
+        (unsigned)(g_res.query_at[0] - g_res.add_at), (unsigned)(g_res.query_at[1] - g_res.add_at),
+        (unsigned)(g_res.query_at[2] - g_res.add_at), (unsigned)(g_res.query_at[3] - g_res.add_at));
+    env_close();
+}
+
+/* ---- fewer requests (issue 8) ----------------------------------------------------- */
+
+/* A fresh issuance, a renewal on the same context (directory and the last
+ * Replay-Nonce kept), a renewal after a reboot (the directory's URLs from
+ * the store), and a stored URL gone stale (404: the directory is read
+ * anew). */
+static void test_request_counts(void **state)
+{
+    unsigned fresh, same, reboot;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    fresh = picoacme_stats(&g_ctx)->requests;
+    assert_int_equal(fresh, 10);
+    /* same context: no directory, no nonce, no account */
+    srv.reqs = 0;
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_OK);
+    assert_int_equal(pump_engine(), PICOACME_OK);
+    assert_no_violation();
+    same = picoacme_stats(&g_ctx)->requests;
+    assert_int_equal(same, 7);
+    assert_int_equal(srv.reqs, 7);
+    assert_int_equal(srv.dir_gets, 1);
+    assert_int_equal(picoacme_stats(&g_ctx)->connections, 1);
+    env_close();
+    /* reboot: the record's directory URLs and account */
+    srv_reset(true);
+    env_open(false);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    reboot = picoacme_stats(&g_ctx)->requests;
+    assert_int_equal(reboot, 8);
+    assert_int_equal(srv.dir_gets, 0);
+    env_close();
+    printf("requests: fresh issuance %u, renewal on the same context %u, renewal after a "
+           "reboot %u\n",
+           fresh, same, reboot);
+    /* the stored newNonce URL answers 404: the directory is read, then on */
+    srv_reset(true);
+    srv.nonce_gone = 1;
+    env_open(false);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(srv.dir_gets, 1);
+    assert_int_equal(picoacme_stats(&g_ctx)->requests, 10);
+    env_close();
+    /* a newNonce URL that is gone for good fails after the one re-read */
+    srv_reset(true);
+    srv.nonce_gone = 5;
+    env_open(false);
+    assert_int_equal(run(), PICOACME_ERR_HTTP);
+    assert_int_equal(srv.dir_gets, 1);
+    assert_problem(PICOACME_ERR_HTTP, PICOACME_ST_NONCE, 404, "");
+    env_close();
+}
+
+/* Profiles (draft-ietf-acme-profiles): the name goes into the newOrder and
+ * the record; one the directory does not list is refused before any order. */
+static void test_profiles(void **state)
+{
+    picoacme_ctx_t *c = &g_ctx;
+    uint8_t rec[PICOACME_RX_BUF_SIZE];
+    size_t len = 0, off = 0, vl = 0;
+    (void)state;
+    srv_reset(false);
+    srv.profiles = "{\"classic\":\"90 days\",\"shortlived\":\"6 days\"}";
+    env_open(true);
+    g_cfg.profile = "shortlived";
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_string_equal(srv.profile, "shortlived");
+    assert_int_equal(picoacme_store_load(&g_st, rec, sizeof rec, &len, NULL), PICOACME_OK);
+    assert_int_equal(picoacme_record_find(rec, len, PICOACME_REC_PROFILE, &off, &vl), PICOACME_OK);
+    assert_int_equal(vl, 10);
+    assert_memory_equal(rec + off, "shortlived", 10);
+    /* the same context again: the cached directory still vouches for it */
+    assert_int_equal(picoacme_issue_start(c), PICOACME_OK);
+    assert_int_equal(pump_engine(), PICOACME_OK);
+    assert_string_equal(srv.profile, "shortlived");
+    env_close();
+
+    /* after a reboot with another profile: the stored URLs are not used
+     * (the record was ordered with another profile), the directory is read */
+    srv_reset(true);
+    srv.profiles = "{\"classic\":\"90 days\",\"shortlived\":\"6 days\"}";
+    env_open(false);
+    g_cfg.profile = "classic";
+    assert_int_equal(run(), PICOACME_OK);
+    assert_int_equal(srv.dir_gets, 1);
+    assert_string_equal(srv.profile, "classic");
+    env_close();
+
+    /* an unknown name: refused before any order */
+    srv_reset(true);
+    srv.profiles = "{\"classic\":\"90 days\"}";
+    env_open(false);
+    g_cfg.profile = "nope";
+    assert_int_equal(run(), PICOACME_ERR_PARAM);
+    assert_problem(PICOACME_ERR_PARAM, PICOACME_ST_DIRECTORY, 200, "");
+    assert_non_null(strstr(picoacme_last_problem(c)->detail, "profile"));
+    assert_int_equal(srv.order_posts, 0);
+    assert_int_equal(srv.posts, 0);
+    env_close();
+
+    /* a directory without meta.profiles: refused as well */
+    srv_reset(false);
+    env_open(true);
+    g_cfg.profile = "classic";
+    assert_int_equal(run(), PICOACME_ERR_PARAM);
+    assert_int_equal(srv.order_posts, 0);
+    env_close();
+
+    /* a name that could not be sent as a JSON string is a bad config */
+    env_open(true);
+    g_cfg.profile = "a\"b";
+    assert_int_equal(picoacme_init(c, &g_cfg, &g_ports), PICOACME_ERR_PARAM);
+    g_cfg.profile = "";
+    assert_int_equal(picoacme_init(c, &g_cfg, &g_ports), PICOACME_ERR_PARAM);
+    env_close();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2491,6 +2807,9 @@ int main(void)
         cmocka_unit_test(test_abort_uninitialised),
         cmocka_unit_test(test_record_find),
         cmocka_unit_test(test_contract_trap),
+        cmocka_unit_test(test_dns01_propagation),
+        cmocka_unit_test(test_request_counts),
+        cmocka_unit_test(test_profiles),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

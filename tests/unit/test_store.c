@@ -618,6 +618,63 @@ static void test_cut_4k_blocks(void **state)
     run_cuts(&c, false);
 }
 
+/* ---- streaming (issue 8) -------------------------------------------------- */
+
+/* A record written in pieces as it arrives: the same bytes and CRC as a
+ * whole save; until commit (or after a failure or an abandoned writer) the
+ * previous record stays the newest. */
+static void test_stream(void **state)
+{
+    (void)state;
+    const char *path = TMP("stream");
+    picoacme_posix_flash_t f;
+    picoacme_storage_t st;
+    picoacme_store_writer_t w;
+    static const size_t pieces[] = {1, 23, 256, 255, 257, 7, 1000, 3000, 4096, 5};
+    size_t total = 0, cap;
+
+    fresh(path, &f, 32768, 4096, &st);
+    cap = picoacme_store_capacity(&st);
+    pattern(g_old, 500, 7);
+    assert_int_equal(picoacme_store_save(&st, g_old, 500), PICOACME_OK);
+
+    pattern(g_new, cap, 8);
+    assert_int_equal(picoacme_store_begin(&w, &st), PICOACME_OK);
+    for (size_t i = 0; i < sizeof pieces / sizeof pieces[0]; i++) {
+        assert_int_equal(picoacme_store_append(&w, g_new + total, pieces[i]), PICOACME_OK);
+        total += pieces[i];
+        /* a power cut here: the old record is the one loaded */
+        expect_record(&st, g_old, 500, 1);
+    }
+    assert_int_equal(picoacme_store_commit(&w), PICOACME_OK);
+    expect_record(&st, g_new, total, 2);
+    /* byte for byte what a whole save writes: the same slot image */
+    file_read(path, g_img, 32768);
+    assert_int_equal(picoacme_store_save(&st, g_new, total), PICOACME_OK); /* gen 3, slot A */
+    assert_int_equal(picoacme_store_save(&st, g_new, total), PICOACME_OK); /* gen 4, slot B */
+    file_read(path, g_x, 32768);
+    assert_memory_equal(g_img + 16384 + HDR, g_x + 16384 + HDR, total);
+    assert_int_equal(le32(g_img + 16384 + 16), le32(g_x + 16384 + 16)); /* payload CRC */
+
+    /* over the capacity: NOSPACE, the writer is closed, the old record stays */
+    assert_int_equal(picoacme_store_begin(&w, &st), PICOACME_OK);
+    assert_int_equal(picoacme_store_append(&w, g_new, cap - 10), PICOACME_OK);
+    assert_int_equal(picoacme_store_append(&w, g_new, 11), PICOACME_ERR_NOSPACE);
+    assert_int_equal(picoacme_store_append(&w, g_new, 1), PICOACME_ERR_PARAM);
+    assert_int_equal(picoacme_store_commit(&w), PICOACME_ERR_PARAM);
+    expect_record(&st, g_new, total, 4);
+    /* exactly the capacity fits; an abandoned writer leaves the old record */
+    assert_int_equal(picoacme_store_begin(&w, &st), PICOACME_OK);
+    assert_int_equal(picoacme_store_append(&w, g_new, cap), PICOACME_OK);
+    expect_record(&st, g_new, total, 4);
+    assert_int_equal(picoacme_store_begin(&w, &st), PICOACME_OK);
+    assert_int_equal(picoacme_store_append(&w, g_new, cap), PICOACME_OK);
+    assert_int_equal(picoacme_store_commit(&w), PICOACME_OK);
+    expect_record(&st, g_new, cap, 5);
+    assert_int_equal(picoacme_store_begin(NULL, &st), PICOACME_ERR_PARAM);
+    picoacme_posix_flash_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -626,7 +683,7 @@ int main(void)
         cmocka_unit_test(test_header_bytes),        cmocka_unit_test(test_alternation),
         cmocka_unit_test(test_corruption),          cmocka_unit_test(test_generation_wrap),
         cmocka_unit_test(test_cut_one_block_slots), cmocka_unit_test(test_cut_many_block_slots),
-        cmocka_unit_test(test_cut_4k_blocks),
+        cmocka_unit_test(test_cut_4k_blocks),       cmocka_unit_test(test_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

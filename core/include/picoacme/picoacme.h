@@ -144,6 +144,11 @@ typedef struct picoacme_config {
      * may take, waits for Retry-After included; 0 means
      * PICOACME_RUN_BUDGET_S. Running out fails with PICOACME_ERR_TIMEOUT. */
     uint32_t budget_s;
+    /* Certificate profile (draft-ietf-acme-profiles): the name sent as
+     * "profile" in every newOrder; it must be one the directory lists in
+     * meta.profiles, else the run fails before any order. NULL: none (the
+     * CA's default). At most PICOACME_PROFILE_MAX - 1 printable bytes. */
+    const char *profile;
 } picoacme_config_t;
 
 typedef enum picoacme_state {
@@ -269,8 +274,15 @@ typedef struct picoacme_dir {
     char new_account[PICOACME_URL_MAX];
     char new_order[PICOACME_URL_MAX];
     char account_url[PICOACME_URL_MAX];
+#if PICOACME_ARI
+    char renewal_info[PICOACME_URL_MAX]; /* "" when the CA offers none */
+#endif
     char thumbprint[44]; /* of the account key (§8.1) */
     bool ari_offered;    /* the directory names a renewalInfo resource */
+    bool loaded;         /* the URLs above hold: runs skip the directory GET */
+    bool from_record;    /* they came from the store: a 404 re-reads the directory */
+    bool eab_required;   /* meta.externalAccountRequired */
+    bool profile_listed; /* meta.profiles lists cfg.profile */
     int64_t date_s;      /* the CA's last Date header, when the RTC is unknown */
     uint32_t date_mono_ms;
 } picoacme_dir_t;
@@ -286,21 +298,30 @@ typedef struct picoacme_dns01_run {
     char txt[48];
 } picoacme_dns01_run_t;
 
+/* The authorization URLs of one order, packed one after the other (NUL
+ * after each): room for PICOACME_MAX_IDENTIFIERS URLs of full length up to
+ * 4 identifiers; beyond, 96 bytes on average (a CA's authz URLs are ~70). */
+#if PICOACME_MAX_IDENTIFIERS <= 4U
+#define PICOACME_AUTHZ_URLS_SIZE (PICOACME_MAX_IDENTIFIERS * PICOACME_URL_MAX)
+#else
+#define PICOACME_AUTHZ_URLS_SIZE (4U * PICOACME_URL_MAX + (PICOACME_MAX_IDENTIFIERS - 4U) * 96U)
+#endif
+
 /* An issuance (§7.4 .. §7.4.2). */
 typedef struct picoacme_issue_run {
     char order_url[PICOACME_URL_MAX];
     char finalize_url[PICOACME_URL_MAX];
     char cert_url[PICOACME_URL_MAX];
     char chall_url[PICOACME_URL_MAX];
-    char authz_url[PICOACME_MAX_IDENTIFIERS][PICOACME_URL_MAX];
-    char token[PICOACME_MAX_IDENTIFIERS][PICOACME_TOKEN_MAX];
+    char authz_urls[PICOACME_AUTHZ_URLS_SIZE]; /* packed, NUL after each */
+    char token[PICOACME_TOKEN_MAX];            /* of the current authorization */
     char authz_name[PICOACME_NAME_MAX];
     uint8_t failed[PICOACME_MAX_IDENTIFIERS]; /* bit per challenge type that failed */
     uint8_t n_authz;
     uint8_t authz_idx;
-    uint8_t chall;  /* picoacme_chall_type_t */
-    uint8_t id_idx; /* cfg.ids index of the current authorization */
-    uint8_t orders; /* orders made in this issuance */
+    uint8_t chall;   /* picoacme_chall_type_t */
+    uint8_t id_idx;  /* cfg.ids index of the current authorization */
+    uint16_t orders; /* orders made in this issuance */
     bool authz_ip;
     bool authz_wildcard;
     bool retry_order;    /* a challenge failed: new order, next type */
@@ -431,7 +452,7 @@ typedef struct picoacme_ctx {
  *        must stay valid while ctx is used.
  * ports: copied; the port structs must stay valid while ctx is used.
  * Returns one of: PICOACME_OK; PICOACME_ERR_PARAM (a NULL pointer, a
- * missing port, a bad identifier, URL, e-mail or EAB setting);
+ * missing port, a bad identifier, URL, e-mail, EAB setting or profile name);
  * PICOACME_ERR_UNSUPPORTED (EAB configured but not built in). */
 picoacme_err_t picoacme_init(picoacme_ctx_t *ctx, const picoacme_config_t *cfg,
                              const picoacme_ports_t *ports);
@@ -445,6 +466,15 @@ picoacme_err_t picoacme_init(picoacme_ctx_t *ctx, const picoacme_config_t *cfg,
  * http-01/tls-alpn-01 listeners that cfg names. With PICOACME_ARI, a
  * renewal at the same CA names the stored certificate in "replaces"
  * (RFC 9773 §5); alreadyReplaced or 409 makes it order once more without.
+ * Requests are saved where the protocol allows (issue 8): the directory
+ * read by an earlier run of this context is used again, and so is the
+ * CA's last Replay-Nonce (badNonce brings a fresh one); after a reboot the
+ * record's copy of the directory's URLs is used when the account URL is
+ * stored and cfg->profile is the one the record was ordered with (a 404
+ * to one of them reads the directory anew). A renewal then takes 7
+ * requests on a running context, 8 after a reboot; a first issuance 10.
+ * With cfg->profile, a directory whose meta.profiles does not list it
+ * fails the run with PICOACME_ERR_PARAM (state DIRECTORY) before any order.
  * Returns one of: PICOACME_OK (pump with picoacme_step());
  * PICOACME_ERR_PARAM (no identifiers or directory, a challenge setting that
  * cannot work); PICOACME_ERR_UNSUPPORTED (a configured challenge or

@@ -48,6 +48,12 @@
 #define PICOACME_MAX_IDENTIFIERS 4U
 #endif
 
+/* Longest certificate profile name kept, NUL included
+ * (draft-ietf-acme-profiles; picoacme_config_t.profile). */
+#ifndef PICOACME_PROFILE_MAX
+#define PICOACME_PROFILE_MAX 32U
+#endif
+
 /* JSON tokens for one response. */
 #ifndef PICOACME_JSON_TOKENS
 #define PICOACME_JSON_TOKENS 96U
@@ -272,8 +278,8 @@
 #if PICOACME_TX_BUF_SIZE < 1024U
 #error "PICOACME_TX_BUF_SIZE must be at least 1024"
 #endif
-#if PICOACME_MAX_IDENTIFIERS < 1U
-#error "PICOACME_MAX_IDENTIFIERS must be at least 1"
+#if PICOACME_MAX_IDENTIFIERS < 1U || PICOACME_MAX_IDENTIFIERS > 100U
+#error "PICOACME_MAX_IDENTIFIERS must be between 1 and 100"
 #endif
 #if PICOACME_IO_RETRIES > 8U
 #error "PICOACME_IO_RETRIES must be at most 8"

@@ -18,7 +18,12 @@ typedef enum picoacme_rec_tag {
     PICOACME_REC_ACCT_KEY = 2, /* the account's private scalar (32 bytes), when exportable */
     PICOACME_REC_ACCT_URL = 3, /* the account URL (the kid) */
     PICOACME_REC_CERT_KEY = 4, /* the certificate's private scalar (32 bytes), when exportable */
-    PICOACME_REC_CERT = 5      /* the chain, PEM, leaf first */
+    PICOACME_REC_CERT = 5,     /* the chain, PEM, leaf first */
+    /* the directory's newNonce, newAccount, newOrder and renewalInfo URLs,
+     * separated by one space (renewalInfo may be empty): a renewal after a
+     * reboot skips the directory GET */
+    PICOACME_REC_DIR_URLS = 6,
+    PICOACME_REC_PROFILE = 7 /* the profile the certificate was ordered with */
 } picoacme_rec_tag_t;
 
 /* Find tag in the record rec[0, len) (as picoacme_store_load() returns it).

@@ -12,6 +12,7 @@
 #ifndef PICOACME_STORE_H
 #define PICOACME_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +63,40 @@ picoacme_err_t picoacme_store_load(const picoacme_storage_t *st, uint8_t *buf, s
  * PICOACME_ERR_STORAGE (a port failure or a read-back mismatch; saving
  * again is safe). */
 picoacme_err_t picoacme_store_save(const picoacme_storage_t *st, const uint8_t *data, size_t len);
+
+/* ---- streaming: a record written as it arrives ---------------------------
+ * picoacme_store_save() in pieces, for a payload that never sits whole in
+ * RAM (a certificate chain as it is downloaded): begin erases the slot that
+ * does not hold the newest record, append programs and reads back each
+ * piece while the CRC-32 is computed incrementally, commit programs the
+ * header last. Until commit's final byte, and after any failure or an
+ * abandoned writer (nothing to release), the previous record is the one
+ * loaded. The writer is the caller's; no other save may run meanwhile. */
+typedef struct picoacme_store_writer {
+    const picoacme_storage_t *st;
+    size_t base;         /* offset of the slot being written */
+    size_t cap;          /* its payload capacity */
+    size_t len;          /* payload bytes appended */
+    uint32_t crc;        /* CRC-32 of them */
+    uint32_t generation; /* of the record being written */
+    bool open;           /* begun, not committed, no failure */
+} picoacme_store_writer_t;
+
+/* Start a record in w (any memory). Returns one of PICOACME_OK,
+ * PICOACME_ERR_PARAM (w NULL, st not usable), PICOACME_ERR_STORAGE. */
+picoacme_err_t picoacme_store_begin(picoacme_store_writer_t *w, const picoacme_storage_t *st);
+
+/* Append data[0, len) to the record. Returns one of PICOACME_OK,
+ * PICOACME_ERR_PARAM (w not begun or failed, data NULL with len > 0),
+ * PICOACME_ERR_NOSPACE (over picoacme_store_capacity() in total),
+ * PICOACME_ERR_STORAGE (a port failure or read-back mismatch). After a
+ * failure the writer is closed: begin again. */
+picoacme_err_t picoacme_store_append(picoacme_store_writer_t *w, const uint8_t *data, size_t len);
+
+/* Make the appended payload the newest record (header last, read back).
+ * Returns one of PICOACME_OK, PICOACME_ERR_PARAM (w not begun or failed),
+ * PICOACME_ERR_STORAGE. The writer is closed either way. */
+picoacme_err_t picoacme_store_commit(picoacme_store_writer_t *w);
 
 /* Erase both slots (factory reset). Returns one of PICOACME_OK,
  * PICOACME_ERR_PARAM (st not usable), PICOACME_ERR_STORAGE. */
