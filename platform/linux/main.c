@@ -104,7 +104,7 @@ void usage(FILE *f)
           "  --out DIR          directory for cert.pem and key.pem (written only on success;\n"
           "                     both switch at once through DIR/live; run restores them\n"
           "                     from the state at every start)\n"
-          "  --email ADDR       account contact (optional)\n"
+          "  --email ADDR       account contact (optional)\n" HWKEYS_USAGE
           "  -v, --verbose      log every ACME request\n"
           "  -h, --help         this text\n"
           "  --version          print the version\n",
@@ -470,7 +470,9 @@ static int publish_stored(picoacme_wolfssl_crypto_t *wcp, const char *out, bool 
     if (e == PICOACME_ERR_NOT_FOUND) {
         return 0;
     }
-    if (e == PICOACME_OK && key_pem(wcp, key, sizeof key, &key_len) == 0) {
+    if (e == PICOACME_OK &&
+        (hwkeys_active() ? hwkeys_key_uri(g_ctx.ports.storage, key, sizeof key, &key_len)
+                         : key_pem(wcp, key, sizeof key, &key_len)) == 0) {
         e = picoacme_stored(&g_ctx, &info);
     } else if (e == PICOACME_OK) {
         e = PICOACME_ERR_CRYPTO;
@@ -519,9 +521,9 @@ static int issue_once(const picoacme_config_t *cfgp, const picoacme_ports_t *por
         return 1;
     }
     fprintf(stderr,
-            "picoacme: issued %s/cert.pem and %s/key.pem (%u requests, %u connections, %u TLS "
+            "picoacme: issued %s/cert.pem and %s/%s (%u requests, %u connections, %u TLS "
             "handshakes, %u badNonce retries)\n",
-            out, out, (unsigned)picoacme_stats(&g_ctx)->requests,
+            out, out, hwkeys_key_name(), (unsigned)picoacme_stats(&g_ctx)->requests,
             (unsigned)picoacme_stats(&g_ctx)->connections,
             tlsp != NULL ? tlsp->handshakes - hs0 : 0U,
             (unsigned)picoacme_stats(&g_ctx)->bad_nonces);
@@ -704,6 +706,7 @@ static int cmd_issue(int argc, char **argv, bool daemon)
                                          {"max-renewals", required_argument, NULL, 'M'},
                                          {"eab-hmac-key-file", required_argument, NULL, 'E'},
                                          {"tsig-key-file", required_argument, NULL, 'J'},
+                                         HWKEYS_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     static char dns_server[256], dns_resolver[256], tsig_name[256];
     static uint8_t tsig_secret[128];
@@ -896,7 +899,12 @@ static int cmd_issue(int argc, char **argv, bool daemon)
             break;
         }
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default:
+            if (hwkeys_option(c, optarg) == 1) {
+                break;
+            }
+            usage(stderr);
+            return 2;
         }
     }
     if (!have_challenge) {
@@ -952,6 +960,12 @@ static int cmd_issue(int argc, char **argv, bool daemon)
     if (!ports_free(&cfg, (uint16_t)port, alpn_port)) {
         return 2;
     }
+    /* keys in a token or TPM: a device that cannot be used stops here,
+     * before the state file is touched */
+    rc = hwkeys_open(&crypto);
+    if (rc != 0) {
+        return rc;
+    }
     rc = open_ports(state, root_path, &tp, &clk, &flash, &st, &wc, &crypto, &wt, &tls, &roots,
                     &roots_len);
     if (rc != 0) {
@@ -976,7 +990,7 @@ static int cmd_issue(int argc, char **argv, bool daemon)
     memset(&ports, 0, sizeof ports);
     ports.transport = &tp;
     ports.tls = roots != NULL ? &tls : NULL;
-    ports.crypto = &crypto;
+    ports.crypto = hwkeys_crypto(&crypto);
     ports.storage = &st;
     ports.clock = &clk;
     ports.log = log_hook;
@@ -1018,6 +1032,7 @@ done:
         }
         free(fb_roots);
     }
+    hwkeys_close(&st);
     close_ports(&flash, &wc, &wt, roots);
     return rc;
 }

@@ -18,7 +18,12 @@ typedef enum picoacme_rec_tag {
     PICOACME_REC_ACCT_KEY = 2, /* the account's private scalar (32 bytes), when exportable */
     PICOACME_REC_ACCT_URL = 3, /* the account URL (the kid) */
     PICOACME_REC_CERT_KEY = 4, /* the certificate's private scalar (32 bytes), when exportable */
-    PICOACME_REC_CERT = 5      /* the chain, PEM, leaf first */
+    PICOACME_REC_CERT = 5,     /* the chain, PEM, leaf first */
+    /* with a crypto port that keeps keys in hardware (key_ref): what the
+     * port needs to find the key again (a token object's CKA_ID, a TPM
+     * handle), never key material; 1..PICOACME_KEY_REF_MAX bytes */
+    PICOACME_REC_ACCT_KEY_REF = 6,
+    PICOACME_REC_CERT_KEY_REF = 7
 } picoacme_rec_tag_t;
 
 /* Find tag in the record rec[0, len) (as picoacme_store_load() returns it).
