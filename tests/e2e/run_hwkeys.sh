@@ -304,7 +304,7 @@ pkcs11-errors)
     pass ;;
 esac
 
-# ---- swtpm ---------------------------------------------------------------
+# ---- swtpm (TCTI swtpm:host=127.0.0.1,port=P, control channel on P + 1) ----
 
 # swtpm_start: a TPM on 127.0.0.1:TPM_PORT with its state in WORK/tpm
 swtpm_start() {
@@ -312,7 +312,18 @@ swtpm_start() {
         mkdir -p "$WORK/tpm"
         swtpm_setup --tpm2 --tpmstate "$WORK/tpm" --createek --overwrite \
             >"$WORK/swtpm-setup.log" 2>&1 || fail "swtpm_setup failed"
-        read -r TPM_PORT TPM_CTRL <<<"$(pebble_free_ports 2)"
+        # the swtpm TCTI takes the control channel on port + 1
+        read -r TPM_PORT TPM_CTRL <<<"$(python3 -c '
+import socket
+while True:
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1))
+    except OSError:
+        continue
+    print(p, p + 1)
+    break')"
     fi
     swtpm socket --tpm2 --tpmstate dir="$WORK/tpm" \
         --server type=tcp,port="$TPM_PORT",bindaddr=127.0.0.1 \
@@ -386,7 +397,6 @@ tpm2-renew)
     export DBUS_SESSION_BUS_ADDRESS=$(sed -n 1p "$WORK/dbus.txt")
     PIDS+=($(sed -n 2p "$WORK/dbus.txt"))
     swtpm_stop # abrmd takes the TPM's one connection
-    swtpm_start_quiet=1
     swtpm socket --tpm2 --tpmstate dir="$WORK/tpm" \
         --server type=tcp,port="$TPM_PORT",bindaddr=127.0.0.1 \
         --ctrl type=tcp,port="$TPM_CTRL",bindaddr=127.0.0.1 \

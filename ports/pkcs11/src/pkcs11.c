@@ -400,8 +400,7 @@ static picoacme_err_t load_module(picoacme_pkcs11_t *p, const char *module)
     CK_RV rv;
     p->dl = dlopen(module, RTLD_NOW | RTLD_LOCAL);
     if (p->dl == NULL) {
-        snprintf(p->why, sizeof p->why, "PKCS#11: cannot load the module %s: %s", module,
-                 dlerror());
+        snprintf(p->why, sizeof p->why, "PKCS#11: cannot load the module: %s", dlerror());
         return PICOACME_ERR_NOT_FOUND;
     }
     /* POSIX: a data pointer converts to a function pointer */
