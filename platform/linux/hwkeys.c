@@ -116,6 +116,9 @@ int hwkeys_open(const picoacme_crypto_t *sw)
         return 2;
     }
     if (g_tpm2) {
+        /* tpm2-tss logs its errors to stderr: the command says what failed
+         * itself (TSS2_LOG set by the user wins) */
+        (void)setenv("TSS2_LOG", "all+NONE", 0);
         if (picoacme_tpm2_open(&g_tpm, g_tpm2_tcti, sw, &g_hw) != PICOACME_OK) {
             fprintf(stderr, "picoacme: the TPM cannot be used: %s\n", g_tpm.why);
             return 1;
@@ -164,7 +167,7 @@ static uint32_t be32(const uint8_t *p)
 
 /* Destroy the key objects the stored record does not name (nothing when
  * no record with a reference can be read). */
-static void prune(const picoacme_storage_t *st)
+static void prune(const picoacme_storage_t *st, bool quiet)
 {
     uint8_t refs[2][PICOACME_KEY_REF_MAX];
     size_t lens[2] = {0, 0};
@@ -197,7 +200,7 @@ static void prune(const picoacme_storage_t *st)
         picoacme_pkcs11_forget(&g_p11, PICOACME_KEY_CERT);
         e = picoacme_pkcs11_prune(&g_p11, (const uint8_t(*)[16])keep, n, &gone);
     }
-    if (e != PICOACME_OK) {
+    if (e != PICOACME_OK && !quiet) {
         fprintf(stderr, "picoacme: old keys not removed: %s\n", g_tpm2 ? g_tpm.why : g_p11.why);
     } else if (gone > 0U) {
         fprintf(stderr, "picoacme: %u key object%s the state no longer names removed\n", gone,
@@ -249,16 +252,25 @@ int hwkeys_key_uri(const picoacme_storage_t *st, char *out, size_t cap, size_t *
     }
     *len = (size_t)n;
     /* the new certificate is stored: the keys it replaced can go */
-    prune(st);
+    prune(st, false);
     return 0;
 }
 
 void hwkeys_close(const picoacme_storage_t *st)
 {
+    const char *why;
     if (!g_open) {
         return;
     }
-    prune(st);
+    /* what the device said when an operation failed (the engine's line
+     * only says which step) */
+    why = g_tpm2 ? g_tpm.why : g_p11.why;
+    if (why[0] != '\0') {
+        fprintf(stderr, "picoacme: %s: %s\n", g_tpm2 ? "the TPM" : "the PKCS#11 token", why);
+    }
+    /* after a failure too: the keys of a run that stored nothing go (a
+     * device that failed is left alone: the next run prunes) */
+    prune(st, true);
     if (g_tpm2) {
         picoacme_tpm2_close(&g_tpm);
     } else {
