@@ -1047,6 +1047,7 @@ static int cmd_lifecycle(int argc, char **argv, const char *what)
                                          {"reason", required_argument, NULL, 'R'},
                                          {"verbose", no_argument, NULL, 'v'},
                                          {"help", no_argument, NULL, 'h'},
+                                         HWKEYS_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     const char *dir_url = NULL, *root_path = NULL, *state = NULL;
     bool revoke = strcmp(what, "revoke") == 0;
@@ -1086,7 +1087,12 @@ static int cmd_lifecycle(int argc, char **argv, const char *what)
             break;
         }
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default:
+            if (hwkeys_option(c, optarg) == 1) {
+                break;
+            }
+            usage(stderr);
+            return 2;
         }
     }
     if (dir_url == NULL || state == NULL ||
@@ -1099,6 +1105,15 @@ static int cmd_lifecycle(int argc, char **argv, const char *what)
         fprintf(stderr, "picoacme: no state file %s: no account to %s\n", state, what);
         return 1;
     }
+    if (rollover && hwkeys_active()) {
+        fprintf(stderr, "picoacme: rollover moves the new key into the account slot by its "
+                        "scalar: not with keys in hardware\n");
+        return 2;
+    }
+    rc = hwkeys_open(&crypto);
+    if (rc != 0) {
+        return rc;
+    }
     rc = open_ports(state, root_path, &tp, &clk, &flash, &st, &wc, &crypto, &wt, &tls, &roots,
                     &roots_len);
     if (rc != 0) {
@@ -1110,7 +1125,7 @@ static int cmd_lifecycle(int argc, char **argv, const char *what)
     memset(&ports, 0, sizeof ports);
     ports.transport = &tp;
     ports.tls = roots != NULL ? &tls : NULL;
-    ports.crypto = &crypto;
+    ports.crypto = hwkeys_crypto(&crypto);
     ports.storage = &st;
     ports.clock = &clk;
     ports.log = log_hook;
@@ -1157,6 +1172,7 @@ static int cmd_lifecycle(int argc, char **argv, const char *what)
     }
     rc = 0;
 done:
+    hwkeys_close(&st);
     close_ports(&flash, &wc, &wt, roots);
     return rc;
 }

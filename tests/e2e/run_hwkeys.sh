@@ -12,7 +12,9 @@
 #                   state holds only references (no key TLV, no PEM key), the
 #                   account is reused, and the token holds exactly the live
 #                   objects. Then openssl s_server serves with the token key
-#                   (libengine-pkcs11-openssl) and curl --cacert connects.
+#                   (libengine-pkcs11-openssl) and curl --cacert connects;
+#                   revoke signs with the token account key, rollover is
+#                   refused before anything is sent.
 #   pkcs11-powercut SIGKILL (strace) at the k-th write to the state file of
 #                   a renewal, k = 1, 2, ... until one runs through: the stored
 #                   certificate's key is always in the token, and the next
@@ -219,6 +221,20 @@ pkcs11-renew)
         -accept "127.0.0.1:$port" -www >"$WORK/s_server.log" 2>&1 &
     PIDS+=($!)
     serve_check "$port"
+    # revoke signs with the token's account key; rollover is refused up front
+    lc() {
+        LC_RC=0
+        timeout "$PICOACME_TIMEOUT" "$PICOACME" "$1" --directory "$PEBBLE_DIR_URL" \
+            --ca-root "$PEBBLE_TLS_ROOT" --state "$WORK/state" "${P11_ARGS[@]}" \
+            >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || LC_RC=$?
+    }
+    lc revoke
+    [ $LC_RC -eq 0 ] || fail "revoke exited $LC_RC: $(last_err)"
+    grep -q 'POST /revoke-cert' "$WORK/pebble/pebble.log" || fail "Pebble saw no revocation"
+    lc rollover
+    [ $LC_RC -eq 2 ] || fail "rollover with token keys exited $LC_RC"
+    last_err | grep -q 'not with keys in hardware' || fail "rollover: $(last_err)"
+    pkcs11_check
     pass ;;
 pkcs11-powercut)
     start_ca
