@@ -21,7 +21,9 @@
 #                   run leaves exactly the live objects.
 #   pkcs11-errors   a wrong PIN, a token that is not there, a module that is
 #                   not there: each exits 1 with a clear last line, the state
-#                   and --out unchanged (byte for byte), no object added.
+#                   and --out unchanged (byte for byte), no object added; the
+#                   PIN from the environment; run restores a lost --out
+#                   (key.uri) from the state without ordering.
 #   tpm2-renew      swtpm on loopback TCP: issue and renew; key.uri is
 #                   handle:0x...; the leaf's public key is the TPM key's
 #                   (tpm2_readpublic); the state holds only the handles; only
@@ -316,6 +318,21 @@ pkcs11-errors)
         --pkcs11-module "$P11_MODULE" --pkcs11-token "$TOKEN" >"$WORK/picoacme.out" \
         2>"$WORK/picoacme.err" || RC=$?
     [ $RC -eq 0 ] || fail "PIN from the environment: exit $RC: $(last_err)"
+    pkcs11_check
+    # run restores a lost --out (key.uri too) from the state, ordering nothing
+    cp "$WORK/out/key.uri" "$WORK/key.uri.before"
+    rm -rf "$WORK/out"
+    orders=$(grep -c 'POST /order-plz' "$WORK/pebble/pebble.log")
+    "$PICOACME" run --directory "$PEBBLE_DIR_URL" --ca-root "$PEBBLE_TLS_ROOT" \
+        --state "$WORK/state" --http01-port "$PEBBLE_HTTP01_PORT" --out "$WORK/out" \
+        --domain err.internal "${P11_ARGS[@]}" >"$WORK/run.out" 2>"$WORK/run.err" &
+    rpid=$!
+    PIDS+=($rpid)
+    for i in $(seq 1 100); do grep -q 'next renewal in' "$WORK/run.err" && break; sleep 0.1; done
+    kill $rpid; wait $rpid 2>/dev/null
+    grep -q 'restored from the state' "$WORK/run.err" || fail "run did not restore --out: $(cat "$WORK/run.err")"
+    cmp -s "$WORK/out/key.uri" "$WORK/key.uri.before" || fail "run restored another key.uri"
+    [ "$(grep -c 'POST /order-plz' "$WORK/pebble/pebble.log")" = "$orders" ] || fail "run ordered"
     pkcs11_check
     pass ;;
 esac
