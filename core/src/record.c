@@ -134,10 +134,10 @@ static size_t key_tlv(const picoacme_crypto_t *c, picoacme_key_slot_t slot, pico
     size_t vl = 0;
     size_t n = 0;
     if (c->key_export(c->user, slot, v) == PICOACME_OK) {
-        n = tlv_put(tlv, tag, v, 32U);
+        n = tlv_put(tlv, (uint8_t)tag, v, 32U);
     } else if (c->key_ref != NULL && c->key_ref(c->user, slot, v, &vl) == PICOACME_OK && vl > 0U &&
                vl <= PICOACME_KEY_REF_MAX) {
-        n = tlv_put(tlv, ref_tag(tag), v, vl);
+        n = tlv_put(tlv, (uint8_t)ref_tag(tag), v, vl);
     }
     memset(v, 0, sizeof v);
     return n;

@@ -107,6 +107,9 @@ const char *hwkeys_key_name(void);
  * 0, or the exit status after saying why (2 a usage mistake, 1 the device
  * cannot be used: no module, no token, a wrong PIN, no TPM). */
 int hwkeys_open(const picoacme_crypto_t *sw);
+/* false (after saying why) when no hardware option was given but the
+ * record in st names keys in hardware: software keys would replace them. */
+bool hwkeys_state_fits(const picoacme_storage_t *st, const char *state);
 /* The crypto port to use: the hardware one when open, else sw. */
 const picoacme_crypto_t *hwkeys_crypto(const picoacme_crypto_t *sw);
 /* The text of --out's key.uri for the record stored in st, into out; then

@@ -61,6 +61,23 @@ const char *hwkeys_key_name(void)
     return hwkeys_active() ? "key.uri" : "key.pem";
 }
 
+bool hwkeys_state_fits(const picoacme_storage_t *st, const char *state)
+{
+    static uint8_t rec[STATE_SIZE];
+    size_t len = 0, off = 0, vl = 0;
+    if (hwkeys_active() || picoacme_store_load(st, rec, sizeof rec, &len, NULL) != PICOACME_OK ||
+        (picoacme_record_find(rec, len, PICOACME_REC_ACCT_KEY_REF, &off, &vl) != PICOACME_OK &&
+         picoacme_record_find(rec, len, PICOACME_REC_CERT_KEY_REF, &off, &vl) != PICOACME_OK)) {
+        return true;
+    }
+    /* without the options the software port would make new keys on disk */
+    fprintf(stderr,
+            "picoacme: the keys of --state %s are in a token or a TPM: give the same "
+            "--pkcs11-module/--pkcs11-token or --tpm2-tcti\n",
+            state);
+    return false;
+}
+
 #if PICOACME_HWKEYS
 /* The PIN: --pkcs11-pin-file, else $PICOACME_PKCS11_PIN. */
 static int read_pin(char *pin, size_t cap)

@@ -973,7 +973,7 @@ static int cmd_issue(int argc, char **argv, bool daemon)
     }
     rc = 2;
     memset(&wt2, 0, sizeof wt2);
-    if (!state_fits_ca(&st, state, dir_url, fb_url)) {
+    if (!state_fits_ca(&st, state, dir_url, fb_url) || !hwkeys_state_fits(&st, state)) {
         goto done;
     }
     rc = 1;

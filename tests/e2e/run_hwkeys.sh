@@ -304,6 +304,10 @@ pkcs11-errors)
     [ $RC -eq 1 ] || fail "missing module: exit $RC"
     last_err | grep -q 'cannot load the module' || fail "missing module: last line: $(last_err)"
     echo "missing module: $(last_err)"
+    # forgotten options: refused, not replaced by keys on disk
+    issue err.internal
+    [ $RC -eq 2 ] || fail "no --pkcs11-* with a token's state: exit $RC"
+    last_err | grep -q 'are in a token or a TPM' || fail "no --pkcs11-*: last line: $(last_err)"
     # the PIN never on the command line: no --pkcs11-pin, and the environment works
     issue err.internal --pkcs11-module "$P11_MODULE" --pkcs11-token "$TOKEN" --pkcs11-pin "$PIN"
     [ $RC -eq 2 ] || fail "--pkcs11-pin was accepted"
