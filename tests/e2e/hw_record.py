@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""hw_record.py STATE FIELD: read the newest valid record of a picoacme
---state file (A/B store, core/src/store.c; TLVs, picoacme_record.h) and
-print FIELD: tags (the TLV tags present, one per line), acct_ref / cert_ref
-(hex), leaf (the stored leaf certificate, PEM), chain (the rest, PEM)."""
+"""hw_record.py STATE vars LEAF: read the newest valid record of a picoacme
+--state file (A/B store, core/src/store.c; TLVs, picoacme_record.h), write
+the stored leaf certificate (PEM) to LEAF and print shell assignments:
+REC_TAGS (the TLV tags present), REC_ACCT / REC_CERT (the key references,
+hex, empty when absent). One call per check: a python start is slow on a
+loaded machine."""
 import struct, sys, zlib
 
 SIZE, SLOT = 16 * 1024, 8 * 1024
@@ -39,21 +41,13 @@ def main():
     if rec is None:
         sys.exit(1)
     t = tlvs(rec)
-    what = sys.argv[2]
-    if what == "tags":
-        print("\n".join(str(k) for k in sorted(t)))
-    elif what in ("acct_ref", "cert_ref"):
-        v = t.get(6 if what == "acct_ref" else 7)
-        if v is None:
-            sys.exit(1)
-        print(v.hex())
-    elif what in ("leaf", "chain"):
-        pem = t[5].decode()
-        blocks = pem.split("-----END CERTIFICATE-----")
-        blocks = [b.strip() + "\n-----END CERTIFICATE-----\n" for b in blocks if b.strip()]
-        print("".join(blocks[:1] if what == "leaf" else blocks[1:]), end="")
-    else:
-        sys.exit(2)
-
+    pem = t.get(5, b"").decode()
+    blocks = [b.strip() + "\n-----END CERTIFICATE-----\n"
+              for b in pem.split("-----END CERTIFICATE-----") if b.strip()]
+    with open(sys.argv[3], "w") as f:
+        f.write("".join(blocks[:1]))
+    print("REC_TAGS='%s'" % " ".join(str(k) for k in sorted(t)))
+    print("REC_ACCT='%s'" % t.get(6, b"").hex())
+    print("REC_CERT='%s'" % t.get(7, b"").hex())
 
 main()

@@ -104,15 +104,23 @@ split_chain() {
     [ "$v" = "$WORK/leaf.pem: OK" ] || fail "openssl verify: $v"
 }
 
+# rec_read: the stored record's REC_TAGS, REC_ACCT, REC_CERT (hex) and its
+# leaf in WORK/stored-leaf.pem
+rec_read() {
+    local v
+    v=$(python3 "$E2E_DIR/hw_record.py" "$WORK/state" vars "$WORK/stored-leaf.pem") \
+        || fail "no valid record in the state"
+    eval "$v"
+}
+
 # no_private_bytes: the state has no key TLV (2, 4) and no PEM key, --out
-# holds no PEM key and no key.pem
+# holds no PEM key and no key.pem (after rec_read)
 no_private_bytes() {
-    local tags
-    tags=$(python3 "$E2E_DIR/hw_record.py" "$WORK/state" tags) || fail "state unreadable"
-    echo "$tags" | grep -qx 2 && fail "the state holds an account key scalar (TLV 2)"
-    echo "$tags" | grep -qx 4 && fail "the state holds a certificate key scalar (TLV 4)"
-    echo "$tags" | grep -qx 6 || fail "the state holds no account key reference"
-    echo "$tags" | grep -qx 7 || fail "the state holds no certificate key reference"
+    local tags=" $REC_TAGS "
+    case $tags in *" 2 "*) fail "the state holds an account key scalar (TLV 2)" ;; esac
+    case $tags in *" 4 "*) fail "the state holds a certificate key scalar (TLV 4)" ;; esac
+    case $tags in *" 6 "*) ;; *) fail "the state holds no account key reference" ;; esac
+    case $tags in *" 7 "*) ;; *) fail "the state holds no certificate key reference" ;; esac
     grep -aq 'PRIVATE KEY' "$WORK/state" && fail "a PEM private key in the state"
     grep -rlaq 'PRIVATE KEY' "$WORK/out/" && fail "a PEM private key in --out"
     [ -e "$WORK/out/key.pem" ] && fail "--out has a key.pem"
@@ -140,9 +148,11 @@ p11tool() {
     pkcs11-tool --module "$P11_MODULE" --token-label "$TOKEN" --login --pin "$PIN" "$@" 2>/dev/null
 }
 
-# the CKA_IDs (hex) of the token's objects of TYPE (privkey, pubkey), sorted
+# the CKA_IDs (hex) of the objects of KIND (Private, Public) in the listing
+# WORK/objects.txt (pkcs11-tool --list-objects), sorted
 token_ids() {
-    p11tool --list-objects --type "$1" | sed -n 's/^ *ID: *//p' | sort
+    awk -v kind="$1" '/ Key Object/ { cur = $1 } /^ *ID:/ && cur == kind { print $2 }' \
+        "$WORK/objects.txt" | sort
 }
 
 # uri_id: the id of key.uri as plain hex
@@ -156,12 +166,12 @@ pkcs11_check() {
     grep -q "^pkcs11:token=$TOKEN;object=picoacme-cert;id=%[0-9a-f%]*;type=private\$" \
         "$WORK/out/key.uri" || fail "key.uri: $(cat "$WORK/out/key.uri")"
     split_chain
+    rec_read
     no_private_bytes
-    local id acct cert_ref
+    local id acct
     id=$(uri_id)
-    cert_ref=$(python3 "$E2E_DIR/hw_record.py" "$WORK/state" cert_ref)
-    [ "$id" = "$cert_ref" ] || fail "key.uri id $id is not the state's $cert_ref"
-    acct=$(python3 "$E2E_DIR/hw_record.py" "$WORK/state" acct_ref)
+    [ "$id" = "$REC_CERT" ] || fail "key.uri id $id is not the state's $REC_CERT"
+    acct=$REC_ACCT
     # the leaf's public key is the token key's
     p11tool --read-object --type pubkey --id "$id" -o "$WORK/tokpub.der" >/dev/null \
         || fail "no public key with id $id in the token"
@@ -171,11 +181,13 @@ pkcs11_check() {
     # exactly the live objects: the account's and this certificate's pairs
     local want
     want=$(printf '%s\n%s\n' "$acct" "$id" | sort)
-    [ "$(token_ids privkey)" = "$want" ] || fail "private keys in the token: $(token_ids privkey | tr '\n' ' '), want $(echo $want)"
-    [ "$(token_ids pubkey)" = "$want" ] || fail "public keys in the token: $(token_ids pubkey | tr '\n' ' ')"
+    p11tool --list-objects >"$WORK/objects.txt" || fail "pkcs11-tool --list-objects failed"
+    [ "$(token_ids Private)" = "$want" ] || fail "private keys in the token: $(token_ids Private | tr '\n' ' '), want $(echo $want)"
+    [ "$(token_ids Public)" = "$want" ] || fail "public keys in the token: $(token_ids Public | tr '\n' ' ')"
+    [ "$(grep -c ' Object' "$WORK/objects.txt")" -eq 4 ] || fail "other objects in the token"
     # sensitive, never extractable, generated in the token
     local n
-    n=$(p11tool --list-objects --type privkey | grep -c 'Access: *sensitive, always sensitive, never extractable, local')
+    n=$(grep -c 'Access: *sensitive, always sensitive, never extractable, local' "$WORK/objects.txt")
     [ "$n" -eq 2 ] || fail "$n of 2 private keys are sensitive, never extractable and local"
 }
 
@@ -200,14 +212,13 @@ pkcs11-renew)
     issue hsm.internal "${P11_ARGS[@]}"
     [ $RC -eq 0 ] || fail "issue exited $RC: $(last_err)"
     pkcs11_check
-    acct0=$(python3 "$E2E_DIR/hw_record.py" "$WORK/state" acct_ref)
+    acct0=$REC_ACCT
     id_prev=$(uri_id)
     for r in 1 2 3 4 5; do
         issue hsm.internal "${P11_ARGS[@]}"
         [ $RC -eq 0 ] || fail "renewal $r exited $RC: $(last_err)"
         pkcs11_check
-        [ "$(python3 "$E2E_DIR/hw_record.py" "$WORK/state" acct_ref)" = "$acct0" ] \
-            || fail "renewal $r changed the account key"
+        [ "$REC_ACCT" = "$acct0" ] || fail "renewal $r changed the account key"
         [ "$(uri_id)" != "$id_prev" ] || fail "renewal $r kept the certificate key"
         id_prev=$(uri_id)
     done
@@ -253,9 +264,8 @@ pkcs11-powercut)
             --domain cut.internal "${P11_ARGS[@]}" >"$WORK/picoacme.out" \
             2>"$WORK/picoacme.err" || rc=$?
         # the stored certificate's key is in the token
-        python3 "$E2E_DIR/hw_record.py" "$WORK/state" leaf >"$WORK/stored-leaf.pem" \
-            || fail "cut at write $k: no valid record"
-        ref=$(python3 "$E2E_DIR/hw_record.py" "$WORK/state" cert_ref)
+        rec_read
+        ref=$REC_CERT
         p11tool --read-object --type pubkey --id "$ref" -o "$WORK/tokpub.der" >/dev/null \
             || fail "cut at write $k: the stored certificate's key is not in the token"
         [ "$(openssl pkey -pubin -inform DER -in "$WORK/tokpub.der" -pubout)" = \
@@ -393,12 +403,12 @@ tpm_check() {
     grep -qx 'handle:0x8100ac[0-9a-f][0-9a-f]' "$WORK/out/key.uri" \
         || fail "key.uri: $(cat "$WORK/out/key.uri")"
     split_chain
+    rec_read
     no_private_bytes
     local h acct
     h=$(sed 's/^handle://' "$WORK/out/key.uri")
-    [ "$(python3 "$E2E_DIR/hw_record.py" "$WORK/state" cert_ref)" = "${h#0x}" ] \
-        || fail "key.uri $h is not the state's handle"
-    acct=0x$(python3 "$E2E_DIR/hw_record.py" "$WORK/state" acct_ref)
+    [ "$REC_CERT" = "${h#0x}" ] || fail "key.uri $h is not the state's handle"
+    acct=0x$REC_ACCT
     tpm2_readpublic -T "$TCTI" -c "$h" -f pem -o "$WORK/tpmpub.pem" >/dev/null 2>&1 \
         || fail "tpm2_readpublic $h failed"
     [ "$(openssl pkey -pubin -in "$WORK/tpmpub.pem" -pubout)" = \
