@@ -112,4 +112,6 @@ for kind in soft pkcs11 tpm2; do
 done
 echo
 echo "An issuance makes 2 key pairs (account, certificate) and about 9 signatures; with keys in"
-echo "hardware it also looks the keys up again and prunes the replaced ones."
+echo "hardware it also looks the keys up again and prunes the replaced ones. The software"
+echo "signature is wolfCrypt as the command builds it (WOLFSSL_SP_SMALL C code, -Os, blinded);"
+echo "SoftHSM2 and libtpms sign with OpenSSL's assembly P-256, swtpm one TCP round trip away."
