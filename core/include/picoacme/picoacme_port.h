@@ -127,9 +127,10 @@ typedef struct picoacme_crypto {
     /* ECDSA over a SHA-256 digest; signature as r||s (32 bytes each). */
     picoacme_err_t (*key_sign)(void *user, picoacme_key_slot_t slot, const uint8_t digest[32],
                                uint8_t sig[64]);
-    /* Private scalar out of / into a slot, for the store. A secure element
-     * that keeps keys inside returns PICOACME_ERR_UNSUPPORTED and persists
-     * the slot itself. */
+    /* Private scalar out of / into a slot, for the store. A token, TPM or
+     * secure element that keeps keys inside returns PICOACME_ERR_UNSUPPORTED
+     * and persists the key itself; the store then keeps key_ref's reference
+     * (below). */
     picoacme_err_t (*key_export)(void *user, picoacme_key_slot_t slot, uint8_t priv[32]);
     picoacme_err_t (*key_import)(void *user, picoacme_key_slot_t slot, const uint8_t priv[32]);
     /* Optional (NULL for a port whose keys export): keys kept in hardware.
