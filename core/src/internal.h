@@ -295,6 +295,8 @@ extern const char *const chall_names[PICOACME_CHALL_TYPES];
 #define T_CERT     PICOACME_REC_CERT
 #define T_DIR_URLS PICOACME_REC_DIR_URLS
 #define T_PROFILE  PICOACME_REC_PROFILE
+#define T_ACCT_REF PICOACME_REC_ACCT_KEY_REF
+#define T_CERT_REF PICOACME_REC_CERT_KEY_REF
 
 picoacme_err_t record_load(picoacme_ctx_t *ctx, size_t *len);
 /* Load the record when it belongs to cfg.directory_url; *len 0 otherwise. */

@@ -86,6 +86,55 @@ bool state_last_failure(const char *state, char *out, size_t cap);
  * else -1. */
 int hook_run(const char *cmd, char *why, size_t cap);
 
+/* ---- hwkeys.c: keys in a PKCS#11 token or a TPM 2.0 ---- */
+
+/* getopt_long codes of the options, and the entries for a command's table */
+#define HWKEYS_OPT_P11_MODULE   0x1101
+#define HWKEYS_OPT_P11_TOKEN    0x1102
+#define HWKEYS_OPT_P11_PIN_FILE 0x1103
+#define HWKEYS_OPT_TPM2_TCTI    0x1104
+/* clang-format off */
+#define HWKEYS_OPTIONS                                                        \
+    {"pkcs11-module", required_argument, NULL, HWKEYS_OPT_P11_MODULE},        \
+    {"pkcs11-token", required_argument, NULL, HWKEYS_OPT_P11_TOKEN},          \
+    {"pkcs11-pin-file", required_argument, NULL, HWKEYS_OPT_P11_PIN_FILE},    \
+    {"tpm2-tcti", required_argument, NULL, HWKEYS_OPT_TPM2_TCTI}
+/* clang-format on */
+#define HWKEYS_USAGE                                                                               \
+    "  --pkcs11-module PATH --pkcs11-token LABEL [--pkcs11-pin-file FILE]\n"                       \
+    "                     keep the account and certificate keys in that PKCS#11 token\n"           \
+    "                     (PIN from the file or $PICOACME_PKCS11_PIN); --out gets\n"               \
+    "                     key.uri (an RFC 7512 pkcs11: URI) in place of key.pem\n"                 \
+    "  --tpm2-tcti STRING keep them in a TPM 2.0 (a tpm2-tss TCTI, e.g.\n"                         \
+    "                     device:/dev/tpmrm0); key.uri holds handle:0x... (tpm2-openssl)\n"
+
+/* An option of the table above: 1 taken, 0 not one of them. */
+int hwkeys_option(int c, const char *arg);
+/* Set all four at once (NULL: not given), for the certificate about to be
+ * opened (job.c's keys "pkcs11-module", "pkcs11-token", "pkcs11-pin-file",
+ * "tpm2-tcti"); the strings must stay valid while it is in use. */
+void hwkeys_set(const char *module, const char *token, const char *pin_file, const char *tcti);
+/* Was any of them given? */
+bool hwkeys_active(void);
+/* The key's file name in --out: "key.uri" with hardware keys, else "key.pem". */
+const char *hwkeys_key_name(void);
+/* Open the token or TPM the options name (nothing when none was given);
+ * sw is the software port it delegates random bytes, hashes and the
+ * challenge slot to (it may be filled in after this call, before use).
+ * 0, or the exit status after saying why (2 a usage mistake, 1 the device
+ * cannot be used: no module, no token, a wrong PIN, no TPM). */
+int hwkeys_open(const picoacme_crypto_t *sw);
+/* false (after saying why) when no hardware option was given but the
+ * record in st names keys in hardware: software keys would replace them. */
+bool hwkeys_state_fits(const picoacme_storage_t *st, const char *state);
+/* The crypto port to use: the hardware one when open, else sw. */
+const picoacme_crypto_t *hwkeys_crypto(const picoacme_crypto_t *sw);
+/* The text of --out's key.uri for the record stored in st, into out; then
+ * the key objects the record no longer names are destroyed. 0 or -1. */
+int hwkeys_key_uri(const picoacme_storage_t *st, char *out, size_t cap, size_t *len);
+/* Destroy the key objects the stored record does not name, and close. */
+void hwkeys_close(const picoacme_storage_t *st);
+
 /* ---- main.c ---- */
 
 /* The usage text. */

@@ -35,8 +35,15 @@ static bool name_ok(const char *n)
 
 static int set_key(cfg_parse_t *p, job_t *j, const char *key, const char *value)
 {
-    char why[400];
-    int rc = job_set(j, key, value, why, sizeof why);
+    char why[400], name[64];
+    size_t i;
+    int rc;
+    /* pkcs11_module is pkcs11-module: the file takes '_' for '-' */
+    snprintf(name, sizeof name, "%s", key);
+    for (i = 0; name[i] != '\0'; i++) {
+        name[i] = name[i] == '_' ? '-' : name[i];
+    }
+    rc = job_set(j, name, value, why, sizeof why);
     if (rc == 1) {
         snprintf(p->err, sizeof p->err, "unknown key '%s' in [%s]", key, p->section);
     } else if (rc != 0) {
@@ -134,6 +141,14 @@ static job_t *finish_all(cfg_parse_t *p, const char *path)
     for (j = p->head; j != NULL; j = j->next) {
         if (job_finish(j, true, why, sizeof why) != 0) {
             snprintf(p->err, sizeof p->err, "[certificate %s]: %s", j->name, why);
+            return NULL;
+        }
+        /* one device per daemon, and it removes the key objects its
+         * certificate's state does not name: one certificate only */
+        if (j != p->head && (job_hwkeys(j) || job_hwkeys(p->head))) {
+            snprintf(p->err, sizeof p->err,
+                     "keys in hardware (pkcs11-*, tpm2-tcti) are for a file with one "
+                     "[certificate] section");
             return NULL;
         }
     }

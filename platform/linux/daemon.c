@@ -144,6 +144,7 @@ static int keep_open(job_t *j)
         return 1;
     }
     j->keep = kp;
+    job_hwkeys_use(j);
     rc = session_open(&kp->s, j->state, j->root_path);
     if (rc != 0) {
         free(kp);

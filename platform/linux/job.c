@@ -380,6 +380,10 @@ static const job_key_t g_keys[] = {
     STR("fallback-ca-root", fb_root_path),
     STR("eab-kid", eab_kid),
     STR("dns01-zone", dns.zone),
+    STR("pkcs11-module", p11_module),
+    STR("pkcs11-token", p11_token),
+    STR("pkcs11-pin-file", p11_pin_file),
+    STR("tpm2-tcti", tpm2_tcti),
     {"domain", true, set_id, 0},
     {"ip", true, set_id, 0},
     {"names", true, set_id, 0},
@@ -515,6 +519,11 @@ int job_finish(job_t *j, bool daemon, char *err, size_t cap)
     if (check_challenges(j, err, cap) != 0 || check_pairs(j, daemon, err, cap) != 0) {
         return -1;
     }
+    if (j->tpm2_tcti != NULL &&
+        (j->p11_module != NULL || j->p11_token != NULL || j->p11_pin_file != NULL)) {
+        snprintf(err, cap, "--tpm2-tcti and --pkcs11-* exclude each other");
+        return -1;
+    }
     j->cfg.directory_url = j->dir_url;
     j->cfg.eab_kid = j->eab_kid;
     j->cfg.eab_key = j->eab_len > 0 ? j->eab_key : NULL;
@@ -527,6 +536,17 @@ int job_finish(job_t *j, bool daemon, char *err, size_t cap)
     j->cfg.ids = j->ids;
     j->cfg.n_ids = j->n_ids;
     return 0;
+}
+
+bool job_hwkeys(const job_t *j)
+{
+    return j->p11_module != NULL || j->p11_token != NULL || j->p11_pin_file != NULL ||
+           j->tpm2_tcti != NULL;
+}
+
+void job_hwkeys_use(const job_t *j)
+{
+    hwkeys_set(j->p11_module, j->p11_token, j->p11_pin_file, j->tpm2_tcti);
 }
 
 static bool has_id(const job_t *j, const picoacme_ident_t *id)

@@ -20,6 +20,8 @@ typedef struct job {
     char name[64]; /* the config section's NAME, or "" for the command line */
     const char *dir_url, *root_path, *state, *out, *email, *profile;
     const char *hook, *fail_hook, *fb_url, *fb_root_path, *eab_kid;
+    /* keys in hardware (hwkeys.c): a PKCS#11 token or a TPM 2.0 */
+    const char *p11_module, *p11_token, *p11_pin_file, *tpm2_tcti;
     picoacme_ident_t ids[PICOACME_MAX_IDENTIFIERS];
     size_t n_ids;
     picoacme_config_t cfg; /* challenges here; the rest filled by job_finish() */
@@ -57,6 +59,13 @@ int job_set(job_t *j, const char *key, const char *value, char *err, size_t cap)
  * engine configuration. 0, or -1 after writing into err which option is
  * missing or wrong. */
 int job_finish(job_t *j, bool daemon, char *err, size_t cap);
+
+/* Does j keep its keys in hardware (a pkcs11-* or tpm2-tcti key)? */
+bool job_hwkeys(const job_t *j);
+
+/* Point hwkeys.c at j's token or TPM (or at none), before its session is
+ * opened. */
+void job_hwkeys_use(const job_t *j);
 
 /* Do a and b ask for the same identifiers, in any order? */
 bool job_same_names(const job_t *a, const job_t *b);

@@ -93,7 +93,7 @@ void usage(FILE *f)
         "  --out DIR          directory for cert.pem and key.pem (written only on success;\n"
         "                     both switch at once through DIR/live; run restores them\n"
         "                     from the state at every start)\n"
-        "  -m, --email ADDR   account contact (optional)\n"
+        "  -m, --email ADDR   account contact (optional)\n" HWKEYS_USAGE
         "  --renew-hook CMD   run after each issuance, --failure-hook CMD after a failed\n"
         "                     one; environment PICOACME_EVENT (issued, renewed, failed),\n"
         "                     PICOACME_CERT_PATH, PICOACME_KEY_PATH, PICOACME_NAMES,\n"
@@ -129,6 +129,7 @@ static int lifecycle_options(int argc, char **argv, bool revoke, lc_opts_t *o)
                                          {"verbose", no_argument, NULL, 'v'},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
+                                         HWKEYS_OPTIONS,
                                          {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
@@ -150,7 +151,12 @@ static int lifecycle_options(int argc, char **argv, bool revoke, lc_opts_t *o)
             o->reason = (int)v;
             break;
         case 'h': usage(stdout); return 0;
-        default: fprintf(stderr, "picoacme: see 'picoacme --help' or picoacme(1)\n"); return 2;
+        default:
+            if (hwkeys_option(c, optarg) == 1) {
+                break;
+            }
+            fprintf(stderr, "picoacme: see 'picoacme --help' or picoacme(1)\n");
+            return 2;
         }
     }
     return -1;
@@ -246,6 +252,11 @@ static int cmd_lifecycle(int argc, char **argv, const char *what)
     if (access(o.state, R_OK) != 0) {
         say(LOG_ERR, "no state file %s: no account to %s", o.state, what);
         return 1;
+    }
+    if (strcmp(what, "rollover") == 0 && hwkeys_active()) {
+        say(LOG_ERR, "rollover moves the new key into the account slot by its scalar: not with "
+                     "keys in hardware");
+        return 2;
     }
     g_log.stamp = g_log.verbosity > 0;
     rc = session_open(&s, o.state, o.root_path);

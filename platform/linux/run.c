@@ -176,6 +176,7 @@ static int job_issue(job_t *j, bool if_due)
     int64_t at = 0;
     int rc = job_local_checks(j);
     if (rc == 0) {
+        job_hwkeys_use(j);
         rc = session_open(&s, j->state, j->root_path);
     }
     if (rc != 0) {

@@ -111,7 +111,7 @@ static void session_ports(session_t *s)
     memset(&s->ports, 0, sizeof s->ports);
     s->ports.transport = &s->tp;
     s->ports.tls = s->roots != NULL ? &s->tls : NULL;
-    s->ports.crypto = &s->crypto;
+    s->ports.crypto = hwkeys_crypto(&s->crypto);
     s->ports.storage = &s->st;
     s->ports.clock = &s->clk;
     s->ports.log = log_hook;
@@ -142,8 +142,16 @@ int session_open(session_t *s, const char *state, const char *root_path)
     if (rc != 0) {
         return rc;
     }
+    /* keys in a token or TPM: a device that cannot be used stops here,
+     * before the state file is touched (s->crypto is filled in below) */
+    rc = hwkeys_open(&s->crypto);
+    if (rc != 0) {
+        free(s->roots);
+        return rc;
+    }
     rc = state_claim(state, true, true);
     if (rc != 0) {
+        hwkeys_close(NULL);
         free(s->roots);
         return rc == STATE_MISSING ? 1 : rc;
     }
@@ -152,11 +160,19 @@ int session_open(session_t *s, const char *state, const char *root_path)
     if (picoacme_posix_flash_open(&s->flash, state, STATE_SIZE, STATE_ERASE, &s->st) !=
         PICOACME_OK) {
         say(LOG_ERR, "cannot open --state %s", state);
+        hwkeys_close(NULL);
         free(s->roots);
         return 1;
     }
+    if (!hwkeys_state_fits(&s->st, state)) {
+        hwkeys_close(NULL);
+        picoacme_posix_flash_close(&s->flash);
+        free(s->roots);
+        return 2;
+    }
     if (picoacme_wolfssl_crypto_init(&s->wc, NULL, &s->crypto) != PICOACME_OK) {
         say(LOG_ERR, "crypto initialisation failed");
+        hwkeys_close(NULL);
         picoacme_posix_flash_close(&s->flash);
         free(s->roots);
         return 1;
@@ -165,6 +181,7 @@ int session_open(session_t *s, const char *state, const char *root_path)
         picoacme_wolfssl_tls_init(&s->wt, &s->tp, NULL, s->roots, s->roots_len,
                                   PICOACME_WOLFSSL_PEM, &s->tls) != PICOACME_OK) {
         say(LOG_ERR, "--ca-root %s holds no usable certificate", root_path);
+        hwkeys_close(NULL);
         picoacme_wolfssl_crypto_free(&s->wc);
         picoacme_posix_flash_close(&s->flash);
         free(s->roots);
@@ -183,6 +200,7 @@ void session_close(session_t *s)
     if (s->roots != NULL) {
         picoacme_wolfssl_tls_free(&s->wt);
     }
+    hwkeys_close(&s->st); /* the key objects the state no longer names go */
     picoacme_wolfssl_crypto_free(&s->wc);
     picoacme_posix_flash_close(&s->flash);
     free(s->roots);
@@ -274,7 +292,9 @@ int publish_stored(picoacme_ctx_t *ctx, picoacme_wolfssl_crypto_t *wcp, const ch
     if (e == PICOACME_ERR_NOT_FOUND) {
         return 0;
     }
-    if (e == PICOACME_OK && key_pem(wcp, key, sizeof key, &key_len) == 0) {
+    if (e == PICOACME_OK &&
+        (hwkeys_active() ? hwkeys_key_uri(ctx->ports.storage, key, sizeof key, &key_len)
+                         : key_pem(wcp, key, sizeof key, &key_len)) == 0) {
         e = picoacme_stored(ctx, &info);
     } else if (e == PICOACME_OK) {
         e = PICOACME_ERR_CRYPTO;
