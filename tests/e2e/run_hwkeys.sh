@@ -206,6 +206,42 @@ serve_check() { # PORT: curl --cacert Pebble's root reaches the server
 }
 
 case "$CASE" in
+pkcs11-config)
+    # the keys of the config file (with '_' for '-'): run --config issues
+    # into the token; TPM and PKCS#11 together, or a second certificate
+    # beside one with keys in hardware, are refused before anything is opened
+    start_ca
+    softhsm_init
+    conf=$WORK/picoacme.conf
+    section() {
+        printf '[certificate %s]\ndirectory = %s\nca-root = %s\nhttp01-port = %s\n' \
+            "$1" "$PEBBLE_DIR_URL" "$PEBBLE_TLS_ROOT" "$PEBBLE_HTTP01_PORT"
+        printf 'domain = %s.internal\nstate = %s\nout = %s\nmax-renewals = 1\n' \
+            "$1" "$WORK/$2" "$WORK/$3"
+    }
+    hw() {
+        printf 'pkcs11_module = %s\npkcs11_token = %s\npkcs11_pin_file = %s\n' \
+            "$P11_MODULE" "$TOKEN" "$WORK/pin"
+    }
+    run_conf() {
+        RC=0
+        timeout "$PICOACME_TIMEOUT" "$PICOACME" run --config "$conf" \
+            >"$WORK/picoacme.out" 2>"$WORK/picoacme.err" || RC=$?
+    }
+    { section conf state out; hw; echo "tpm2_tcti = swtpm:host=127.0.0.1,port=1"; } >"$conf"
+    run_conf
+    [ $RC -eq 2 ] || fail "tpm2_tcti with pkcs11_*: exit $RC"
+    last_err | grep -q 'exclude each other' || fail "tpm2_tcti with pkcs11_*: $(last_err)"
+    { section conf state out; hw; section other state2 out2; } >"$conf"
+    run_conf
+    [ $RC -eq 2 ] || fail "two certificates, one with token keys: exit $RC"
+    last_err | grep -q 'one \[certificate\] section' || fail "two certificates: $(last_err)"
+    [ -e "$WORK/state" ] && fail "a refused file made a state"
+    { section conf state out; hw; } >"$conf"
+    run_conf
+    [ $RC -eq 0 ] || fail "run --config exited $RC: $(last_err)"
+    pkcs11_check
+    pass ;;
 pkcs11-renew)
     start_ca
     softhsm_init
