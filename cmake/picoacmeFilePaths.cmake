@@ -148,3 +148,17 @@ set(PICOACME_ZEPHYR_SOURCES
     ${PICOACME_ROOT_DIR}/ports/zephyr/src/storage.c)
 set(PICOACME_ZEPHYR_INCLUDE_DIRS
     ${PICOACME_ROOT_DIR}/ports/zephyr/include)
+
+# PKCS#11 (keys in a token; the module is dlopen()ed): needs the PKCS#11
+# header of p11-kit (libp11-kit-dev) and -ldl.
+set(PICOACME_PKCS11_SOURCES
+    ${PICOACME_ROOT_DIR}/ports/pkcs11/src/pkcs11.c)
+set(PICOACME_PKCS11_INCLUDE_DIRS
+    ${PICOACME_ROOT_DIR}/ports/pkcs11/include)
+
+# TPM 2.0 (keys as persistent TPM objects): tpm2-tss ESAPI (libtss2-dev:
+# tss2-esys, tss2-tctildr, tss2-rc).
+set(PICOACME_TPM2_SOURCES
+    ${PICOACME_ROOT_DIR}/ports/tpm2/src/tpm2.c)
+set(PICOACME_TPM2_INCLUDE_DIRS
+    ${PICOACME_ROOT_DIR}/ports/tpm2/include)

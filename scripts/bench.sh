@@ -409,3 +409,9 @@ fleet_bench() {
 if [ "${BENCH_FLEET:-1}" != 0 ]; then
     fleet_bench
 fi
+# Keys in hardware (issue 11): issuance and signature with software keys,
+# SoftHSM2 and swtpm as ratios (its own build dir, build-hwkeys/: the
+# command with -DPICOACME_HWKEYS=ON links dynamically)
+if [ "${BENCH_HWKEYS:-1}" != 0 ]; then
+    bash "$REPO/scripts/bench/hwkeys.sh" || log "hardware keys section failed"
+fi

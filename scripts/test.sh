@@ -79,7 +79,7 @@ fi
 
 step "host build (${B#$REPO/}/)"
 if cmake -S "$REPO" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DPICOACME_WOLFSSL_SRC="$WOLFSSL_SRC" -DPICOACME_ASSERTS=ON \
+        -DPICOACME_WOLFSSL_SRC="$WOLFSSL_SRC" -DPICOACME_ASSERTS=ON -DPICOACME_HWKEYS=ON \
    && cmake --build "$B" -j "$JOBS"; then
     step "host tests (all labels)"
     run_ctest host "$B"

@@ -296,6 +296,8 @@ extern const char *const chall_names[PICOACME_CHALL_TYPES];
 #define T_CERT     PICOACME_REC_CERT
 #define T_DIR_URLS PICOACME_REC_DIR_URLS
 #define T_PROFILE  PICOACME_REC_PROFILE
+#define T_ACCT_REF PICOACME_REC_ACCT_KEY_REF
+#define T_CERT_REF PICOACME_REC_CERT_KEY_REF
 
 /* Read the stored record into rx (BUF_RECORD): *len bytes, fewer than the
  * record when it is longer than rx (the chain, last, is then cut). */

@@ -53,6 +53,10 @@ picoacme_err_t picoacme_revoke_start(picoacme_ctx_t *ctx, int reason)
 
 picoacme_err_t picoacme_key_rollover_start(picoacme_ctx_t *ctx)
 {
+    /* the new key would have to move into the account slot by its scalar */
+    if (ctx != NULL && ctx->ports.crypto != NULL && ctx->ports.crypto->key_ref != NULL) {
+        return PICOACME_ERR_UNSUPPORTED;
+    }
     return lc_start(ctx, PICOACME_OP_KEY_CHANGE, false);
 }
 

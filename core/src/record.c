@@ -169,13 +169,37 @@ void record_dir_urls(picoacme_ctx_t *ctx, size_t len, bool profile)
     LOG(ctx, PICOACME_LOG_LVL_INF, "directory %s (stored)", ctx->cfg.directory_url);
 }
 
-bool import_key(picoacme_ctx_t *ctx, size_t len, picoacme_rec_tag_t tag, picoacme_key_slot_t slot)
+/* The record's tag for the reference of the key stored under tag. */
+static picoacme_rec_tag_t ref_tag(picoacme_rec_tag_t tag)
+{
+    return tag == T_ACCT_KEY ? T_ACCT_REF : T_CERT_REF;
+}
+
+/* Does rx[0, len) hold the key of tag, as a scalar or a reference? */
+static bool has_key(const picoacme_ctx_t *ctx, size_t len, picoacme_rec_tag_t tag)
 {
     size_t off = 0;
     size_t vl = 0;
-    return picoacme_record_find(ctx->rx, len, tag, &off, &vl) == PICOACME_OK && vl == 32U &&
-           ctx->ports.crypto->key_import(ctx->ports.crypto->user, slot, ctx->rx + off) ==
-               PICOACME_OK;
+    if (picoacme_record_find(ctx->rx, len, tag, &off, &vl) == PICOACME_OK && vl == 32U) {
+        return true;
+    }
+    return picoacme_record_find(ctx->rx, len, ref_tag(tag), &off, &vl) == PICOACME_OK && vl > 0U &&
+           vl <= PICOACME_KEY_REF_MAX;
+}
+
+bool import_key(picoacme_ctx_t *ctx, size_t len, picoacme_rec_tag_t tag, picoacme_key_slot_t slot)
+{
+    const picoacme_crypto_t *c = ctx->ports.crypto;
+    size_t off = 0;
+    size_t vl = 0;
+    if (picoacme_record_find(ctx->rx, len, tag, &off, &vl) == PICOACME_OK && vl == 32U) {
+        return c->key_import(c->user, slot, ctx->rx + off) == PICOACME_OK;
+    }
+    /* a key kept in hardware: the record names it */
+    return c->key_ref_load != NULL &&
+           picoacme_record_find(ctx->rx, len, ref_tag(tag), &off, &vl) == PICOACME_OK && vl > 0U &&
+           vl <= PICOACME_KEY_REF_MAX &&
+           c->key_ref_load(c->user, slot, ctx->rx + off, vl) == PICOACME_OK;
 }
 
 picoacme_err_t record_leaf_der(picoacme_ctx_t *ctx, size_t len, size_t *der_len)
@@ -222,10 +246,29 @@ static size_t put_dir_urls(const picoacme_ctx_t *ctx, uint8_t *p)
     return n;
 }
 
-/* The TLVs in front of the chain: directory, account, keys, directory
- * URLs, profile; returns their size (p NULL: only the size). */
-static size_t put_fields(const picoacme_ctx_t *ctx, uint8_t *p, const uint8_t *akey,
-                         const uint8_t *ckey)
+/* The TLV of slot's key for the record into tlv (scalar tag, or ref_tag(tag)
+ * for a key kept in hardware); its length, 0 when the slot has none. */
+static size_t key_tlv(const picoacme_crypto_t *c, picoacme_key_slot_t slot, picoacme_rec_tag_t tag,
+                      uint8_t tlv[3U + PICOACME_KEY_REF_MAX])
+{
+    uint8_t v[PICOACME_KEY_REF_MAX];
+    size_t vl = 0;
+    size_t n = 0;
+    if (c->key_export(c->user, slot, v) == PICOACME_OK) {
+        n = tlv_put(tlv, (uint8_t)tag, v, 32U);
+    } else if (c->key_ref != NULL && c->key_ref(c->user, slot, v, &vl) == PICOACME_OK && vl > 0U &&
+               vl <= PICOACME_KEY_REF_MAX) {
+        n = tlv_put(tlv, (uint8_t)ref_tag(tag), v, vl);
+    }
+    memset(v, 0, sizeof v);
+    return n;
+}
+
+/* The TLVs in front of the chain: directory, account, the keys' TLVs
+ * (akey[0, al), ckey[0, cl) from key_tlv()), directory URLs, profile;
+ * returns their size (p NULL: only the size). */
+static size_t put_fields(const picoacme_ctx_t *ctx, uint8_t *p, const uint8_t *akey, size_t al,
+                         const uint8_t *ckey, size_t cl)
 {
     const char *pf = ctx->cfg.profile;
     size_t dir_len = util_strnlen(ctx->cfg.directory_url, PICOACME_URL_MAX);
@@ -233,13 +276,15 @@ static size_t put_fields(const picoacme_ctx_t *ctx, uint8_t *p, const uint8_t *a
     size_t pl = pf != NULL ? util_strnlen(pf, PICOACME_PROFILE_MAX) : 0U;
     size_t n = 0;
     if (p == NULL) {
-        return 3U + dir_len + 3U + acct_len + (akey != NULL ? 35U : 0U) +
-               (ckey != NULL ? 35U : 0U) + put_dir_urls(ctx, NULL) + (pl > 0U ? 3U + pl : 0U);
+        return 3U + dir_len + 3U + acct_len + al + cl + put_dir_urls(ctx, NULL) +
+               (pl > 0U ? 3U + pl : 0U);
     }
     n += tlv_put(p + n, T_DIR, ctx->cfg.directory_url, dir_len);
     n += tlv_put(p + n, T_ACCT_URL, ctx->dir.account_url, acct_len);
-    n += akey != NULL ? tlv_put(p + n, T_ACCT_KEY, akey, 32U) : 0U;
-    n += ckey != NULL ? tlv_put(p + n, T_CERT_KEY, ckey, 32U) : 0U;
+    memcpy(p + n, akey, al);
+    n += al;
+    memcpy(p + n, ckey, cl);
+    n += cl;
     n += put_dir_urls(ctx, p + n);
     n += pl > 0U ? tlv_put(p + n, T_PROFILE, pf, pl) : 0U;
     return n;
@@ -268,18 +313,18 @@ picoacme_err_t begin_store(picoacme_ctx_t *ctx)
 {
     const picoacme_crypto_t *c = ctx->ports.crypto;
     const picoacme_http_resp_t *resp = &ctx->conn.resp;
-    uint8_t akey[32];
-    uint8_t ckey[32];
-    bool have_a = c->key_export(c->user, PICOACME_KEY_ACCOUNT, akey) == PICOACME_OK;
-    bool have_c = c->key_export(c->user, PICOACME_KEY_CERT, ckey) == PICOACME_OK;
+    uint8_t akey[3U + PICOACME_KEY_REF_MAX];
+    uint8_t ckey[3U + PICOACME_KEY_REF_MAX];
+    size_t al = key_tlv(c, PICOACME_KEY_ACCOUNT, T_ACCT_KEY, akey);
+    size_t cl = key_tlv(c, PICOACME_KEY_CERT, T_CERT_KEY, ckey);
     size_t chain_len = resp->body.len;
-    size_t n = put_fields(ctx, NULL, have_a ? akey : NULL, have_c ? ckey : NULL) + 3U;
+    size_t n = put_fields(ctx, NULL, akey, al, ckey, cl) + 3U; /* + the chain's TLV header */
     picoacme_err_t e = PICOACME_ERR_NOSPACE;
 
     PICOACME_ASSERT(BUF_IS(ctx, rx, BUF_RECORD));
     BUF_TAKE(ctx, tx, BUF_SCRATCH);
     if (n <= sizeof ctx->tx) { /* chain_len: u16, as its TLV length */
-        n = put_fields(ctx, ctx->tx, have_a ? akey : NULL, have_c ? ckey : NULL);
+        n = put_fields(ctx, ctx->tx, akey, al, ckey, cl);
         (void)tlv_put(ctx->tx + n, T_CERT, NULL, chain_len); /* its header only */
         n += 3U;
         e = write_record(ctx, n, ctx->rx + resp->body.off, chain_len);
@@ -334,8 +379,7 @@ picoacme_err_t picoacme_stored(picoacme_ctx_t *ctx, picoacme_stored_info_t *info
     info->not_before_s = c.not_before_s;
     info->not_after_s = c.not_after_s;
     info->renew_at_s = picoacme_renew_at(c.not_before_s, c.not_after_s);
-    info->has_account = picoacme_record_find(ctx->rx, len, T_ACCT_KEY, &off, &vl) == PICOACME_OK &&
-                        vl == 32U &&
+    info->has_account = has_key(ctx, len, T_ACCT_KEY) &&
                         picoacme_record_find(ctx->rx, len, T_ACCT_URL, &off, &vl) == PICOACME_OK;
     ari_stored(ctx, &c, info);
     return PICOACME_OK;
@@ -344,16 +388,13 @@ picoacme_err_t picoacme_stored(picoacme_ctx_t *ctx, picoacme_stored_info_t *info
 picoacme_err_t picoacme_stored_load_keys(picoacme_ctx_t *ctx)
 {
     size_t len = 0;
-    size_t off = 0;
-    size_t vl = 0;
     picoacme_err_t e;
     if (ctx == NULL) {
         return PICOACME_ERR_PARAM;
     }
     e = record_load(ctx, &len);
     if (e == PICOACME_OK) {
-        e = picoacme_record_find(ctx->rx, len, T_CERT_KEY, &off, &vl);
-        e = e == PICOACME_OK && vl == 32U ? PICOACME_OK : PICOACME_ERR_NOT_FOUND;
+        e = has_key(ctx, len, T_CERT_KEY) ? PICOACME_OK : PICOACME_ERR_NOT_FOUND;
     }
     if (e == PICOACME_OK) {
         e = import_key(ctx, len, T_CERT_KEY, PICOACME_KEY_CERT) ? PICOACME_OK : PICOACME_ERR_CRYPTO;

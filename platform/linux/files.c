@@ -99,6 +99,7 @@ static void gen_remove(int dfd, const char *name)
     if (g >= 0) {
         (void)unlinkat(g, "cert.pem", 0);
         (void)unlinkat(g, "key.pem", 0);
+        (void)unlinkat(g, "key.uri", 0); /* hardware keys (hwkeys.c) */
         close(g);
     }
     (void)unlinkat(dfd, name, AT_REMOVEDIR);
@@ -143,6 +144,8 @@ static int gen_make(int dfd, char *name, size_t cap)
 
 int out_publish(const char *out, const char *cert, size_t cert_len, const char *key, size_t key_len)
 {
+    const char *kn = hwkeys_key_name(); /* key.pem, or key.uri for a key in hardware */
+    char klink[32];
     char gen[96];
     int dfd, gfd, rc = -1, err = 0;
     if (mkdir(out, 0755) != 0 && errno != EEXIST) {
@@ -152,6 +155,7 @@ int out_publish(const char *out, const char *cert, size_t cert_len, const char *
     if (dfd < 0) {
         return -1;
     }
+    snprintf(klink, sizeof klink, "live/%s", kn);
     if (gen_make(dfd, gen, sizeof gen) != 0) {
         goto done;
     }
@@ -159,7 +163,7 @@ int out_publish(const char *out, const char *cert, size_t cert_len, const char *
     if (gfd < 0) {
         goto done;
     }
-    if (write_new(gfd, "key.pem", key, key_len, 0600) != 0 ||
+    if (write_new(gfd, kn, key, key_len, 0600) != 0 ||
         write_new(gfd, "cert.pem", cert, cert_len, 0644) != 0 || fsync(gfd) != 0) {
         err = errno;
         close(gfd);
@@ -168,12 +172,19 @@ int out_publish(const char *out, const char *cert, size_t cert_len, const char *
         goto done;
     }
     close(gfd);
-    if (fsync(dfd) != 0 || link_swap(dfd, "live", gen) != 0 ||
-        link_swap(dfd, "key.pem", "live/key.pem") != 0 ||
+    if (fsync(dfd) != 0 || link_swap(dfd, "live", gen) != 0 || link_swap(dfd, kn, klink) != 0 ||
         link_swap(dfd, "cert.pem", "live/cert.pem") != 0 || fsync(dfd) != 0) {
         goto done;
     }
     gens_prune(dfd, gen);
+    {
+        /* the other kind of key's link (software <-> hardware) points nowhere now */
+        const char *other = strcmp(kn, "key.pem") == 0 ? "key.uri" : "key.pem";
+        struct stat ls;
+        if (fstatat(dfd, other, &ls, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(ls.st_mode)) {
+            (void)unlinkat(dfd, other, 0);
+        }
+    }
     (void)fsync(dfd);
     rc = 0;
 done:
@@ -205,13 +216,13 @@ bool out_matches(const char *out, const char *cert, size_t cert_len, const char 
 {
     struct stat sb;
     char path[4200];
-    snprintf(path, sizeof path, "%s/key.pem", out);
+    snprintf(path, sizeof path, "%s/%s", out, hwkeys_key_name());
     /* the key must be the owner's alone */
     if (stat(path, &sb) != 0 || (sb.st_mode & 077) != 0) {
         return false;
     }
     return same_content(out, "cert.pem", cert, cert_len) &&
-           same_content(out, "key.pem", key, key_len);
+           same_content(out, hwkeys_key_name(), key, key_len);
 }
 
 int out_check_writable(const char *out)

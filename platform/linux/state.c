@@ -12,12 +12,32 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "picoacme_record.h"
 #include "picoacme_store.h"
 
-static int g_lock_fd = -1;
+/* The state files this process holds (locked or claimed), by device and
+ * inode: claiming one again is a no-op, not a lock conflict with itself. */
+#define HELD_MAX 128U
+static struct held {
+    dev_t dev;
+    ino_t ino;
+    int fd;
+} g_held[HELD_MAX];
+static size_t g_n_held;
+
+static bool held(const struct stat *sb)
+{
+    size_t i;
+    for (i = 0; i < g_n_held; i++) {
+        if (g_held[i].dev == sb->st_dev && g_held[i].ino == sb->st_ino) {
+            return true;
+        }
+    }
+    return false;
+}
 
 /* A slot starts with the store's magic "PACM", or with erased flash (or a
  * header whose programming was cut: each byte the magic's or 0xFF). */
@@ -66,16 +86,24 @@ int state_claim(const char *path, bool create, bool lock)
         close(fd);
         return 2;
     }
+    if (held(&sb)) {
+        close(fd);
+        return 0;
+    }
     if (lock && flock(fd, LOCK_EX | LOCK_NB) != 0) {
         fprintf(stderr, "picoacme: --state %s is in use by another picoacme (locked): %s\n", path,
                 strerror(errno));
         close(fd);
         return 1;
     }
-    if (g_lock_fd >= 0) {
-        close(g_lock_fd);
+    if (g_n_held == HELD_MAX) {
+        fprintf(stderr, "picoacme: more than %u state files in one process\n", HELD_MAX);
+        close(fd);
+        return 1;
     }
-    g_lock_fd = fd; /* held until the process ends: the lock goes with it */
+    g_held[g_n_held].dev = sb.st_dev;
+    g_held[g_n_held].ino = sb.st_ino;
+    g_held[g_n_held++].fd = fd; /* held until the process ends: the lock goes with it */
     return 0;
 }
 
@@ -115,26 +143,29 @@ bool state_record_profile(const picoacme_storage_t *st, char *out, size_t cap)
            rec_str(rec, len, PICOACME_REC_PROFILE, out, cap);
 }
 
-/* ---- the revocation note: STATE.revoked holds the revoked serial ---- */
+/* ---- notes next to the state: STATE.revoked holds the revoked serial,
+ * STATE.failed the last failure ---- */
 
-static void revoked_path(const char *state, char *buf, size_t cap)
+static void note_path(const char *state, const char *suffix, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s.revoked", state);
+    snprintf(buf, cap, "%s.%s", state, suffix);
 }
 
-int state_note_revoked(const char *state, const char *serial)
+/* Replace the note atomically (exclusive no-follow 0600 temporary, fsync,
+ * rename). */
+static int note_write(const char *state, const char *suffix, const char *text)
 {
     char path[4200], tmp[4300];
     int fd;
-    size_t n = strlen(serial);
-    revoked_path(state, path, sizeof path);
+    size_t n = strlen(text);
+    note_path(state, suffix, path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     (void)unlink(tmp);
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         return -1;
     }
-    if (write(fd, serial, n) != (ssize_t)n || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+    if (write(fd, text, n) != (ssize_t)n || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
         close(fd);
         unlink(tmp);
         return -1;
@@ -143,13 +174,42 @@ int state_note_revoked(const char *state, const char *serial)
     return rename(tmp, path);
 }
 
+int state_note_revoked(const char *state, const char *serial)
+{
+    return note_write(state, "revoked", serial);
+}
+
 bool state_is_revoked(const char *state, const char *serial)
 {
     char path[4200];
     char buf[256];
-    revoked_path(state, path, sizeof path);
+    note_path(state, "revoked", path, sizeof path);
     if (read_secret_file(path, buf, sizeof buf) != 0) {
         return false;
     }
     return strcmp(buf, serial) == 0;
+}
+
+int state_note_failure(const char *state, const char *text)
+{
+    char path[4200];
+    char line[2200];
+    char t[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    if (text == NULL) {
+        note_path(state, "failed", path, sizeof path);
+        return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+    }
+    gmtime_r(&now, &tm);
+    strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(line, sizeof line, "%s %s", t, text);
+    return note_write(state, "failed", line);
+}
+
+bool state_last_failure(const char *state, char *out, size_t cap)
+{
+    char path[4200];
+    note_path(state, "failed", path, sizeof path);
+    return read_secret_file(path, out, cap) == 0;
 }

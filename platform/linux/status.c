@@ -9,10 +9,18 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "picoacme_posix.h"
+#include "picoacme_keeper.h"
+#include "picoacme_store.h"
 #include "picoacme_wolfssl.h"
+
+#include <wolfssl/wolfcrypt/asn.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
 
 enum { ST_VALID = 0, ST_DUE = 1, ST_CRIT = 2, ST_UNKNOWN = 3 };
 
@@ -24,6 +32,10 @@ typedef struct status_view {
     char serial[80];
     char ca[PICOACME_URL_MAX];
     char account[PICOACME_URL_MAX];
+    char last_failure[2200];
+    char issuer[256];
+    picoacme_keeper_state_t plan; /* the daemon's keeper, from STATE.keeper */
+    bool have_plan;
     char profile[PICOACME_PROFILE_MAX];
     const char *verdict;
     int code;
@@ -46,6 +58,49 @@ bool chain_serial_hex(const char *chain, size_t len, char *out, size_t cap)
         o += (size_t)snprintf(out + o, cap - o, "%02X", (unsigned)x.serial[i]);
     }
     return i == x.serial_len;
+}
+
+/* Is the SAN (type, raw value) one of ids? */
+static bool san_in(picoacme_id_type_t t, const uint8_t *v, size_t vl, const picoacme_ident_t *ids,
+                   size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        uint8_t a[16];
+        if (ids[i].type != t) {
+            continue;
+        }
+        if (t == PICOACME_ID_DNS) {
+            if (strlen(ids[i].value) == vl && strncasecmp(ids[i].value, (const char *)v, vl) == 0) {
+                return true;
+            }
+        } else if ((vl == 4U && inet_pton(AF_INET, ids[i].value, a) == 1 && memcmp(a, v, 4) == 0) ||
+                   (vl == 16U && inet_pton(AF_INET6, ids[i].value, a) == 1 &&
+                    memcmp(a, v, 16) == 0)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool chain_names_equal(const char *chain, size_t len, const picoacme_ident_t *ids, size_t n)
+{
+    size_t pos = 0, der_len = 0, sp = 0, count = 0;
+    picoacme_x509_t x;
+    picoacme_id_type_t t;
+    const uint8_t *v;
+    size_t vl = 0;
+    if (picoacme_pem_next(chain, len, &pos, g_der, sizeof g_der, &der_len) != PICOACME_OK ||
+        picoacme_x509_parse(g_der, der_len, &x) != PICOACME_OK) {
+        return false;
+    }
+    while (picoacme_x509_san_next(&x, &sp, &t, &v, &vl) == PICOACME_OK) {
+        if (!san_in(t, v, vl, ids, n)) {
+            return false;
+        }
+        count++;
+    }
+    return count == n;
 }
 
 static void fmt_time(int64_t t, char *buf, size_t cap)
@@ -78,6 +133,18 @@ static bool san_text(const picoacme_x509_t *x, size_t *sp, char *buf, size_t cap
     return true;
 }
 
+/* The leaf's issuer name (wolfCrypt's "/C=../CN=.." form) into out. */
+static void leaf_issuer(const uint8_t *der, size_t len, char *out, size_t cap)
+{
+    static DecodedCert dc;
+    out[0] = '\0';
+    wc_InitDecodedCert(&dc, der, (word32)len, NULL);
+    if (wc_ParseCert(&dc, CERT_TYPE, NO_VERIFY, NULL) == 0) {
+        snprintf(out, cap, "%s", dc.issuer);
+    }
+    wc_FreeDecodedCert(&dc);
+}
+
 static void print_text(const status_view_t *s)
 {
     char t[64], name[256];
@@ -96,12 +163,26 @@ static void print_text(const status_view_t *s)
     printf("notAfter    %s\n", t);
     fmt_time(s->info.renew_at_s, t, sizeof t);
     printf("renewAt     %s (%s)\n", t, s->info.ari ? "the CA's ARI window" : "2/3 of the lifetime");
+    if (s->have_plan && s->plan.renew_at_s != 0) {
+        fmt_time(s->plan.renew_at_s, t, sizeof t);
+        printf("planned     %s (picoacme run's keeper: %s)\n", t,
+               s->plan.ari ? "a point in the CA's ARI window" : "this device's point before 2/3");
+    }
+    if (s->have_plan && s->plan.failures != 0U) {
+        fmt_time(s->plan.backoff_until_s, t, sizeof t);
+        printf("failures    %u in a row, next attempt not before %s\n", (unsigned)s->plan.failures,
+               t);
+    }
+    printf("issuer      %s\n", s->issuer[0] != '\0' ? s->issuer : "?");
     printf("ca          %s\n", s->ca[0] != '\0' ? s->ca : "?");
     printf("account     %s\n", s->account[0] != '\0' ? s->account
                                : s->info.has_account ? "stored"
                                                      : "none");
     printf("profile     %s\n", s->profile[0] != '\0' ? s->profile : "(the CA's default)");
     printf("state       %s\n", s->verdict);
+    if (s->last_failure[0] != '\0') {
+        printf("lastFailure %s\n", s->last_failure);
+    }
 }
 
 /* JSON string: the values are URLs, names and hex; escape " and \ anyway */
@@ -142,9 +223,19 @@ static void print_json(const status_view_t *s)
         fmt_time(s->info.renew_at_s, t, sizeof t);
         json_str("renew_at", t, true);
         json_str("renew_reason", s->info.ari ? "ari" : "fraction", true);
+        if (s->have_plan && s->plan.renew_at_s != 0) {
+            fmt_time(s->plan.renew_at_s, t, sizeof t);
+            json_str("planned_renewal", t, true);
+            json_str("planned_reason", s->plan.ari ? "ari" : "fraction", true);
+            printf("\"failures\":%u,", (unsigned)s->plan.failures);
+        }
+        json_str("issuer", s->issuer, true);
         json_str("ca", s->ca, true);
         json_str("account", s->account, true);
         json_str("profile", s->profile, true);
+    }
+    if (s->last_failure[0] != '\0') {
+        json_str("last_failure", s->last_failure, true);
     }
     json_str("file", s->state_path, false);
     printf("}\n");
@@ -157,6 +248,9 @@ static void judge(status_view_t *s)
     s->have_leaf = picoacme_pem_next(s->info.chain_pem, s->info.chain_len, &pos, g_der,
                                      sizeof g_der, &der_len) == PICOACME_OK &&
                    picoacme_x509_parse(g_der, der_len, &s->leaf) == PICOACME_OK;
+    if (s->have_leaf) {
+        leaf_issuer(g_der, der_len, s->issuer, sizeof s->issuer);
+    }
     if (s->serial[0] != '\0' && state_is_revoked(s->state_path, s->serial)) {
         s->verdict = "revoked";
         s->code = ST_CRIT;
@@ -170,6 +264,26 @@ static void judge(status_view_t *s)
         s->verdict = "valid";
         s->code = ST_VALID;
     }
+}
+
+/* The plan `picoacme run`'s keeper keeps next to the state (STATE.keeper),
+ * when there is one. */
+static void load_plan(status_view_t *s)
+{
+    static uint8_t buf[PICOACME_KEEPER_STATE_MAX + 64U];
+    char path[4200];
+    picoacme_posix_flash_t f;
+    picoacme_storage_t st;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s.keeper", s->state_path);
+    if (access(path, R_OK) != 0 ||
+        picoacme_posix_flash_open(&f, path, 2U * 4096U, 4096U, &st) != PICOACME_OK) {
+        return;
+    }
+    s->have_plan = picoacme_store_load(&st, buf, sizeof buf, &len, NULL) == PICOACME_OK &&
+                   picoacme_keeper_state_decode(&s->plan, buf, len) == PICOACME_OK &&
+                   s->plan.plan_not_after_s == s->info.not_after_s;
+    picoacme_posix_flash_close(&f);
 }
 
 /* Read the store into s; the exit status when there is nothing to judge. */
@@ -259,6 +373,10 @@ int cmd_status(int argc, char **argv)
     }
     if (rc == ST_UNKNOWN) {
         return rc;
+    }
+    (void)state_last_failure(s.state_path, s.last_failure, sizeof s.last_failure);
+    if (s.info.chain_pem != NULL) {
+        load_plan(&s);
     }
     if (rc < 0) {
         judge(&s);

@@ -8,7 +8,8 @@ include(${CMAKE_CURRENT_LIST_DIR}/../../cmake/picoacmeFilePaths.cmake)
 set(_bad 0)
 foreach(_pair core/src:PICOACME_CORE_SOURCES ports/posix/src:PICOACME_POSIX_SOURCES
               ports/wolfssl/src:PICOACME_WOLFSSL_SOURCES ports/lwip/src:PICOACME_LWIP_SOURCES
-              ports/bsdsock/src:PICOACME_BSDSOCK_ALL_SOURCES ports/zephyr/src:PICOACME_ZEPHYR_SOURCES)
+              ports/bsdsock/src:PICOACME_BSDSOCK_ALL_SOURCES ports/zephyr/src:PICOACME_ZEPHYR_SOURCES
+              ports/pkcs11/src:PICOACME_PKCS11_SOURCES ports/tpm2/src:PICOACME_TPM2_SOURCES)
   string(REPLACE ":" ";" _pair "${_pair}")
   list(GET _pair 0 _dir)
   list(GET _pair 1 _var)

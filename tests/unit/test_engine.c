@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "picoacme.h"
+#include "picoacme_lifecycle.h"
 #include "picoacme_posix.h"
 #include "picoacme_record.h"
 #include "picoacme_store.h"
@@ -2662,6 +2663,153 @@ static void test_record_find(void **state)
     env_close();
 }
 
+/* ---- a crypto port that keeps keys in hardware (key_ref, issue 11) ---- */
+
+/* The "device": the wolfSSL port's scalars kept out of the store, found by
+ * a 5-byte reference ("HW", slot, serial big endian); it survives a
+ * reboot like a token or a TPM does. */
+static struct {
+    uint8_t ref[8][5];
+    uint8_t priv[8][32];
+    unsigned n;
+    uint8_t cur[PICOACME_KEY_SLOTS][5];
+    bool have[PICOACME_KEY_SLOTS];
+} g_dev;
+static picoacme_crypto_t g_hw;
+
+static bool hw_slot(picoacme_key_slot_t slot)
+{
+    return slot == PICOACME_KEY_ACCOUNT || slot == PICOACME_KEY_CERT;
+}
+
+static picoacme_err_t hw_generate(void *user, picoacme_key_slot_t slot)
+{
+    picoacme_err_t e = g_crypto.key_generate(user, slot);
+    if (e != PICOACME_OK || !hw_slot(slot))
+        return e;
+    assert_true(g_dev.n < 8U);
+    assert_int_equal(g_crypto.key_export(user, slot, g_dev.priv[g_dev.n]), PICOACME_OK);
+    memcpy(g_dev.ref[g_dev.n], "HW", 2);
+    g_dev.ref[g_dev.n][2] = (uint8_t)slot;
+    g_dev.ref[g_dev.n][3] = 0;
+    g_dev.ref[g_dev.n][4] = (uint8_t)g_dev.n;
+    memcpy(g_dev.cur[slot], g_dev.ref[g_dev.n], 5);
+    g_dev.have[slot] = true;
+    g_dev.n++;
+    return PICOACME_OK;
+}
+
+static picoacme_err_t hw_export(void *user, picoacme_key_slot_t slot, uint8_t priv[32])
+{
+    return hw_slot(slot) ? PICOACME_ERR_UNSUPPORTED : g_crypto.key_export(user, slot, priv);
+}
+
+static picoacme_err_t hw_import(void *user, picoacme_key_slot_t slot, const uint8_t priv[32])
+{
+    return hw_slot(slot) ? PICOACME_ERR_UNSUPPORTED : g_crypto.key_import(user, slot, priv);
+}
+
+static picoacme_err_t hw_ref(void *user, picoacme_key_slot_t slot,
+                             uint8_t ref[PICOACME_KEY_REF_MAX], size_t *len)
+{
+    (void)user;
+    if (!hw_slot(slot) || !g_dev.have[slot])
+        return PICOACME_ERR_NOT_FOUND;
+    memcpy(ref, g_dev.cur[slot], 5);
+    *len = 5;
+    return PICOACME_OK;
+}
+
+static picoacme_err_t hw_ref_load(void *user, picoacme_key_slot_t slot, const uint8_t *ref,
+                                  size_t len)
+{
+    unsigned i;
+    for (i = 0; i < g_dev.n; i++) {
+        if (len == 5U && memcmp(ref, g_dev.ref[i], 5) == 0) {
+            memcpy(g_dev.cur[slot], ref, 5);
+            g_dev.have[slot] = true;
+            return g_crypto.key_import(user, slot, g_dev.priv[i]);
+        }
+    }
+    return PICOACME_ERR_NOT_FOUND;
+}
+
+static void hw_env_open(bool fresh)
+{
+    env_open(fresh);
+    g_hw = g_crypto;
+    g_hw.key_generate = hw_generate;
+    g_hw.key_export = hw_export;
+    g_hw.key_import = hw_import;
+    g_hw.key_ref = hw_ref;
+    g_hw.key_ref_load = hw_ref_load;
+    g_ports.crypto = &g_hw;
+    memset(g_dev.have, 0, sizeof g_dev.have);
+}
+
+/* The record of a port with key_ref holds references, never a scalar; a
+ * reboot finds the account and the certificate key through them. */
+static void test_key_refs(void **state)
+{
+    static uint8_t rec[PICOACME_RX_BUF_SIZE];
+    size_t len = 0, off = 0, vl = 0;
+    uint8_t acc1[64], acc2[64], pub[64];
+    uint8_t cert_ref[5];
+    picoacme_stored_info_t info;
+    (void)state;
+    memset(&g_dev, 0, sizeof g_dev);
+    srv_reset(false);
+    hw_env_open(true);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(g_hw.key_public(g_hw.user, PICOACME_KEY_ACCOUNT, acc1), PICOACME_OK);
+    assert_int_equal(picoacme_store_load(&g_st, rec, sizeof rec, &len, NULL), PICOACME_OK);
+    assert_int_equal(picoacme_record_find(rec, len, PICOACME_REC_ACCT_KEY, &off, &vl),
+                     PICOACME_ERR_NOT_FOUND);
+    assert_int_equal(picoacme_record_find(rec, len, PICOACME_REC_CERT_KEY, &off, &vl),
+                     PICOACME_ERR_NOT_FOUND);
+    assert_int_equal(picoacme_record_find(rec, len, PICOACME_REC_ACCT_KEY_REF, &off, &vl),
+                     PICOACME_OK);
+    assert_int_equal(vl, 5);
+    assert_memory_equal(rec + off, "HW\0\0\0", 5); /* the first key: the account's */
+    assert_int_equal(picoacme_record_find(rec, len, PICOACME_REC_CERT_KEY_REF, &off, &vl),
+                     PICOACME_OK);
+    assert_int_equal(vl, 5);
+    assert_memory_equal(rec + off, "HW\1\0\1", 5);
+    memcpy(cert_ref, rec + off, 5);
+    env_close();
+
+    /* reboot: the account is found by its reference, no new account */
+    srv_reset(true);
+    hw_env_open(false);
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+    assert_true(info.has_account);
+    assert_int_equal(picoacme_stored_load_keys(&g_ctx), PICOACME_OK);
+    assert_memory_equal(g_dev.cur[PICOACME_KEY_CERT], cert_ref, 5);
+    assert_int_equal(g_hw.key_public(g_hw.user, PICOACME_KEY_CERT, pub), PICOACME_OK);
+    /* a rollover would have to move the new key into the account slot */
+    assert_int_equal(picoacme_key_rollover_start(&g_ctx), PICOACME_ERR_UNSUPPORTED);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(srv.acct_posts, 0);
+    assert_int_equal(g_hw.key_public(g_hw.user, PICOACME_KEY_ACCOUNT, acc2), PICOACME_OK);
+    assert_memory_equal(acc1, acc2, 64);
+    assert_int_equal(picoacme_store_load(&g_st, rec, sizeof rec, &len, NULL), PICOACME_OK);
+    assert_int_equal(picoacme_record_find(rec, len, PICOACME_REC_CERT_KEY_REF, &off, &vl),
+                     PICOACME_OK);
+    assert_memory_equal(rec + off, "HW\1\0\2", 5); /* a new certificate key */
+    env_close();
+
+    /* the device lost the keys: the account cannot be loaded, a new one is made */
+    g_dev.n = 0;
+    srv_reset(false);
+    hw_env_open(false);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_int_equal(srv.acct_posts, 1);
+    env_close();
+}
+
 static void test_contract_trap(void **state)
 {
 #if PICOACME_ASSERT_ENABLE
@@ -3014,6 +3162,7 @@ int main(void)
         cmocka_unit_test(test_transport_failures),
         cmocka_unit_test(test_abort_uninitialised),
         cmocka_unit_test(test_record_find),
+        cmocka_unit_test(test_key_refs),
         cmocka_unit_test(test_contract_trap),
         cmocka_unit_test(test_dns01_propagation),
         cmocka_unit_test(test_request_counts),

@@ -413,6 +413,21 @@ static void test_crypto_free_wipes(void **state)
     assert_memory_equal(&wc, zero, sizeof wc);
 }
 
+/* The optional entries of a software port are NULL whatever the caller's
+ * struct held: the core takes a non-NULL key_ref for keys in hardware. */
+static void test_crypto_optional_null(void **state)
+{
+    picoacme_wolfssl_crypto_t wc;
+    picoacme_crypto_t c;
+    (void)state;
+
+    memset(&c, 0xA5, sizeof c);
+    assert_int_equal(picoacme_wolfssl_crypto_init(&wc, NULL, &c), PICOACME_OK);
+    assert_null(c.key_ref);
+    assert_null(c.key_ref_load);
+    picoacme_wolfssl_crypto_free(&wc);
+}
+
 /* ---- POSIX clock and entropy ------------------------------------------ */
 
 static void test_clock(void **state)
@@ -1039,6 +1054,7 @@ int main(void)
         cmocka_unit_test(test_export_import_roundtrip),
         cmocka_unit_test(test_key_hostile),
         cmocka_unit_test(test_crypto_free_wipes),
+        cmocka_unit_test(test_crypto_optional_null),
     };
     const struct CMUnitTest posix_tests[] = {
         cmocka_unit_test(test_clock),       cmocka_unit_test(test_entropy),

@@ -31,7 +31,9 @@ picoacme_err_t picoacme_revoke_start(picoacme_ctx_t *ctx, int reason);
  * PICOACME_KEY_ACCOUNT and the store record is rewritten with it (the A/B
  * store keeps the old record until the new one is complete). When that write
  * fails, picoacme_step() returns the store's error: the CA already knows
- * only the new key, which stays in PICOACME_KEY_ACCOUNT. */
+ * only the new key, which stays in PICOACME_KEY_ACCOUNT. A crypto port
+ * that keeps keys in hardware (key_ref set) cannot move the new key into
+ * the account slot: PICOACME_ERR_UNSUPPORTED before anything is sent. */
 picoacme_err_t picoacme_key_rollover_start(picoacme_ctx_t *ctx);
 
 /* Deactivate the stored account (§7.3.6): POST {"status":"deactivated"} to

@@ -101,6 +101,9 @@ typedef struct picoacme_tls {
 } picoacme_tls_t;
 
 /* ---- crypto: P-256 keys in slots, hashes, randomness ------------------ */
+/* The longest key reference a port hands to the store (key_ref). */
+#define PICOACME_KEY_REF_MAX 64U
+
 typedef enum picoacme_key_slot {
     PICOACME_KEY_ACCOUNT = 0,   /* the ACME account key */
     PICOACME_KEY_CERT = 1,      /* the key of the certificate being ordered */
@@ -124,11 +127,26 @@ typedef struct picoacme_crypto {
     /* ECDSA over a SHA-256 digest; signature as r||s (32 bytes each). */
     picoacme_err_t (*key_sign)(void *user, picoacme_key_slot_t slot, const uint8_t digest[32],
                                uint8_t sig[64]);
-    /* Private scalar out of / into a slot, for the store. A secure element
-     * that keeps keys inside returns PICOACME_ERR_UNSUPPORTED and persists
-     * the slot itself. */
+    /* Private scalar out of / into a slot, for the store. A token, TPM or
+     * secure element that keeps keys inside returns PICOACME_ERR_UNSUPPORTED
+     * and persists the key itself; the store then keeps key_ref's reference
+     * (below). */
     picoacme_err_t (*key_export)(void *user, picoacme_key_slot_t slot, uint8_t priv[32]);
     picoacme_err_t (*key_import)(void *user, picoacme_key_slot_t slot, const uint8_t priv[32]);
+    /* Optional (NULL for a port whose keys export): keys kept in hardware.
+     * key_ref writes what finds the key of slot again (a PKCS#11 CKA_ID, a
+     * TPM handle: never key material), 1..PICOACME_KEY_REF_MAX bytes, into
+     * ref and its length into *len; PICOACME_ERR_NOT_FOUND when the slot is
+     * empty. The store keeps it in place of the scalar whenever key_export
+     * fails. key_ref_load makes slot use the key ref names again:
+     * PICOACME_OK, PICOACME_ERR_NOT_FOUND (no such key any more),
+     * PICOACME_ERR_CRYPTO (the device failed). A port with key_ref cannot
+     * roll the account key over (picoacme_key_rollover_start() answers
+     * PICOACME_ERR_UNSUPPORTED). */
+    picoacme_err_t (*key_ref)(void *user, picoacme_key_slot_t slot,
+                              uint8_t ref[PICOACME_KEY_REF_MAX], size_t *len);
+    picoacme_err_t (*key_ref_load)(void *user, picoacme_key_slot_t slot, const uint8_t *ref,
+                                   size_t len);
 } picoacme_crypto_t;
 
 /* ---- storage: a byte-addressed flash region --------------------------- */

@@ -23,7 +23,12 @@ typedef enum picoacme_rec_tag {
      * separated by one space (renewalInfo may be empty): a renewal after a
      * reboot skips the directory GET */
     PICOACME_REC_DIR_URLS = 6,
-    PICOACME_REC_PROFILE = 7 /* the profile the certificate was ordered with */
+    PICOACME_REC_PROFILE = 7, /* the profile the certificate was ordered with */
+    /* with a crypto port that keeps keys in hardware (key_ref): what the
+     * port needs to find the key again (a token object's CKA_ID, a TPM
+     * handle), never key material; 1..PICOACME_KEY_REF_MAX bytes */
+    PICOACME_REC_ACCT_KEY_REF = 8,
+    PICOACME_REC_CERT_KEY_REF = 9
 } picoacme_rec_tag_t;
 
 /* Find tag in the record rec[0, len) (as picoacme_store_load() returns it).

@@ -307,6 +307,8 @@ picoacme_err_t picoacme_wolfssl_crypto_init(picoacme_wolfssl_crypto_t *c, void *
             return PICOACME_ERR_CRYPTO;
         }
     }
+    /* every optional entry (key_ref, key_ref_load: keys in hardware) NULL */
+    memset(out, 0, sizeof *out);
     out->user = c;
     out->random = wc_random;
     out->sha256 = wc_sha256;
