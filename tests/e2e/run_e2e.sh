@@ -999,18 +999,19 @@ readme-blocks)
     done
     pass ;;
 detail-whole)
-    # issue 10: a CA detail longer than the engine keeps (159 bytes) is cut
-    # at a word and marked " [...]", never mid-word; a short one is whole
+    # issue 10: the CA's whole detail is printed (the command's core keeps
+    # PICOACME_PROBLEM_DETAIL_MAX = 1024 bytes); Pebble's detail for an
+    # empty label is longer than the 159 bytes the default core keeps
     need_picoacme; start_ca
     rc=0; run_picoacme_issue "$WORK/out" --domain 'exa_mple.internal' || rc=$?
     last_err_line | grep -q "containing an illegal character: '_'$" || fail "short detail not whole: $(last_err_line)"
     rc=0; run_picoacme_issue "$WORK/out" --domain 'bad..internal' || rc=$?
     line=$(last_err_line); echo "$line"
-    detail=${line#*urn:ietf:params:acme:error:connection (HTTP 200): }
-    case $detail in *' [...]') ;; *) fail "long detail not marked as cut: $line" ;; esac
-    kept=${detail% \[...\]}
-    [ ${#kept} -lt 159 ] || fail "cut mid-word (${#kept} bytes kept): $line"
-    case $kept in *' ') fail "cut after a space: $line" ;; esac
+    detail=${line#*urn:ietf:params:acme:error:}
+    detail=${detail#*(HTTP 200): }
+    case $detail in *' [...]') fail "long detail cut: $line" ;; esac
+    [ ${#detail} -gt 159 ] || fail "long detail shorter than the default core keeps (${#detail} bytes): $line"
+    case $detail in *'bad..internal'*) ;; *) fail "detail does not name the identifier: $line" ;; esac
     pass ;;
 request-counts)
     # issue 8: a first issuance, then a renewal with the same state as after
