@@ -129,11 +129,16 @@ static bool retry_same(picoacme_ctx_t *ctx)
     return false;
 }
 
-/* A URL of the stored directory answered 404: it moved, the directory is
- * read anew (once: the URLs read then are not the stored ones). */
+/* A URL of the stored directory (newNonce, newAccount, newOrder,
+ * renewalInfo) answered 404: it moved, the directory is read anew (once:
+ * the URLs read then are not the stored ones). A 404 of a URL the order
+ * gave (authorization, challenge, finalize, certificate) is not this. */
 static bool stale_directory(picoacme_ctx_t *ctx)
 {
-    if (!ctx->dir.from_record || ctx->conn.resp.status != 404U) {
+    picoacme_state_t st = ctx->run.state;
+    bool dir_url = st == PICOACME_ST_NONCE || st == PICOACME_ST_ACCOUNT ||
+                   st == PICOACME_ST_ORDER || st == PICOACME_ST_RENEWAL_INFO;
+    if (!dir_url || !ctx->dir.from_record || ctx->conn.resp.status != 404U) {
         return false;
     }
     LOG(ctx, PICOACME_LOG_LVL_WRN, "a stored directory URL answered 404: reading the directory");

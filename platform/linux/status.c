@@ -140,7 +140,10 @@ static void leaf_issuer(const uint8_t *der, size_t len, char *out, size_t cap)
     out[0] = '\0';
     wc_InitDecodedCert(&dc, der, (word32)len, NULL);
     if (wc_ParseCert(&dc, CERT_TYPE, NO_VERIFY, NULL) == 0) {
-        snprintf(out, cap, "%s", dc.issuer);
+        size_t n = strnlen(dc.issuer, sizeof dc.issuer);
+        n = n < cap ? n : cap - 1U; /* cut to the caller's buffer */
+        memcpy(out, dc.issuer, n);
+        out[n] = '\0';
     }
     wc_FreeDecodedCert(&dc);
 }
