@@ -326,7 +326,7 @@ fw_bench
 # ==== the FreeRTOS sample (platform/freertos-mps2, Cortex-M3) ================
 # The keeper-only image (FreeRTOS V11.3.0 static, lwIP threaded + sockets,
 # ports/bsdsock, wolfSSL): per-part flash/RAM from its link map
-# (tests/qemu/freertos_footprint.py), the task stack marks and one
+# (tests/qemu/fw_footprint.py --freertos), the task stack marks and one
 # enrolment, both printed by the image in QEMU (tests/qemu/run_freertos.sh).
 freertos_bench() {
     local fb=$REPO/build-freertos-bench out t
@@ -337,14 +337,14 @@ freertos_bench() {
     case $out in *"PASS enroll"*) ;; *) echo "not measured: $(echo "$out" | tail -n 3)"; return ;; esac
     echo "Keeper-only image (goal <= 160 KiB flash, <= 96 KiB RAM):"
     echo
-    python3 "$REPO/tests/qemu/freertos_footprint.py" "$fb/fw"
+    python3 "$REPO/tests/qemu/fw_footprint.py" --freertos "$fb/fw"
     echo
     grep -E 'flash:|ram:' "$fb/qemu-tests/build-main.log" | sed 's/^ */    /'
     if [ -f "$fb/fw-https/fw.map" ]; then
         echo
         echo "Image with the HTTPS status server (FW_HTTPS, goal <= 192 KiB flash, <= 128 KiB RAM):"
         echo
-        python3 "$REPO/tests/qemu/freertos_footprint.py" "$fb/fw-https"
+        python3 "$REPO/tests/qemu/fw_footprint.py" --freertos "$fb/fw-https"
         echo
         grep -E 'flash:|ram:' "$fb/qemu-tests/build-https.log" | sed 's/^ */    /'
     fi
