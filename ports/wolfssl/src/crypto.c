@@ -58,13 +58,46 @@ static picoacme_err_t wc_random(void *user, uint8_t *buf, size_t len)
     return PICOACME_OK;
 }
 
+/* The iovecs into a hash or HMAC update, in word32-sized pieces. */
+typedef int (*update_fn)(void *obj, const byte *p, word32 n);
+
+static int sha_update(void *obj, const byte *p, word32 n)
+{
+    return wc_Sha256Update((wc_Sha256 *)obj, p, n);
+}
+
+static int hmac_update(void *obj, const byte *p, word32 n)
+{
+    return wc_HmacUpdate((Hmac *)obj, p, n);
+}
+
+static picoacme_err_t feed_iov(update_fn update, void *obj, const picoacme_iov_t *iov,
+                               size_t iovcnt)
+{
+    for (size_t i = 0; i < iovcnt; i++) {
+        const uint8_t *p = iov[i].ptr;
+        size_t left = iov[i].len;
+        if (p == NULL && left != 0U) {
+            return PICOACME_ERR_PARAM;
+        }
+        while (left > 0U) {
+            word32 n = left > WORD32_CHUNK ? WORD32_CHUNK : (word32)left;
+            if (update(obj, p, n) != 0) {
+                return PICOACME_ERR_CRYPTO;
+            }
+            p += n;
+            left -= n;
+        }
+    }
+    return PICOACME_OK;
+}
+
 static picoacme_err_t wc_sha256(void *user, const picoacme_iov_t *iov, size_t iovcnt,
                                 uint8_t out[32])
 {
     picoacme_wolfssl_crypto_t *c = crypto_of(user);
     wc_Sha256 sha;
     picoacme_err_t e = PICOACME_OK;
-    size_t i;
 
     if (c == NULL || out == NULL || (iov == NULL && iovcnt != 0U)) {
         return PICOACME_ERR_PARAM;
@@ -72,20 +105,8 @@ static picoacme_err_t wc_sha256(void *user, const picoacme_iov_t *iov, size_t io
     if (wc_InitSha256_ex(&sha, c->heap, INVALID_DEVID) != 0) {
         return PICOACME_ERR_CRYPTO;
     }
-    for (i = 0; i < iovcnt && e == PICOACME_OK; i++) {
-        const uint8_t *p = iov[i].ptr;
-        size_t left = iov[i].len;
-        if (p == NULL && left != 0U) {
-            e = PICOACME_ERR_PARAM;
-        }
-        while (e == PICOACME_OK && left > 0U) {
-            word32 n = left > WORD32_CHUNK ? WORD32_CHUNK : (word32)left;
-            if (wc_Sha256Update(&sha, p, n) != 0) {
-                e = PICOACME_ERR_CRYPTO;
-            }
-            p += n;
-            left -= n;
-        }
+    if (e == PICOACME_OK) {
+        e = feed_iov(sha_update, &sha, iov, iovcnt);
     }
     if (e == PICOACME_OK && wc_Sha256Final(&sha, out) != 0) {
         e = PICOACME_ERR_CRYPTO;
@@ -102,7 +123,6 @@ static picoacme_err_t wc_hmac_sha256(void *user, const uint8_t *key, size_t key_
     picoacme_wolfssl_crypto_t *c = crypto_of(user);
     Hmac hmac;
     picoacme_err_t e = PICOACME_OK;
-    size_t i;
 
     if (c == NULL || out == NULL || (key == NULL && key_len != 0U) || key_len > WORD32_CHUNK ||
         (iov == NULL && iovcnt != 0U)) {
@@ -117,20 +137,8 @@ static picoacme_err_t wc_hmac_sha256(void *user, const uint8_t *key, size_t key_
     if (wc_HmacSetKey(&hmac, WC_SHA256, key, (word32)key_len) != 0) {
         e = PICOACME_ERR_CRYPTO;
     }
-    for (i = 0; i < iovcnt && e == PICOACME_OK; i++) {
-        const uint8_t *p = iov[i].ptr;
-        size_t left = iov[i].len;
-        if (p == NULL && left != 0U) {
-            e = PICOACME_ERR_PARAM;
-        }
-        while (e == PICOACME_OK && left > 0U) {
-            word32 n = left > WORD32_CHUNK ? WORD32_CHUNK : (word32)left;
-            if (wc_HmacUpdate(&hmac, p, n) != 0) {
-                e = PICOACME_ERR_CRYPTO;
-            }
-            p += n;
-            left -= n;
-        }
+    if (e == PICOACME_OK) {
+        e = feed_iov(hmac_update, &hmac, iov, iovcnt);
     }
     if (e == PICOACME_OK && wc_HmacFinal(&hmac, out) != 0) {
         e = PICOACME_ERR_CRYPTO;
