@@ -24,7 +24,7 @@ static picoacme_err_t lc_start(picoacme_ctx_t *ctx, picoacme_op_t op, bool need_
     }
     run_reset(ctx, op);
     ok = record_of_directory(ctx, &len) && import_key(ctx, len, T_ACCT_KEY, PICOACME_KEY_ACCOUNT) &&
-         (!need_cert || record_cert(ctx, len, &off, &vl));
+         (!need_cert || record_cert(ctx, len, len, &off, &vl));
     memset(ctx->rx, 0, sizeof ctx->rx); /* the record holds the keys */
     BUF_GIVE(ctx, rx, BUF_RECORD);
     if (!ok) {
