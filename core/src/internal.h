@@ -316,6 +316,9 @@ picoacme_err_t record_stream(picoacme_ctx_t *ctx, const uint8_t *data, size_t n)
 /* The written chain's first *n bytes (as many as rx holds) read back from
  * the slot into rx (BUF_RECORD). */
 picoacme_err_t record_chain_head(picoacme_ctx_t *ctx, size_t *n);
+/* Save rx[0, len) (a changed copy of the stored record's first len bytes)
+ * followed by the stored record's bytes [len, total) as the new record. */
+picoacme_err_t record_save(picoacme_ctx_t *ctx, size_t len, size_t total);
 /* Forget a record being written (a new download starts). */
 void record_stream_reset(picoacme_ctx_t *ctx);
 /* Load the record when it belongs to cfg.directory_url; *len 0 otherwise. */

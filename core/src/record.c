@@ -401,6 +401,30 @@ picoacme_err_t begin_store(picoacme_ctx_t *ctx)
     return engine_done(ctx);
 }
 
+picoacme_err_t record_save(picoacme_ctx_t *ctx, size_t len, size_t total)
+{
+    const picoacme_storage_t *st = ctx->ports.storage;
+    picoacme_store_writer_t w;
+    size_t n = 0;
+    size_t t = 0;
+    picoacme_err_t e = picoacme_store_begin(&w, st);
+    if (e == PICOACME_OK) {
+        e = picoacme_store_append(&w, ctx->rx, len);
+    }
+    /* the rest (a long chain) from the stored record, rx at a time: the
+     * record being written is not the newest before its commit */
+    for (size_t off = len; e == PICOACME_OK && off < total; off += n) {
+        e = picoacme_store_read(st, off, ctx->rx, sizeof ctx->rx, &n, &t);
+        if (e == PICOACME_OK && (n == 0U || t != total)) {
+            e = PICOACME_ERR_STORAGE;
+        }
+        if (e == PICOACME_OK) {
+            e = picoacme_store_append(&w, ctx->rx, n);
+        }
+    }
+    return e == PICOACME_OK ? picoacme_store_commit(&w) : e;
+}
+
 /* ---- reading it back ----------------------------------------------------------- */
 
 picoacme_err_t picoacme_stored(picoacme_ctx_t *ctx, picoacme_stored_info_t *info)

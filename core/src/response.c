@@ -547,9 +547,11 @@ picoacme_err_t cert_flush(picoacme_ctx_t *ctx)
         return PICOACME_OK; /* a problem document must fit rx */
     }
     picoacme_err_t e = record_stream(ctx, ctx->rx + c->resp.body.off, n);
-    if (e != PICOACME_OK) {
+    if (e != PICOACME_OK && PICOACME_ERROR_TEXT) {
         const char *t = stream_text(e);
         cpy(ctx->run.problem.detail, sizeof ctx->run.problem.detail, t, strlen(t));
+    }
+    if (e != PICOACME_OK) {
         return e;
     }
     picoacme_http_body_drop(&c->resp, ctx->rx, &c->rx_len, n);

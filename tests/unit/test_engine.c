@@ -798,6 +798,10 @@ static void handle_post(conn_t *c, const char *path, const char *body)
                 b, true);
         return;
     }
+    if (strcmp(path, "/kc") == 0) { /* §7.3.5: taken as it comes */
+        respond(c, path, 200, "application/json", NULL, "{}", true);
+        return;
+    }
     if (strcmp(path, "/cert") == 0) {
         if (pay[0] != '\0')
             violation("certificate fetch is not POST-as-GET");
@@ -1683,6 +1687,31 @@ static void test_stream_long_chain(void **state)
         /* after the "reboot" the old record is the one read */
         g_ports.storage = &g_st;
         assert_stored_chain(chain1, chain1_len);
+        env_close();
+    }
+    /* a key rollover rewrites the record: one longer than rx keeps its whole
+     * chain, with the new account key */
+    {
+        static uint8_t rec[4096];
+        uint8_t k1[32], k2[32];
+        size_t n = 0, total = 0, off = 0, vl = 0;
+        srv_reset(true);
+        env_open(false);
+        assert_int_equal(picoacme_store_read(&g_st, 0, rec, sizeof rec, &n, &total), PICOACME_OK);
+        assert_true(total > PICOACME_RX_BUF_SIZE);
+        assert_int_equal(picoacme_record_find(rec, n, PICOACME_REC_ACCT_KEY, &off, &vl),
+                         PICOACME_OK);
+        memcpy(k1, rec + off, 32);
+        assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+        assert_int_equal(picoacme_key_rollover_start(&g_ctx), PICOACME_OK);
+        assert_int_equal(pump_engine(), PICOACME_OK);
+        assert_no_violation();
+        assert_stored_chain(chain1, chain1_len);
+        assert_int_equal(picoacme_store_read(&g_st, 0, rec, sizeof rec, &n, &total), PICOACME_OK);
+        assert_int_equal(picoacme_record_find(rec, n, PICOACME_REC_ACCT_KEY, &off, &vl),
+                         PICOACME_OK);
+        memcpy(k2, rec + off, 32);
+        assert_memory_not_equal(k1, k2, 32);
         env_close();
     }
     /* a chain longer than the store's slot: refused, the old record stays */
