@@ -306,7 +306,7 @@ variant_enroll() {
 case_chain12() {
     local d=$work/chain12 c n saved_path=$PATH
     if [ ! -x "${PICOACME_PEBBLE2_DIR:-}/pebble" ]; then
-        echo "skipped chain12: no Pebble 2.10.1 (PICOACME_PEBBLE2_DIR)"; return
+        echo "skipped: chain12 needs Pebble 2.10.1 (PICOACME_PEBBLE2_DIR unset)"; return
     fi
     mkdir -p "$work/p2.bin" && ln -sf "$PICOACME_PEBBLE2_DIR/pebble" "$work/p2.bin/pebble"
     export PATH="$work/p2.bin:$PATH" PEBBLE_CHAIN_LENGTH=12
