@@ -622,7 +622,8 @@ picoacme_err_t picoacme_result(const picoacme_ctx_t *ctx, const char **pem, size
     }
     *pem = (const char *)ctx->rx + ctx->conn.resp.body.off;
     *len = ctx->conn.resp.body.len;
-    return PICOACME_OK;
+    /* a chain longer than rx: its first part (the whole is stored) */
+    return *len < ctx->run.u.issue.chain_len ? PICOACME_ERR_NOSPACE : PICOACME_OK;
 }
 
 int64_t picoacme_now(const picoacme_ctx_t *ctx)

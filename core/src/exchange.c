@@ -50,6 +50,8 @@ picoacme_err_t exchange_begin(picoacme_ctx_t *ctx, const picoacme_url_t *url, bo
     c->tx_start = c->tx_off;
     c->rx_len = 0;
     picoacme_http_resp_init(&c->resp, head);
+    /* the chain goes to the store as it arrives (cert_flush()) */
+    c->resp.stream = ctx->run.state == PICOACME_ST_CERT;
     c->step = X_CONNECT;
     ctx->run.phase = PH_EXCHANGE;
     ctx->run.deadline_ms = now + PICOACME_IO_TIMEOUT_MS;
@@ -175,6 +177,10 @@ static picoacme_err_t x_recv(picoacme_ctx_t *ctx)
         }
         c->rx_len += n;
         e = picoacme_http_parse(&c->resp, ctx->rx, &c->rx_len, sizeof ctx->rx, closed);
+        if (e == PICOACME_AGAIN && c->resp.stream && c->rx_len == sizeof ctx->rx) {
+            e = cert_flush(ctx);
+            e = e == PICOACME_OK ? PICOACME_AGAIN : e;
+        }
         if (e != PICOACME_AGAIN) {
             return e;
         }
@@ -234,8 +240,8 @@ static picoacme_err_t x_failed(picoacme_ctx_t *ctx, picoacme_err_t e)
         retry_in(ctx, ms);
         return PICOACME_OK;
     }
-    if (!PICOACME_ERROR_TEXT) {
-        return fail(ctx, e, NULL);
+    if (!PICOACME_ERROR_TEXT || r->problem.detail[0] != '\0') {
+        return fail(ctx, e, NULL); /* the detail of cert_flush() */
     }
     switch (e) {
     case PICOACME_ERR_TLS_VERIFY:

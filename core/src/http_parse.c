@@ -451,7 +451,7 @@ static picoacme_err_t end_of_head(picoacme_http_resp_t *r, const uint8_t *buf, s
         r->out = r->scan;
         r->phase = PH_CHUNK_SIZE;
     } else if (r->content_length != CL_NONE) {
-        if (r->content_length > cap - r->scan) {
+        if (!r->stream && r->content_length > cap - r->scan) {
             return PICOACME_ERR_NOSPACE;
         }
         r->phase = PH_BODY_LEN;
@@ -507,7 +507,7 @@ static picoacme_err_t parse_chunk_size(picoacme_http_resp_t *r, const uint8_t *b
     if (p != e && buf[p] != ';') {
         return PICOACME_ERR_PARSE;
     }
-    if (v > cap - r->out) {
+    if (!r->stream && v > cap - r->out) {
         return PICOACME_ERR_NOSPACE;
     }
     r->chunk_left = v;
@@ -644,7 +644,7 @@ static picoacme_err_t incomplete(picoacme_http_resp_t *r, uint8_t *buf, size_t *
     if (closed) {
         return (*len == 0U) ? PICOACME_ERR_CLOSED : PICOACME_ERR_PARSE;
     }
-    if (*len == cap) {
+    if (*len == cap && !(r->stream && r->phase >= PH_BODY_LEN)) {
         return PICOACME_ERR_NOSPACE;
     }
     return PICOACME_AGAIN;
@@ -661,4 +661,45 @@ picoacme_err_t picoacme_http_parse(picoacme_http_resp_t *r, uint8_t *buf, size_t
         return e;
     }
     return incomplete(r, buf, len, cap, closed);
+}
+
+/* ---- streaming a long body ------------------------------------------------- */
+
+size_t picoacme_http_body_avail(const picoacme_http_resp_t *r, size_t len)
+{
+    size_t n = 0;
+    if (r == NULL || r->phase < PH_BODY_LEN || r->phase == PH_DONE) {
+        return 0;
+    }
+    if (r->phase == PH_BODY_LEN || r->phase == PH_BODY_CLOSE) {
+        n = len > r->scan ? len - r->scan : 0U;
+        if (r->phase == PH_BODY_LEN && n > r->content_length) {
+            n = r->content_length;
+        }
+    } else {
+        n = r->out - r->body.off; /* chunked: decoded so far */
+    }
+    return n;
+}
+
+void picoacme_http_body_drop(picoacme_http_resp_t *r, uint8_t *buf, size_t *len, size_t n)
+{
+    size_t at;
+    if (r == NULL || buf == NULL || len == NULL) {
+        return;
+    }
+    size_t avail = picoacme_http_body_avail(r, *len);
+    n = n < avail ? n : avail;
+    if (n == 0U) {
+        return;
+    }
+    at = r->body.off;
+    memmove(buf + at, buf + at + n, *len - at - n);
+    *len -= n;
+    if (r->phase == PH_BODY_LEN) {
+        r->content_length -= n;
+    } else if (r->phase != PH_BODY_CLOSE) {
+        r->out -= n;
+        r->scan -= n;
+    }
 }

@@ -298,13 +298,29 @@ extern const char *const chall_names[PICOACME_CHALL_TYPES];
 #define T_PROFILE  PICOACME_REC_PROFILE
 #define T_ACCT_REF PICOACME_REC_ACCT_KEY_REF
 #define T_CERT_REF PICOACME_REC_CERT_KEY_REF
+#define T_CHAIN    PICOACME_REC_CHAIN
 
 /* Read the stored record into rx (BUF_RECORD): *len bytes, fewer than the
  * record when it is longer than rx (the chain, last, is then cut). */
 picoacme_err_t record_load(picoacme_ctx_t *ctx, size_t *len);
-/* The chain TLV of rx[0, len): its value at *off, *vlen bytes long (it may
- * run past len when the record was cut). */
-bool record_cert(const picoacme_ctx_t *ctx, size_t len, size_t *off, size_t *vlen);
+/* record_load(), and *total the whole record's length. */
+picoacme_err_t record_read(picoacme_ctx_t *ctx, size_t *len, size_t *total);
+/* The chain TLV of rx[0, len) (a record of total bytes): its value at
+ * *off, *vlen bytes long (it may run past len when the record was cut). */
+bool record_cert(const picoacme_ctx_t *ctx, size_t len, size_t total, size_t *off, size_t *vlen);
+/* Append data[0, n) of the chain being downloaded to the new record in the
+ * inactive slot (begun, with the fields, at the first call). Returns
+ * PICOACME_ERR_NOSPACE beyond PICOACME_CERT_MAX or the slot, or the store's
+ * error. Nothing is committed. */
+picoacme_err_t record_stream(picoacme_ctx_t *ctx, const uint8_t *data, size_t n);
+/* The written chain's first *n bytes (as many as rx holds) read back from
+ * the slot into rx (BUF_RECORD). */
+picoacme_err_t record_chain_head(picoacme_ctx_t *ctx, size_t *n);
+/* Save rx[0, len) (a changed copy of the stored record's first len bytes)
+ * followed by the stored record's bytes [len, total) as the new record. */
+picoacme_err_t record_save(picoacme_ctx_t *ctx, size_t len, size_t total);
+/* Forget a record being written (a new download starts). */
+void record_stream_reset(picoacme_ctx_t *ctx);
 /* Load the record when it belongs to cfg.directory_url; *len 0 otherwise. */
 bool record_of_directory(picoacme_ctx_t *ctx, size_t *len);
 bool import_key(picoacme_ctx_t *ctx, size_t len, picoacme_rec_tag_t tag, picoacme_key_slot_t slot);
@@ -319,7 +335,11 @@ bool record_dir_is(const picoacme_ctx_t *ctx, size_t len);
 bool record_account_url(picoacme_ctx_t *ctx, size_t len);
 /* The stored leaf of the record rx[0, len) as DER in tx (BUF_SCRATCH). */
 picoacme_err_t record_leaf_der(picoacme_ctx_t *ctx, size_t len, size_t *der_len);
-/* State STORE: write the record (directory, account, keys, the chain). */
+/* State STORE: commit the record written during the download. */
+/* During the certificate download, rx full: the chain's bytes decoded so
+ * far go to the new record (record_stream()), rx keeps the rest. Returns
+ * the failure (its text in problem.detail) or PICOACME_OK. */
+picoacme_err_t cert_flush(picoacme_ctx_t *ctx);
 picoacme_err_t begin_store(picoacme_ctx_t *ctx);
 
 /* ---- feature files ---------------------------------------------------------- */

@@ -24,7 +24,7 @@ static picoacme_err_t lc_start(picoacme_ctx_t *ctx, picoacme_op_t op, bool need_
     }
     run_reset(ctx, op);
     ok = record_of_directory(ctx, &len) && import_key(ctx, len, T_ACCT_KEY, PICOACME_KEY_ACCOUNT) &&
-         (!need_cert || record_cert(ctx, len, &off, &vl));
+         (!need_cert || record_cert(ctx, len, len, &off, &vl));
     memset(ctx->rx, 0, sizeof ctx->rx); /* the record holds the keys */
     BUF_GIVE(ctx, rx, BUF_RECORD);
     if (!ok) {
@@ -218,6 +218,7 @@ picoacme_err_t lc_on_key_changed(picoacme_ctx_t *ctx, const picoacme_json_t *j)
     const picoacme_crypto_t *c = ctx->ports.crypto;
     uint8_t key[32];
     size_t len = 0;
+    size_t total = 0;
     size_t off = 0;
     size_t vl = 0;
     (void)j;
@@ -230,13 +231,14 @@ picoacme_err_t lc_on_key_changed(picoacme_ctx_t *ctx, const picoacme_json_t *j)
         return fail(ctx, PICOACME_ERR_CRYPTO, "the new account key cannot be moved to its slot");
     }
     BUF_PASS(ctx, rx, BUF_EXCHANGE, BUF_FREE);
-    e = record_load(ctx, &len);
+    e = record_read(ctx, &len, &total);
     if (e == PICOACME_OK) {
         e = picoacme_record_find(ctx->rx, len, T_ACCT_KEY, &off, &vl);
     }
     if (e == PICOACME_OK && vl == sizeof key) {
         memcpy(ctx->rx + off, key, sizeof key);
-        e = picoacme_store_save(ctx->ports.storage, ctx->rx, len);
+        /* a record longer than rx (a long chain) keeps its rest */
+        e = record_save(ctx, len, total);
     } else if (e == PICOACME_OK) {
         e = PICOACME_ERR_PARSE;
     }

@@ -2,12 +2,17 @@
  * record.c - the store record: what survives a reboot, as TLVs (tag u8,
  * length u16 little endian, value) inside one A/B store record (store.c):
  * the directory URL, the account URL and key, the certificate key and the
- * chain (always last). The STORE state streams it to the store (the fields
- * from tx, the chain from the download in rx; the header goes last), so a
- * power cut leaves the old record or the new one. A record longer than rx
+ * chain (always last). The record is written into the inactive slot while
+ * the chain is downloaded: the fields when the first chain bytes come, then
+ * the chain as rx fills (PICOACME_REC_CHAIN: its value runs to the record's
+ * end, so its length need not be known up front); the leaf is read back and
+ * checked, and the STORE state writes the slot's header last, so a power
+ * cut leaves the old record or the new one. Records with the older
+ * PICOACME_REC_CERT (a 16-bit length) are read too. A record longer than rx
  * is read as far as rx goes (the leaf comes first in the chain) and the
- * chain in pieces (picoacme_stored_chain_read()). picoacme_stored() reads it without touching keys;
- * picoacme_stored_load_keys() imports them into the crypto port.
+ * chain in pieces (picoacme_stored_chain_read()). picoacme_stored() reads
+ * it without touching keys; picoacme_stored_load_keys() imports them into
+ * the crypto port.
  */
 #include "internal.h"
 
@@ -24,6 +29,12 @@ static size_t tlv_put(uint8_t *p, uint8_t tag, const void *v, size_t len)
     return 3U + len;
 }
 
+/* Is the TLV at rec[p] (tag t) the chain, and does it run to the end? */
+static bool is_chain(uint8_t t, picoacme_rec_tag_t tag)
+{
+    return (t == (uint8_t)T_CERT || t == (uint8_t)T_CHAIN) && (tag == T_CERT || tag == T_CHAIN);
+}
+
 picoacme_err_t picoacme_record_find(const uint8_t *rec, size_t len, picoacme_rec_tag_t tag,
                                     size_t *off, size_t *vlen)
 {
@@ -33,25 +44,34 @@ picoacme_err_t picoacme_record_find(const uint8_t *rec, size_t len, picoacme_rec
     }
     while (p + 3U <= len) {
         size_t l = (size_t)rec[p + 1U] | ((size_t)rec[p + 2U] << 8);
+        if (rec[p] == (uint8_t)T_CHAIN) {
+            l = len - p - 3U; /* to the end: the last TLV */
+        }
         if (l > len - p - 3U) {
             return PICOACME_ERR_PARSE;
         }
-        if (rec[p] == (uint8_t)tag) {
+        if (rec[p] == (uint8_t)tag || is_chain(rec[p], tag)) {
             *off = p + 3U;
             *vlen = l;
             return PICOACME_OK;
+        }
+        if (rec[p] == (uint8_t)T_CHAIN) {
+            break;
         }
         p += 3U + l;
     }
     return PICOACME_ERR_NOT_FOUND;
 }
 
-bool record_cert(const picoacme_ctx_t *ctx, size_t len, size_t *off, size_t *vlen)
+bool record_cert(const picoacme_ctx_t *ctx, size_t len, size_t total, size_t *off, size_t *vlen)
 {
     size_t p = 0;
     while (p + 3U <= len) {
         size_t l = (size_t)ctx->rx[p + 1U] | ((size_t)ctx->rx[p + 2U] << 8);
-        if (ctx->rx[p] == (uint8_t)T_CERT) {
+        if (ctx->rx[p] == (uint8_t)T_CHAIN) {
+            l = total - p - 3U; /* to the record's end, maybe past len */
+        }
+        if (is_chain(ctx->rx[p], T_CERT)) {
             *off = p + 3U;
             *vlen = l;
             return true;
@@ -64,17 +84,23 @@ bool record_cert(const picoacme_ctx_t *ctx, size_t len, size_t *off, size_t *vle
     return false;
 }
 
-picoacme_err_t record_load(picoacme_ctx_t *ctx, size_t *len)
+picoacme_err_t record_read(picoacme_ctx_t *ctx, size_t *len, size_t *total)
 {
-    size_t total = 0;
     BUF_TAKE(ctx, rx, BUF_RECORD);
     *len = 0;
+    *total = 0;
     if (ctx->ports.storage == NULL) {
         return PICOACME_ERR_NOT_FOUND;
     }
     /* a record longer than rx (a long chain, streamed to the store) is
      * read as far as rx goes: the chain comes last */
-    return picoacme_store_read(ctx->ports.storage, 0U, ctx->rx, sizeof ctx->rx, len, &total);
+    return picoacme_store_read(ctx->ports.storage, 0U, ctx->rx, sizeof ctx->rx, len, total);
+}
+
+picoacme_err_t record_load(picoacme_ctx_t *ctx, size_t *len)
+{
+    size_t total = 0;
+    return record_read(ctx, len, &total);
 }
 
 bool record_dir_is(const picoacme_ctx_t *ctx, size_t len)
@@ -207,7 +233,7 @@ picoacme_err_t record_leaf_der(picoacme_ctx_t *ctx, size_t len, size_t *der_len)
     size_t off = 0;
     size_t vl = 0;
     size_t pos = 0;
-    if (!record_cert(ctx, len, &off, &vl)) {
+    if (!record_cert(ctx, len, len, &off, &vl)) {
         return PICOACME_ERR_NOT_FOUND;
     }
     vl = vl < len - off ? vl : len - off; /* the leaf comes first */
@@ -226,24 +252,37 @@ static const char *renewal_info(const picoacme_ctx_t *ctx)
 #endif
 }
 
-/* The directory's URLs TLV at p (or only its size, p NULL). */
-static size_t put_dir_urls(const picoacme_ctx_t *ctx, uint8_t *p)
+/* One TLV to the record: its header, then v[0, len) (v NULL: the header
+ * only, the value follows). */
+static picoacme_err_t put_tlv(picoacme_store_writer_t *w, picoacme_rec_tag_t tag, const void *v,
+                              size_t len)
+{
+    uint8_t h[3];
+    (void)tlv_put(h, (uint8_t)tag, NULL, len);
+    picoacme_err_t e = picoacme_store_append(w, h, sizeof h);
+    return e == PICOACME_OK && v != NULL ? picoacme_store_append(w, v, len) : e;
+}
+
+/* The directory's URLs TLV: newNonce, newAccount, newOrder, renewalInfo,
+ * one space between them. */
+static picoacme_err_t put_dir_urls(const picoacme_ctx_t *ctx, picoacme_store_writer_t *w)
 {
     const char *u[4] = {ctx->dir.new_nonce, ctx->dir.new_account, ctx->dir.new_order,
                         renewal_info(ctx)};
+    size_t l[4];
     size_t n = 3U;
     for (size_t i = 0; i < 4U; i++) {
-        size_t l = util_strnlen(u[i], PICOACME_URL_MAX);
-        if (p != NULL) {
-            memcpy(p + n, u[i], l);
-            p[n + l] = ' ';
+        l[i] = util_strnlen(u[i], PICOACME_URL_MAX);
+        n += l[i];
+    }
+    picoacme_err_t e = put_tlv(w, T_DIR_URLS, NULL, n);
+    for (size_t i = 0; i < 4U && e == PICOACME_OK; i++) {
+        e = picoacme_store_append(w, (const uint8_t *)u[i], l[i]);
+        if (e == PICOACME_OK && i < 3U) {
+            e = picoacme_store_append(w, (const uint8_t *)" ", 1U);
         }
-        n += l + (i < 3U ? 1U : 0U);
     }
-    if (p != NULL) {
-        (void)tlv_put(p, T_DIR_URLS, NULL, n - 3U);
-    }
-    return n;
+    return e;
 }
 
 /* The TLV of slot's key for the record into tlv (scalar tag, or ref_tag(tag)
@@ -264,85 +303,126 @@ static size_t key_tlv(const picoacme_crypto_t *c, picoacme_key_slot_t slot, pico
     return n;
 }
 
-/* The TLVs in front of the chain: directory, account, the keys' TLVs
- * (akey[0, al), ckey[0, cl) from key_tlv()), directory URLs, profile;
- * returns their size (p NULL: only the size). */
-static size_t put_fields(const picoacme_ctx_t *ctx, uint8_t *p, const uint8_t *akey, size_t al,
-                         const uint8_t *ckey, size_t cl)
-{
-    const char *pf = ctx->cfg.profile;
-    size_t dir_len = util_strnlen(ctx->cfg.directory_url, PICOACME_URL_MAX);
-    size_t acct_len = util_strnlen(ctx->dir.account_url, sizeof ctx->dir.account_url);
-    size_t pl = pf != NULL ? util_strnlen(pf, PICOACME_PROFILE_MAX) : 0U;
-    size_t n = 0;
-    if (p == NULL) {
-        return 3U + dir_len + 3U + acct_len + al + cl + put_dir_urls(ctx, NULL) +
-               (pl > 0U ? 3U + pl : 0U);
-    }
-    n += tlv_put(p + n, T_DIR, ctx->cfg.directory_url, dir_len);
-    n += tlv_put(p + n, T_ACCT_URL, ctx->dir.account_url, acct_len);
-    memcpy(p + n, akey, al);
-    n += al;
-    memcpy(p + n, ckey, cl);
-    n += cl;
-    n += put_dir_urls(ctx, p + n);
-    n += pl > 0U ? tlv_put(p + n, T_PROFILE, pf, pl) : 0U;
-    return n;
-}
-
-/* The record through the streaming writer: the fields (in tx) first, then
- * the chain's TLV header and the chain from where it was downloaded. */
-static picoacme_err_t write_record(picoacme_ctx_t *ctx, size_t fields, const uint8_t *chain,
-                                   size_t chain_len)
-{
-    picoacme_store_writer_t w;
-    picoacme_err_t e = picoacme_store_begin(&w, ctx->ports.storage);
-    if (e == PICOACME_OK) {
-        e = picoacme_store_append(&w, ctx->tx, fields);
-    }
-    if (e == PICOACME_OK) {
-        e = picoacme_store_append(&w, chain, chain_len);
-    }
-    return e == PICOACME_OK ? picoacme_store_commit(&w) : e;
-}
-
-/* State STORE: the record of this issuance replaces the stored one. The
- * chain sits in rx (the download) and goes to the store from there; the
- * fields are built in tx, in front of it in the record. */
-picoacme_err_t begin_store(picoacme_ctx_t *ctx)
+/* The keys' TLVs (key_tlv()), wiped from the stack after. */
+static picoacme_err_t put_keys(const picoacme_ctx_t *ctx, picoacme_store_writer_t *w)
 {
     const picoacme_crypto_t *c = ctx->ports.crypto;
-    const picoacme_http_resp_t *resp = &ctx->conn.resp;
-    uint8_t akey[3U + PICOACME_KEY_REF_MAX];
-    uint8_t ckey[3U + PICOACME_KEY_REF_MAX];
-    size_t al = key_tlv(c, PICOACME_KEY_ACCOUNT, T_ACCT_KEY, akey);
-    size_t cl = key_tlv(c, PICOACME_KEY_CERT, T_CERT_KEY, ckey);
-    size_t chain_len = resp->body.len;
-    size_t n = put_fields(ctx, NULL, akey, al, ckey, cl) + 3U; /* + the chain's TLV header */
-    picoacme_err_t e = PICOACME_ERR_NOSPACE;
+    uint8_t k[3U + PICOACME_KEY_REF_MAX];
+    size_t n = key_tlv(c, PICOACME_KEY_ACCOUNT, T_ACCT_KEY, k);
+    picoacme_err_t e = picoacme_store_append(w, k, n);
+    if (e == PICOACME_OK) {
+        n = key_tlv(c, PICOACME_KEY_CERT, T_CERT_KEY, k);
+        e = picoacme_store_append(w, k, n);
+    }
+    memset(k, 0, sizeof k);
+    return e;
+}
 
+/* A new record in the inactive slot: the fields (directory, account, the
+ * keys, the directory's URLs, profile), then the chain's TLV header; the
+ * chain follows as it arrives. Nothing is the newest record before
+ * begin_store() commits it. */
+static picoacme_err_t stream_begin(picoacme_ctx_t *ctx)
+{
+    picoacme_issue_run_t *is = &ctx->run.u.issue;
+    picoacme_store_writer_t *w = &is->store;
+    const char *pf = ctx->cfg.profile;
+    size_t pl = pf != NULL ? util_strnlen(pf, PICOACME_PROFILE_MAX) : 0U;
+    picoacme_err_t e = picoacme_store_begin(w, ctx->ports.storage);
+    if (e == PICOACME_OK) {
+        e = put_tlv(w, T_DIR, ctx->cfg.directory_url,
+                    util_strnlen(ctx->cfg.directory_url, PICOACME_URL_MAX));
+    }
+    if (e == PICOACME_OK) {
+        e = put_tlv(w, T_ACCT_URL, ctx->dir.account_url,
+                    util_strnlen(ctx->dir.account_url, sizeof ctx->dir.account_url));
+    }
+    if (e == PICOACME_OK) {
+        e = put_keys(ctx, w);
+    }
+    if (e == PICOACME_OK) {
+        e = put_dir_urls(ctx, w);
+    }
+    if (e == PICOACME_OK && pl > 0U) {
+        e = put_tlv(w, T_PROFILE, pf, pl);
+    }
+    if (e == PICOACME_OK) {
+        e = put_tlv(w, T_CHAIN, NULL, 0U); /* runs to the record's end */
+    }
+    is->chain_at = w->len;
+    is->chain_len = 0;
+    return e;
+}
+
+picoacme_err_t record_stream(picoacme_ctx_t *ctx, const uint8_t *data, size_t n)
+{
+    picoacme_issue_run_t *is = &ctx->run.u.issue;
+    picoacme_err_t e = PICOACME_OK;
+    if (n > PICOACME_CERT_MAX || is->chain_len > PICOACME_CERT_MAX - n) {
+        is->store.open = false;
+        return PICOACME_ERR_NOSPACE;
+    }
+    if (!is->store.open) {
+        e = stream_begin(ctx);
+    }
+    if (e == PICOACME_OK) {
+        e = picoacme_store_append(&is->store, data, n);
+    }
+    is->chain_len += e == PICOACME_OK ? n : 0U;
+    return e;
+}
+
+picoacme_err_t record_chain_head(picoacme_ctx_t *ctx, size_t *n)
+{
+    const picoacme_issue_run_t *is = &ctx->run.u.issue;
     PICOACME_ASSERT(BUF_IS(ctx, rx, BUF_RECORD));
-    BUF_TAKE(ctx, tx, BUF_SCRATCH);
-    if (n <= sizeof ctx->tx) { /* chain_len: u16, as its TLV length */
-        n = put_fields(ctx, ctx->tx, akey, al, ckey, cl);
-        (void)tlv_put(ctx->tx + n, T_CERT, NULL, chain_len); /* its header only */
-        n += 3U;
-        e = write_record(ctx, n, ctx->rx + resp->body.off, chain_len);
-        /* keys do not stay in RAM longer than needed */
-        memset(ctx->tx, 0, n);
-    }
-    BUF_GIVE(ctx, tx, BUF_SCRATCH);
-    memset(akey, 0, sizeof akey);
-    memset(ckey, 0, sizeof ckey);
+    *n = is->chain_len < sizeof ctx->rx ? is->chain_len : sizeof ctx->rx;
+    return picoacme_store_peek(&is->store, is->chain_at, ctx->rx, *n);
+}
+
+void record_stream_reset(picoacme_ctx_t *ctx)
+{
+    ctx->run.u.issue.store.open = false;
+    ctx->run.u.issue.chain_len = 0;
+}
+
+/* State STORE: the record written while the chain was downloaded, its
+ * leaf checked (on_cert()), becomes the newest one: its header is written
+ * last. The chain's first part stays in rx for picoacme_result(). */
+picoacme_err_t begin_store(picoacme_ctx_t *ctx)
+{
+    picoacme_err_t e = picoacme_store_commit(&ctx->run.u.issue.store);
+    PICOACME_ASSERT(BUF_IS(ctx, rx, BUF_RECORD));
     if (e != PICOACME_OK) {
-        return fail(ctx, e,
-                    e == PICOACME_ERR_NOSPACE ? "the record does not fit the store (or its fields "
-                                                "PICOACME_TX_BUF_SIZE)"
-                                              : "writing the certificate to flash failed");
+        return fail(ctx, e, "writing the certificate to flash failed");
     }
-    LOG(ctx, PICOACME_LOG_LVL_INF, "stored %u bytes of chain", (unsigned)chain_len);
-    /* the chain stays in rx for picoacme_result() */
+    LOG(ctx, PICOACME_LOG_LVL_INF, "stored %u bytes of chain",
+        (unsigned)ctx->run.u.issue.chain_len);
     return engine_done(ctx);
+}
+
+picoacme_err_t record_save(picoacme_ctx_t *ctx, size_t len, size_t total)
+{
+    const picoacme_storage_t *st = ctx->ports.storage;
+    picoacme_store_writer_t w;
+    size_t n = 0;
+    size_t t = 0;
+    picoacme_err_t e = picoacme_store_begin(&w, st);
+    if (e == PICOACME_OK) {
+        e = picoacme_store_append(&w, ctx->rx, len);
+    }
+    /* the rest (a long chain) from the stored record, rx at a time: the
+     * record being written is not the newest before its commit */
+    for (size_t off = len; e == PICOACME_OK && off < total; off += n) {
+        e = picoacme_store_read(st, off, ctx->rx, sizeof ctx->rx, &n, &t);
+        if (e == PICOACME_OK && (n == 0U || t != total)) {
+            e = PICOACME_ERR_STORAGE;
+        }
+        if (e == PICOACME_OK) {
+            e = picoacme_store_append(&w, ctx->rx, n);
+        }
+    }
+    return e == PICOACME_OK ? picoacme_store_commit(&w) : e;
 }
 
 /* ---- reading it back ----------------------------------------------------------- */
@@ -353,13 +433,14 @@ picoacme_err_t picoacme_stored(picoacme_ctx_t *ctx, picoacme_stored_info_t *info
     size_t off = 0;
     size_t vl = 0;
     size_t der_len = 0;
+    size_t total = 0;
     picoacme_x509_t c;
     picoacme_err_t e;
     if (ctx == NULL || info == NULL) {
         return PICOACME_ERR_PARAM;
     }
     memset(info, 0, sizeof *info);
-    e = record_load(ctx, &len);
+    e = record_read(ctx, &len, &total);
     if (e == PICOACME_OK) {
         e = record_leaf_der(ctx, len, &der_len);
         if (e != PICOACME_ERR_NOT_FOUND) {
@@ -372,7 +453,7 @@ picoacme_err_t picoacme_stored(picoacme_ctx_t *ctx, picoacme_stored_info_t *info
     if (e != PICOACME_OK) {
         return e;
     }
-    (void)record_cert(ctx, len, &off, &vl);
+    (void)record_cert(ctx, len, total, &off, &vl);
     /* a chain longer than rx stays in flash: picoacme_stored_chain_read() */
     info->chain_pem = vl <= len - off ? (const char *)ctx->rx + off : NULL;
     info->chain_len = vl;
@@ -421,11 +502,11 @@ static picoacme_err_t chain_locate(const picoacme_storage_t *st, size_t *off, si
         if (n < sizeof h) {
             return PICOACME_ERR_NOT_FOUND;
         }
-        *vl = (size_t)h[1] | ((size_t)h[2] << 8);
+        *vl = h[0] == (uint8_t)T_CHAIN ? total - p - 3U : ((size_t)h[1] | ((size_t)h[2] << 8));
         if (*vl > total - p - 3U) {
             return PICOACME_ERR_PARSE;
         }
-        if (h[0] == (uint8_t)T_CERT) {
+        if (is_chain(h[0], T_CERT)) {
             *off = p + 3U;
             return PICOACME_OK;
         }

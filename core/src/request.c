@@ -294,6 +294,7 @@ picoacme_err_t begin_poll_order(picoacme_ctx_t *ctx)
 /* POST-as-GET of the certificate (§7.4.2) */
 picoacme_err_t begin_cert(picoacme_ctx_t *ctx)
 {
+    record_stream_reset(ctx); /* a download sent again starts a new record */
     BUF_TAKE(ctx, work, BUF_PAYLOAD);
     return request_post(ctx, ctx->run.u.issue.cert_url, 0U, false,
                         "application/pem-certificate-chain");

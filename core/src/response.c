@@ -492,26 +492,23 @@ static bool names_id(const picoacme_x509_t *c, const picoacme_ident_t *id, const
     return false;
 }
 
-/* The leaf carries our key and every identifier. The leaf's DER goes to
- * tx, free between exchanges. */
-static picoacme_err_t check_chain(picoacme_ctx_t *ctx)
+/* The leaf (the first PEM block of rx[0, n), the chain read back from the
+ * slot) carries our key and every identifier. Its DER goes to tx, free
+ * between exchanges. */
+static picoacme_err_t check_chain(picoacme_ctx_t *ctx, size_t n)
 {
-    const picoacme_http_resp_t *r = &ctx->conn.resp;
     picoacme_x509_t c;
     size_t pos = 0;
     size_t der_len = 0;
     uint8_t pub[64];
     BUF_TAKE(ctx, tx, BUF_SCRATCH);
     picoacme_err_t e =
-        picoacme_pem_next(span(ctx, r->body), r->body.len, &pos, ctx->tx, sizeof ctx->tx, &der_len);
+        picoacme_pem_next((const char *)ctx->rx, n, &pos, ctx->tx, sizeof ctx->tx, &der_len);
     if (e == PICOACME_OK) {
         e = picoacme_x509_parse(ctx->tx, der_len, &c);
     }
     if (e != PICOACME_OK) {
         return fail(ctx, PICOACME_ERR_PARSE, "the downloaded certificate cannot be parsed");
-    }
-    if (r->body.len > PICOACME_CERT_MAX) {
-        return fail(ctx, PICOACME_ERR_NOSPACE, "the chain is longer than PICOACME_CERT_MAX");
     }
     e = ctx->ports.crypto->key_public(ctx->ports.crypto->user, PICOACME_KEY_CERT, pub);
     if (e != PICOACME_OK || !c.ec_p256 || memcmp(pub, c.pub, sizeof pub) != 0) {
@@ -535,17 +532,56 @@ static picoacme_err_t check_chain(picoacme_ctx_t *ctx)
     return PICOACME_OK;
 }
 
-/* The certificate download: checked, then it stays in rx for the store. */
-picoacme_err_t on_cert(picoacme_ctx_t *ctx, const picoacme_json_t *j)
+static const char *stream_text(picoacme_err_t e)
 {
-    (void)j;
-    if (ctx->conn.resp.status != 200U) {
-        return fail(ctx, PICOACME_ERR_HTTP, "certificate download failed");
+    return e == PICOACME_ERR_NOSPACE
+               ? "the chain is longer than PICOACME_CERT_MAX or the store's slot"
+               : "writing the certificate to flash failed";
+}
+
+picoacme_err_t cert_flush(picoacme_ctx_t *ctx)
+{
+    picoacme_conn_t *c = &ctx->conn;
+    size_t n = picoacme_http_body_avail(&c->resp, c->rx_len);
+    if (c->resp.status != 200U || n == 0U) {
+        return PICOACME_OK; /* a problem document must fit rx */
     }
-    picoacme_err_t e = check_chain(ctx);
+    picoacme_err_t e = record_stream(ctx, ctx->rx + c->resp.body.off, n);
+    if (e != PICOACME_OK && PICOACME_ERROR_TEXT) {
+        const char *t = stream_text(e);
+        cpy(ctx->run.problem.detail, sizeof ctx->run.problem.detail, t, strlen(t));
+    }
     if (e != PICOACME_OK) {
         return e;
     }
+    picoacme_http_body_drop(&c->resp, ctx->rx, &c->rx_len, n);
+    return PICOACME_OK;
+}
+
+/* The certificate download: its last part follows what cert_flush() wrote
+ * to the new record, the leaf is read back and checked, and the STORE
+ * state commits the record. The chain's first part stays in rx. */
+picoacme_err_t on_cert(picoacme_ctx_t *ctx, const picoacme_json_t *j)
+{
+    picoacme_http_resp_t *r = &ctx->conn.resp;
+    size_t n = 0;
+    (void)j;
+    if (r->status != 200U) {
+        return fail(ctx, PICOACME_ERR_HTTP, "certificate download failed");
+    }
+    picoacme_err_t e = record_stream(ctx, ctx->rx + r->body.off, r->body.len);
     BUF_PASS(ctx, rx, BUF_EXCHANGE, BUF_RECORD);
+    if (e == PICOACME_OK) {
+        e = record_chain_head(ctx, &n);
+    }
+    if (e != PICOACME_OK) {
+        return fail(ctx, e, stream_text(e));
+    }
+    e = check_chain(ctx, n);
+    if (e != PICOACME_OK) {
+        return e;
+    }
+    r->body.off = 0;
+    r->body.len = (uint16_t)n;
     return goto_state(ctx, PICOACME_ST_STORE);
 }

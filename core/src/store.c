@@ -410,6 +410,19 @@ picoacme_err_t picoacme_store_append(picoacme_store_writer_t *w, const uint8_t *
     return PICOACME_OK;
 }
 
+picoacme_err_t picoacme_store_peek(const picoacme_store_writer_t *w, size_t off, uint8_t *buf,
+                                   size_t n)
+{
+    if (w == NULL || !w->open || (buf == NULL && n != 0U) || off > w->len || n > w->len - off) {
+        return PICOACME_ERR_PARAM;
+    }
+    if (n > 0U &&
+        w->st->read(w->st->user, w->base + PICOACME_STORE_HDR_LEN + off, buf, n) != PICOACME_OK) {
+        return PICOACME_ERR_STORAGE;
+    }
+    return PICOACME_OK;
+}
+
 picoacme_err_t picoacme_store_commit(picoacme_store_writer_t *w)
 {
     store_hdr_t h;

@@ -19,9 +19,12 @@
 #include "picoacme_posix.h"
 #include "picoacme_wolfssl.h"
 
-/* The --state file is a 16 KiB flash region with 4 KiB erase blocks. */
-#define STATE_SIZE  (16U * 1024U)
-#define STATE_ERASE 4096U
+/* The --state file is a 64 KiB flash region with 4 KiB erase blocks (two
+ * 32 KiB slots: long chains, issue 8); a 16 KiB file made by an earlier
+ * version keeps its size and layout (state_size()). */
+#define STATE_SIZE    (64U * 1024U)
+#define STATE_SIZE_V1 (16U * 1024U)
+#define STATE_ERASE   4096U
 
 extern picoacme_ctx_t g_ctx; /* large: keep it off the stack */
 
@@ -60,6 +63,9 @@ int out_check_writable(const char *out);
  * process holds it). Returns 0, STATE_MISSING (missing, not create), or
  * the exit status after saying why. */
 int state_claim(const char *path, bool create, bool lock);
+/* The flash size of the --state file at path: STATE_SIZE_V1 for a file of
+ * that size (made by an earlier version), STATE_SIZE otherwise. */
+size_t state_size(const char *path);
 
 /* The directory URL and account URL of the stored record. false when no
  * record (or none with a directory). */

@@ -11,8 +11,10 @@
  *   - the CSR of 100 names of up to PICOACME_NAME_MAX bytes is at most
  *     7,060 bytes of DER: ~9.4 KB of base64url in the first half of work,
  *     a ~13.7 KB request in tx;
- *   - the chain is bounded by the state file's slot (8 KiB, STATE_SIZE):
- *     CERT_MAX leaves ~0.5 KB of the slot for the record's other fields.
+ *   - the chain is streamed into the state file's inactive slot (32 KiB,
+ *     STATE_SIZE); the command reads the stored record back whole into rx
+ *     (picoacme_stored()), so CERT_MAX keeps record (fields ~1 KB + chain)
+ *     within rx: 22 KiB, a 12-certificate Pebble chain is ~14 KB.
  * The context is ~85 KiB (a static global in main.c).
  */
 #ifndef PICOACME_LINUX_CONFIG_H
@@ -23,7 +25,7 @@
 #define PICOACME_TX_BUF_SIZE     16384U
 #define PICOACME_WORK_BUF_SIZE   20480U
 #define PICOACME_JSON_TOKENS     1024U
-#define PICOACME_CERT_MAX        7680U
+#define PICOACME_CERT_MAX        22528U
 /* the CA's whole problem detail for the operator */
 #define PICOACME_PROBLEM_DETAIL_MAX 1024U
 

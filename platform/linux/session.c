@@ -157,7 +157,7 @@ int session_open(session_t *s, const char *state, const char *root_path)
     }
     picoacme_posix_transport(&s->tp);
     picoacme_posix_clock(&s->clk);
-    if (picoacme_posix_flash_open(&s->flash, state, STATE_SIZE, STATE_ERASE, &s->st) !=
+    if (picoacme_posix_flash_open(&s->flash, state, state_size(state), STATE_ERASE, &s->st) !=
         PICOACME_OK) {
         say(LOG_ERR, "cannot open --state %s", state);
         hwkeys_close(NULL);

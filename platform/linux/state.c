@@ -53,11 +53,17 @@ static bool slot_ok(const uint8_t *h)
     return true;
 }
 
+size_t state_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && sb.st_size == (off_t)STATE_SIZE_V1 ? STATE_SIZE_V1 : STATE_SIZE;
+}
+
 static bool recognised(int fd, off_t size)
 {
     uint8_t a[4], b[4];
-    size_t slot = (STATE_SIZE / 2U) / STATE_ERASE * STATE_ERASE;
-    if (size != (off_t)STATE_SIZE) {
+    size_t slot = ((size_t)size / 2U) / STATE_ERASE * STATE_ERASE;
+    if (size != (off_t)STATE_SIZE && size != (off_t)STATE_SIZE_V1) {
         return false;
     }
     return pread(fd, a, 4, 0) == 4 && pread(fd, b, 4, (off_t)slot) == 4 && slot_ok(a) && slot_ok(b);

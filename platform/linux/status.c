@@ -304,8 +304,8 @@ static int load(status_view_t *s)
     int rc = -1;
     picoacme_posix_transport(&tp);
     picoacme_posix_clock(&clk);
-    if (picoacme_posix_flash_open(&flash, s->state_path, STATE_SIZE, STATE_ERASE, &st) !=
-        PICOACME_OK) {
+    if (picoacme_posix_flash_open(&flash, s->state_path, state_size(s->state_path), STATE_ERASE,
+                                  &st) != PICOACME_OK) {
         fprintf(stderr, "picoacme: cannot open --state %s\n", s->state_path);
         return ST_UNKNOWN;
     }

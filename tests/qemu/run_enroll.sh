@@ -27,6 +27,10 @@
 #             serial) replaces the old in flash and a later boot finds it
 #   powercut  power cut at several byte counts of a renewal's save -> the
 #             next boot still has the old certificate, which verifies
+#   chain12   Pebble 2.10.1 (PICOACME_PEBBLE2_DIR) with PEBBLE_CHAIN_LENGTH=12:
+#             the ~15 KB chain (longer than the device's 4 KiB rx) is
+#             streamed into the flash; the console's chain, read back from
+#             the flash in pieces, verifies, and a later boot finds it
 #   tlsalpn   the FW_CHALLENGE=tls-alpn-01 image (no http-01 in it, nothing
 #             forwarded to :80): enrols device.internal by tls-alpn-01 on
 #             :443; chain checked as in enroll
@@ -172,7 +176,7 @@ verify() {
     awk -v d="$d" '/BEGIN CERTIFICATE/{n++} n{print > (d "/c" n ".pem")}' "$1"
     [ -f "$d/c1.pem" ] || return 1
     : >"$d/inter.pem"
-    for f in "$d"/c[2-9].pem; do [ -f "$f" ] && cat "$f" >>"$d/inter.pem"; done
+    for f in "$d"/c*.pem; do [ "$f" != "$d/c1.pem" ] && cat "$f" >>"$d/inter.pem"; done
     openssl verify -CAfile "$PEBBLE_ISSUER_ROOT" -untrusted "$d/inter.pem" "$d/c1.pem" >"$d/verify.log" 2>&1 \
         || { cat "$d/verify.log"; return 1; }
     openssl x509 -in "$d/c1.pem" -noout -text >"$d/leaf.txt"
@@ -299,6 +303,32 @@ variant_enroll() {
     grep -E '^fw: (challenge|stored in flash|wolfSSL|exit)' "$c" | sed 's/^/    /'
 }
 
+case_chain12() {
+    local d=$work/chain12 c n saved_path=$PATH
+    if [ ! -x "${PICOACME_PEBBLE2_DIR:-}/pebble" ]; then
+        echo "skipped: chain12 needs Pebble 2.10.1 (PICOACME_PEBBLE2_DIR unset)"; return
+    fi
+    mkdir -p "$work/p2.bin" && ln -sf "$PICOACME_PEBBLE2_DIR/pebble" "$work/p2.bin/pebble"
+    export PATH="$work/p2.bin:$PATH" PEBBLE_CHAIN_LENGTH=12
+    ca_up chain12 || { PATH=$saved_path; unset PEBBLE_CHAIN_LENGTH; fail "chain12: Pebble/firmware setup"; return; }
+    PATH=$saved_path
+    unset PEBBLE_CHAIN_LENGTH
+    boot "$d" chain12
+    c=$d/console-chain12.log
+    if [ "$rc" -ne 0 ] || ! grep -q '^ENROLLED' "$c" || ! chain "$c" issued 0 "$d/chain.pem"; then
+        fail "chain12: exit $rc, no ENROLLED chain"; show "$c"; return
+    fi
+    n=$(grep -c 'BEGIN CERTIFICATE' "$d/chain.pem")
+    [ "$n" -ge 11 ] || { fail "chain12: $n certificates in the chain"; return; }
+    verify "$d/chain.pem" || { fail "chain12: the chain does not verify"; return; }
+    boot "$d" chain12-stored
+    if [ "$rc" -ne 0 ] || ! chain "$d/console-chain12-stored.log" stored 0 "$d/stored.pem" \
+        || ! cmp -s "$d/chain.pem" "$d/stored.pem"; then
+        fail "chain12: a later boot does not find the same chain"; show "$d/console-chain12-stored.log"; return
+    fi
+    pass "chain12: $(grep '^ENROLLED' "$c"); $n certificates, $(wc -c <"$d/chain.pem") bytes of PEM, verify; found again after a reboot"
+}
+
 case_tlsalpn() {
     ca_up tlsalpn "" tls-alpn-01 || { fail "tlsalpn: Pebble/firmware setup"; return; }
     variant_enroll tlsalpn tls-alpn-01 || return
@@ -333,11 +363,11 @@ if [ "$need_default" = yes ]; then
 fi
 # fixed order: the first three share one Pebble, renew starts its own
 ordered=
-for c in enroll stored powercut renew tlsalpn dns01; do
+for c in enroll stored powercut renew chain12 tlsalpn dns01; do
     case " $cases " in *" $c "*) ordered="$ordered $c" ;; esac
 done
 for c in $cases; do
-    case " enroll stored powercut renew tlsalpn dns01 " in *" $c "*) ;; *) fail "unknown case $c" ;; esac
+    case " enroll stored powercut renew chain12 tlsalpn dns01 " in *" $c "*) ;; *) fail "unknown case $c" ;; esac
 done
 for c in $ordered; do
     case $c in
@@ -345,6 +375,7 @@ for c in $ordered; do
     stored) [ -n "$ENROLL_SERIAL" ] || case_enroll >/dev/null; case_stored ;;
     powercut) [ -n "$ENROLL_SERIAL" ] || case_enroll >/dev/null; case_powercut ;;
     renew) case_renew ;;
+    chain12) case_chain12 ;;
     tlsalpn) case_tlsalpn ;;
     dns01) case_dns01 ;;
     esac

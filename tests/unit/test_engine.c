@@ -292,9 +292,10 @@ static struct srv {
     unsigned h01_200_ok;
     unsigned h01_404_ok;
     unsigned h01_bad;
-    char chain[8192];
+    char chain[32768];
     size_t chain_len;
     char csr_pub[64];
+    unsigned extra_certs; /* RSA-2048 intermediates (big.pem) after ca.pem */
 } srv;
 
 static conn_t g_conn[NCONN];
@@ -524,6 +525,11 @@ static void issue_cert(const uint8_t *csr, size_t len)
         read_file(srv.wrong_key ? D "other.pem" : D "leaf.pem", srv.chain, sizeof srv.chain);
     srv.chain_len += read_file(D "ca.pem", ca, sizeof ca);
     strcat(srv.chain, ca);
+    for (unsigned i = 0; i < srv.extra_certs; i++) {
+        srv.chain_len += read_file(D "big.pem", ca, sizeof ca);
+        assert_true(srv.chain_len < sizeof srv.chain);
+        strcat(srv.chain, ca);
+    }
 }
 
 static void handle_post(conn_t *c, const char *path, const char *body)
@@ -790,6 +796,10 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         order_body(b, sizeof b, srv.order_status);
         respond(c, path, 200, "application/json", srv.order_stuck ? "Retry-After: 3600\r\n" : NULL,
                 b, true);
+        return;
+    }
+    if (strcmp(path, "/kc") == 0) { /* §7.3.5: taken as it comes */
+        respond(c, path, 200, "application/json", NULL, "{}", true);
         return;
     }
     if (strcmp(path, "/cert") == 0) {
@@ -1119,11 +1129,13 @@ static void log_hook(void *user, int level, const char *fmt, ...)
     va_end(ap);
 }
 
+static size_t g_flash_size = 16384U;
+
 static void env_open(bool fresh_flash)
 {
     if (fresh_flash)
         unlink(D "flash.bin");
-    assert_int_equal(picoacme_posix_flash_open(&g_fl, D "flash.bin", 16384U, 4096U, &g_st),
+    assert_int_equal(picoacme_posix_flash_open(&g_fl, D "flash.bin", g_flash_size, 4096U, &g_st),
                      PICOACME_OK);
     assert_int_equal(picoacme_wolfssl_crypto_init(&g_wc, NULL, &g_crypto), PICOACME_OK);
     memset(&g_tp, 0, sizeof g_tp);
@@ -1337,10 +1349,15 @@ static void test_happy_path(void **state)
             size_t l = (size_t)rec[p + 1] | ((size_t)rec[p + 2] << 8);
             last_tag = rec[p];
             last_len = l;
+            if (last_tag == PICOACME_REC_CHAIN) {
+                assert_int_equal(l, 0); /* the chain runs to the record's end */
+                last_len = len - p - 3U;
+                l = last_len;
+            }
             p += 3U + l;
         }
         assert_int_equal(p, len);
-        assert_int_equal(last_tag, 5); /* T_CERT */
+        assert_int_equal(last_tag, PICOACME_REC_CHAIN);
         assert_int_equal(last_len, srv.chain_len);
     }
     env_close();
@@ -1433,9 +1450,9 @@ static picoacme_err_t cut_erase(void *u, size_t off, size_t n)
     return g_st.erase(g_st.user, off, n);
 }
 
-/* 2b. the record is streamed to the store (fields, then the chain from
- * where it was downloaded): a power cut at any point of that write keeps
- * the previous record whole */
+/* 2b. the record is streamed to the store (fields, then the chain as it is
+ * downloaded, the header at commit): a power cut at any point of that
+ * write keeps the previous record whole */
 static void test_store_power_cut(void **state)
 {
     static const size_t cuts[] = {0, 1, 40, 300, 700};
@@ -1460,7 +1477,8 @@ static void test_store_power_cut(void **state)
         g_cut_left = cuts[i];
         g_ports.storage = &cut;
         assert_int_equal(run(), PICOACME_ERR_STORAGE);
-        assert_int_equal(picoacme_last_problem(&g_ctx)->state, PICOACME_ST_STORE);
+        /* the record is written while the chain is downloaded */
+        assert_int_equal(picoacme_last_problem(&g_ctx)->state, PICOACME_ST_CERT);
         assert_int_equal(g_cut_left, 0);
         /* after the "reboot" the old record is the one read */
         g_ports.storage = &g_st;
@@ -1480,8 +1498,8 @@ static void test_store_power_cut(void **state)
     memcpy(chain1, srv.chain, sizeof chain1);
     chain1_len = srv.chain_len;
     env_close();
-    /* a leaf without our key is checked before the store is touched: the
-     * record stays */
+    /* a leaf without our key is checked before the record is committed:
+     * the old record stays */
     srv_reset(true);
     srv.wrong_key = true;
     env_open(false);
@@ -1526,7 +1544,6 @@ static void test_stored_long_chain(void **state)
             memcpy(chain + cl, ca, ca_len);
         assert_true(cl > PICOACME_RX_BUF_SIZE || certs[k] == 5);
         assert_true(cl <= 0xFFFFU);
-        assert_true(cl > PICOACME_CERT_MAX);
         rec[rl++] = PICOACME_REC_DIR;
         rec[rl++] = 1;
         rec[rl++] = 0;
@@ -1571,6 +1588,141 @@ static void test_stored_long_chain(void **state)
         env_close();
         picoacme_posix_flash_close(&fl);
     }
+}
+
+/* A storage port over g_st that fails the write of a slot's header (the
+ * commit) after programming half of it. */
+static picoacme_err_t hdrcut_write(void *u, size_t off, const uint8_t *b, size_t n)
+{
+    size_t slot = picoacme_store_capacity(&g_st) + PICOACME_STORE_HDR_LEN;
+    (void)u;
+    if (off % slot == 0U) {
+        (void)g_st.write(g_st.user, off, b, n / 2U);
+        return PICOACME_ERR_STORAGE;
+    }
+    return g_st.write(g_st.user, off, b, n);
+}
+
+/* The chain, read back with picoacme_stored_chain_read(), is srv.chain. */
+static void assert_stored_chain(const char *want, size_t want_len)
+{
+    static char back[32768];
+    picoacme_stored_info_t info;
+    size_t got = 0, n = 0, total = 0;
+    assert_int_equal(picoacme_stored(&g_ctx, &info), PICOACME_OK);
+    assert_int_equal(info.chain_len, want_len);
+    while (got < want_len) {
+        assert_int_equal(
+            picoacme_stored_chain_read(&g_ctx, got, (uint8_t *)back + got, 777U, &n, &total),
+            PICOACME_OK);
+        assert_true(n > 0U);
+        got += n;
+    }
+    assert_int_equal(total, want_len);
+    assert_memory_equal(back, want, want_len);
+}
+
+/* 2d. issue 8: a chain longer than rx, chunked and with Content-Length, is
+ * streamed into the store's inactive slot as it arrives; a leaf without
+ * our key, or a power cut in the middle of the stream or at the commit,
+ * leaves the old record */
+static void test_stream_long_chain(void **state)
+{
+    static char chain1[32768];
+    size_t chain1_len = 0;
+    const char *pem = NULL;
+    size_t len = 0;
+    picoacme_storage_t cut;
+    (void)state;
+    assert_int_equal(sh("test -s " D "big.pem || openssl req -x509 -newkey rsa:2048 -nodes "
+                        "-keyout " D "big.key -subj '/CN=picoacme test intermediate' -days 30 "
+                        "-out " D "big.pem 2>/dev/null"),
+                     0);
+    g_flash_size = 2U * 32768U;
+    for (int chunked = 1; chunked >= 0; chunked--) {
+        srv_reset(chunked == 0);
+        srv.extra_certs = 8;
+        srv.hostile_path = chunked ? "/cert" : NULL;
+        srv.hostile = chunked ? H_CHUNKED : H_NONE;
+        env_open(chunked == 1);
+        assert_int_equal(run(), PICOACME_OK);
+        assert_no_violation();
+        assert_true(srv.chain_len > PICOACME_RX_BUF_SIZE);
+        /* the first part in rx, the whole in the store */
+        assert_int_equal(picoacme_result(&g_ctx, &pem, &len), PICOACME_ERR_NOSPACE);
+        assert_true(len > 0U && len < srv.chain_len);
+        assert_memory_equal(pem, srv.chain, len);
+        assert_stored_chain(srv.chain, srv.chain_len);
+        assert_int_equal(sh("openssl verify -CAfile " D "ca.pem " D "leaf.pem >/dev/null"), 0);
+        memcpy(chain1, srv.chain, srv.chain_len);
+        chain1_len = srv.chain_len;
+        env_close();
+    }
+    /* a leaf without our key: found after the stream, nothing committed */
+    srv_reset(true);
+    srv.extra_certs = 8;
+    srv.wrong_key = true;
+    env_open(false);
+    assert_int_equal(run(), PICOACME_ERR_PROTOCOL);
+    assert_problem(PICOACME_ERR_PROTOCOL, PICOACME_ST_CERT, 200, "");
+    assert_stored_chain(chain1, chain1_len);
+    env_close();
+    /* power cut in the middle of the stream (the first flush of a full rx
+     * writes the fields and ~7 KB of chain), and at the commit */
+    for (size_t i = 0; i < 3; i++) {
+        static const size_t cuts[] = {3000, 6000};
+        srv_reset(true);
+        srv.extra_certs = 8;
+        srv.hostile_path = "/cert";
+        srv.hostile = H_CHUNKED;
+        env_open(false);
+        cut = g_st;
+        cut.read = cut_read;
+        cut.write = i < 2 ? cut_write : hdrcut_write;
+        cut.erase = cut_erase;
+        g_cut_left = i < 2 ? cuts[i] : 0U;
+        g_ports.storage = &cut;
+        assert_int_equal(run(), PICOACME_ERR_STORAGE);
+        assert_problem(PICOACME_ERR_STORAGE, i < 2 ? PICOACME_ST_CERT : PICOACME_ST_STORE, 200, "");
+        /* after the "reboot" the old record is the one read */
+        g_ports.storage = &g_st;
+        assert_stored_chain(chain1, chain1_len);
+        env_close();
+    }
+    /* a key rollover rewrites the record: one longer than rx keeps its whole
+     * chain, with the new account key */
+    {
+        static uint8_t rec[4096];
+        uint8_t k1[32], k2[32];
+        size_t n = 0, total = 0, off = 0, vl = 0;
+        srv_reset(true);
+        env_open(false);
+        assert_int_equal(picoacme_store_read(&g_st, 0, rec, sizeof rec, &n, &total), PICOACME_OK);
+        assert_true(total > PICOACME_RX_BUF_SIZE);
+        assert_int_equal(picoacme_record_find(rec, n, PICOACME_REC_ACCT_KEY, &off, &vl),
+                         PICOACME_OK);
+        memcpy(k1, rec + off, 32);
+        assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+        assert_int_equal(picoacme_key_rollover_start(&g_ctx), PICOACME_OK);
+        assert_int_equal(pump_engine(), PICOACME_OK);
+        assert_no_violation();
+        assert_stored_chain(chain1, chain1_len);
+        assert_int_equal(picoacme_store_read(&g_st, 0, rec, sizeof rec, &n, &total), PICOACME_OK);
+        assert_int_equal(picoacme_record_find(rec, n, PICOACME_REC_ACCT_KEY, &off, &vl),
+                         PICOACME_OK);
+        memcpy(k2, rec + off, 32);
+        assert_memory_not_equal(k1, k2, 32);
+        env_close();
+    }
+    /* a chain longer than the store's slot: refused, the old record stays */
+    g_flash_size = 16384U;
+    srv_reset(false);
+    srv.extra_certs = 8;
+    env_open(true);
+    assert_int_equal(run(), PICOACME_ERR_NOSPACE);
+    assert_problem(PICOACME_ERR_NOSPACE, PICOACME_ST_CERT, 200, "");
+    assert_nothing_stored();
+    env_close();
 }
 
 /* 3. badNonce: retried with the fresh nonce, until the budget is spent */
@@ -2653,11 +2805,27 @@ static void test_record_find(void **state)
     assert_memory_equal(rec + off, BASE "/acct/1", vl);
     assert_int_equal(picoacme_record_find(rec, len, PICOACME_REC_CERT, &off, &vl), PICOACME_OK);
     assert_int_equal(vl, srv.chain_len);
+    assert_int_equal(rec[off - 3U], PICOACME_REC_CHAIN); /* written as it was downloaded */
+    assert_int_equal(picoacme_record_find(rec, len, PICOACME_REC_CHAIN, &off, &vl), PICOACME_OK);
+    assert_int_equal(vl, srv.chain_len);
+    assert_memory_equal(rec + off, srv.chain, vl);
     assert_int_equal(picoacme_record_find(rec, len, (picoacme_rec_tag_t)9, &off, &vl),
                      PICOACME_ERR_NOT_FOUND);
-    /* a record cut inside the chain's TLV */
+    /* a record read in part: the chain's first part */
     assert_int_equal(picoacme_record_find(rec, len - 1U, PICOACME_REC_CERT, &off, &vl),
-                     PICOACME_ERR_PARSE);
+                     PICOACME_OK);
+    assert_int_equal(vl, srv.chain_len - 1U);
+    /* a record of the older form (PICOACME_REC_CERT, 16-bit length), cut
+     * inside the chain's TLV */
+    {
+        static uint8_t old[64] = {
+            PICOACME_REC_DIR, 1, 0, 'x', PICOACME_REC_CERT, 4, 0, 'a', 'b', 'c', 'd'};
+        assert_int_equal(picoacme_record_find(old, 11U, PICOACME_REC_CERT, &off, &vl), PICOACME_OK);
+        assert_int_equal(off, 7);
+        assert_int_equal(vl, 4);
+        assert_int_equal(picoacme_record_find(old, 10U, PICOACME_REC_CERT, &off, &vl),
+                         PICOACME_ERR_PARSE);
+    }
     assert_int_equal(picoacme_record_find(NULL, len, PICOACME_REC_DIR, &off, &vl),
                      PICOACME_ERR_PARAM);
     env_close();
@@ -3134,6 +3302,7 @@ int main(void)
         cmocka_unit_test(test_account_reuse),
         cmocka_unit_test(test_store_power_cut),
         cmocka_unit_test(test_stored_long_chain),
+        cmocka_unit_test(test_stream_long_chain),
         cmocka_unit_test(test_bad_nonce),
         cmocka_unit_test(test_rate_limited),
         cmocka_unit_test(test_rejected_identifier),

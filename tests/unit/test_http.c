@@ -760,6 +760,90 @@ static void test_err_str(void **state)
     assert_string_equal(picoacme_err_str((picoacme_err_t)(PICOACME_ERR_DNS + 1)), "unknown error");
 }
 
+/* A body longer than the buffer (r.stream): fed in pieces of `piece`
+ * bytes into a 256-byte buffer, the decoded bytes handed on whenever the
+ * buffer is full, then the rest. Returns the body collected into out. */
+static size_t stream_body(const char *wire, size_t wl, size_t piece, char *out, size_t cap)
+{
+    uint8_t buf[256];
+    size_t len = 0, at = 0, got = 0;
+    picoacme_http_resp_t r;
+    picoacme_err_t e = PICOACME_AGAIN;
+    picoacme_http_resp_init(&r, false);
+    r.stream = true;
+    while (e == PICOACME_AGAIN) {
+        size_t n = wl - at < piece ? wl - at : piece;
+        if (n > sizeof buf - len)
+            n = sizeof buf - len;
+        memcpy(buf + len, wire + at, n);
+        len += n;
+        at += n;
+        e = picoacme_http_parse(&r, buf, &len, sizeof buf, false);
+        if (e == PICOACME_AGAIN && len == sizeof buf) {
+            size_t k = picoacme_http_body_avail(&r, len);
+            assert_true(k > 0U);
+            assert_true(got + k <= cap);
+            memcpy(out + got, buf + r.body.off, k);
+            got += k;
+            picoacme_http_body_drop(&r, buf, &len, k);
+            assert_int_equal(picoacme_http_body_avail(&r, len), 0);
+        }
+    }
+    assert_int_equal(e, PICOACME_OK);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(picoacme_http_body_avail(&r, len), 0); /* complete: the rest is r.body */
+    assert_true(got + r.body.len <= cap);
+    memcpy(out + got, buf + r.body.off, r.body.len);
+    return got + r.body.len;
+}
+
+/* issue 8: a chain longer than the receive buffer, streamed */
+static void test_stream_long_body(void **state)
+{
+    static char body[3000], wire[8192], out[4096];
+    size_t bl = sizeof body, wl = 0;
+    (void)state;
+    for (size_t i = 0; i < bl; i++)
+        body[i] = (char)('A' + i % 26U);
+    /* chunked, odd chunk sizes (one larger than the buffer) */
+    wl = (size_t)snprintf(wire, sizeof wire,
+                          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (size_t off = 0, k = 0; off < bl; k++) {
+        size_t cl = k == 3 ? 700U : 1U + (k * 53U) % 200U;
+        if (cl > bl - off)
+            cl = bl - off;
+        wl += (size_t)snprintf(wire + wl, sizeof wire - wl, "%zx\r\n", cl);
+        memcpy(wire + wl, body + off, cl);
+        wl += cl;
+        wl += (size_t)snprintf(wire + wl, sizeof wire - wl, "\r\n");
+        off += cl;
+    }
+    wl += (size_t)snprintf(wire + wl, sizeof wire - wl, "0\r\n\r\n");
+    for (size_t piece = 1; piece <= 301; piece += 100) {
+        memset(out, 0, sizeof out);
+        assert_int_equal(stream_body(wire, wl, piece, out, sizeof out), bl);
+        assert_memory_equal(out, body, bl);
+    }
+    /* Content-Length */
+    wl = (size_t)snprintf(wire, sizeof wire, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", bl);
+    memcpy(wire + wl, body, bl);
+    wl += bl;
+    memset(out, 0, sizeof out);
+    assert_int_equal(stream_body(wire, wl, 97, out, sizeof out), bl);
+    assert_memory_equal(out, body, bl);
+    /* without stream, the same answer does not fit */
+    {
+        uint8_t buf[256];
+        size_t len = 0;
+        picoacme_http_resp_t r;
+        picoacme_http_resp_init(&r, false);
+        memcpy(buf, wire, sizeof buf);
+        len = sizeof buf;
+        assert_int_equal(picoacme_http_parse(&r, buf, &len, sizeof buf, false),
+                         PICOACME_ERR_NOSPACE);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -781,6 +865,7 @@ int main(void)
         cmocka_unit_test(test_http_date),
         cmocka_unit_test(test_request),
         cmocka_unit_test(test_err_str),
+        cmocka_unit_test(test_stream_long_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,6 +57,7 @@
 #include "picoacme_http.h"
 #include "picoacme_json.h"
 #include "picoacme_port.h"
+#include "picoacme_store.h"
 #include "picoacme_time.h"
 #include "picoacme_x509.h"
 
@@ -332,6 +333,10 @@ typedef struct picoacme_issue_run {
     bool chall_key;      /* PICOACME_KEY_CHALLENGE generated */
     bool finalize_again; /* orderNotReady: finalize once ready */
     bool ari_replaces;   /* newOrder carries "replaces": ari.certid (RFC 9773 §5) */
+    /* the record being written as the chain is downloaded (record.c) */
+    picoacme_store_writer_t store;
+    size_t chain_at;  /* the chain's offset in its payload */
+    size_t chain_len; /* chain bytes written */
 #if PICOACME_DNS01
     picoacme_dns01_run_t dns;
 #endif
@@ -532,7 +537,9 @@ const char *picoacme_account_url(const picoacme_ctx_t *ctx);
  * chain (PEM, leaf first). *pem points into ctx (rx) and stays valid until
  * the context is used again.
  * Returns one of: PICOACME_OK; PICOACME_ERR_PARAM; PICOACME_ERR_STATE (no
- * finished issuance). */
+ * finished issuance); PICOACME_ERR_NOSPACE (the chain is longer than
+ * PICOACME_RX_BUF_SIZE: it is stored whole, *pem and *len give its first
+ * part; read the rest with picoacme_stored_chain_read()). */
 picoacme_err_t picoacme_result(const picoacme_ctx_t *ctx, const char **pem, size_t *len);
 
 /* Read the store (a pure read: no key is touched): the chain, its validity

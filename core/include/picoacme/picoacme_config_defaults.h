@@ -65,9 +65,12 @@
 #define PICOACME_JSON_TOKENS 96U
 #endif
 
-/* Longest certificate chain kept in the store (PEM bytes). */
+/* Longest certificate chain kept in the store (PEM bytes). The chain is
+ * streamed into the store as it is downloaded, so it is not bounded by
+ * PICOACME_RX_BUF_SIZE: this bounds it (with the store's slot, whichever
+ * is smaller) against a CA sending without end. */
 #ifndef PICOACME_CERT_MAX
-#define PICOACME_CERT_MAX 4096U
+#define PICOACME_CERT_MAX 32768U
 #endif
 
 /* Longest ACME challenge token. */
@@ -306,9 +309,6 @@
 #if PICOACME_KEEPER_BACKOFF_MIN_S < 1U ||                                                          \
     PICOACME_KEEPER_BACKOFF_MIN_S > PICOACME_KEEPER_BACKOFF_MAX_S
 #error "PICOACME_KEEPER_BACKOFF_MIN_S must be between 1 and PICOACME_KEEPER_BACKOFF_MAX_S"
-#endif
-#if PICOACME_CERT_MAX > PICOACME_RX_BUF_SIZE
-#error "PICOACME_CERT_MAX cannot exceed PICOACME_RX_BUF_SIZE (the chain is downloaded into it)"
 #endif
 
 #endif

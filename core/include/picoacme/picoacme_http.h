@@ -87,6 +87,10 @@ typedef struct picoacme_http_resp {
     picoacme_span_t link_up;      /* target of the first Link with rel="up" */
     picoacme_span_t body;         /* the decoded body (chunks joined in place) */
     size_t consumed;              /* bytes of buf that belong to this response */
+    /* set by the caller after picoacme_http_resp_init(): the body may be
+     * longer than buf; the caller takes its decoded bytes out as they come
+     * (picoacme_http_body_avail(), picoacme_http_body_drop()) */
+    bool stream;
     /* parser state (private) */
     uint8_t phase;
     bool chunked;
@@ -128,5 +132,25 @@ void picoacme_http_resp_init(picoacme_http_resp_t *r, bool head_only);
  *   PICOACME_ERR_STATE     r was corrupted */
 picoacme_err_t picoacme_http_parse(picoacme_http_resp_t *r, uint8_t *buf, size_t *len, size_t cap,
                                    bool closed);
+
+/* Streaming a body longer than buf (r->stream set): with r->stream, a
+ * Content-Length or chunk larger than cap is accepted, and a full buffer in
+ * the body makes picoacme_http_parse() return PICOACME_AGAIN instead of
+ * PICOACME_ERR_NOSPACE: the caller then hands on the decoded body bytes
+ * received so far and drops them, which frees their room. (A full buffer
+ * with nothing to drop, a head longer than buf, stays the caller's to
+ * refuse.)
+ *
+ * picoacme_http_body_avail(): how many decoded body bytes are complete at
+ * buf + r->body.off (0 while the head is parsed, and once the response is
+ * complete: its rest is r->body then). r from picoacme_http_parse(); len
+ * the caller's *len. No failure.
+ *
+ * picoacme_http_body_drop(): removes the first n of those bytes (n at most
+ * what picoacme_http_body_avail() returned; more is clipped) from buf:
+ * what follows moves down, *len is reduced by n, and parsing goes on with
+ * the next bytes appended at buf + *len. A NULL argument is ignored. */
+size_t picoacme_http_body_avail(const picoacme_http_resp_t *r, size_t len);
+void picoacme_http_body_drop(picoacme_http_resp_t *r, uint8_t *buf, size_t *len, size_t n);
 
 #endif

@@ -111,6 +111,14 @@ picoacme_err_t picoacme_store_begin(picoacme_store_writer_t *w, const picoacme_s
  * failure the writer is closed: begin again. */
 picoacme_err_t picoacme_store_append(picoacme_store_writer_t *w, const uint8_t *data, size_t len);
 
+/* Read back payload bytes [off, off + n) appended to the open writer w
+ * (not committed yet: a record checked before it is made the newest).
+ * Returns one of PICOACME_OK, PICOACME_ERR_PARAM (w not open, buf NULL
+ * with n > 0, or the range past the bytes appended), PICOACME_ERR_STORAGE
+ * (a port failure). */
+picoacme_err_t picoacme_store_peek(const picoacme_store_writer_t *w, size_t off, uint8_t *buf,
+                                   size_t n);
+
 /* Make the appended payload the newest record (header last, read back).
  * Returns one of PICOACME_OK, PICOACME_ERR_PARAM (w not begun or failed),
  * PICOACME_ERR_STORAGE. The writer is closed either way. */

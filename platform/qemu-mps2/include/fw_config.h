@@ -37,7 +37,7 @@
 #define FW_FLASH_FILE "picoacme-flash.bin"
 #endif
 #ifndef FW_FLASH_SIZE
-#define FW_FLASH_SIZE (16u * 1024u)
+#define FW_FLASH_SIZE (64u * 1024u) /* two 32 KiB slots: a 12-certificate chain */
 #endif
 #ifndef FW_FLASH_ERASE
 #define FW_FLASH_ERASE 4096u

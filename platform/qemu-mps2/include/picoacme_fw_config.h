@@ -70,18 +70,17 @@
 /* One identifier: the device's DNS name (fw_config.h FW_DEVICE_NAME). */
 #define PICOACME_MAX_IDENTIFIERS 1U
 
-/* Receive buffer: the largest answer is the chain download. Pebble's
- * chain (P-256 leaf + RSA intermediate) is 2164 B of PEM plus ~0.4 KB of
- * headers; the directory ~0.6 KB. The store record (directory URL,
- * account URL, two keys, chain: ~0.17 KB + chain) is built in it too.
- * 4096 would be ~1.6x Pebble's largest answer, but the core's do_store()
- * currently saves prefix + 2 x chain bytes (the chain TLV's length is
- * counted twice; reported), so until that is fixed the record needs
- * 0.17 KB + 2 x PICOACME_CERT_MAX: 6144 with the CERT_MAX below. */
-#define PICOACME_RX_BUF_SIZE 6144U
-/* Longest chain kept: 2944 B PEM = ~1.36x Pebble's (a P-256 leaf and
- * one RSA-2048 or two P-256 intermediates). */
-#define PICOACME_CERT_MAX 2944U
+/* Receive buffer: one CA answer but the chain, which is streamed into the
+ * store's inactive slot as it arrives (only its unwritten tail sits in rx).
+ * The largest other answers are the directory (~0.6 KB), the order and
+ * the authorization (~0.5 KB of JSON each) plus ~0.4 KB of headers; a
+ * record that fits rx (fields ~0.3 KB + Pebble's 2164 B chain) is read
+ * back whole by picoacme_stored(), a longer one in pieces. 4096 is ~4x
+ * the largest answer (6144 before the chain was streamed). */
+#define PICOACME_RX_BUF_SIZE 4096U
+/* Longest chain kept: bounded by the store's slot (FW_FLASH_SIZE / 2), not
+ * RAM: 16 KiB holds a 12-certificate Pebble chain (~15.4 KB of PEM). */
+#define PICOACME_CERT_MAX 16384U
 
 /* Transmit buffer: the largest request is finalize: ~0.45 KB of request
  * head (the engine reserves 448 B) + a JWS of ~1 KB around a one-name

@@ -160,11 +160,29 @@ static void finish(int code)
     board_exit(code);
 }
 
+/* The stored chain; pem NULL when the record is longer than rx: then it is
+ * read from the flash in pieces. */
 static void print_chain(const char *what, unsigned idx, const char *pem, size_t len)
 {
+    char piece[256];
+    size_t off = 0;
+    size_t n = 0;
+    size_t total = 0;
+    char last = '\n';
     printf("fw: %s chain %u begin\n", what, idx);
-    fwrite(pem, 1, len, stdout);
-    if (len == 0 || pem[len - 1] != '\n') {
+    while (pem == NULL && off < len &&
+           picoacme_stored_chain_read(&g_ctx, off, (uint8_t *)piece, sizeof piece, &n, &total) ==
+               PICOACME_OK &&
+           n > 0U) {
+        fwrite(piece, 1, n, stdout);
+        off += n;
+        last = piece[n - 1U];
+    }
+    if (pem != NULL) {
+        fwrite(pem, 1, len, stdout);
+        last = len > 0U ? pem[len - 1U] : '\0';
+    }
+    if (len == 0 || last != '\n') {
         printf("\n");
     }
     printf("fw: %s chain %u end\n", what, idx);
