@@ -43,6 +43,26 @@ static uint32_t krand(picoacme_keeper_t *k)
     return util_get32(r);
 }
 
+/* The random value of a spreading decision (salt: its purpose): a
+ * numbered fleet derives it from the phase, so the fleet's decisions are
+ * evenly spread (picoacme_keeper_spread_rnd()); otherwise fresh entropy
+ * (a phase copied with a cloned state image must not synchronise more). */
+enum { SALT_BOOT = 1, SALT_OVERDUE = 2, SALT_BACKOFF = 3 };
+
+static uint32_t spread_rnd(picoacme_keeper_t *k, uint32_t salt)
+{
+    if (k->cfg.fleet_index != 0U) {
+        return picoacme_keeper_spread_rnd(k->st.phase_rnd, salt);
+    }
+    return krand(k);
+}
+
+/* r scaled into [0, n] */
+static uint32_t scaled(uint32_t r, uint32_t n)
+{
+    return (uint32_t)(((uint64_t)r * ((uint64_t)n + 1U)) >> 32);
+}
+
 static void klog(picoacme_keeper_t *k, int lvl, const char *what, int64_t a, int64_t b)
 {
     if (PICOACME_LOG_LEVEL >= lvl && k->ports.log != NULL) {
@@ -164,7 +184,7 @@ static void boot(picoacme_keeper_t *k)
      * rebooting at once does not ask in the same minute; never more than a
      * quarter of what is left of the certificate */
     uint32_t spread = cfg_or(k->cfg.boot_spread_s, PICOACME_KEEPER_BOOT_SPREAD_S);
-    uint32_t d = spread == 0U ? 0U : krand(k) % (spread + 1U);
+    uint32_t d = spread == 0U ? 0U : scaled(spread_rnd(k, SALT_BOOT), spread);
     int64_t now = know(k);
     if (now != PICOACME_TIME_UNKNOWN && (int64_t)d > (k->not_after_s - now) / 4) {
         d = k->not_after_s - now > 0 ? (uint32_t)((k->not_after_s - now) / 4) : 0U;
@@ -299,7 +319,8 @@ static void backoff(picoacme_keeper_t *k, int64_t now)
     picoacme_keeper_state_t *st = &k->st;
     uint32_t d = picoacme_keeper_backoff_s(
         st->failures, cfg_or(k->cfg.backoff_min_s, PICOACME_KEEPER_BACKOFF_MIN_S),
-        cfg_or(k->cfg.backoff_max_s, PICOACME_KEEPER_BACKOFF_MAX_S), krand(k), now,
+        cfg_or(k->cfg.backoff_max_s, PICOACME_KEEPER_BACKOFF_MAX_S),
+        spread_rnd(k, SALT_BACKOFF + st->failures), now,
         k->have_cert ? k->not_after_s : 0);
     if (now == PICOACME_TIME_UNKNOWN) {
         k->hold = true;
@@ -498,7 +519,7 @@ static void overdue_spread(picoacme_keeper_t *k, int64_t now)
     if ((int64_t)spread > cap) {
         spread = (uint32_t)cap;
     }
-    st->renew_at_s = now + (int64_t)(krand(k) % (spread + 1U));
+    st->renew_at_s = now + (int64_t)scaled(spread_rnd(k, SALT_OVERDUE), spread);
     klog(k, PICOACME_LOG_LVL_INF, "overdue renewal spread: renew at", st->renew_at_s, now);
     save_state(k);
 }

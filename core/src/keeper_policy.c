@@ -76,6 +76,15 @@ uint32_t picoacme_keeper_index_phase(uint32_t index)
     return index * 0x9E3779B9U;
 }
 
+uint32_t picoacme_keeper_spread_rnd(uint32_t phase_rnd, uint32_t salt)
+{
+    /* a numbered fleet's phases are i * golden (a Weyl sequence); times an
+     * odd constant they are another one, and the phases of any interval
+     * (the devices whose renewal points fell in an outage) wrap around the
+     * circle many times over: evenly spread. The salt rotates it. */
+    return phase_rnd * 0xA54FF53BU + salt * 0x9E3779B9U;
+}
+
 uint32_t picoacme_keeper_backoff_s(uint16_t failures, uint32_t min_s, uint32_t max_s, uint32_t rnd,
                                    int64_t now, int64_t not_after)
 {

@@ -299,6 +299,15 @@ int64_t picoacme_keeper_fraction_point(int64_t nb, int64_t na, uint32_t phase_rn
  * phases of any n consecutive numbers spread evenly over the period. */
 uint32_t picoacme_keeper_index_phase(uint32_t index);
 
+/* The spreading value (the rnd of a backoff, a boot hold, an overdue
+ * renewal's point) of a numbered fleet's member from its phase and a salt
+ * (the purpose, the failure count): the members' values are as evenly
+ * spread as their phases, also for any subset whose phases lie in an
+ * interval (those whose renewal points fell in a CA outage), so their
+ * retries come back at a flat rate instead of with random (Poisson)
+ * bunching; like systemd's FixedRandomDelay. Deterministic. */
+uint32_t picoacme_keeper_spread_rnd(uint32_t phase_rnd, uint32_t salt);
+
 /* A point in the ARI window [start, end] from rnd (uniform over it),
  * clipped into [now, end] when now is known and the window started, and
  * never after not_after: a window ending after not_after uses
