@@ -43,11 +43,14 @@ static uint32_t krand(picoacme_keeper_t *k)
     return util_get32(r);
 }
 
-/* The random value of a spreading decision (salt: its purpose): a
- * numbered fleet derives it from the phase, so the fleet's decisions are
- * evenly spread (picoacme_keeper_spread_rnd()); otherwise fresh entropy
- * (a phase copied with a cloned state image must not synchronise more). */
-enum { SALT_BOOT = 1, SALT_OVERDUE = 2, SALT_BACKOFF = 3 };
+/* The random value of a decision that spreads a fleet booting at once (the
+ * boot hold, an overdue renewal's point; salt: which): a numbered fleet
+ * derives it from the phase, so those decisions are evenly spread
+ * (picoacme_keeper_spread_rnd()); otherwise fresh entropy. The backoff
+ * keeps fresh entropy: failures at the phases' renewal points are spread
+ * already, and phase-derived retry delays on top of them beat into
+ * minute-scale lumps (tests/fleet (b) at 10,000 devices). */
+enum { SALT_BOOT = 1, SALT_OVERDUE = 2 };
 
 static uint32_t spread_rnd(picoacme_keeper_t *k, uint32_t salt)
 {
@@ -176,6 +179,7 @@ static void boot(picoacme_keeper_t *k)
     read_cert(k);
     k->phase = PICOACME_KEEPER_PH_WAIT;
     k->spread_done = false;
+    k->boot_mono_ms = kmono(k);
     if (!k->have_cert) {
         return; /* enrol at once */
     }
@@ -319,8 +323,7 @@ static void backoff(picoacme_keeper_t *k, int64_t now)
     picoacme_keeper_state_t *st = &k->st;
     uint32_t d = picoacme_keeper_backoff_s(
         st->failures, cfg_or(k->cfg.backoff_min_s, PICOACME_KEEPER_BACKOFF_MIN_S),
-        cfg_or(k->cfg.backoff_max_s, PICOACME_KEEPER_BACKOFF_MAX_S),
-        spread_rnd(k, SALT_BACKOFF + st->failures), now,
+        cfg_or(k->cfg.backoff_max_s, PICOACME_KEEPER_BACKOFF_MAX_S), krand(k), now,
         k->have_cert ? k->not_after_s : 0);
     if (now == PICOACME_TIME_UNKNOWN) {
         k->hold = true;
@@ -498,28 +501,29 @@ static picoacme_keeper_event_t pump_run(picoacme_keeper_t *k, picoacme_wait_t *w
 
 /* The first decision with the time known after a boot: a renewal point
  * that passed while the device was off or did not know the time is moved
- * to a random point within the boot spread (at most a quarter of what is
- * left of the certificate), so a fleet coming back from a power cut does
- * not renew all its overdue certificates in the minutes it learns the
- * time. Not after failures (the backoff spreads those) or renew-now. */
+ * past the rest of the boot spread (in which a fleet rebooting together
+ * asks the time) to a point in the next 2 * boot_spread_s, at most half of
+ * what is left of the certificate, so a fleet coming back from a power cut
+ * neither renews its overdue certificates in the minutes it learns the
+ * time nor on top of its time questions. Not after failures (the backoff
+ * spreads those) or renew-now. */
 static void overdue_spread(picoacme_keeper_t *k, int64_t now)
 {
     picoacme_keeper_state_t *st = &k->st;
     uint32_t spread = cfg_or(k->cfg.boot_spread_s, PICOACME_KEEPER_BOOT_SPREAD_S);
-    int64_t cap = (k->not_after_s - now) / 2;
+    uint32_t since;
     if (k->spread_done || now == PICOACME_TIME_UNKNOWN) {
         return;
     }
     k->spread_done = true;
     if (!k->have_cert || k->renew_now || st->failures > 0U || st->renew_at_s >= now ||
-        spread == 0U || cap <= 0) {
+        spread == 0U || spread > UINT32_MAX / 2U) {
         return;
     }
-    spread = spread > UINT32_MAX / 2U ? UINT32_MAX : spread * 2U;
-    if ((int64_t)spread > cap) {
-        spread = (uint32_t)cap;
-    }
-    st->renew_at_s = now + (int64_t)scaled(spread_rnd(k, SALT_OVERDUE), spread);
+    since = (uint32_t)(kmono(k) - k->boot_mono_ms) / 1000U;
+    st->renew_at_s =
+        picoacme_keeper_overdue_point(now, k->not_after_s, since < spread ? spread - since : 0U,
+                                      spread * 2U, spread_rnd(k, SALT_OVERDUE));
     klog(k, PICOACME_LOG_LVL_INF, "overdue renewal spread: renew at", st->renew_at_s, now);
     save_state(k);
 }

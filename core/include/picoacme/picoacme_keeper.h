@@ -227,6 +227,7 @@ typedef struct picoacme_keeper {
     uint32_t issued;
     bool hold;             /* no time known: wait on the monotonic clock */
     uint32_t hold_mono_ms; /* until then */
+    uint32_t boot_mono_ms; /* the boot (the start of its spread) */
 } picoacme_keeper_t;
 
 /* Prepare a keeper. Does no I/O (the stores are read by the first step).
@@ -299,6 +300,15 @@ int64_t picoacme_keeper_fraction_point(int64_t nb, int64_t na, uint32_t phase_rn
  * phases of any n consecutive numbers spread evenly over the period. */
 uint32_t picoacme_keeper_index_phase(uint32_t index);
 
+/* The renewal point of a renewal found overdue at boot (its point passed
+ * while the device was off or did not know the time): wait_s (what is
+ * left of the fleet's boot spread, in which the fleet asks the time), then
+ * a point in the next spread_s from rnd; never later than half of what is
+ * left until not_after (a hard floor: the other half stays for retries),
+ * and now itself when nothing is left. */
+int64_t picoacme_keeper_overdue_point(int64_t now, int64_t not_after, uint32_t wait_s,
+                                      uint32_t spread_s, uint32_t rnd);
+
 /* The spreading value (the rnd of a backoff, a boot hold, an overdue
  * renewal's point) of a numbered fleet's member from its phase and a salt
  * (the purpose, the failure count): the members' values are as evenly
@@ -318,12 +328,15 @@ int64_t picoacme_keeper_window_point(int64_t start, int64_t end, int64_t not_aft
                                      uint32_t rnd);
 
 /* The retry delay after `failures` failed attempts in a row (>= 1):
- * min_s * 8^(failures-1) capped at max_s, never more than two thirds of
- * what is left until not_after (when now and not_after are known; at least
- * min_s), then jitter: a uniform point in [3/4, 1] of it from rnd.
+ * min_s * 8^(failures-1) capped at max_s, with jitter: a uniform point in
+ * [3/4, 1] of it from rnd; then never more than two thirds of what is left
+ * until not_after (when now and not_after are known; at least min_s).
  * Why x8 and two thirds: a fleet failing through a CA outage comes back,
- * when the CA does, at its renewal rate times the retry levels that fit in
- * the outage; long delays keep that low (tests/fleet/fleet_sim.c (b)). */
+ * when the CA does, at its renewal rate times the retries each device has
+ * pending in the outage; long delays keep that low. The cap comes after
+ * the jitter, so a capped delay is not pulled below it (tests/fleet (b):
+ * with [1/2, 2/3] of what is left, about half of a 6-hour outage's second
+ * retries were due by the recovery). */
 uint32_t picoacme_keeper_backoff_s(uint16_t failures, uint32_t min_s, uint32_t max_s, uint32_t rnd,
                                    int64_t now, int64_t not_after);
 
