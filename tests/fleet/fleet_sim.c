@@ -35,6 +35,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,6 +212,22 @@ static fig_t figures(const uint32_t *pm, size_t n_min, size_t from, int outage_e
     return f;
 }
 
+/* The expected largest of m independent Poisson(mu) counts, divided by
+ * mu: what the busiest minute of m is, in means, when every device renews
+ * at a time independent of the others (random phases). */
+static double poisson_max_ratio(double mu, size_t m)
+{
+    double p = exp(-mu), cdf = 0, e = 0;
+    if (mu <= 0)
+        return 0;
+    for (int x = 0; x < (int)(mu + 20 * sqrt(mu) + 20); x++) {
+        cdf += p;
+        e += 1 - pow(cdf < 1 ? cdf : 1, (double)m); /* P(max > x) */
+        p *= mu / (x + 1);
+    }
+    return e / mu;
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: fleet_sim [-n DEVICES] [-d DAYS] [-s a|b|c] [-A] [-R] [-I] [-c] [-q] "
@@ -343,6 +360,11 @@ int main(int argc, char **argv)
     for (size_t m = 0; m < n_min; m++)
         total += ca.per_min[m];
     double all_per_day = (double)total / n_dev / days;
+    /* renewals per minute: the requests of an issuance come in the same
+     * minute (the fake CA answers at once), so the requests per minute are
+     * (requests per issuance) x (issuances in that minute) */
+    double per_issue = ca.issued > 0 ? (double)total / (double)ca.issued : 1;
+    double poisson = poisson_max_ratio(f.mean / per_issue, n_min - from);
     const char *name = sc == 'a'   ? "(a) enrolled in the same minute"
                        : sc == 'b' ? "(b) CA down 6 h on day 3"
                                    : "(c) all reboot at once on day 3";
@@ -356,11 +378,14 @@ int main(int argc, char **argv)
                    f.after_ratio);
         else
             printf("- | - |");
-        printf(" %.1f | %llu |\n", all_per_day, (unsigned long long)ca.refused);
+        printf(" %.1f | %llu | %.2f |\n", all_per_day, (unsigned long long)ca.refused, poisson);
     } else {
         printf("fleet_sim: %s, %u devices, %d days, 24-hour certificates\n", label, n_dev, days);
         printf("  requests/min over the last %zu days: mean %.1f, peak %u, peak-to-mean %.2f\n",
                (n_min - from) / 1440U, f.mean, f.peak, f.peak_to_mean);
+        printf("  independent renewal times (Poisson, %.1f issuances/min, %.1f requests each) "
+               "would give an expected peak-to-mean of %.2f over these %zu minutes\n",
+               f.mean / per_issue, per_issue, poisson, n_min - from);
         if (outage_end >= 0)
             printf("  after the recovery: peak %u in the first hour (minute %u, %.2fx the mean), "
                    "worst minute of the next day %.2fx the mean\n",
