@@ -13,7 +13,7 @@
  * The CA answers at once (no latency); a device runs its exchanges at the
  * simulated instant it woke, and sleeps as long as its keeper asks.
  *
- *   fleet_sim [-n DEVICES] [-d DAYS] [-s a|b|c] [-A] [-R] [-I] [-c] [-q]
+ *   fleet_sim [-n DEVICES] [-d DAYS] [-s a|b|c] [-A] [-R] [-I] [-C N] [-c] [-q]
  *     -s a  every device enrolled in the same minute at the factory
  *     -s b  as a, and the CA down for 6 hours on day 3 (00:00..06:00)
  *     -s c  as a, and every device powered off on day 3 00:00..01:00,
@@ -23,6 +23,9 @@
  *     -R    devices have no RTC (learn the time from the CA at each boot)
  *     -I    devices numbered 1..N (keeper fleet_index): evenly spread phases
  *           instead of random ones
+ *     -C N  a busy CA: a newOrder in a minute that already had N requests
+ *           answers 503 with Retry-After 60..600 s (the engine waits it and
+ *           asks again); the 503 answers count as requests
  *     -c    check the goals and exit 1 when one is missed: peak-to-mean of
  *           requests/min <= PTM over the last days (-P, default 1.5), and
  *           no minute above 3x the mean in the day after an outage
@@ -231,7 +234,7 @@ static double poisson_max_ratio(double mu, size_t m)
 static void usage(void)
 {
     fprintf(stderr, "usage: fleet_sim [-n DEVICES] [-d DAYS] [-s a|b|c] [-A] [-R] [-I] [-c] [-q] "
-                    "[-P PTM] [-X AFTER] [-b MINUTES] [-t TMPDIR]\n");
+                    "[-P PTM] [-X AFTER] [-b MINUTES] [-C REQ_PER_MIN] [-t TMPDIR]\n");
     exit(2);
 }
 
@@ -242,8 +245,9 @@ int main(int argc, char **argv)
     double ptm_goal = 1.5;
     const char *tmp = "/tmp";
     int indexed = 0, bucket = 1;
+    uint32_t cap = 0;
     double after_goal = 3.0;
-    while ((opt = getopt(argc, argv, "n:d:s:ARIcqP:X:t:b:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:d:s:ARIcqP:X:t:b:C:")) != -1) {
         switch (opt) {
         case 'n': n_dev = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'd': days = atoi(optarg); break;
@@ -257,6 +261,7 @@ int main(int argc, char **argv)
         case 'X': after_goal = atof(optarg); break;
         case 'b': bucket = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
         case 't': tmp = optarg; break;
+        case 'C': cap = (uint32_t)strtoul(optarg, NULL, 10); break;
         default: usage();
         }
     }
@@ -269,6 +274,7 @@ int main(int argc, char **argv)
     }
     size_t n_min = (size_t)days * 1440U;
     ca.life_s = 86400;
+    ca.cap_per_min = cap;
     ca.ari = ari ? FCA_ARI_SPREAD : FCA_ARI_OFF;
     ca.ari_retry_s = 6 * 3600;
     ca.n_min = n_min;
@@ -369,8 +375,12 @@ int main(int argc, char **argv)
                        : sc == 'b' ? "(b) CA down 6 h on day 3"
                                    : "(c) all reboot at once on day 3";
     char label[160];
-    snprintf(label, sizeof label, "%s%s%s%s", name, ari ? ", ARI spread by the CA" : "",
-             indexed ? ", fleet-indexed phases" : ", random phases", no_rtc ? ", no RTC" : "");
+    char capl[64] = "";
+    if (cap != 0U)
+        snprintf(capl, sizeof capl, ", CA busy (503) over %u req/min", cap);
+    snprintf(label, sizeof label, "%s%s%s%s%s", name, ari ? ", ARI spread by the CA" : "",
+             indexed ? ", fleet-indexed phases" : ", random phases", no_rtc ? ", no RTC" : "",
+             capl);
     if (quiet) {
         printf("| %s | %u | %.1f | %u | %.2f | ", label, n_dev, f.mean, f.peak, f.peak_to_mean);
         if (outage_end >= 0)
@@ -395,6 +405,7 @@ int main(int argc, char **argv)
                all_per_day, f.per_dev_day, (unsigned long long)n_issued,
                (unsigned long long)n_failing, (unsigned long long)n_expired,
                (unsigned long long)ca.refused);
+        printf("  503 answers of a busy CA: %llu\n", (unsigned long long)ca.busy);
         printf("  by path:");
         for (int p = 0; p < FCA_PATHS; p++)
             printf(" %s %llu", fca_path_name(p), (unsigned long long)ca.by_path[p]);
