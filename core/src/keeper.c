@@ -41,10 +41,10 @@ uint32_t keeper_rand(picoacme_keeper_t *k)
 /* The random value of a decision that spreads a fleet booting at once (the
  * boot hold, an overdue renewal's point; salt: which): a numbered fleet
  * derives it from the phase, so those decisions are evenly spread
- * (picoacme_keeper_spread_rnd()); otherwise fresh entropy. The backoff
- * keeps fresh entropy: failures at the phases' renewal points are spread
- * already, and phase-derived retry delays on top of them beat into
- * minute-scale lumps (tests/fleet (b) at 10,000 devices). */
+ * (picoacme_keeper_spread_rnd()); otherwise fresh entropy. (The backoff of
+ * a numbered fleet uses the phase itself, keeper_run.c: failures at the
+ * phases' renewal points come back as a shifted copy of their even spread;
+ * a hashed value on top of them beat into minute-scale lumps.) */
 enum { SALT_BOOT = 1, SALT_OVERDUE = 2 };
 
 static uint32_t spread_rnd(picoacme_keeper_t *k, uint32_t salt)

@@ -67,9 +67,13 @@ static bool failover(picoacme_keeper_t *k, int64_t now)
 static void backoff(picoacme_keeper_t *k, int64_t now)
 {
     picoacme_keeper_state_t *st = &k->st;
+    /* a numbered fleet's jitter is its phase itself: the failures at the
+     * phases' renewal points (a CA outage) come back as a shifted copy of
+     * that even spread, and failures at one instant spread evenly */
+    uint32_t rnd = k->cfg.fleet_index != 0U ? st->phase_rnd : keeper_rand(k);
     uint32_t d = picoacme_keeper_backoff_s(
         st->failures, keeper_cfg_or(k->cfg.backoff_min_s, PICOACME_KEEPER_BACKOFF_MIN_S),
-        keeper_cfg_or(k->cfg.backoff_max_s, PICOACME_KEEPER_BACKOFF_MAX_S), keeper_rand(k), now,
+        keeper_cfg_or(k->cfg.backoff_max_s, PICOACME_KEEPER_BACKOFF_MAX_S), rnd, now,
         k->have_cert ? k->not_after_s : 0);
     if (now == PICOACME_TIME_UNKNOWN) {
         k->hold = true;

@@ -663,6 +663,26 @@ static void test_boot_spread_numbered(void **state)
     assert_true(first[0][0] / 60 != first[1][0] / 60);
 }
 
+/* a numbered fleet's backoff jitter is its phase (before: random), so a
+ * fleet failing at its phases' renewal points retries as evenly spread */
+static void test_backoff_numbered(void **state)
+{
+    (void)state;
+    evlog_t log = {0};
+    g_kcfg.no_ari = true;
+    g_kcfg.fleet_index = 5;
+    g_ca.down = true;
+    keeper_boot();
+    run(&log, EPOCH + 60, 1);
+    assert_int_equal(log.ev[0], PICOACME_KEEPER_EV_RENEWAL_FAILING);
+    picoacme_keeper_status_t s = status();
+    uint32_t d =
+        picoacme_keeper_backoff_s(1, PICOACME_KEEPER_BACKOFF_MIN_S, PICOACME_KEEPER_BACKOFF_MAX_S,
+                                  picoacme_keeper_index_phase(5), log.at[0], 0);
+    assert_int_equal(s.backoff_until_s - log.at[0], (int64_t)d);
+    g_ca.down = false;
+}
+
 /* an overdue renewal found at boot (the point passed while the device was
  * off) waits until the boot spread ended, then a random point in the
  * next 2 x boot_spread_s,
@@ -894,6 +914,7 @@ int main(void)
         cmocka_unit_test_setup(test_boot_spread, setup),
         cmocka_unit_test_setup(test_overdue_spread, setup),
         cmocka_unit_test_setup(test_boot_spread_numbered, setup),
+        cmocka_unit_test_setup(test_backoff_numbered, setup),
         cmocka_unit_test_setup(test_renew_now, setup),
         cmocka_unit_test_setup(test_power_cut_state_save, setup),
         cmocka_unit_test_setup(test_file_flash_reboot, setup),
