@@ -100,17 +100,20 @@ typedef struct picoacme_keeper_config {
                                  and enrolment do not wait. Then, once the
                                  time is known, a renewal point that passed
                                  (while the device was off or did not know
-                                 the time) moves to a random point in the
-                                 next 2 * boot_spread_s, at most half of the
+                                 the time) moves past the rest of the boot
+                                 spread to a random point in the next
+                                 2 * boot_spread_s, at most half of the
                                  remaining life, so the overdue renewals of
-                                 such a fleet do not follow its time
-                                 questions in a bunch; not after failures
+                                 such a fleet come after its time questions,
+                                 not on top of them; not after failures
                                  (PICOACME_KEEPER_BOOT_SPREAD_S) */
     /* 0: the device's renewal phase is random (drawn once, kept in the
      * state store). n >= 1: the device's number in its fleet (a serial
      * number): the phase is picoacme_keeper_index_phase(n), and a fleet
      * numbered 1..N renews evenly spread over the period instead of with
-     * the random (Poisson) bunching of independent phases. */
+     * the random (Poisson) bunching of independent phases; its boot
+     * holds, overdue renewal points and backoff jitter come from the phase
+     * too (picoacme_keeper_spread_rnd()), evenly spread instead of random. */
     uint32_t fleet_index;
     bool no_ari; /* never ask renewalInfo (default: ask when the
                     CA offers it and PICOACME_ARI is built in) */
