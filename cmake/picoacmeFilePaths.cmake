@@ -73,7 +73,8 @@ set(PICOACME_CORE_EAB_SOURCES
 set(PICOACME_CORE_KEEPER_SOURCES
     ${PICOACME_ROOT_DIR}/core/src/keeper.c
     ${PICOACME_ROOT_DIR}/core/src/keeper_policy.c
-    ${PICOACME_ROOT_DIR}/core/src/keeper_state.c)
+    ${PICOACME_ROOT_DIR}/core/src/keeper_state.c
+    ${PICOACME_ROOT_DIR}/core/src/keeper_run.c)
 set(PICOACME_CORE_SOURCES
     ${PICOACME_CORE_BASE_SOURCES}
     ${PICOACME_CORE_HTTP01_SOURCES}

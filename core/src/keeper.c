@@ -2,48 +2,66 @@
  * keeper.c - the certificate keeper (picoacme_keeper.h): reads the stores,
  * decides the next action from the time (keeper_policy.c), starts and pumps
  * the engine run for it (directory GET for the time, renewalInfo, an
- * issuance), and turns its outcome into the plan, backoff, rate limit and
- * failover kept in the keeper's state store (keeper_state.c).
+ * issuance; keeper_run.c starts a run and turns its outcome into the plan,
+ * backoff, rate limit and failover), kept in the keeper's state store
+ * (keeper_state.c).
  */
-#include "internal.h"
+#include "keeper_int.h"
 
-#include "picoacme_keeper.h"
 #include "picoacme_store.h"
 
 #if PICOACME_KEEPER
 
-#define NO_CA           0xFFU
-#define ARI_RETRY_DEF_S 21600 /* RFC 9773 §4.3 default when the CA said nothing */
-#define ARI_RETRY_MIN_S 60
-#define ARI_RETRY_MAX_S 86400
-
 /* ---- small helpers ------------------------------------------------------ */
 
-static uint32_t kmono(const picoacme_keeper_t *k)
+uint32_t keeper_mono(const picoacme_keeper_t *k)
 {
     return k->ports.clock->mono_ms(k->ports.clock->user);
 }
 
-static int64_t know(const picoacme_keeper_t *k)
+int64_t keeper_now(const picoacme_keeper_t *k)
 {
     int64_t w = k->ports.clock->wall_s(k->ports.clock->user);
     if (w != PICOACME_TIME_UNKNOWN) {
         return w;
     }
     if (k->learned_s > 0) {
-        return k->learned_s + (int64_t)((uint32_t)(kmono(k) - k->learned_mono_ms) / 1000U);
+        return k->learned_s + (int64_t)((uint32_t)(keeper_mono(k) - k->learned_mono_ms) / 1000U);
     }
     return PICOACME_TIME_UNKNOWN;
 }
 
-static uint32_t krand(picoacme_keeper_t *k)
+uint32_t keeper_rand(picoacme_keeper_t *k)
 {
     uint8_t r[4] = {0, 0, 0, 0};
     (void)k->ports.crypto->random(k->ports.crypto->user, r, sizeof r);
     return util_get32(r);
 }
 
-static void klog(picoacme_keeper_t *k, int lvl, const char *what, int64_t a, int64_t b)
+/* The random value of a decision that spreads a fleet booting at once (the
+ * boot hold, an overdue renewal's point; salt: which): a numbered fleet
+ * derives it from the phase, so those decisions are evenly spread
+ * (picoacme_keeper_spread_rnd()); otherwise fresh entropy. (The backoff of
+ * a numbered fleet uses the phase itself, keeper_run.c: failures at the
+ * phases' renewal points come back as a shifted copy of their even spread;
+ * a hashed value on top of them beat into minute-scale lumps.) */
+enum { SALT_BOOT = 1, SALT_OVERDUE = 2 };
+
+static uint32_t spread_rnd(picoacme_keeper_t *k, uint32_t salt)
+{
+    if (k->cfg.fleet_index != 0U) {
+        return picoacme_keeper_spread_rnd(k->st.phase_rnd, salt);
+    }
+    return keeper_rand(k);
+}
+
+/* r scaled into [0, n] */
+static uint32_t scaled(uint32_t r, uint32_t n)
+{
+    return (uint32_t)(((uint64_t)r * ((uint64_t)n + 1U)) >> 32);
+}
+
+void keeper_log(picoacme_keeper_t *k, int lvl, const char *what, int64_t a, int64_t b)
 {
     if (PICOACME_LOG_LEVEL >= lvl && k->ports.log != NULL) {
         k->ports.log(k->ports.log_user, lvl, "keeper: %s (%lld, %lld)", what, (long long)a,
@@ -51,12 +69,12 @@ static void klog(picoacme_keeper_t *k, int lvl, const char *what, int64_t a, int
     }
 }
 
-static uint32_t cfg_or(uint32_t v, uint32_t def)
+uint32_t keeper_cfg_or(uint32_t v, uint32_t def)
 {
     return v != 0U ? v : def;
 }
 
-static void save_state(picoacme_keeper_t *k)
+void keeper_save_state(picoacme_keeper_t *k)
 {
     uint8_t buf[PICOACME_KEEPER_STATE_MAX];
     size_t len = 0;
@@ -65,7 +83,7 @@ static void save_state(picoacme_keeper_t *k)
     }
     if (picoacme_keeper_state_encode(&k->st, buf, sizeof buf, &len) != PICOACME_OK ||
         picoacme_store_save(k->cfg.state_store, buf, len) != PICOACME_OK) {
-        klog(k, PICOACME_LOG_LVL_WRN, "saving the keeper state failed", (int64_t)len, 0);
+        keeper_log(k, PICOACME_LOG_LVL_WRN, "saving the keeper state failed", (int64_t)len, 0);
     }
 }
 
@@ -79,12 +97,12 @@ static void load_state(picoacme_keeper_t *k)
         memset(&k->st, 0, sizeof k->st);
         return;
     }
-    klog(k, PICOACME_LOG_LVL_INF, "state loaded: failures, CA", k->st.failures, k->st.ca);
+    keeper_log(k, PICOACME_LOG_LVL_INF, "state loaded: failures, CA", k->st.failures, k->st.ca);
 }
 
 /* The engine context set up for CA i (again only when the CA changes: the
  * directory and the account stay cached otherwise). */
-static bool ctx_for(picoacme_keeper_t *k, uint8_t i)
+bool keeper_ctx_for(picoacme_keeper_t *k, uint8_t i)
 {
     picoacme_ports_t p = k->ports;
     const picoacme_keeper_ca_t *ca = &k->cfg.cas[i];
@@ -114,7 +132,7 @@ static uint16_t renew_permille(void)
  * device's phase; renewalInfo asked at ari_at. */
 static void new_plan(picoacme_keeper_t *k, int64_t ari_at)
 {
-    uint16_t j = (uint16_t)cfg_or(k->cfg.jitter_permille, PICOACME_KEEPER_JITTER_PERMILLE);
+    uint16_t j = (uint16_t)keeper_cfg_or(k->cfg.jitter_permille, PICOACME_KEEPER_JITTER_PERMILLE);
     picoacme_keeper_state_t *st = &k->st;
     st->plan_not_after_s = k->not_after_s;
     st->renew_at_s = picoacme_keeper_fraction_point(k->not_before_s, k->not_after_s, st->phase_rnd,
@@ -125,19 +143,20 @@ static void new_plan(picoacme_keeper_t *k, int64_t ari_at)
     st->ari_certid[0] = '\0';
     st->ari_retry_at_s = ari_at;
     k->expired_told = false;
-    klog(k, PICOACME_LOG_LVL_INF, "plan: renew at, not after", st->renew_at_s, k->not_after_s);
+    keeper_log(k, PICOACME_LOG_LVL_INF, "plan: renew at, not after", st->renew_at_s,
+               k->not_after_s);
 }
 
 /* Read the stored certificate (validity) into k. */
-static void read_cert(picoacme_keeper_t *k)
+void keeper_read_cert(picoacme_keeper_t *k)
 {
     picoacme_stored_info_t info;
-    k->have_cert = ctx_for(k, k->st.ca) && picoacme_stored(&k->ctx, &info) == PICOACME_OK;
+    k->have_cert = keeper_ctx_for(k, k->st.ca) && picoacme_stored(&k->ctx, &info) == PICOACME_OK;
     k->not_before_s = k->have_cert ? info.not_before_s : 0;
     k->not_after_s = k->have_cert ? info.not_after_s : 0;
     if (k->have_cert && k->st.plan_not_after_s != k->not_after_s) {
         new_plan(k, 0); /* a certificate the state does not know: ask ARI at once */
-        save_state(k);
+        keeper_save_state(k);
     }
 }
 
@@ -148,14 +167,15 @@ static void boot(picoacme_keeper_t *k)
         k->st.phase_rnd != picoacme_keeper_index_phase(k->cfg.fleet_index)) {
         k->st.phase_rnd = picoacme_keeper_index_phase(k->cfg.fleet_index);
         k->st.plan_not_after_s = 0; /* plan again with this phase */
-        save_state(k);
+        keeper_save_state(k);
     } else if (k->st.phase_rnd == 0U) {
-        k->st.phase_rnd = krand(k) | 1U;
-        save_state(k);
+        k->st.phase_rnd = keeper_rand(k) | 1U;
+        keeper_save_state(k);
     }
-    read_cert(k);
+    keeper_read_cert(k);
     k->phase = PICOACME_KEEPER_PH_WAIT;
     k->spread_done = false;
+    k->boot_mono_ms = keeper_mono(k);
     if (!k->have_cert) {
         return; /* enrol at once */
     }
@@ -163,19 +183,17 @@ static void boot(picoacme_keeper_t *k)
      * overdue renewal) waits a random part of the boot spread, so a fleet
      * rebooting at once does not ask in the same minute; never more than a
      * quarter of what is left of the certificate */
-    uint32_t spread = cfg_or(k->cfg.boot_spread_s, PICOACME_KEEPER_BOOT_SPREAD_S);
-    uint32_t d = spread == 0U ? 0U : krand(k) % (spread + 1U);
-    int64_t now = know(k);
+    uint32_t spread = keeper_cfg_or(k->cfg.boot_spread_s, PICOACME_KEEPER_BOOT_SPREAD_S);
+    uint32_t d = spread == 0U ? 0U : scaled(spread_rnd(k, SALT_BOOT), spread);
+    int64_t now = keeper_now(k);
     if (now != PICOACME_TIME_UNKNOWN && (int64_t)d > (k->not_after_s - now) / 4) {
         d = k->not_after_s - now > 0 ? (uint32_t)((k->not_after_s - now) / 4) : 0U;
     }
     k->hold = true;
-    k->hold_mono_ms = kmono(k) + (d > 2000000U ? 2000000U : d) * 1000U;
+    k->hold_mono_ms = keeper_mono(k) + (d > 2000000U ? 2000000U : d) * 1000U;
 }
 
 /* ---- what next ---------------------------------------------------------- */
-
-typedef enum { ACT_NONE = 0, ACT_TIME, ACT_ARI, ACT_ISSUE } act_t;
 
 static bool ari_enabled(const picoacme_keeper_t *k)
 {
@@ -202,7 +220,7 @@ static act_t plan_renewal(picoacme_keeper_t *k, int64_t *at)
 }
 
 /* The next action and its time (Unix seconds). */
-static act_t plan(picoacme_keeper_t *k, int64_t now, int64_t *at)
+act_t keeper_plan(picoacme_keeper_t *k, int64_t now, int64_t *at)
 {
     picoacme_keeper_state_t *st = &k->st;
     act_t a;
@@ -233,222 +251,11 @@ static void failback(picoacme_keeper_t *k, int64_t now)
 {
     picoacme_keeper_state_t *st = &k->st;
     if (st->ca != 0U && now != PICOACME_TIME_UNKNOWN && now >= st->failback_at_s) {
-        klog(k, PICOACME_LOG_LVL_INF, "failing back to the primary CA", st->ca, now);
+        keeper_log(k, PICOACME_LOG_LVL_INF, "failing back to the primary CA", st->ca, now);
         st->ca = 0;
         st->ca_failures = 0;
-        save_state(k);
+        keeper_save_state(k);
     }
-}
-
-static picoacme_err_t start_run(picoacme_keeper_t *k, act_t a)
-{
-    if (!ctx_for(k, k->st.ca)) {
-        return PICOACME_ERR_PARAM;
-    }
-    switch (a) {
-    case ACT_TIME: k->phase = PICOACME_KEEPER_PH_TIME; return picoacme_directory_start(&k->ctx);
-    case ACT_ARI: k->phase = PICOACME_KEEPER_PH_ARI; return picoacme_ari_start(&k->ctx);
-    default: break;
-    }
-    k->phase = PICOACME_KEEPER_PH_ISSUE;
-    k->renew_now = false;
-    return picoacme_issue_start(&k->ctx);
-}
-
-/* ---- the end of a run ---------------------------------------------------- */
-
-static void learn_time(picoacme_keeper_t *k)
-{
-    if (k->ctx.dir.date_s > 0) {
-        k->learned_s = k->ctx.dir.date_s;
-        k->learned_mono_ms = k->ctx.dir.date_mono_ms;
-    }
-}
-
-/* The CA's Retry-After of the last answer, in [lo, hi]; def without one. */
-static int64_t retry_after(const picoacme_keeper_t *k, int64_t def, int64_t lo, int64_t hi)
-{
-    const picoacme_http_resp_t *r = &k->ctx.conn.resp;
-    int64_t ra = r->has_retry_after ? (int64_t)r->retry_after_s : def;
-    return ra < lo ? lo : ra > hi ? hi : ra;
-}
-
-/* Failover: the failover_after-th failure in a row moves to the next CA
- * (picoacme_failover.h's policy); true when the CA changed. */
-static bool failover(picoacme_keeper_t *k, int64_t now)
-{
-    picoacme_keeper_state_t *st = &k->st;
-    uint8_t after = (uint8_t)cfg_or(k->cfg.failover_after, PICOACME_KEEPER_FAILOVER_AFTER);
-    if (st->ca_failures < UINT8_MAX) {
-        st->ca_failures++;
-    }
-    if (st->ca_failures < after || k->cfg.n_cas < 2U) {
-        return false;
-    }
-    st->ca_failures = 0;
-    st->ca = (uint8_t)((st->ca + 1U) % k->cfg.n_cas);
-    if (st->ca != 0U && now != PICOACME_TIME_UNKNOWN) {
-        st->failback_at_s = now + (int64_t)cfg_or(k->cfg.failback_s, PICOACME_KEEPER_FAILBACK_S);
-    }
-    klog(k, PICOACME_LOG_LVL_WRN, "failing over to CA", st->ca, now);
-    return true;
-}
-
-static void backoff(picoacme_keeper_t *k, int64_t now)
-{
-    picoacme_keeper_state_t *st = &k->st;
-    uint32_t d = picoacme_keeper_backoff_s(
-        st->failures, cfg_or(k->cfg.backoff_min_s, PICOACME_KEEPER_BACKOFF_MIN_S),
-        cfg_or(k->cfg.backoff_max_s, PICOACME_KEEPER_BACKOFF_MAX_S), krand(k), now,
-        k->have_cert ? k->not_after_s : 0);
-    if (now == PICOACME_TIME_UNKNOWN) {
-        k->hold = true;
-        k->hold_mono_ms = kmono(k) + (d > 2000000U ? 2000000U : d) * 1000U;
-        return;
-    }
-    st->backoff_until_s = now + (int64_t)d;
-    klog(k, PICOACME_LOG_LVL_WRN, "attempt failed: failures, retry in s", st->failures, d);
-}
-
-static picoacme_keeper_event_t issue_failed(picoacme_keeper_t *k, picoacme_err_t e, int64_t now)
-{
-    picoacme_keeper_state_t *st = &k->st;
-    st->problem = k->ctx.run.problem;
-    st->problem.err = e;
-    if (st->failures < UINT16_MAX) {
-        st->failures++;
-    }
-    if (failover(k, now)) {
-        st->backoff_until_s = now; /* the next CA at once */
-    } else {
-        backoff(k, now);
-    }
-    if (e == PICOACME_ERR_RATE_LIMITED && k->ctx.conn.resp.has_retry_after &&
-        now != PICOACME_TIME_UNKNOWN) {
-        st->rate_limited_until_s = now + retry_after(k, 0, 1, 30 * 86400);
-        klog(k, PICOACME_LOG_LVL_WRN, "rate limited until", st->rate_limited_until_s, now);
-    }
-    save_state(k);
-    return PICOACME_KEEPER_EV_RENEWAL_FAILING;
-}
-
-static picoacme_keeper_event_t issue_done(picoacme_keeper_t *k, int64_t now)
-{
-    picoacme_keeper_state_t *st = &k->st;
-    int64_t life;
-    st->failures = 0;
-    st->ca_failures = 0;
-    st->backoff_until_s = 0;
-    memset(&st->problem, 0, sizeof st->problem);
-    k->issued++;
-    read_cert(k); /* a new certificate: a new plan (saved) */
-    life = k->not_after_s - k->not_before_s;
-    /* renewalInfo for the new certificate: after 1/16..1/8 of its
-     * lifetime (random: a fleet enrolled at once does not ask at once) */
-    life = life / 16 < ARI_RETRY_MIN_S   ? ARI_RETRY_MIN_S
-           : life / 16 > ARI_RETRY_MAX_S ? ARI_RETRY_MAX_S
-                                         : life / 16;
-    life += (int64_t)(krand(k) % (uint32_t)life);
-    /* ... and before the fraction point, the fallback */
-    if (now != PICOACME_TIME_UNKNOWN && st->renew_at_s - now < 2 * life) {
-        life = st->renew_at_s > now ? (st->renew_at_s - now) / 2 : 0;
-    }
-    st->ari_retry_at_s = now == PICOACME_TIME_UNKNOWN ? 0 : now + life;
-    save_state(k);
-    return PICOACME_KEEPER_EV_ISSUED;
-}
-
-#if PICOACME_ARI
-/* The CA's window of the finished renewalInfo question: a point in it,
- * kept while the CA keeps the window. */
-static void ari_window(picoacme_keeper_t *k, int64_t now)
-{
-    picoacme_keeper_state_t *st = &k->st;
-    const picoacme_ari_t *a = &k->ctx.ari;
-    st->ari_retry_at_s = a->retry_at_s > now ? a->retry_at_s : now + ARI_RETRY_DEF_S;
-    if (!st->ari || st->ari_start_s != a->start_s || st->ari_end_s != a->end_s) {
-        int64_t t =
-            picoacme_keeper_window_point(a->start_s, a->end_s, k->not_after_s, now, krand(k));
-        st->ari_start_s = a->start_s;
-        st->ari_end_s = a->end_s;
-        st->ari = t != PICOACME_TIME_UNKNOWN;
-        if (st->ari) {
-            st->renew_at_s = t;
-        }
-        memcpy(st->ari_certid, a->certid, sizeof st->ari_certid);
-    }
-}
-
-static bool ari_valid(const picoacme_keeper_t *k)
-{
-    return k->ctx.ari.valid;
-}
-#else
-static void ari_window(picoacme_keeper_t *k, int64_t now)
-{
-    (void)k;
-    (void)now;
-}
-
-static bool ari_valid(const picoacme_keeper_t *k)
-{
-    (void)k;
-    return false;
-}
-#endif
-
-/* A finished renewalInfo question: the window and Retry-After. */
-static void ari_done(picoacme_keeper_t *k, picoacme_err_t e, int64_t now)
-{
-    picoacme_keeper_state_t *st = &k->st;
-    if (e != PICOACME_OK || !ari_valid(k)) {
-        /* failed or malformed: the plan stays, asked again at Retry-After;
-         * no renewalInfo at this CA: not asked again for this certificate */
-        st->ari_retry_at_s = e != PICOACME_OK ? now + retry_after(k, ARI_RETRY_DEF_S,
-                                                                  ARI_RETRY_MIN_S, ARI_RETRY_MAX_S)
-                                              : k->not_after_s;
-        klog(k, PICOACME_LOG_LVL_WRN, "renewalInfo: none, ask again at", st->ari_retry_at_s, e);
-    } else {
-        ari_window(k, now);
-        klog(k, PICOACME_LOG_LVL_INF, "renewalInfo: renew at, ask again at", st->renew_at_s,
-             st->ari_retry_at_s);
-    }
-    save_state(k);
-}
-
-/* The run of phase ended with e. */
-static picoacme_keeper_event_t run_ended(picoacme_keeper_t *k, uint8_t ph, picoacme_err_t e,
-                                         int64_t now)
-{
-    if (ph == PICOACME_KEEPER_PH_ISSUE) {
-        return e == PICOACME_OK ? issue_done(k, now) : issue_failed(k, e, now);
-    }
-    if (ph == PICOACME_KEEPER_PH_ARI) {
-        ari_done(k, e, now);
-    } else if (e != PICOACME_OK || now == PICOACME_TIME_UNKNOWN) {
-        /* the time is still unknown: the CA did not answer */
-        uint16_t f = k->st.failures;
-        k->st.failures = (uint16_t)(f < 16U ? f + 1U : f);
-        backoff(k, PICOACME_TIME_UNKNOWN);
-        k->st.failures = f;
-    }
-    return PICOACME_KEEPER_EV_NONE;
-}
-
-static picoacme_keeper_event_t run_end(picoacme_keeper_t *k, picoacme_err_t e)
-{
-    uint8_t ph = k->phase;
-    int64_t now;
-    int64_t at = 0;
-    picoacme_keeper_event_t ev;
-    learn_time(k);
-    now = know(k);
-    k->phase = PICOACME_KEEPER_PH_WAIT;
-    picoacme_abort(&k->ctx);
-    ev = run_ended(k, ph, e, now);
-    (void)plan(k, know(k), &at); /* the status tells what comes next */
-    k->next_at_s = at;
-    return ev;
 }
 
 /* ---- the pump ------------------------------------------------------------ */
@@ -472,46 +279,47 @@ static picoacme_keeper_event_t pump_run(picoacme_keeper_t *k, picoacme_wait_t *w
         wait->count = 0;
         wait->timeout_ms = 0; /* decide again at once */
     }
-    return run_end(k, e);
+    return keeper_run_end(k, e);
 }
 
 /* The first decision with the time known after a boot: a renewal point
  * that passed while the device was off or did not know the time is moved
- * to a random point within the boot spread (at most a quarter of what is
- * left of the certificate), so a fleet coming back from a power cut does
- * not renew all its overdue certificates in the minutes it learns the
- * time. Not after failures (the backoff spreads those) or renew-now. */
+ * past the rest of the boot spread (in which a fleet rebooting together
+ * asks the time) to a point in the next 2 * boot_spread_s, at most half of
+ * what is left of the certificate, so a fleet coming back from a power cut
+ * neither renews its overdue certificates in the minutes it learns the
+ * time nor on top of its time questions. Not after failures (the backoff
+ * spreads those) or renew-now. */
 static void overdue_spread(picoacme_keeper_t *k, int64_t now)
 {
     picoacme_keeper_state_t *st = &k->st;
-    uint32_t spread = cfg_or(k->cfg.boot_spread_s, PICOACME_KEEPER_BOOT_SPREAD_S);
-    int64_t cap = (k->not_after_s - now) / 2;
+    uint32_t spread = keeper_cfg_or(k->cfg.boot_spread_s, PICOACME_KEEPER_BOOT_SPREAD_S);
+    uint32_t since;
     if (k->spread_done || now == PICOACME_TIME_UNKNOWN) {
         return;
     }
     k->spread_done = true;
     if (!k->have_cert || k->renew_now || st->failures > 0U || st->renew_at_s >= now ||
-        spread == 0U || cap <= 0) {
+        spread == 0U || spread > UINT32_MAX / 2U) {
         return;
     }
-    spread = spread > UINT32_MAX / 2U ? UINT32_MAX : spread * 2U;
-    if ((int64_t)spread > cap) {
-        spread = (uint32_t)cap;
-    }
-    st->renew_at_s = now + (int64_t)(krand(k) % (spread + 1U));
-    klog(k, PICOACME_LOG_LVL_INF, "overdue renewal spread: renew at", st->renew_at_s, now);
-    save_state(k);
+    since = (uint32_t)(keeper_mono(k) - k->boot_mono_ms) / 1000U;
+    st->renew_at_s =
+        picoacme_keeper_overdue_point(now, k->not_after_s, since < spread ? spread - since : 0U,
+                                      spread * 2U, spread_rnd(k, SALT_OVERDUE));
+    keeper_log(k, PICOACME_LOG_LVL_INF, "overdue renewal spread: renew at", st->renew_at_s, now);
+    keeper_save_state(k);
 }
 
 /* Waiting: the event of an expired certificate, or the next run once due. */
 static picoacme_keeper_event_t decide(picoacme_keeper_t *k, picoacme_wait_t *wait)
 {
-    int64_t now = know(k);
+    int64_t now = keeper_now(k);
     int64_t at = 0;
     act_t a;
     picoacme_err_t e;
-    if (k->hold && !expired(kmono(k), k->hold_mono_ms)) {
-        uint32_t ms = remaining(kmono(k), k->hold_mono_ms);
+    if (k->hold && !expired(keeper_mono(k), k->hold_mono_ms)) {
+        uint32_t ms = remaining(keeper_mono(k), k->hold_mono_ms);
         /* a backoff without the time can be hours: wake at most every
          * PICOACME_KEEPER_MAX_SLEEP_S, as promised */
         wait_timer(wait, ms < PICOACME_KEEPER_MAX_SLEEP_S * 1000U
@@ -528,15 +336,15 @@ static picoacme_keeper_event_t decide(picoacme_keeper_t *k, picoacme_wait_t *wai
         wait_timer(wait, 0U);
         return PICOACME_KEEPER_EV_EXPIRED;
     }
-    a = plan(k, now, &at);
+    a = keeper_plan(k, now, &at);
     k->next_at_s = at;
     if (now != PICOACME_TIME_UNKNOWN && at > now) {
         wait_secs(wait, at - now);
         return PICOACME_KEEPER_EV_NONE;
     }
-    e = start_run(k, a);
+    e = keeper_start_run(k, a);
     if (e != PICOACME_OK) {
-        return run_end(k, e);
+        return keeper_run_end(k, e);
     }
     return pump_run(k, wait);
 }
@@ -572,8 +380,8 @@ picoacme_keeper_event_t picoacme_keeper_step(picoacme_keeper_t *k, picoacme_wait
 
 static picoacme_err_t cfg_check(const picoacme_keeper_config_t *cfg, const picoacme_ports_t *ports)
 {
-    uint32_t lo = cfg_or(cfg->backoff_min_s, PICOACME_KEEPER_BACKOFF_MIN_S);
-    uint32_t hi = cfg_or(cfg->backoff_max_s, PICOACME_KEEPER_BACKOFF_MAX_S);
+    uint32_t lo = keeper_cfg_or(cfg->backoff_min_s, PICOACME_KEEPER_BACKOFF_MIN_S);
+    uint32_t hi = keeper_cfg_or(cfg->backoff_max_s, PICOACME_KEEPER_BACKOFF_MAX_S);
     if (cfg->cas == NULL || cfg->n_cas == 0U || ports->transport == NULL || ports->crypto == NULL ||
         ports->clock == NULL || ports->storage == NULL || lo > hi || cfg->jitter_permille > 450U) {
         return PICOACME_ERR_PARAM;
@@ -614,7 +422,7 @@ picoacme_err_t picoacme_keeper_renew_now(picoacme_keeper_t *k)
     }
     k->renew_now = true;
     /* the boot spread does not delay an operator's request */
-    k->hold = k->hold && know(k) == PICOACME_TIME_UNKNOWN;
+    k->hold = k->hold && keeper_now(k) == PICOACME_TIME_UNKNOWN;
     if (k->phase == PICOACME_KEEPER_PH_TIME || k->phase == PICOACME_KEEPER_PH_ARI) {
         picoacme_abort(&k->ctx);
         k->phase = PICOACME_KEEPER_PH_WAIT;
@@ -640,7 +448,7 @@ void picoacme_keeper_status(const picoacme_keeper_t *k, picoacme_keeper_status_t
     memset(out, 0, sizeof *out);
     out->phase = (picoacme_keeper_phase_t)k->phase;
     out->why = (picoacme_keeper_why_t)k->why;
-    out->now_s = k->cfg.cas != NULL ? know(k) : PICOACME_TIME_UNKNOWN;
+    out->now_s = k->cfg.cas != NULL ? keeper_now(k) : PICOACME_TIME_UNKNOWN;
     out->next_at_s = k->next_at_s;
     out->renew_at_s = k->have_cert ? k->st.renew_at_s : 0;
     out->not_before_s = k->not_before_s;

@@ -76,6 +76,26 @@ uint32_t picoacme_keeper_index_phase(uint32_t index)
     return index * 0x9E3779B9U;
 }
 
+int64_t picoacme_keeper_overdue_point(int64_t now, int64_t not_after, uint32_t wait_s,
+                                      uint32_t spread_s, uint32_t rnd)
+{
+    int64_t half = (not_after - now) / 2;
+    int64_t t = (int64_t)wait_s + (int64_t)(((uint64_t)rnd * ((uint64_t)spread_s + 1U)) >> 32);
+    if (half <= 0) {
+        return now;
+    }
+    return now + (t < half ? t : half);
+}
+
+uint32_t picoacme_keeper_spread_rnd(uint32_t phase_rnd, uint32_t salt)
+{
+    /* a numbered fleet's phases are i * golden (a Weyl sequence); times an
+     * odd constant they are another one, and the phases of any interval
+     * (the devices whose renewal points fell in an outage) wrap around the
+     * circle many times over: evenly spread. The salt rotates it. */
+    return phase_rnd * 0xA54FF53BU + salt * 0x9E3779B9U;
+}
+
 uint32_t picoacme_keeper_backoff_s(uint16_t failures, uint32_t min_s, uint32_t max_s, uint32_t rnd,
                                    int64_t now, int64_t not_after)
 {
@@ -92,17 +112,20 @@ uint32_t picoacme_keeper_backoff_s(uint16_t failures, uint32_t min_s, uint32_t m
     for (uint16_t i = 1; i < failures && d < max_s; i++) {
         d = d > max_s / 8U ? max_s : d * 8U;
     }
+    /* jitter over the last quarter: [3d/4, d] */
+    quarter = d / 4U;
+    d = d - quarter + (uint32_t)(((uint64_t)rnd * ((uint64_t)quarter + 1U)) >> 32);
     if (now != PICOACME_TIME_UNKNOWN && not_after > now) {
         /* near the expiry, try more often: two thirds of what is left, so
          * a third stays for the next attempts (a third of it made the fleet
          * of a CA outage retry every hour near the end: 6x the mean in the
-         * hour after the recovery) */
+         * hour after the recovery); after the jitter: with [1/2, 2/3] of
+         * what is left, about half of a 6-hour outage's second retries
+         * were due by the recovery */
         int64_t q = (not_after - now) * 2 / 3;
         if (q < (int64_t)d) {
             d = q < (int64_t)min_s ? min_s : (uint32_t)q;
         }
     }
-    /* jitter over the last quarter: [3d/4, d] */
-    quarter = d / 4U;
-    return d - quarter + (uint32_t)(((uint64_t)rnd * ((uint64_t)quarter + 1U)) >> 32);
+    return d;
 }

@@ -268,9 +268,30 @@ static void answer_dir(fca_dev_t *d, fca_conn_t *c)
     "{\"status\":\"" st "\",\"identifiers\":[{\"type\":\"dns\",\"value\":\"dev.test\"}],"          \
     "\"authorizations\":[\"" FCA_BASE "/authz/1\"],\"finalize\":\"" FCA_BASE "/fin/1\"" extra "}"
 
+static uint64_t xs(fca_dev_t *d);
+
+/* Over its capacity in this minute: 503 and a Retry-After in [60, 600]. */
+static bool busy(fca_dev_t *d, fca_conn_t *c)
+{
+    fca_ca_t *ca = d->ca;
+    uint64_t m = ca->clk->ms / 60000U;
+    char ra[48];
+    if (ca->cap_per_min == 0U || ca->per_min == NULL || m >= ca->n_min ||
+        ca->per_min[m] <= ca->cap_per_min) {
+        return false;
+    }
+    snprintf(ra, sizeof ra, "Retry-After: %u\r\n", (unsigned)(60U + (xs(d) >> 33) % 541U));
+    problem(d, c, 503, "serverInternal", ra);
+    ca->busy++;
+    return true;
+}
+
 static void answer_order(fca_dev_t *d, fca_conn_t *c)
 {
     fca_ca_t *ca = d->ca;
+    if (busy(d, c)) {
+        return;
+    }
     if (ca->rl_orders > 0U) {
         char ra[48] = "";
         ca->rl_orders--;

@@ -61,10 +61,14 @@ typedef struct fca_ca {
     uint32_t rl_orders;   /* the next this many newOrders answer rateLimited */
     uint32_t rl_retry_s;  /* with this Retry-After (0: none) */
     uint32_t life_s;      /* lifetime of issued certificates */
+    uint32_t cap_per_min; /* 0: none; else a newOrder in a minute that already
+                             had this many requests answers 503 with a
+                             Retry-After of 60..600 s (a busy CA) */
     /* counters */
     uint64_t requests;
     uint64_t refused; /* connection attempts while down */
     uint64_t issued;
+    uint64_t busy; /* 503 answers of cap_per_min */
     uint64_t by_path[FCA_PATHS];
     uint32_t *per_min; /* optional: requests per simulated minute */
     uint32_t *refused_per_min;

@@ -13,7 +13,7 @@
  * The CA answers at once (no latency); a device runs its exchanges at the
  * simulated instant it woke, and sleeps as long as its keeper asks.
  *
- *   fleet_sim [-n DEVICES] [-d DAYS] [-s a|b|c] [-A] [-R] [-I] [-c] [-q]
+ *   fleet_sim [-n DEVICES] [-d DAYS] [-s a|b|c] [-A] [-R] [-I] [-C N] [-c] [-q]
  *     -s a  every device enrolled in the same minute at the factory
  *     -s b  as a, and the CA down for 6 hours on day 3 (00:00..06:00)
  *     -s c  as a, and every device powered off on day 3 00:00..01:00,
@@ -23,6 +23,9 @@
  *     -R    devices have no RTC (learn the time from the CA at each boot)
  *     -I    devices numbered 1..N (keeper fleet_index): evenly spread phases
  *           instead of random ones
+ *     -C N  a busy CA: a newOrder in a minute that already had N requests
+ *           answers 503 with Retry-After 60..600 s (the engine waits it and
+ *           asks again); the 503 answers count as requests
  *     -c    check the goals and exit 1 when one is missed: peak-to-mean of
  *           requests/min <= PTM over the last days (-P, default 1.5), and
  *           no minute above 3x the mean in the day after an outage
@@ -35,6 +38,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,10 +215,26 @@ static fig_t figures(const uint32_t *pm, size_t n_min, size_t from, int outage_e
     return f;
 }
 
+/* The expected largest of m independent Poisson(mu) counts, divided by
+ * mu: what the busiest minute of m is, in means, when every device renews
+ * at a time independent of the others (random phases). */
+static double poisson_max_ratio(double mu, size_t m)
+{
+    double p = exp(-mu), cdf = 0, e = 0;
+    if (mu <= 0)
+        return 0;
+    for (int x = 0; x < (int)(mu + 20 * sqrt(mu) + 20); x++) {
+        cdf += p;
+        e += 1 - pow(cdf < 1 ? cdf : 1, (double)m); /* P(max > x) */
+        p *= mu / (x + 1);
+    }
+    return e / mu;
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: fleet_sim [-n DEVICES] [-d DAYS] [-s a|b|c] [-A] [-R] [-I] [-c] [-q] "
-                    "[-P PTM] [-X AFTER] [-b MINUTES] [-t TMPDIR]\n");
+                    "[-P PTM] [-X AFTER] [-b MINUTES] [-C REQ_PER_MIN] [-t TMPDIR]\n");
     exit(2);
 }
 
@@ -225,8 +245,9 @@ int main(int argc, char **argv)
     double ptm_goal = 1.5;
     const char *tmp = "/tmp";
     int indexed = 0, bucket = 1;
+    uint32_t cap = 0;
     double after_goal = 3.0;
-    while ((opt = getopt(argc, argv, "n:d:s:ARIcqP:X:t:b:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:d:s:ARIcqP:X:t:b:C:")) != -1) {
         switch (opt) {
         case 'n': n_dev = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'd': days = atoi(optarg); break;
@@ -240,6 +261,7 @@ int main(int argc, char **argv)
         case 'X': after_goal = atof(optarg); break;
         case 'b': bucket = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
         case 't': tmp = optarg; break;
+        case 'C': cap = (uint32_t)strtoul(optarg, NULL, 10); break;
         default: usage();
         }
     }
@@ -252,6 +274,7 @@ int main(int argc, char **argv)
     }
     size_t n_min = (size_t)days * 1440U;
     ca.life_s = 86400;
+    ca.cap_per_min = cap;
     ca.ari = ari ? FCA_ARI_SPREAD : FCA_ARI_OFF;
     ca.ari_retry_s = 6 * 3600;
     ca.n_min = n_min;
@@ -343,12 +366,21 @@ int main(int argc, char **argv)
     for (size_t m = 0; m < n_min; m++)
         total += ca.per_min[m];
     double all_per_day = (double)total / n_dev / days;
+    /* renewals per minute: the requests of an issuance come in the same
+     * minute (the fake CA answers at once), so the requests per minute are
+     * (requests per issuance) x (issuances in that minute) */
+    double per_issue = ca.issued > 0 ? (double)total / (double)ca.issued : 1;
+    double poisson = poisson_max_ratio(f.mean / per_issue, n_min - from);
     const char *name = sc == 'a'   ? "(a) enrolled in the same minute"
                        : sc == 'b' ? "(b) CA down 6 h on day 3"
                                    : "(c) all reboot at once on day 3";
     char label[160];
-    snprintf(label, sizeof label, "%s%s%s%s", name, ari ? ", ARI spread by the CA" : "",
-             indexed ? ", fleet-indexed phases" : ", random phases", no_rtc ? ", no RTC" : "");
+    char capl[64] = "";
+    if (cap != 0U)
+        snprintf(capl, sizeof capl, ", CA busy (503) over %u req/min", cap);
+    snprintf(label, sizeof label, "%s%s%s%s%s", name, ari ? ", ARI spread by the CA" : "",
+             indexed ? ", fleet-indexed phases" : ", random phases", no_rtc ? ", no RTC" : "",
+             capl);
     if (quiet) {
         printf("| %s | %u | %.1f | %u | %.2f | ", label, n_dev, f.mean, f.peak, f.peak_to_mean);
         if (outage_end >= 0)
@@ -356,11 +388,14 @@ int main(int argc, char **argv)
                    f.after_ratio);
         else
             printf("- | - |");
-        printf(" %.1f | %llu |\n", all_per_day, (unsigned long long)ca.refused);
+        printf(" %.1f | %llu | %.2f |\n", all_per_day, (unsigned long long)ca.refused, poisson);
     } else {
         printf("fleet_sim: %s, %u devices, %d days, 24-hour certificates\n", label, n_dev, days);
         printf("  requests/min over the last %zu days: mean %.1f, peak %u, peak-to-mean %.2f\n",
                (n_min - from) / 1440U, f.mean, f.peak, f.peak_to_mean);
+        printf("  independent renewal times (Poisson, %.1f issuances/min, %.1f requests each) "
+               "would give an expected peak-to-mean of %.2f over these %zu minutes\n",
+               f.mean / per_issue, per_issue, poisson, n_min - from);
         if (outage_end >= 0)
             printf("  after the recovery: peak %u in the first hour (minute %u, %.2fx the mean), "
                    "worst minute of the next day %.2fx the mean\n",
@@ -370,6 +405,7 @@ int main(int argc, char **argv)
                all_per_day, f.per_dev_day, (unsigned long long)n_issued,
                (unsigned long long)n_failing, (unsigned long long)n_expired,
                (unsigned long long)ca.refused);
+        printf("  503 answers of a busy CA: %llu\n", (unsigned long long)ca.busy);
         printf("  by path:");
         for (int p = 0; p < FCA_PATHS; p++)
             printf(" %s %llu", fca_path_name(p), (unsigned long long)ca.by_path[p]);

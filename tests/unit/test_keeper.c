@@ -113,12 +113,76 @@ static void test_backoff(void **state)
         prev = hi;
     }
     assert_int_equal(prev, 14400U);
-    /* near the expiry: at most two thirds of what is left, not below min */
+    /* near the expiry: two thirds of what is left, not below min; the
+     * jitter applies to the level's delay before that cap, so a capped
+     * delay is not jittered below it (before: [1/2, 2/3] of what is left,
+     * which put a CA outage's second retries into the first hour after
+     * the recovery, tests/fleet (b)) */
     assert_int_equal(picoacme_keeper_backoff_s(9, 300, 14400, 0xFFFFFFFFU, EPOCH, EPOCH + 3000),
                      2000U);
-    assert_int_equal(picoacme_keeper_backoff_s(9, 300, 14400, 0, EPOCH, EPOCH + 3000), 1500U);
+    assert_int_equal(picoacme_keeper_backoff_s(9, 300, 14400, 0, EPOCH, EPOCH + 3000), 2000U);
+    /* the level (300 x 8 = 2400, jittered to [1800, 2400]) below the cap
+     * (two thirds of 6000): jittered as without an expiry */
+    assert_int_equal(picoacme_keeper_backoff_s(2, 300, 14400, 0, EPOCH, EPOCH + 6000), 1800U);
+    assert_int_equal(picoacme_keeper_backoff_s(2, 300, 14400, 0xFFFFFFFFU, EPOCH, EPOCH + 6000),
+                     2400U);
+    /* the cap between the jittered bounds: [1800, 2000] */
+    assert_int_equal(picoacme_keeper_backoff_s(2, 300, 14400, 0, EPOCH, EPOCH + 3000), 1800U);
+    assert_int_equal(picoacme_keeper_backoff_s(2, 300, 14400, 0xFFFFFFFFU, EPOCH, EPOCH + 3000),
+                     2000U);
     assert_int_equal(picoacme_keeper_backoff_s(9, 300, 14400, 0xFFFFFFFFU, EPOCH, EPOCH + 400),
                      300U);
+}
+
+/* an overdue renewal's point: after the rest of the boot spread, a point
+ * in the next spread, never after half of what is left */
+static void test_overdue_point(void **state)
+{
+    (void)state;
+    int64_t na = EPOCH + 36000;
+    assert_int_equal(picoacme_keeper_overdue_point(EPOCH, na, 1000, 7200, 0), EPOCH + 1000);
+    assert_int_equal(picoacme_keeper_overdue_point(EPOCH, na, 1000, 7200, 0xFFFFFFFFU),
+                     EPOCH + 8200);
+    assert_int_equal(picoacme_keeper_overdue_point(EPOCH, na, 0, 7200, 0x80000000U), EPOCH + 3600);
+    /* the hard floor: half of what is left (18000 s) */
+    assert_int_equal(picoacme_keeper_overdue_point(EPOCH, na, 15000, 7200, 0xFFFFFFFFU),
+                     EPOCH + 18000);
+    assert_int_equal(picoacme_keeper_overdue_point(EPOCH, EPOCH + 1, 15000, 7200, 5), EPOCH);
+    assert_int_equal(picoacme_keeper_overdue_point(EPOCH, EPOCH - 50, 15000, 7200, 5), EPOCH);
+}
+
+/* a numbered fleet's spreading values: as even as its phases, also for
+ * the members whose phases lie in an interval (those whose renewal points
+ * fell in a CA outage): every twentieth of the range within 5 % of its
+ * share (independent random values: about 7 % for one standard deviation
+ * of 210) */
+static void test_spread_rnd(void **state)
+{
+    (void)state;
+    static const double from[3] = {0.0, 0.3, 0.6};
+    static const double width[3] = {1.0, 0.42, 0.25};
+    for (uint32_t salt = 1; salt <= 3; salt++) {
+        for (int w = 0; w < 3; w++) {
+            uint32_t bins[20] = {0};
+            uint32_t n = 0;
+            for (uint32_t i = 1; i <= 10000; i++) {
+                uint32_t ph = picoacme_keeper_index_phase(i);
+                double x = (double)ph / 4294967296.0;
+                if (x < from[w] || x >= from[w] + width[w]) {
+                    continue;
+                }
+                bins[(uint32_t)(((uint64_t)picoacme_keeper_spread_rnd(ph, salt) * 20U) >> 32)]++;
+                n++;
+            }
+            for (int b = 0; b < 20; b++) {
+                double dev = (double)bins[b] - n / 20.0;
+                assert_true(dev * 20.0 <= n * 0.05 && -dev * 20.0 <= n * 0.05);
+            }
+        }
+        /* the salt makes another value */
+        assert_int_not_equal(picoacme_keeper_spread_rnd(77, salt),
+                             picoacme_keeper_spread_rnd(77, salt + 1U));
+    }
 }
 
 static void test_state_codec(void **state)
@@ -567,8 +631,61 @@ static void test_boot_spread(void **state)
     assert_true(distinct >= 3);
 }
 
+/* a numbered fleet's boot hold comes from the member's phase: the same at
+ * every boot of a member (before: random), different between members */
+static void test_boot_spread_numbered(void **state)
+{
+    (void)state;
+    int64_t first[2][3];
+    g_kcfg.no_ari = true;
+    for (uint32_t m = 0; m < 2; m++) {
+        evlog_t log = {0};
+        g_clk.ms = 0;
+        fca_dev_init(&g_dev, &g_ca, 5, false);
+        g_kcfg.state_store = &g_dev.state_storage;
+        g_kcfg.fleet_index = 3 + m;
+        g_kcfg.boot_spread_s = 0;
+        keeper_boot();
+        run(&log, fca_wall(&g_clk) + 60, 1);
+        g_kcfg.boot_spread_s = 3600;
+        for (int i = 0; i < 3; i++) {
+            uint64_t reqs = g_ca.requests;
+            int64_t t0 = fca_wall(&g_clk);
+            reboot();
+            while (g_ca.requests == reqs) {
+                run(&log, fca_wall(&g_clk) + 60, 0);
+            }
+            first[m][i] = fca_wall(&g_clk) - t0;
+            assert_true(first[m][i] <= 3600 + 60);
+        }
+        assert_true(first[m][1] / 60 == first[m][0] / 60 && first[m][2] / 60 == first[m][0] / 60);
+    }
+    assert_true(first[0][0] / 60 != first[1][0] / 60);
+}
+
+/* a numbered fleet's backoff jitter is its phase (before: random), so a
+ * fleet failing at its phases' renewal points retries as evenly spread */
+static void test_backoff_numbered(void **state)
+{
+    (void)state;
+    evlog_t log = {0};
+    g_kcfg.no_ari = true;
+    g_kcfg.fleet_index = 5;
+    g_ca.down = true;
+    keeper_boot();
+    run(&log, EPOCH + 60, 1);
+    assert_int_equal(log.ev[0], PICOACME_KEEPER_EV_RENEWAL_FAILING);
+    picoacme_keeper_status_t s = status();
+    uint32_t d =
+        picoacme_keeper_backoff_s(1, PICOACME_KEEPER_BACKOFF_MIN_S, PICOACME_KEEPER_BACKOFF_MAX_S,
+                                  picoacme_keeper_index_phase(5), log.at[0], 0);
+    assert_int_equal(s.backoff_until_s - log.at[0], (int64_t)d);
+    g_ca.down = false;
+}
+
 /* an overdue renewal found at boot (the point passed while the device was
- * off) waits a random point in 2 x boot_spread_s after the boot spread,
+ * off) waits until the boot spread ended, then a random point in the
+ * next 2 x boot_spread_s,
  * and still renews before notAfter */
 static void test_overdue_spread(void **state)
 {
@@ -593,6 +710,8 @@ static void test_overdue_spread(void **state)
         run(&log, s.not_after_s, 2);
         assert_int_equal(log.ev[1], PICOACME_KEEPER_EV_ISSUED);
         int64_t delay = log.at[1] - back;
+        /* after the whole boot spread (before: from the boot hold on) */
+        assert_true(delay >= 3600);
         assert_true(delay <= 3600 + 7200 + 60);
         assert_true(log.at[1] < s.not_after_s);
         longest = delay > longest ? delay : longest;
@@ -780,6 +899,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fraction_point),
         cmocka_unit_test(test_window_point),
+        cmocka_unit_test(test_overdue_point),
+        cmocka_unit_test(test_spread_rnd),
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_state_codec),
         cmocka_unit_test_setup(test_init_params, setup),
@@ -792,6 +913,8 @@ int main(void)
         cmocka_unit_test_setup(test_no_rtc_long_off, setup),
         cmocka_unit_test_setup(test_boot_spread, setup),
         cmocka_unit_test_setup(test_overdue_spread, setup),
+        cmocka_unit_test_setup(test_boot_spread_numbered, setup),
+        cmocka_unit_test_setup(test_backoff_numbered, setup),
         cmocka_unit_test_setup(test_renew_now, setup),
         cmocka_unit_test_setup(test_power_cut_state_save, setup),
         cmocka_unit_test_setup(test_file_flash_reboot, setup),

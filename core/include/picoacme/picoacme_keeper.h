@@ -100,17 +100,20 @@ typedef struct picoacme_keeper_config {
                                  and enrolment do not wait. Then, once the
                                  time is known, a renewal point that passed
                                  (while the device was off or did not know
-                                 the time) moves to a random point in the
-                                 next 2 * boot_spread_s, at most half of the
+                                 the time) moves past the rest of the boot
+                                 spread to a random point in the next
+                                 2 * boot_spread_s, at most half of the
                                  remaining life, so the overdue renewals of
-                                 such a fleet do not follow its time
-                                 questions in a bunch; not after failures
+                                 such a fleet come after its time questions,
+                                 not on top of them; not after failures
                                  (PICOACME_KEEPER_BOOT_SPREAD_S) */
     /* 0: the device's renewal phase is random (drawn once, kept in the
      * state store). n >= 1: the device's number in its fleet (a serial
      * number): the phase is picoacme_keeper_index_phase(n), and a fleet
      * numbered 1..N renews evenly spread over the period instead of with
-     * the random (Poisson) bunching of independent phases. */
+     * the random (Poisson) bunching of independent phases; its boot
+     * holds, overdue renewal points and backoff jitter come from the phase
+     * too (picoacme_keeper_spread_rnd()), evenly spread instead of random. */
     uint32_t fleet_index;
     bool no_ari; /* never ask renewalInfo (default: ask when the
                     CA offers it and PICOACME_ARI is built in) */
@@ -227,6 +230,7 @@ typedef struct picoacme_keeper {
     uint32_t issued;
     bool hold;             /* no time known: wait on the monotonic clock */
     uint32_t hold_mono_ms; /* until then */
+    uint32_t boot_mono_ms; /* the boot (the start of its spread) */
 } picoacme_keeper_t;
 
 /* Prepare a keeper. Does no I/O (the stores are read by the first step).
@@ -299,6 +303,24 @@ int64_t picoacme_keeper_fraction_point(int64_t nb, int64_t na, uint32_t phase_rn
  * phases of any n consecutive numbers spread evenly over the period. */
 uint32_t picoacme_keeper_index_phase(uint32_t index);
 
+/* The renewal point of a renewal found overdue at boot (its point passed
+ * while the device was off or did not know the time): wait_s (what is
+ * left of the fleet's boot spread, in which the fleet asks the time), then
+ * a point in the next spread_s from rnd; never later than half of what is
+ * left until not_after (a hard floor: the other half stays for retries),
+ * and now itself when nothing is left. */
+int64_t picoacme_keeper_overdue_point(int64_t now, int64_t not_after, uint32_t wait_s,
+                                      uint32_t spread_s, uint32_t rnd);
+
+/* The spreading value (the rnd of a backoff, a boot hold, an overdue
+ * renewal's point) of a numbered fleet's member from its phase and a salt
+ * (the purpose, the failure count): the members' values are as evenly
+ * spread as their phases, also for any subset whose phases lie in an
+ * interval (those whose renewal points fell in a CA outage), so their
+ * retries come back at a flat rate instead of with random (Poisson)
+ * bunching; like systemd's FixedRandomDelay. Deterministic. */
+uint32_t picoacme_keeper_spread_rnd(uint32_t phase_rnd, uint32_t salt);
+
 /* A point in the ARI window [start, end] from rnd (uniform over it),
  * clipped into [now, end] when now is known and the window started, and
  * never after not_after: a window ending after not_after uses
@@ -309,12 +331,15 @@ int64_t picoacme_keeper_window_point(int64_t start, int64_t end, int64_t not_aft
                                      uint32_t rnd);
 
 /* The retry delay after `failures` failed attempts in a row (>= 1):
- * min_s * 8^(failures-1) capped at max_s, never more than two thirds of
- * what is left until not_after (when now and not_after are known; at least
- * min_s), then jitter: a uniform point in [3/4, 1] of it from rnd.
+ * min_s * 8^(failures-1) capped at max_s, with jitter: a uniform point in
+ * [3/4, 1] of it from rnd; then never more than two thirds of what is left
+ * until not_after (when now and not_after are known; at least min_s).
  * Why x8 and two thirds: a fleet failing through a CA outage comes back,
- * when the CA does, at its renewal rate times the retry levels that fit in
- * the outage; long delays keep that low (tests/fleet/fleet_sim.c (b)). */
+ * when the CA does, at its renewal rate times the retries each device has
+ * pending in the outage; long delays keep that low. The cap comes after
+ * the jitter, so a capped delay is not pulled below it (tests/fleet (b):
+ * with [1/2, 2/3] of what is left, about half of a 6-hour outage's second
+ * retries were due by the recovery). */
 uint32_t picoacme_keeper_backoff_s(uint16_t failures, uint32_t min_s, uint32_t max_s, uint32_t rnd,
                                    int64_t now, int64_t not_after);
 
