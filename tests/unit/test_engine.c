@@ -19,7 +19,7 @@
  * thumbprint computed by openssl from the account JWK (RFC 7638, RFC 8555
  * §8.1).
  */
-#define _POSIX_C_SOURCE 200809L /* popen, gmtime_r */
+#define _GNU_SOURCE /* popen, gmtime_r, memmem */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,12 +44,14 @@
 #include "picoacme_store.h"
 #include "picoacme_wolfssl.h"
 
-#define D        PICOACME_TEST_TMPDIR "/eng_"
-#define BASE     "http://ca.test:4000"
-#define TOKEN    "tok_ABCdef-0123456789_xyz"
-#define DATE_S   784111777 /* Sun, 06 Nov 1994 08:49:37 GMT, RFC 9110 */
-#define H01_PORT 5002U
-#define LSOCK    100
+#define D          PICOACME_TEST_TMPDIR "/eng_"
+#define BASE       "http://ca.test:4000"
+#define TOKEN      "tok_ABCdef-0123456789_xyz"
+#define DATE_S     784111777 /* Sun, 06 Nov 1994 08:49:37 GMT, RFC 9110 */
+#define H01_PORT   5002U
+#define LSOCK      100
+#define ALPN_PORT  5003U
+#define LSOCK_ALPN 101
 
 /* ---- independent helpers -------------------------------------------------- */
 
@@ -264,6 +266,16 @@ static struct srv {
     bool nonce_long;           /* HEAD newNonce answers a 4000-byte Replay-Nonce */
     const char *reject_detail; /* detail of the rejectedIdentifier problem */
     bool order_stuck;          /* the order stays "processing", Retry-After: 3600 */
+    bool alpn;                 /* the authorization offers tls-alpn-01 (/chall/1) */
+    unsigned alpn_open_fail;   /* the fake TLS server_open fails this often first, */
+    unsigned alpn_stall;       /* then this many handshakes never finish, */
+    unsigned alpn_hs_fail;     /* then this many handshakes fail */
+    bool listen_fail;          /* the transport cannot listen on the tls-alpn-01 port */
+    unsigned pending_alpn;     /* validation connections still to make */
+    unsigned alpn_opens;       /* server_open calls */
+    unsigned alpn_closes;      /* server_close calls */
+    unsigned alpn_ok;          /* handshakes whose certificate held the digest */
+    unsigned alpn_bad;         /* handshakes whose certificate did not */
     /* observed / state */
     unsigned reqs; /* complete requests seen */
     unsigned posts;
@@ -484,8 +496,11 @@ static void authz_body(char *b, size_t cap, const char *status, const char *ch_s
              "{\"type\":\"dns-01\",\"url\":\"" BASE "/chall/9\",\"token\":\"dnsTOKENdnsTOKENdns\","
              "\"status\":\"pending\"},"
              "{\"type\":\"http-01\",\"url\":\"" BASE "/chall/0\",\"token\":\"%s"
-             "\",\"status\":\"%s\"%s}]}",
-             status, srv.token, ch_status, err);
+             "\",\"status\":\"%s\"%s}%s]}",
+             status, srv.token, ch_status, err,
+             srv.alpn ? ",{\"type\":\"tls-alpn-01\",\"url\":\"" BASE "/chall/1\",\"token\":\"" TOKEN
+                        "\",\"status\":\"pending\"}"
+                      : "");
 }
 
 static void order_body(char *b, size_t cap, const char *status)
@@ -750,6 +765,18 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         }
         respond(c, path, 200, "application/json", "Link: <" BASE "/authz/0>;rel=\"up\"\r\n",
                 "{\"type\":\"http-01\",\"url\":\"" BASE "/chall/0\",\"token\":\"" TOKEN
+                "\",\"status\":\"processing\"}",
+                true);
+        return;
+    }
+    if (strcmp(path, "/chall/1") == 0) {
+        /* tls-alpn-01: the validator connects to the engine's listener */
+        if (strcmp(pay, "{}") != 0)
+            violation("challenge response payload is not {}");
+        srv.chall_posted = true;
+        srv.pending_alpn = 1U + srv.alpn_open_fail + srv.alpn_stall + srv.alpn_hs_fail;
+        respond(c, path, 200, "application/json", NULL,
+                "{\"type\":\"tls-alpn-01\",\"url\":\"" BASE "/chall/1\",\"token\":\"" TOKEN
                 "\",\"status\":\"processing\"}",
                 true);
         return;
@@ -1034,7 +1061,7 @@ static picoacme_err_t t_recv(void *u, picoacme_sock_t s, uint8_t *b, size_t len,
 static void t_close(void *u, picoacme_sock_t s)
 {
     (void)u;
-    if (s == LSOCK || s == 150 /* DNS_SOCK */)
+    if (s == LSOCK || s == LSOCK_ALPN || s == 150 /* DNS_SOCK */)
         return;
     conn_t *c = conn_of(s);
     if (c->validator)
@@ -1047,6 +1074,12 @@ static bool g_listening;
 static picoacme_err_t t_listen(void *u, uint16_t port, picoacme_sock_t *ls)
 {
     (void)u;
+    if (port == ALPN_PORT) {
+        if (srv.listen_fail)
+            return PICOACME_ERR_IO;
+        *ls = LSOCK_ALPN;
+        return PICOACME_OK;
+    }
     assert_int_equal(port, H01_PORT);
     g_listening = true;
     *ls = LSOCK;
@@ -1058,6 +1091,13 @@ static picoacme_err_t t_accept(void *u, picoacme_sock_t ls, picoacme_sock_t *s)
     conn_t *c;
     char req[256];
     (void)u;
+    if (ls == LSOCK_ALPN) {
+        if (srv.pending_alpn == 0)
+            return PICOACME_WANT_READ;
+        srv.pending_alpn--;
+        *s = conn_new();
+        return PICOACME_OK;
+    }
     assert_int_equal(ls, LSOCK);
     if (srv.pending_validators == 0)
         return PICOACME_WANT_READ;
@@ -1104,6 +1144,7 @@ static const picoacme_ident_t g_ids[1] = {{PICOACME_ID_DNS, "a.test"}};
 static uint32_t g_waits[64];
 static unsigned g_nwaits;
 static unsigned g_steps;
+static void (*g_step_hook)(void); /* called after every step (NULL: none) */
 
 /* ENGINE_LOG=1 shows the engine's log while debugging a case. */
 static void log_hook(void *user, int level, const char *fmt, ...)
@@ -1149,6 +1190,7 @@ static void env_open(bool fresh_flash)
     g_cfg.http01_port = H01_PORT;
     g_now = UINT32_MAX - 3000U; /* the run crosses the 32-bit wrap */
     g_listening = false;
+    g_step_hook = NULL;
 }
 
 static void env_close(void)
@@ -1165,6 +1207,8 @@ static picoacme_err_t pump_engine(void)
     unsigned idle = 0, io = g_io;
     for (g_steps = 0; g_steps < 200000U; g_steps++) {
         e = picoacme_step(&g_ctx, &w);
+        if (g_step_hook != NULL)
+            g_step_hook();
         /* a peer that never answers: time passes until the engine's deadline */
         idle = g_io == io ? idle + 1U : 0U;
         io = g_io;
@@ -3127,8 +3171,244 @@ static void test_transport_failures(void **state)
     env_close();
 }
 
+/* ---- tls-alpn-01 through the engine (chall_alpn.c) --------------------------------- */
+
+/* A fake TLS server port: it keeps the certificate the engine hands over,
+ * and a "handshake" that completes checks it holds SHA-256 of the key
+ * authorization (RFC 8737 §3), as the CA's validator would. */
+static struct {
+    uint8_t cert[2048];
+    size_t cert_len;
+    unsigned steps;
+    bool stalled;
+    bool failing;
+} g_ftls;
+
+static picoacme_err_t f_server_open(void *u, picoacme_sock_t sock, const uint8_t *cert, size_t len,
+                                    const uint8_t priv[32])
+{
+    static const uint8_t zero[32];
+    (void)u;
+    (void)conn_of(sock); /* a connection the engine holds */
+    assert_true(memcmp(priv, zero, 32) != 0);
+    srv.alpn_opens++;
+    if (srv.alpn_open_fail > 0) {
+        srv.alpn_open_fail--;
+        return PICOACME_ERR_TLS;
+    }
+    assert_true(len > 0 && len <= sizeof g_ftls.cert);
+    memcpy(g_ftls.cert, cert, len);
+    g_ftls.cert_len = len;
+    g_ftls.steps = 0;
+    g_ftls.stalled = false;
+    g_ftls.failing = false;
+    if (srv.alpn_stall > 0) {
+        srv.alpn_stall--;
+        g_ftls.stalled = true;
+    } else if (srv.alpn_hs_fail > 0) {
+        srv.alpn_hs_fail--;
+        g_ftls.failing = true;
+    }
+    return PICOACME_OK;
+}
+
+static picoacme_err_t f_server_step(void *u)
+{
+    uint8_t d[32];
+    picoacme_iov_t iov;
+    (void)u;
+    g_ftls.steps++;
+    if (g_ftls.stalled)
+        return PICOACME_WANT_READ;
+    if (g_ftls.steps == 1U)
+        return PICOACME_WANT_WRITE;
+    if (g_ftls.failing)
+        return PICOACME_ERR_TLS;
+    iov.ptr = (const uint8_t *)srv.ka_expect;
+    iov.len = strlen(srv.ka_expect);
+    assert_int_equal(g_crypto.sha256(g_crypto.user, &iov, 1, d), PICOACME_OK);
+    if (memmem(g_ftls.cert, g_ftls.cert_len, d, sizeof d) != NULL) {
+        srv.alpn_ok++;
+        srv.authz_valid = true;
+        srv.order_status = "ready";
+    } else {
+        srv.alpn_bad++;
+    }
+    return PICOACME_OK;
+}
+
+static void f_server_close(void *u)
+{
+    (void)u;
+    srv.alpn_closes++;
+}
+
+static picoacme_tls_t g_ftls_port;
+
+static void alpn_env(uint16_t port)
+{
+    memset(&g_ftls, 0, sizeof g_ftls);
+    memset(&g_ftls_port, 0, sizeof g_ftls_port);
+    g_ftls_port.server_open = f_server_open;
+    g_ftls_port.server_step = f_server_step;
+    g_ftls_port.server_close = f_server_close;
+    g_ports.tls = &g_ftls_port;
+    g_cfg.challenges[0] = PICOACME_CHALL_TLSALPN01;
+    g_cfg.n_challenges = 1;
+    g_cfg.http01_port = 0;
+    g_cfg.tlsalpn01_port = port;
+    srv.alpn = true;
+    srv.h01 = false;
+}
+
+/* The built-in responder: a TLS server that cannot start, a validator
+ * that stalls past the 5 s, a failed handshake, then the one that sees
+ * the certificate; each connection closed, the session ended once opened. */
+static void test_tlsalpn01_responder(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    alpn_env(ALPN_PORT);
+    srv.alpn_open_fail = 1;
+    srv.alpn_stall = 1;
+    srv.alpn_hs_fail = 1;
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(srv.alpn_opens, 4);  /* one refused, three sessions */
+    assert_int_equal(srv.alpn_closes, 3); /* the refused one had no session */
+    assert_int_equal(srv.alpn_ok, 1);
+    assert_int_equal(srv.alpn_bad, 0);
+    assert_int_equal(srv.pending_alpn, 0);
+    assert_int_equal(g_ctx.run.served, 1); /* only the good handshake */
+    for (int i = 0; i < NCONN; i++)
+        assert_false(g_conn[i].used); /* every validation connection closed */
+    env_close();
+}
+
+/* The responder cannot start: no TLS server in the port, no listener. */
+static void test_tlsalpn01_cannot_serve(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    alpn_env(ALPN_PORT);
+    g_ftls_port.server_open = NULL;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_ERR_UNSUPPORTED);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "cannot serve tls-alpn-01"));
+    assert_int_equal(srv.reqs, 0);
+    g_ftls_port.server_open = f_server_open;
+    srv.listen_fail = true;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_ERR_IO);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "cannot listen"));
+    assert_int_equal(srv.reqs, 0);
+    env_close();
+}
+
+/* picoacme_tlsalpn_adopt(): the appliance's own HTTPS server hands over a
+ * connection that asked for acme-tls/1 (no built-in listener). */
+static bool g_adopted;
+
+static void adopt_hook(void)
+{
+    picoacme_sock_t s;
+    if (g_adopted || srv.pending_alpn == 0 || g_ctx.alpn.cert_len == 0U)
+        return;
+    srv.pending_alpn--;
+    s = conn_new();
+    assert_int_equal(picoacme_tlsalpn_adopt(&g_ctx, s), PICOACME_OK);
+    /* one validation at a time */
+    assert_int_equal(picoacme_tlsalpn_adopt(&g_ctx, s), PICOACME_ERR_STATE);
+    g_adopted = true;
+}
+
+static void test_tlsalpn01_adopt(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    alpn_env(0);
+    g_adopted = false;
+    assert_int_equal(picoacme_tlsalpn_adopt(NULL, 5), PICOACME_ERR_PARAM);
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_tlsalpn_adopt(&g_ctx, PICOACME_SOCK_NONE), PICOACME_ERR_PARAM);
+    /* no challenge certificate yet */
+    assert_int_equal(picoacme_tlsalpn_adopt(&g_ctx, 5), PICOACME_ERR_STATE);
+    g_step_hook = adopt_hook;
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_OK);
+    assert_int_equal(pump_engine(), PICOACME_OK);
+    g_step_hook = NULL;
+    assert_no_violation();
+    assert_true(g_adopted);
+    assert_int_equal(srv.alpn_ok, 1);
+    assert_int_equal(srv.alpn_closes, 1);
+    assert_int_equal(g_ctx.run.served, 1);
+    for (int i = 0; i < NCONN; i++)
+        assert_false(g_conn[i].used);
+    env_close();
+}
+
+/* Challenge settings that cannot work are refused before any request. */
+static void test_challenge_settings(void **state)
+{
+    static const picoacme_ident_t ip[1] = {{PICOACME_ID_IP, "192.0.2.7"}};
+    static const picoacme_ident_t wild[1] = {{PICOACME_ID_DNS, "*.a.test"}};
+    picoacme_dns01_config_t dns;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    memset(&dns, 0, sizeof dns);
+    g_cfg.challenges[0] = PICOACME_CHALL_DNS01;
+    g_cfg.n_challenges = 1;
+    /* dns-01 without a server and key */
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_ERR_PARAM);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "DNS server and TSIG key"));
+    /* a resolver without a timeout */
+    dns.server = "127.0.0.1";
+    dns.tsig.name = "k.";
+    dns.tsig.secret = (const uint8_t *)"0123456789abcdef0123456789abcdef";
+    dns.tsig.secret_len = 32;
+    dns.resolver = "127.0.0.1";
+    g_cfg.dns01 = &dns;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_ERR_PARAM);
+    /* complete, but the transport has no UDP */
+    dns.timeout_s = 10;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_ERR_UNSUPPORTED);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "no UDP"));
+    /* an unknown type */
+    g_cfg.challenges[0] = (picoacme_chall_type_t)7;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_ERR_PARAM);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "unknown challenge type"));
+    /* an IP address with dns-01 only (RFC 8738 §7) */
+    dns.resolver = NULL;
+    dns.tcp = true;
+    g_cfg.challenges[0] = PICOACME_CHALL_DNS01;
+    g_cfg.ids = ip;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_ERR_PARAM);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "cannot validate an IP"));
+    /* a wildcard with http-01 only */
+    g_cfg.challenges[0] = PICOACME_CHALL_HTTP01;
+    g_cfg.ids = wild;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_ERR_PARAM);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "wildcard name needs dns-01"));
+    assert_int_equal(srv.reqs, 0);
+    g_cfg.ids = g_ids;
+    env_close();
+}
+
 int main(void)
 {
+    /* ENGINE_TEST=<glob> runs only the matching cases while debugging */
+    if (getenv("ENGINE_TEST") != NULL)
+        cmocka_set_test_filter(getenv("ENGINE_TEST"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_happy_path),
         cmocka_unit_test(test_account_reuse),
@@ -3167,6 +3447,10 @@ int main(void)
         cmocka_unit_test(test_dns01_propagation),
         cmocka_unit_test(test_request_counts),
         cmocka_unit_test(test_profiles),
+        cmocka_unit_test(test_tlsalpn01_responder),
+        cmocka_unit_test(test_tlsalpn01_cannot_serve),
+        cmocka_unit_test(test_tlsalpn01_adopt),
+        cmocka_unit_test(test_challenge_settings),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
