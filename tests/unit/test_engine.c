@@ -744,11 +744,16 @@ static void handle_post(conn_t *c, const char *path, const char *body)
     if (strcmp(path, "/chall/9") == 0) {
         /* dns-01: the fake CA trusts the engine's resolver check */
         srv.chall_posted = true;
-        srv.authz_valid = true;
-        srv.order_status = "ready";
+        if (!srv.authz_invalid) {
+            srv.authz_valid = true;
+            srv.order_status = "ready";
+        }
         respond(c, path, 200, "application/json", NULL,
-                "{\"type\":\"dns-01\",\"url\":\"" BASE
-                "/chall/9\",\"token\":\"dnsTOKENdnsTOKENdns\",\"status\":\"valid\"}",
+                srv.authz_invalid
+                    ? "{\"type\":\"dns-01\",\"url\":\"" BASE
+                      "/chall/9\",\"token\":\"dnsTOKENdnsTOKENdns\",\"status\":\"processing\"}"
+                    : "{\"type\":\"dns-01\",\"url\":\"" BASE
+                      "/chall/9\",\"token\":\"dnsTOKENdnsTOKENdns\",\"status\":\"valid\"}",
                 true);
         return;
     }
@@ -3404,6 +3409,235 @@ static void test_challenge_settings(void **state)
     env_close();
 }
 
+/* ---- dns-01: the RFC 2136 server's failures, the hook's (chall_dns01.c) ---------- */
+
+/* A fake primary over the fake UDP port: it answers each message (an SOA
+ * query or an UPDATE) unsigned with g_ds.rcode and no records, or not at
+ * all; knobs make the port fail the send or the receive. */
+static struct {
+    unsigned rcode;
+    bool silent;      /* never answers */
+    unsigned again;   /* udp_send answers AGAIN (resolving) this often first */
+    bool send_fail;   /* udp_send fails */
+    bool recv_fail;   /* udp_recv fails */
+    bool stray_first; /* an answer of another id comes first */
+    unsigned sends;   /* datagrams sent to the server */
+    unsigned updates; /* of them UPDATEs (opcode 5) */
+    uint8_t answer[512];
+    size_t answer_len;
+    uint8_t stray[64];
+    size_t stray_len;
+} g_ds;
+
+static picoacme_err_t ds_send(void *u, picoacme_sock_t s, const char *host, uint16_t port,
+                              const uint8_t *b, size_t len)
+{
+    size_t q = 12;
+    (void)u;
+    assert_int_equal(s, DNS_SOCK);
+    assert_string_equal(host, "127.0.0.1");
+    assert_int_equal(port, 5300);
+    if (g_ds.again > 0) {
+        g_ds.again--;
+        return PICOACME_AGAIN;
+    }
+    if (g_ds.send_fail)
+        return PICOACME_ERR_IO;
+    g_ds.sends++;
+    assert_true(len > 12);
+    if (((b[2] >> 3) & 0x0F) == 5)
+        g_ds.updates++;
+    if (g_ds.silent)
+        return PICOACME_OK;
+    while (q < len && b[q] != 0)
+        q += 1U + b[q];
+    q += 5U; /* the root label, type, class of the question (zone) */
+    assert_true(q <= len && q <= sizeof g_ds.answer);
+    memcpy(g_ds.answer, b, q);
+    g_ds.answer[2] = (uint8_t)(b[2] | 0x80); /* QR, the opcode kept */
+    g_ds.answer[3] = (uint8_t)g_ds.rcode;
+    g_ds.answer[4] = 0;
+    g_ds.answer[5] = 1;
+    memset(g_ds.answer + 6, 0, 6);
+    g_ds.answer_len = q;
+    if (g_ds.stray_first) {
+        g_ds.stray_first = false;
+        memcpy(g_ds.stray, g_ds.answer, 12);
+        g_ds.stray[0] ^= 0x5a; /* another id */
+        g_ds.stray_len = 12;
+    }
+    return PICOACME_OK;
+}
+
+static picoacme_err_t ds_recv(void *u, picoacme_sock_t s, uint8_t *b, size_t cap, size_t *got)
+{
+    (void)u;
+    assert_int_equal(s, DNS_SOCK);
+    if (g_ds.recv_fail)
+        return PICOACME_ERR_IO;
+    if (g_ds.stray_len > 0) {
+        memcpy(b, g_ds.stray, g_ds.stray_len);
+        *got = g_ds.stray_len;
+        g_ds.stray_len = 0;
+        g_io++;
+        return PICOACME_OK;
+    }
+    if (g_ds.answer_len == 0)
+        return PICOACME_WANT_READ;
+    assert_true(g_ds.answer_len <= cap);
+    memcpy(b, g_ds.answer, g_ds.answer_len);
+    *got = g_ds.answer_len;
+    g_ds.answer_len = 0;
+    g_io++;
+    return PICOACME_OK;
+}
+
+static const uint8_t g_tsig_secret[32] = "0123456789abcdef0123456789abcdef";
+
+static void ds_env(picoacme_dns01_config_t *dns, const char *zone)
+{
+    memset(&g_ds, 0, sizeof g_ds);
+    g_tp.udp_open = u_open;
+    g_tp.udp_send = ds_send;
+    g_tp.udp_recv = ds_recv;
+    memset(dns, 0, sizeof *dns);
+    dns->server = "127.0.0.1";
+    dns->server_port = 5300;
+    dns->zone = zone;
+    dns->tsig.name = "acme-key";
+    dns->tsig.secret = g_tsig_secret;
+    dns->tsig.secret_len = sizeof g_tsig_secret;
+    g_cfg.challenges[0] = PICOACME_CHALL_DNS01;
+    g_cfg.n_challenges = 1;
+    g_cfg.dns01 = dns;
+    g_cfg.http01_port = 0;
+    srv.h01 = false;
+}
+
+/* One issuance that ends in the dns-01 publish: the error, the state, the
+ * detail the CA's answer produced. */
+static void ds_expect(picoacme_err_t err, const char *detail)
+{
+    picoacme_err_t e = run();
+    const picoacme_problem_t *p = picoacme_last_problem(&g_ctx);
+    if (e != err || strstr(p->detail, detail) == NULL)
+        fail_msg("got %s \"%s\", expected %s \"%s\"", picoacme_err_str(e), p->detail,
+                 picoacme_err_str(err), detail);
+    assert_int_equal(p->state, PICOACME_ST_DNS_PUBLISH);
+    assert_int_equal(p->http_status, 0); /* the DNS exchange, not the last HTTP answer */
+    assert_false(srv.chall_posted);      /* nothing published: no challenge answered */
+    assert_nothing_stored();
+}
+
+static void test_dns01_server_failures(void **state)
+{
+    picoacme_dns01_config_t dns;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    ds_env(&dns, NULL);
+    /* no zone configured: the SOA query finds none */
+    ds_expect(PICOACME_ERR_DNS, "names no zone (SOA)");
+    assert_int_equal(g_ds.sends, 1);
+    assert_int_equal(g_ds.updates, 0);
+    /* the zone given: the UPDATE refused, each RCODE named */
+    dns.zone = "test";
+    g_ds.rcode = PICOACME_DNS_RCODE_REFUSED;
+    ds_expect(PICOACME_ERR_DNS, "refused the update: REFUSED");
+    assert_int_equal(g_ds.updates, 1);
+    g_ds.rcode = PICOACME_DNS_RCODE_SERVFAIL;
+    g_ds.stray_first = true; /* dropped: another id */
+    ds_expect(PICOACME_ERR_DNS, "refused the update: SERVFAIL");
+    g_ds.rcode = PICOACME_DNS_RCODE_NXDOMAIN;
+    ds_expect(PICOACME_ERR_DNS, "refused the update: NXDOMAIN");
+    g_ds.rcode = 4; /* NOTIMP */
+    ds_expect(PICOACME_ERR_DNS, "refused the update: an error");
+    /* silence: sent again after 1 s and 2 s, then given up after 4 s;
+     * the UPDATE may have been applied, so the delete follows (3 tries) */
+    g_ds.sends = 0;
+    g_ds.updates = 0;
+    g_ds.silent = true;
+    ds_expect(PICOACME_ERR_DNS, "did not answer");
+    assert_int_equal(g_ds.sends, 6);
+    assert_int_equal(g_ds.updates, 6);
+    /* the port cannot receive: each try fails at once */
+    g_ds.sends = 0;
+    g_ds.silent = false;
+    g_ds.recv_fail = true;
+    ds_expect(PICOACME_ERR_DNS, "did not answer");
+    assert_int_equal(g_ds.sends, 6);
+    /* the server's name still resolving, then it cannot be sent to */
+    g_ds.recv_fail = false;
+    g_ds.again = 2;
+    g_ds.send_fail = true;
+    ds_expect(PICOACME_ERR_DNS, "cannot send to the dns-01 server");
+    assert_int_equal(g_ds.again, 0);
+    assert_no_violation();
+    env_close();
+}
+
+/* A DNS hook that is slow, fails, or publishes and then sees the
+ * challenge fail: the removal follows, and the failure stays the run's. */
+static struct {
+    unsigned again; /* AGAIN this often first */
+    bool fail;      /* then fails the add */
+    unsigned adds, removes;
+} g_hk;
+
+static picoacme_err_t hook_slow(void *user, const char *fqdn, const char *value, bool add)
+{
+    (void)user;
+    assert_string_equal(fqdn, "_acme-challenge.a.test");
+    assert_int_equal(strlen(value), 43);
+    if (g_hk.again > 0) {
+        g_hk.again--;
+        return PICOACME_AGAIN;
+    }
+    if (add && g_hk.fail)
+        return PICOACME_ERR_IO;
+    if (add)
+        g_hk.adds++;
+    else
+        g_hk.removes++;
+    return PICOACME_OK;
+}
+
+static void test_dns01_hook_failures(void **state)
+{
+    static const picoacme_dns_hook_t hook = {NULL, hook_slow};
+    picoacme_dns01_config_t dns;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    memset(&g_hk, 0, sizeof g_hk);
+    memset(&dns, 0, sizeof dns);
+    dns.hook = &hook;
+    g_cfg.challenges[0] = PICOACME_CHALL_DNS01;
+    g_cfg.n_challenges = 1;
+    g_cfg.dns01 = &dns;
+    g_cfg.http01_port = 0;
+    srv.h01 = false;
+    g_hk.again = 3;
+    g_hk.fail = true;
+    assert_int_equal(run(), PICOACME_ERR_DNS);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "hook could not publish"));
+    assert_int_equal(g_hk.again, 0);
+    assert_false(srv.chall_posted);
+    /* a failed add may have done part of it: the removal follows */
+    assert_int_equal(g_hk.adds, 0);
+    assert_int_equal(g_hk.removes, 1);
+    /* published, the authorization fails: removed, the failure kept */
+    g_hk.fail = false;
+    srv.authz_invalid = true;
+    assert_int_equal(run(), PICOACME_ERR_INVALID);
+    assert_int_equal(g_hk.adds, 1);
+    assert_int_equal(g_hk.removes, 2);
+    assert_int_equal(picoacme_last_problem(&g_ctx)->err, PICOACME_ERR_INVALID);
+    assert_nothing_stored();
+    assert_no_violation();
+    env_close();
+}
+
 int main(void)
 {
     /* ENGINE_TEST=<glob> runs only the matching cases while debugging */
@@ -3451,6 +3685,8 @@ int main(void)
         cmocka_unit_test(test_tlsalpn01_cannot_serve),
         cmocka_unit_test(test_tlsalpn01_adopt),
         cmocka_unit_test(test_challenge_settings),
+        cmocka_unit_test(test_dns01_server_failures),
+        cmocka_unit_test(test_dns01_hook_failures),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
