@@ -276,6 +276,17 @@ static struct srv {
     unsigned alpn_closes;      /* server_close calls */
     unsigned alpn_ok;          /* handshakes whose certificate held the digest */
     unsigned alpn_bad;         /* handshakes whose certificate did not */
+    const char *ovr_path;      /* a POST to this path is answered once with */
+    unsigned ovr_skip;         /* (after this many left alone) */
+    int ovr_status;            /* this status, */
+    const char *ovr_ctype;     /* Content-Type (NULL: application/json), */
+    const char *ovr_extra;     /* extra header lines, */
+    const char *ovr_body;      /* and body */
+    const char *dir_body;      /* the directory's answer instead of the built-in one */
+    bool order_quiet_stuck;    /* the order stays "processing", no Retry-After */
+    const char *deact_status;  /* the account's status after a deactivation (NULL: deactivated) */
+    unsigned revokes, keychanges, deactivates;
+    char lc_payload[4096]; /* the payload of the last lifecycle POST */
     /* observed / state */
     unsigned reqs; /* complete requests seen */
     unsigned posts;
@@ -625,6 +636,30 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         }
     }
 
+    if (srv.ovr_path != NULL && strcmp(path, srv.ovr_path) == 0 && srv.ovr_skip-- == 0) {
+        srv.ovr_path = NULL;
+        respond(c, path, srv.ovr_status, srv.ovr_ctype != NULL ? srv.ovr_ctype : "application/json",
+                srv.ovr_extra, srv.ovr_body, true);
+        return;
+    }
+    if (strcmp(path, "/revoke") == 0 || strcmp(path, "/kc") == 0) {
+        /* RFC 8555 §7.6, §7.3.5: 200 and no body needed */
+        if (path[1] == 'r')
+            srv.revokes++;
+        else
+            srv.keychanges++;
+        scopy(srv.lc_payload, sizeof srv.lc_payload, pay);
+        respond(c, path, 200, NULL, NULL, NULL, true);
+        return;
+    }
+    if (strcmp(path, "/acct/1") == 0) {
+        srv.deactivates++;
+        scopy(srv.lc_payload, sizeof srv.lc_payload, pay);
+        snprintf(b, sizeof b, "{\"status\":\"%s\"}",
+                 srv.deact_status != NULL ? srv.deact_status : "deactivated");
+        respond(c, path, 200, "application/json", NULL, b, true);
+        return;
+    }
     if (is_acct) {
         srv.acct_posts++;
         scopy(srv.last_acct_payload, sizeof srv.last_acct_payload, pay);
@@ -816,7 +851,8 @@ static void handle_post(conn_t *c, const char *path, const char *body)
     if (strcmp(path, "/order/1") == 0) {
         if (pay[0] != '\0')
             violation("order fetch is not POST-as-GET");
-        if (strcmp(srv.order_status, "processing") == 0 && !srv.order_stuck) {
+        if (strcmp(srv.order_status, "processing") == 0 && !srv.order_stuck &&
+            !srv.order_quiet_stuck) {
             srv.order_status = "valid";
         }
         order_body(b, sizeof b, srv.order_status);
@@ -874,6 +910,10 @@ static void serve(conn_t *c)
             srv.silent_count--;
             if (strcmp(method, "POST") == 0 && strcmp(target, "/order") == 0)
                 srv.order_posts++;
+        } else if (strcmp(target, "/dir") == 0 && strcmp(method, "GET") == 0 &&
+                   srv.dir_body != NULL) {
+            srv.dir_gets++;
+            respond(c, target, 200, "application/json", NULL, srv.dir_body, srv.dir_nonce);
         } else if (strcmp(target, "/dir") == 0 && strcmp(method, "GET") == 0 &&
                    srv.profiles != NULL) {
             char d[1024];
@@ -3638,6 +3678,351 @@ static void test_dns01_hook_failures(void **state)
     env_close();
 }
 
+/* ---- the crypto port failing (request.c, eab.c, lifecycle.c) ---------------------- */
+
+/* A key slot's operation fails, in one engine state or in any (IDLE). */
+typedef struct {
+    int slot; /* -1: never */
+    picoacme_state_t st;
+} fault_t;
+static struct {
+    fault_t gen, pub, exp, sign;
+} g_fault;
+static picoacme_crypto_t g_fc;
+static void fault_clear(void);
+
+static bool fault_hit(const fault_t *f, picoacme_key_slot_t slot)
+{
+    return f->slot == (int)slot && (f->st == PICOACME_ST_IDLE || g_ctx.run.state == f->st);
+}
+
+static picoacme_err_t fc_generate(void *u, picoacme_key_slot_t slot)
+{
+    return fault_hit(&g_fault.gen, slot) ? PICOACME_ERR_CRYPTO : g_crypto.key_generate(u, slot);
+}
+
+static picoacme_err_t fc_public(void *u, picoacme_key_slot_t slot, uint8_t pub[64])
+{
+    return fault_hit(&g_fault.pub, slot) ? PICOACME_ERR_CRYPTO : g_crypto.key_public(u, slot, pub);
+}
+
+static picoacme_err_t fc_export(void *u, picoacme_key_slot_t slot, uint8_t priv[32])
+{
+    return fault_hit(&g_fault.exp, slot) ? PICOACME_ERR_CRYPTO : g_crypto.key_export(u, slot, priv);
+}
+
+static picoacme_err_t fc_sign(void *u, picoacme_key_slot_t slot, const uint8_t digest[32],
+                              uint8_t sig[64])
+{
+    return fault_hit(&g_fault.sign, slot) ? PICOACME_ERR_CRYPTO
+                                          : g_crypto.key_sign(u, slot, digest, sig);
+}
+
+static void fault_env(void)
+{
+    g_fc = g_crypto;
+    g_fc.key_generate = fc_generate;
+    g_fc.key_public = fc_public;
+    g_fc.key_export = fc_export;
+    g_fc.key_sign = fc_sign;
+    g_ports.crypto = &g_fc;
+    fault_clear();
+}
+
+static void fault_clear(void)
+{
+    memset(&g_fault, 0, sizeof g_fault);
+    g_fault.gen.slot = g_fault.pub.slot = g_fault.exp.slot = g_fault.sign.slot = -1;
+}
+
+static void fault_set(fault_t *f, picoacme_key_slot_t slot, picoacme_state_t st)
+{
+    fault_clear();
+    f->slot = (int)slot;
+    f->st = st;
+}
+
+/* Run one lifecycle call on a fresh context; its result, the detail checked. */
+static picoacme_err_t lc_run(picoacme_err_t (*start)(picoacme_ctx_t *), const char *detail)
+{
+    picoacme_err_t e;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    e = start(&g_ctx);
+    if (e == PICOACME_OK)
+        e = pump_engine();
+    if (detail != NULL && strstr(picoacme_last_problem(&g_ctx)->detail, detail) == NULL)
+        fail_msg("detail \"%s\", expected \"%s\"", picoacme_last_problem(&g_ctx)->detail, detail);
+    return e;
+}
+
+static picoacme_err_t revoke10(picoacme_ctx_t *ctx)
+{
+    return picoacme_revoke_start(ctx, 10);
+}
+
+/* Revocation with reason 10 (two digits), a CA that does not deactivate,
+ * and the key rollover failing at each step of the crypto port: nothing
+ * reaches the CA before the failure, the stored account key stays. */
+static void test_lifecycle_failures(void **state)
+{
+    uint8_t before[64], after[64];
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    fault_env();
+    assert_int_equal(run(), PICOACME_OK);
+    assert_int_equal(g_crypto.key_public(g_crypto.user, PICOACME_KEY_ACCOUNT, before), PICOACME_OK);
+    assert_int_equal(picoacme_key_rollover_start(NULL), PICOACME_ERR_PARAM);
+    /* revoke, reason aACompromise (10) */
+    assert_int_equal(lc_run(revoke10, NULL), PICOACME_OK);
+    assert_int_equal(srv.revokes, 1);
+    assert_true(strncmp(srv.lc_payload, "{\"certificate\":\"", 16) == 0);
+    assert_non_null(strstr(srv.lc_payload, "\",\"reason\":10}"));
+    /* a deactivation the CA does not carry out */
+    srv.deact_status = "valid";
+    assert_int_equal(lc_run(picoacme_account_deactivate_start, "did not deactivate"),
+                     PICOACME_ERR_PROTOCOL);
+    assert_int_equal(srv.deactivates, 1);
+    assert_string_equal(srv.lc_payload, "{\"status\":\"deactivated\"}");
+    /* rollover: the new key cannot be generated */
+    fault_set(&g_fault.gen, PICOACME_KEY_CHALLENGE, PICOACME_ST_IDLE);
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_key_rollover_start(&g_ctx), PICOACME_ERR_CRYPTO);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "key generation failed"));
+    /* the old key's JWK for the inner payload */
+    fault_set(&g_fault.pub, PICOACME_KEY_ACCOUNT, PICOACME_ST_KEY_CHANGE);
+    assert_int_equal(lc_run(picoacme_key_rollover_start, "account public key unavailable"),
+                     PICOACME_ERR_CRYPTO);
+    /* the new key's JWK for the inner header */
+    fault_set(&g_fault.pub, PICOACME_KEY_CHALLENGE, PICOACME_ST_KEY_CHANGE);
+    assert_int_equal(lc_run(picoacme_key_rollover_start, "new account public key unavailable"),
+                     PICOACME_ERR_CRYPTO);
+    /* the inner JWS signed by the new key */
+    fault_set(&g_fault.sign, PICOACME_KEY_CHALLENGE, PICOACME_ST_IDLE);
+    assert_int_equal(lc_run(picoacme_key_rollover_start, "signing the key change failed"),
+                     PICOACME_ERR_CRYPTO);
+    assert_int_equal(srv.keychanges, 0);
+    /* the CA took the new key, but it cannot be moved to the account slot */
+    fault_set(&g_fault.exp, PICOACME_KEY_CHALLENGE, PICOACME_ST_IDLE);
+    assert_int_equal(lc_run(picoacme_key_rollover_start, "cannot be moved to its slot"),
+                     PICOACME_ERR_CRYPTO);
+    assert_int_equal(srv.keychanges, 1);
+    {
+        /* the inner JWS (§7.3.5): account and oldKey in its payload */
+        const char *v = NULL;
+        char inner[512];
+        long n = jstr(srv.lc_payload, "payload", &v);
+        assert_true(n > 0);
+        n = b64u_dec(v, (size_t)n, (uint8_t *)inner, sizeof inner - 1U);
+        assert_true(n > 0);
+        inner[n] = '\0';
+        assert_true(strncmp(inner, "{\"account\":\"" BASE "/acct/1\",\"oldKey\":{", 40) == 0);
+    }
+    fault_clear();
+    /* the stored account key is the old one still */
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_account_deactivate_start(&g_ctx), PICOACME_OK);
+    assert_int_equal(g_crypto.key_public(g_crypto.user, PICOACME_KEY_ACCOUNT, after), PICOACME_OK);
+    assert_memory_equal(before, after, 64);
+    srv.deact_status = NULL;
+    assert_int_equal(pump_engine(), PICOACME_OK);
+    assert_int_equal(srv.deactivates, 2);
+    assert_no_violation();
+    env_close();
+}
+
+/* Requests that cannot be built: the account key's JWK (with and without
+ * EAB), the JWS signature, the CSR; a directory URL that is no URL. */
+static void test_request_failures(void **state)
+{
+    static const uint8_t hmac[32] = "hmac-key-hmac-key-hmac-key-hmac";
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    fault_env();
+    fault_set(&g_fault.pub, PICOACME_KEY_ACCOUNT, PICOACME_ST_ACCOUNT);
+    assert_int_equal(run(), PICOACME_ERR_CRYPTO);
+    assert_non_null(
+        strstr(picoacme_last_problem(&g_ctx)->detail, "account public key unavailable"));
+    assert_int_equal(srv.acct_posts, 0);
+    /* with External Account Binding: its JWS needs the JWK first */
+    g_cfg.eab_kid = "kid-1";
+    g_cfg.eab_key = hmac;
+    g_cfg.eab_key_len = sizeof hmac;
+    assert_int_equal(run(), PICOACME_ERR_CRYPTO);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "External Account Binding"));
+    /* a crypto failure is not a buffer too small */
+    assert_null(strstr(picoacme_last_problem(&g_ctx)->detail, "does not fit"));
+    assert_int_equal(srv.acct_posts, 0);
+    g_cfg.eab_kid = NULL;
+    g_cfg.eab_key = NULL;
+    g_cfg.eab_key_len = 0;
+    /* the newOrder JWS cannot be signed */
+    fault_set(&g_fault.sign, PICOACME_KEY_ACCOUNT, PICOACME_ST_ORDER);
+    assert_int_equal(run(), PICOACME_ERR_CRYPTO);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "signing the request failed"));
+    assert_int_equal(srv.acct_posts, 1);
+    assert_int_equal(srv.order_posts, 0);
+    /* the CSR cannot be signed */
+    fault_set(&g_fault.sign, PICOACME_KEY_CERT, PICOACME_ST_IDLE);
+    assert_int_equal(run(), PICOACME_ERR_CRYPTO);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "building the CSR failed"));
+    assert_int_equal(srv.finalizes, 0);
+    fault_clear();
+    /* newNonce is no URL */
+    srv.dir_body = "{\"newNonce\":\"nonce-url\",\"newAccount\":\"" BASE
+                   "/acct\",\"newOrder\":\"" BASE "/order\"}";
+    assert_int_equal(run(), PICOACME_ERR_PROTOCOL);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "URL that cannot be used"));
+    srv.dir_body = NULL;
+    assert_no_violation();
+    assert_nothing_stored();
+    env_close();
+}
+
+/* ---- malformed CA answers (response.c) --------------------------------------------- */
+
+#define ORDER_HEAD                                                                                 \
+    "{\"status\":\"pending\",\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.test\"}],"
+#define LOC_ORDER "Location: " BASE "/order/1\r\n"
+#define LONG_URL                                                                                   \
+    BASE "/0123456789012345678901234567890123456789012345678901234567890123456789012345678901234"  \
+         "56789012345678901234567890123456789012345678901234567890123456789012345678901234567890"  \
+         "0123456789012345678901234567890123456789" /* over PICOACME_URL_MAX */
+
+static const struct hostile_answer {
+    const char *path;
+    int status;
+    const char *ctype;
+    const char *extra;
+    const char *body;
+    picoacme_err_t err;
+    const char *detail;
+} g_hostile[] = {
+    {"/acct", 201, NULL, NULL, "{\"status\":\"valid\"}", PICOACME_ERR_PROTOCOL,
+     "account without a usable Location"},
+    {"/acct", 200, NULL, "Location: " BASE "/acct/1\r\n", "{\"status\":\"deactivated\"}",
+     PICOACME_ERR_INVALID, "deactivated or revoked"},
+    {"/acct", 400, "application/problem+json", NULL, "{\"type\":5,\"detail\":\"odd type\"}",
+     PICOACME_ERR_HTTP, "odd type"}, /* no usable type: no problem, the detail kept */
+    {"/order", 201, NULL, NULL,
+     ORDER_HEAD "\"authorizations\":[\"" BASE "/authz/0\"],\"finalize\":\"" BASE "/finalize\"}",
+     PICOACME_ERR_PROTOCOL, "new order without a usable Location"},
+    {"/order", 202, NULL, LOC_ORDER,
+     ORDER_HEAD "\"authorizations\":[\"" BASE "/authz/0\"],\"finalize\":\"" BASE "/finalize\"}",
+     PICOACME_ERR_HTTP, "unexpected HTTP status"},
+    {"/order", 201, NULL, LOC_ORDER, ORDER_HEAD "\"authorizations\":[\"" BASE "/authz/0\"]}",
+     PICOACME_ERR_PROTOCOL, "finalize"},
+    {"/order", 201, NULL, LOC_ORDER,
+     ORDER_HEAD "\"authorizations\":[\"" BASE "/authz/0\"],\"finalize\":\"" LONG_URL "\"}",
+     PICOACME_ERR_NOSPACE, "longer than PICOACME_URL_MAX"},
+    {"/order", 201, NULL, LOC_ORDER,
+     ORDER_HEAD "\"authorizations\":[],\"finalize\":\"" BASE "/finalize\"}", PICOACME_ERR_PROTOCOL,
+     "order without authorizations"},
+    {"/order", 201, NULL, LOC_ORDER,
+     ORDER_HEAD "\"authorizations\":[\"" BASE "/a/1\",\"" BASE "/a/2\",\"" BASE "/a/3\",\"" BASE
+                "/a/4\",\"" BASE "/a/5\"],\"finalize\":\"" BASE "/finalize\"}",
+     PICOACME_ERR_NOSPACE, "more authorizations than PICOACME_MAX_IDENTIFIERS"},
+    {"/order", 201, NULL, LOC_ORDER,
+     ORDER_HEAD "\"authorizations\":[5],\"finalize\":\"" BASE "/finalize\"}", PICOACME_ERR_PROTOCOL,
+     "authorization URL"},
+    {"/order", 201, NULL, LOC_ORDER,
+     "{\"status\":\"invalid\",\"authorizations\":[\"" BASE "/authz/0\"],\"finalize\":\"" BASE
+     "/finalize\",\"error\":{\"type\":\"urn:ietf:params:acme:error:rejectedIdentifier\","
+     "\"detail\":\"not this name\"}}",
+     PICOACME_ERR_INVALID, "not this name"}, /* the CA's detail kept */
+    {"/order", 201, NULL, LOC_ORDER,
+     "{\"status\":\"invalid\",\"authorizations\":[\"" BASE "/authz/0\"],\"finalize\":\"" BASE
+     "/finalize\"}",
+     PICOACME_ERR_INVALID, "the order became invalid"},
+    {"/cert", 200, "application/pem-certificate-chain", NULL,
+     "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", PICOACME_ERR_PARSE,
+     "cannot be parsed"},
+    {"/cert", 202, "text/plain", NULL, "later", PICOACME_ERR_HTTP, "certificate download failed"},
+};
+
+static void test_hostile_answers(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    for (size_t i = 0; i < sizeof g_hostile / sizeof g_hostile[0]; i++) {
+        const struct hostile_answer *h = &g_hostile[i];
+        picoacme_err_t e;
+        /* a fresh device: the account is asked for too */
+        env_close();
+        srv_reset(false);
+        env_open(true);
+        srv.ovr_path = h->path;
+        srv.ovr_status = h->status;
+        srv.ovr_ctype = h->ctype;
+        srv.ovr_extra = h->extra;
+        srv.ovr_body = h->body;
+        e = run();
+        if (e != h->err || strstr(picoacme_last_problem(&g_ctx)->detail, h->detail) == NULL)
+            fail_msg("case %zu (%s %d): %s \"%s\", expected %s \"%s\"", i, h->path, h->status,
+                     picoacme_err_str(e), picoacme_last_problem(&g_ctx)->detail,
+                     picoacme_err_str(h->err), h->detail);
+        assert_null(srv.ovr_path); /* the answer was given */
+        if (h->err == PICOACME_ERR_INVALID && strstr(h->body, "rejectedIdentifier") != NULL)
+            assert_problem(PICOACME_ERR_INVALID, PICOACME_ST_ORDER, 201, "rejectedIdentifier");
+        assert_no_violation();
+    }
+    env_close();
+}
+
+/* The directory: without newOrder, or requiring EAB none is configured for. */
+static void test_hostile_directory(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    srv.dir_body = "{\"newNonce\":\"" BASE "/nonce\",\"newAccount\":\"" BASE "/acct\"}";
+    assert_int_equal(run(), PICOACME_ERR_PROTOCOL);
+    assert_string_equal(picoacme_last_problem(&g_ctx)->detail, "newOrder");
+    assert_false(g_ctx.dir.loaded);
+    srv.dir_body = "{\"newNonce\":\"" BASE "/nonce\",\"newAccount\":\"" BASE
+                   "/acct\",\"newOrder\":\"" BASE "/order\",\"meta\":{"
+                   "\"externalAccountRequired\":true}}";
+    assert_int_equal(run(), PICOACME_ERR_UNSUPPORTED);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "requires External Account"));
+    assert_int_equal(srv.acct_posts, 0);
+    assert_no_violation();
+    env_close();
+}
+
+/* Polling the order: "ready" again after finalize is polled on; a
+ * finalize answer with Retry-After waits for it; an order that never
+ * finishes ends after PICOACME_POLL_MAX polls. */
+static void test_order_polls(void **state)
+{
+    char body[1024];
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    snprintf(body, sizeof body,
+             "{\"status\":\"ready\",\"authorizations\":[\"" BASE "/authz/0\"],\"finalize\":\"" BASE
+             "/finalize\"}");
+    srv.ovr_path = "/order/1";
+    srv.ovr_status = 200;
+    srv.ovr_body = body;
+    assert_int_equal(run(), PICOACME_OK);
+    assert_null(srv.ovr_path);
+    assert_int_equal(srv.finalizes, 1);
+    srv_reset(true);
+    srv.order_quiet_stuck = true;
+    srv.ovr_path = "/finalize";
+    srv.ovr_status = 200;
+    srv.ovr_extra = "Retry-After: 2\r\n";
+    srv.ovr_body = "{\"status\":\"processing\",\"authorizations\":[\"" BASE
+                   "/authz/0\"],\"finalize\":\"" BASE "/finalize\"}";
+    srv.order_status = "ready";
+    assert_int_equal(run(), PICOACME_ERR_TIMEOUT);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "PICOACME_POLL_MAX polls"));
+    assert_no_violation();
+    env_close();
+}
+
 int main(void)
 {
     /* ENGINE_TEST=<glob> runs only the matching cases while debugging */
@@ -3687,6 +4072,11 @@ int main(void)
         cmocka_unit_test(test_challenge_settings),
         cmocka_unit_test(test_dns01_server_failures),
         cmocka_unit_test(test_dns01_hook_failures),
+        cmocka_unit_test(test_lifecycle_failures),
+        cmocka_unit_test(test_request_failures),
+        cmocka_unit_test(test_hostile_answers),
+        cmocka_unit_test(test_hostile_directory),
+        cmocka_unit_test(test_order_polls),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
