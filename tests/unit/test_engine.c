@@ -3687,7 +3687,11 @@ typedef struct {
 } fault_t;
 static struct {
     fault_t gen, pub, exp, sign;
+    int keyauth_hash; /* the key authorization's SHA-256 fails (1) */
+    int random_in;    /* random fails in this state (-1: never) */
+    int write_in;     /* a flash write fails in this state (-1: never) */
 } g_fault;
+static picoacme_storage_t g_fst;
 static picoacme_crypto_t g_fc;
 static void fault_clear(void);
 
@@ -3718,6 +3722,26 @@ static picoacme_err_t fc_sign(void *u, picoacme_key_slot_t slot, const uint8_t d
                                           : g_crypto.key_sign(u, slot, digest, sig);
 }
 
+static picoacme_err_t fc_sha256(void *u, const picoacme_iov_t *iov, size_t n, uint8_t out[32])
+{
+    /* token "." thumbprint: three pieces, the last the 43-byte thumbprint */
+    if (g_fault.keyauth_hash && n == 3U && iov[1].len == 1U && iov[2].len == 43U)
+        return PICOACME_ERR_CRYPTO;
+    return g_crypto.sha256(u, iov, n, out);
+}
+
+static picoacme_err_t fc_random(void *u, uint8_t *b, size_t n)
+{
+    return (int)g_ctx.run.state == g_fault.random_in ? PICOACME_ERR_CRYPTO
+                                                     : g_crypto.random(u, b, n);
+}
+
+static picoacme_err_t fs_write(void *u, size_t off, const uint8_t *b, size_t n)
+{
+    return (int)g_ctx.run.state == g_fault.write_in ? PICOACME_ERR_STORAGE
+                                                    : g_st.write(u, off, b, n);
+}
+
 static void fault_env(void)
 {
     g_fc = g_crypto;
@@ -3725,7 +3749,12 @@ static void fault_env(void)
     g_fc.key_public = fc_public;
     g_fc.key_export = fc_export;
     g_fc.key_sign = fc_sign;
+    g_fc.sha256 = fc_sha256;
+    g_fc.random = fc_random;
     g_ports.crypto = &g_fc;
+    g_fst = g_st;
+    g_fst.write = fs_write;
+    g_ports.storage = &g_fst;
     fault_clear();
 }
 
@@ -3733,6 +3762,7 @@ static void fault_clear(void)
 {
     memset(&g_fault, 0, sizeof g_fault);
     g_fault.gen.slot = g_fault.pub.slot = g_fault.exp.slot = g_fault.sign.slot = -1;
+    g_fault.random_in = g_fault.write_in = -1;
 }
 
 static void fault_set(fault_t *f, picoacme_key_slot_t slot, picoacme_state_t st)
@@ -3818,6 +3848,12 @@ static void test_lifecycle_failures(void **state)
         inner[n] = '\0';
         assert_true(strncmp(inner, "{\"account\":\"" BASE "/acct/1\",\"oldKey\":{", 40) == 0);
     }
+    /* the CA took the new key, but the record cannot be written */
+    fault_clear();
+    g_fault.write_in = PICOACME_ST_KEY_CHANGE;
+    assert_int_equal(lc_run(picoacme_key_rollover_start, "writing it to flash failed"),
+                     PICOACME_ERR_STORAGE);
+    assert_int_equal(srv.keychanges, 2);
     fault_clear();
     /* the stored account key is the old one still */
     assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
@@ -3939,6 +3975,30 @@ static const struct hostile_answer {
      "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", PICOACME_ERR_PARSE,
      "cannot be parsed"},
     {"/cert", 202, "text/plain", NULL, "later", PICOACME_ERR_HTTP, "certificate download failed"},
+    {"/authz/0", 200, NULL, NULL, "{\"status\":\"pending\",\"challenges\":[]}",
+     PICOACME_ERR_PROTOCOL, "without a usable identifier"},
+    {"/authz/0", 200, NULL, NULL,
+     "{\"status\":\"pending\",\"identifier\":{\"type\":\"dns\",\"value\":\"b.test\"},"
+     "\"challenges\":[]}",
+     PICOACME_ERR_PROTOCOL, "identifier not asked for"},
+    {"/authz/0", 200, NULL, NULL,
+     "{\"status\":\"pending\",\"identifier\":{\"type\":\"dns\",\"value\":\"a.test\"},"
+     "\"challenges\":[{\"type\":\"http-01\",\"token\":\"" TOKEN "\"}]}",
+     PICOACME_ERR_PROTOCOL, "url"},
+    {"/authz/0", 200, NULL, NULL,
+     "{\"status\":\"pending\",\"identifier\":{\"type\":\"dns\",\"value\":\"a.test\"},"
+     "\"challenges\":[{\"type\":\"other-01\",\"url\":\"" BASE "/c\",\"token\":\"" TOKEN "\"}]}",
+     PICOACME_ERR_UNSUPPORTED, "none of the allowed challenge types"},
+    {"/authz/0", 200, NULL, NULL,
+     "{\"status\":\"invalid\",\"identifier\":{\"type\":\"dns\",\"value\":\"a.test\"},"
+     "\"challenges\":[{\"type\":\"http-01\",\"url\":\"" BASE "/chall/0\",\"token\":\"" TOKEN
+     "\",\"error\":{\"type\":\"urn:ietf:params:acme:error:unauthorized\","
+     "\"detail\":\"expired before validation\"}}]}",
+     PICOACME_ERR_INVALID, "expired before validation"},
+    {"/chall/0", 200, NULL, NULL,
+     "{\"type\":\"http-01\",\"status\":\"invalid\",\"error\":{\"type\":"
+     "\"urn:ietf:params:acme:error:incorrectResponse\",\"detail\":\"wrong key authorization\"}}",
+     PICOACME_ERR_INVALID, "wrong key authorization"},
 };
 
 static void test_hostile_answers(void **state)
@@ -4023,6 +4083,41 @@ static void test_order_polls(void **state)
     env_close();
 }
 
+/* The challenge's own crypto failing: the key authorization's hash, the
+ * tls-alpn-01 key and certificate, the DNS message id. */
+static void test_challenge_crypto_failures(void **state)
+{
+    picoacme_dns01_config_t dns;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    alpn_env(ALPN_PORT);
+    fault_env();
+    g_fault.keyauth_hash = 1;
+    assert_int_equal(run(), PICOACME_ERR_CRYPTO);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "hashing the key authorization"));
+    fault_set(&g_fault.gen, PICOACME_KEY_CHALLENGE, PICOACME_ST_AUTHZ);
+    assert_int_equal(run(), PICOACME_ERR_CRYPTO);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "tls-alpn-01 key generation"));
+    fault_set(&g_fault.sign, PICOACME_KEY_CHALLENGE, PICOACME_ST_AUTHZ);
+    assert_int_equal(run(), PICOACME_ERR_CRYPTO);
+    assert_non_null(
+        strstr(picoacme_last_problem(&g_ctx)->detail, "tls-alpn-01 certificate failed"));
+    assert_int_equal(g_ctx.alpn.cert_len, 0);
+    assert_false(srv.chall_posted);
+    assert_int_equal(srv.alpn_opens, 0);
+    /* dns-01: no random id for the message */
+    ds_env(&dns, "test");
+    fault_clear();
+    g_fault.random_in = PICOACME_ST_DNS_PUBLISH;
+    assert_int_equal(run(), PICOACME_ERR_CRYPTO);
+    assert_string_equal(picoacme_last_problem(&g_ctx)->detail, "random");
+    assert_int_equal(g_ds.sends, 0);
+    assert_no_violation();
+    assert_nothing_stored();
+    env_close();
+}
+
 int main(void)
 {
     /* ENGINE_TEST=<glob> runs only the matching cases while debugging */
@@ -4077,6 +4172,7 @@ int main(void)
         cmocka_unit_test(test_hostile_answers),
         cmocka_unit_test(test_hostile_directory),
         cmocka_unit_test(test_order_polls),
+        cmocka_unit_test(test_challenge_crypto_failures),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
