@@ -212,6 +212,7 @@ typedef struct conn {
     bool close_after; /* close once out is drained */
     bool validator;   /* an http-01 validation connection */
     bool want_404;    /* the validator asks for an unknown token */
+    bool dns;         /* a DNS-over-TCP connection to the fake primary */
     bool rtog;
     bool wtog;
     uint8_t in[IOBUF]; /* engine -> server */
@@ -321,6 +322,9 @@ static struct srv {
 } srv;
 
 static conn_t g_conn[NCONN];
+static void (*g_dns_tcp)(conn_t *c); /* the fake primary over TCP (NULL: none) */
+static unsigned g_dns_tcp_again;     /* its connects answer AGAIN this often first */
+static unsigned g_dns_tcp_reset;     /* this many of its connections are reset */
 static uint32_t g_now;
 static unsigned g_io; /* bytes moved by the fake transport: progress */
 static size_t g_piece = 7;
@@ -1036,6 +1040,19 @@ static picoacme_sock_t conn_new(void)
 static picoacme_err_t t_connect(void *u, const char *host, uint16_t port, picoacme_sock_t *s)
 {
     (void)u;
+    if (g_dns_tcp != NULL && strcmp(host, "127.0.0.1") == 0 && port == 5300U) {
+        if (g_dns_tcp_again > 0) {
+            g_dns_tcp_again--;
+            return PICOACME_AGAIN;
+        }
+        *s = conn_new();
+        g_conn[*s - 3].dns = true;
+        if (g_dns_tcp_reset > 0) {
+            g_dns_tcp_reset--;
+            g_conn[*s - 3].peer_closed = true;
+        }
+        return PICOACME_OK;
+    }
     if (strcmp(host, "ca.test") != 0 || port != 4000U)
         violation("connect to another host");
     if (srv.connect_again > 0) {
@@ -1072,7 +1089,9 @@ static picoacme_err_t t_send(void *u, picoacme_sock_t s, const uint8_t *b, size_
     memcpy(c->in + c->in_len, b, n);
     c->in_len += n;
     g_io++;
-    if (!c->validator)
+    if (c->dns)
+        g_dns_tcp(c);
+    else if (!c->validator)
         serve(c);
     return PICOACME_OK;
 }
@@ -1236,6 +1255,8 @@ static void env_open(bool fresh_flash)
     g_now = UINT32_MAX - 3000U; /* the run crosses the 32-bit wrap */
     g_listening = false;
     g_step_hook = NULL;
+    g_dns_tcp = NULL;
+    g_dns_tcp_again = g_dns_tcp_reset = 0;
 }
 
 static void env_close(void)
@@ -3467,6 +3488,8 @@ static struct {
     size_t answer_len;
     uint8_t stray[64];
     size_t stray_len;
+    unsigned tcp_wrong_id; /* TCP answers with another id, this often first */
+    unsigned tcp_too_long; /* TCP answers announcing 65,535 bytes, this often first */
 } g_ds;
 
 static picoacme_err_t ds_send(void *u, picoacme_sock_t s, const char *host, uint16_t port,
@@ -4118,6 +4141,77 @@ static void test_challenge_crypto_failures(void **state)
     env_close();
 }
 
+/* The fake primary over TCP: a whole length-prefixed message in, the
+ * answer ds_send() would give out, behind its length. */
+static void dns_tcp_serve(conn_t *c)
+{
+    size_t len;
+    uint8_t pre[2];
+    if (c->in_len < 2)
+        return;
+    len = ((size_t)c->in[0] << 8) | c->in[1];
+    if (c->in_len < 2 + len)
+        return;
+    assert_int_equal(ds_send(NULL, DNS_SOCK, "127.0.0.1", 5300, c->in + 2, len), PICOACME_OK);
+    c->in_len = 0;
+    if (g_ds.answer_len == 0)
+        return; /* silent */
+    if (g_ds.tcp_wrong_id > 0) {
+        g_ds.tcp_wrong_id--;
+        g_ds.answer[0] ^= 0x5a;
+    }
+    pre[0] = (uint8_t)(g_ds.answer_len >> 8);
+    pre[1] = (uint8_t)g_ds.answer_len;
+    if (g_ds.tcp_too_long > 0) {
+        g_ds.tcp_too_long--;
+        pre[0] = pre[1] = 0xff;
+    }
+    out_put(c, pre, 2);
+    out_put(c, g_ds.answer, g_ds.answer_len);
+    g_ds.answer_len = 0;
+}
+
+/* dns-01 over TCP (RFC 7766): the primary's name resolving, a reset
+ * connection, an answer of another id, one longer than the buffer, and
+ * silence: each try on a new connection, three at most. */
+static void test_dns01_tcp_failures(void **state)
+{
+    picoacme_dns01_config_t dns;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    ds_env(&dns, "test");
+    dns.tcp = true;
+    g_dns_tcp = dns_tcp_serve;
+    g_ds.rcode = PICOACME_DNS_RCODE_REFUSED;
+    g_dns_tcp_again = 2;
+    ds_expect(PICOACME_ERR_DNS, "refused the update: REFUSED");
+    assert_int_equal(g_dns_tcp_again, 0);
+    assert_int_equal(g_ds.sends, 1);
+    /* reset, then an answer of another id: both tried again */
+    g_ds.sends = 0;
+    g_dns_tcp_reset = 1;
+    srv.send_reset = true;
+    g_ds.tcp_wrong_id = 1;
+    ds_expect(PICOACME_ERR_DNS, "refused the update: REFUSED");
+    assert_int_equal(g_ds.sends, 2); /* the reset one never reached it */
+    srv.send_reset = false;
+    /* an answer longer than the receive buffer: tried again */
+    g_ds.sends = 0;
+    g_ds.tcp_too_long = 1;
+    ds_expect(PICOACME_ERR_DNS, "refused the update: REFUSED");
+    assert_int_equal(g_ds.sends, 2);
+    /* silence: three tries for the add, three for the delete */
+    g_ds.sends = 0;
+    g_ds.silent = true;
+    ds_expect(PICOACME_ERR_DNS, "did not answer");
+    assert_int_equal(g_ds.sends, 6);
+    for (int i = 0; i < NCONN; i++)
+        assert_false(g_conn[i].used); /* every connection closed */
+    assert_no_violation();
+    env_close();
+}
+
 int main(void)
 {
     /* ENGINE_TEST=<glob> runs only the matching cases while debugging */
@@ -4173,6 +4267,7 @@ int main(void)
         cmocka_unit_test(test_hostile_directory),
         cmocka_unit_test(test_order_polls),
         cmocka_unit_test(test_challenge_crypto_failures),
+        cmocka_unit_test(test_dns01_tcp_failures),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
