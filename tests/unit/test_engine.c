@@ -301,7 +301,7 @@ static struct srv {
     char acct_jwk[200];
     uint8_t acct_x[32], acct_y[32];
     char ka_expect[128];
-    char last_acct_payload[256];
+    char last_acct_payload[1024];
     char last_acct_jwk[200];
     unsigned acct_posts;
     unsigned order_posts;
@@ -322,6 +322,7 @@ static struct srv {
 } srv;
 
 static conn_t g_conn[NCONN];
+static void (*g_eab_check)(const char *pay, const char *jwk); /* newAccount's EAB (NULL: none) */
 static void (*g_dns_tcp)(conn_t *c); /* the fake primary over TCP (NULL: none) */
 static unsigned g_dns_tcp_again;     /* its connects answer AGAIN this often first */
 static unsigned g_dns_tcp_reset;     /* this many of its connections are reset */
@@ -679,6 +680,8 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         }
         if (strstr(pay, "\"termsOfServiceAgreed\":true") == NULL)
             violation("ToS not agreed");
+        if (g_eab_check != NULL)
+            g_eab_check(pay, jwk);
         srv.acct_registered = true;
         memcpy(srv.acct_jwk, jwk, sizeof jwk);
         memcpy(srv.acct_x, x, 32);
@@ -1255,6 +1258,7 @@ static void env_open(bool fresh_flash)
     g_now = UINT32_MAX - 3000U; /* the run crosses the 32-bit wrap */
     g_listening = false;
     g_step_hook = NULL;
+    g_eab_check = NULL;
     g_dns_tcp = NULL;
     g_dns_tcp_again = g_dns_tcp_reset = 0;
 }
@@ -4212,6 +4216,74 @@ static void test_dns01_tcp_failures(void **state)
     env_close();
 }
 
+/* ---- External Account Binding (eab.c) -------------------------------------------- */
+
+static const uint8_t g_eab_key[32] = "eab-hmac-key-eab-hmac-key-eab-h";
+static unsigned g_eab_ok;
+
+/* The CA's check of RFC 8555 §7.3.4: a JWS over the account's JWK, HS256
+ * with the key it handed out, kid and url in its protected header. */
+static void eab_check(const char *pay, const char *jwk)
+{
+    const char *eab = strstr(pay, "\"externalAccountBinding\":{");
+    const char *p64, *y64, *s64;
+    long pl, yl, sl, n;
+    char prot[512], inner[256];
+    uint8_t sig[64], mac[32];
+    picoacme_iov_t iov[3];
+    if (eab == NULL) {
+        violation("newAccount without externalAccountBinding");
+        return;
+    }
+    pl = jstr(eab, "protected", &p64);
+    yl = jstr(eab, "payload", &y64);
+    sl = jstr(eab, "signature", &s64);
+    assert_true(pl > 0 && yl > 0 && sl > 0);
+    n = b64u_dec(p64, (size_t)pl, (uint8_t *)prot, sizeof prot - 1U);
+    assert_true(n > 0);
+    prot[n] = '\0';
+    if (strcmp(prot, "{\"alg\":\"HS256\",\"kid\":\"kid-1\",\"url\":\"" BASE "/acct\"}") != 0)
+        violation("EAB protected header");
+    n = b64u_dec(y64, (size_t)yl, (uint8_t *)inner, sizeof inner - 1U);
+    assert_true(n > 0);
+    inner[n] = '\0';
+    if (strcmp(inner, jwk) != 0)
+        violation("EAB payload is not the account JWK");
+    iov[0].ptr = (const uint8_t *)p64;
+    iov[0].len = (size_t)pl;
+    iov[1].ptr = (const uint8_t *)".";
+    iov[1].len = 1;
+    iov[2].ptr = (const uint8_t *)y64;
+    iov[2].len = (size_t)yl;
+    assert_int_equal(g_crypto.hmac_sha256(g_crypto.user, g_eab_key, sizeof g_eab_key, iov, 3, mac),
+                     PICOACME_OK);
+    if (b64u_dec(s64, (size_t)sl, sig, sizeof sig) != 32 || memcmp(sig, mac, 32) != 0)
+        violation("EAB MAC does not verify");
+    else
+        g_eab_ok++;
+}
+
+/* A CA that requires EAB: the binding is sent, and verifies. */
+static void test_eab(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    g_eab_check = eab_check;
+    g_eab_ok = 0;
+    srv.dir_body = "{\"newNonce\":\"" BASE "/nonce\",\"newAccount\":\"" BASE
+                   "/acct\",\"newOrder\":\"" BASE "/order\",\"meta\":{"
+                   "\"externalAccountRequired\":true}}";
+    g_cfg.eab_kid = "kid-1";
+    g_cfg.eab_key = g_eab_key;
+    g_cfg.eab_key_len = sizeof g_eab_key;
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(g_eab_ok, 1);
+    assert_int_equal(srv.acct_posts, 1);
+    env_close();
+}
+
 int main(void)
 {
     /* ENGINE_TEST=<glob> runs only the matching cases while debugging */
@@ -4268,6 +4340,7 @@ int main(void)
         cmocka_unit_test(test_order_polls),
         cmocka_unit_test(test_challenge_crypto_failures),
         cmocka_unit_test(test_dns01_tcp_failures),
+        cmocka_unit_test(test_eab),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
