@@ -3633,6 +3633,12 @@ static void test_dns01_server_failures(void **state)
     g_ds.recv_fail = true;
     ds_expect(PICOACME_ERR_DNS, "did not answer");
     assert_int_equal(g_ds.sends, 6);
+    /* a zone that is no DNS name: no message can be built */
+    g_ds.sends = 0;
+    dns.zone = "a..test";
+    ds_expect(PICOACME_ERR_PARAM, "cannot build the DNS message");
+    assert_int_equal(g_ds.sends, 0);
+    dns.zone = "test";
     /* the server's name still resolving, then it cannot be sent to */
     g_ds.recv_fail = false;
     g_ds.again = 2;
@@ -4281,6 +4287,25 @@ static void test_eab(void **state)
     assert_no_violation();
     assert_int_equal(g_eab_ok, 1);
     assert_int_equal(srv.acct_posts, 1);
+    /* a kid of control characters, each written as \u00XX: the binding's
+     * protected header overflows, said so, nothing sent */
+    {
+        static char kid[101];
+        memset(kid, 1, 100);
+        env_close();
+        srv_reset(false);
+        env_open(true);
+        g_eab_check = eab_check;
+        srv.dir_body = "{\"newNonce\":\"" BASE "/nonce\",\"newAccount\":\"" BASE
+                       "/acct\",\"newOrder\":\"" BASE "/order\"}";
+        g_cfg.eab_kid = kid;
+        g_cfg.eab_key = g_eab_key;
+        g_cfg.eab_key_len = sizeof g_eab_key;
+        assert_int_equal(run(), PICOACME_ERR_NOSPACE);
+        assert_non_null(
+            strstr(picoacme_last_problem(&g_ctx)->detail, "External Account Binding does not fit"));
+        assert_int_equal(srv.acct_posts, 0);
+    }
     env_close();
 }
 
