@@ -188,13 +188,15 @@ static picoacme_err_t build_update(picoacme_ctx_t *ctx, bool add)
         cpy(r->zone, sizeof r->zone, d->zone, util_strnlen(d->zone, PICOACME_NAME_MAX));
         r->step = 1;
     }
-    if (add) {
-        /* published from here on: a lost answer still gets a clean-up */
+    picoacme_err_t e = picoacme_dns_update(ctx->tx + 2, sizeof ctx->tx - 2U, &ctx->dns.len,
+                                           ctx->dns.id, r->zone, r->fqdn, r->txt, 60U, add,
+                                           &d->tsig, now, ctx->ports.crypto, ctx->dns.mac);
+    if (add && e == PICOACME_OK) {
+        /* published from here on: a lost answer still gets a clean-up (an
+         * UPDATE that could not be built was never sent: nothing to remove) */
         r->published = true;
     }
-    return picoacme_dns_update(ctx->tx + 2, sizeof ctx->tx - 2U, &ctx->dns.len, ctx->dns.id,
-                               r->zone, r->fqdn, r->txt, 60U, add, &d->tsig, now, ctx->ports.crypto,
-                               ctx->dns.mac);
+    return e;
 }
 
 /* The current state's message is an UPDATE (not a query). */

@@ -183,7 +183,10 @@ static picoacme_err_t account_eab(picoacme_ctx_t *ctx, picoacme_jw_t *w)
     size_t eab_len = 0;
     picoacme_err_t e = eab_jws(ctx, ctx->work + half, half, &eab_len);
     if (e != PICOACME_OK) {
-        return fail(ctx, e, "External Account Binding does not fit PICOACME_WORK_BUF_SIZE");
+        return fail(ctx, e,
+                    e == PICOACME_ERR_NOSPACE
+                        ? "External Account Binding does not fit PICOACME_WORK_BUF_SIZE"
+                        : "External Account Binding cannot be signed (account key or HMAC)");
     }
     picoacme_jw_key(w, "externalAccountBinding");
     picoacme_jw_raw(w, ctx->work + half, eab_len);

@@ -383,7 +383,9 @@ static picoacme_err_t order_status(picoacme_ctx_t *ctx, const picoacme_json_t *j
         if (err >= 0) {
             take_problem(ctx, j, err);
         }
-        return fail(ctx, PICOACME_ERR_INVALID, "the order became invalid");
+        /* the CA's own words, when it gave any (as for an authorization) */
+        return fail(ctx, PICOACME_ERR_INVALID,
+                    ctx->run.problem.detail[0] != '\0' ? NULL : "the order became invalid");
     }
     if (status_is(j, 0, "valid")) {
         picoacme_err_t e = get_url(ctx, j, 0, "certificate", is->cert_url, true);

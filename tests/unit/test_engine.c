@@ -19,7 +19,7 @@
  * thumbprint computed by openssl from the account JWK (RFC 7638, RFC 8555
  * §8.1).
  */
-#define _POSIX_C_SOURCE 200809L /* popen, gmtime_r */
+#define _GNU_SOURCE /* popen, gmtime_r, memmem */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,12 +44,14 @@
 #include "picoacme_store.h"
 #include "picoacme_wolfssl.h"
 
-#define D        PICOACME_TEST_TMPDIR "/eng_"
-#define BASE     "http://ca.test:4000"
-#define TOKEN    "tok_ABCdef-0123456789_xyz"
-#define DATE_S   784111777 /* Sun, 06 Nov 1994 08:49:37 GMT, RFC 9110 */
-#define H01_PORT 5002U
-#define LSOCK    100
+#define D          PICOACME_TEST_TMPDIR "/eng_"
+#define BASE       "http://ca.test:4000"
+#define TOKEN      "tok_ABCdef-0123456789_xyz"
+#define DATE_S     784111777 /* Sun, 06 Nov 1994 08:49:37 GMT, RFC 9110 */
+#define H01_PORT   5002U
+#define LSOCK      100
+#define ALPN_PORT  5003U
+#define LSOCK_ALPN 101
 
 /* ---- independent helpers -------------------------------------------------- */
 
@@ -210,6 +212,7 @@ typedef struct conn {
     bool close_after; /* close once out is drained */
     bool validator;   /* an http-01 validation connection */
     bool want_404;    /* the validator asks for an unknown token */
+    bool dns;         /* a DNS-over-TCP connection to the fake primary */
     bool rtog;
     bool wtog;
     uint8_t in[IOBUF]; /* engine -> server */
@@ -264,6 +267,27 @@ static struct srv {
     bool nonce_long;           /* HEAD newNonce answers a 4000-byte Replay-Nonce */
     const char *reject_detail; /* detail of the rejectedIdentifier problem */
     bool order_stuck;          /* the order stays "processing", Retry-After: 3600 */
+    bool alpn;                 /* the authorization offers tls-alpn-01 (/chall/1) */
+    unsigned alpn_open_fail;   /* the fake TLS server_open fails this often first, */
+    unsigned alpn_stall;       /* then this many handshakes never finish, */
+    unsigned alpn_hs_fail;     /* then this many handshakes fail */
+    bool listen_fail;          /* the transport cannot listen on the tls-alpn-01 port */
+    unsigned pending_alpn;     /* validation connections still to make */
+    unsigned alpn_opens;       /* server_open calls */
+    unsigned alpn_closes;      /* server_close calls */
+    unsigned alpn_ok;          /* handshakes whose certificate held the digest */
+    unsigned alpn_bad;         /* handshakes whose certificate did not */
+    const char *ovr_path;      /* a POST to this path is answered once with */
+    unsigned ovr_skip;         /* (after this many left alone) */
+    int ovr_status;            /* this status, */
+    const char *ovr_ctype;     /* Content-Type (NULL: application/json), */
+    const char *ovr_extra;     /* extra header lines, */
+    const char *ovr_body;      /* and body */
+    const char *dir_body;      /* the directory's answer instead of the built-in one */
+    bool order_quiet_stuck;    /* the order stays "processing", no Retry-After */
+    const char *deact_status;  /* the account's status after a deactivation (NULL: deactivated) */
+    unsigned revokes, keychanges, deactivates;
+    char lc_payload[4096]; /* the payload of the last lifecycle POST */
     /* observed / state */
     unsigned reqs; /* complete requests seen */
     unsigned posts;
@@ -277,7 +301,7 @@ static struct srv {
     char acct_jwk[200];
     uint8_t acct_x[32], acct_y[32];
     char ka_expect[128];
-    char last_acct_payload[256];
+    char last_acct_payload[1024];
     char last_acct_jwk[200];
     unsigned acct_posts;
     unsigned order_posts;
@@ -299,6 +323,10 @@ static struct srv {
 } srv;
 
 static conn_t g_conn[NCONN];
+static void (*g_eab_check)(const char *pay, const char *jwk); /* newAccount's EAB (NULL: none) */
+static void (*g_dns_tcp)(conn_t *c); /* the fake primary over TCP (NULL: none) */
+static unsigned g_dns_tcp_again;     /* its connects answer AGAIN this often first */
+static unsigned g_dns_tcp_reset;     /* this many of its connections are reset */
 static uint32_t g_now;
 static unsigned g_io; /* bytes moved by the fake transport: progress */
 static size_t g_piece = 7;
@@ -485,8 +513,11 @@ static void authz_body(char *b, size_t cap, const char *status, const char *ch_s
              "{\"type\":\"dns-01\",\"url\":\"" BASE "/chall/9\",\"token\":\"dnsTOKENdnsTOKENdns\","
              "\"status\":\"pending\"},"
              "{\"type\":\"http-01\",\"url\":\"" BASE "/chall/0\",\"token\":\"%s"
-             "\",\"status\":\"%s\"%s}]}",
-             status, srv.token, ch_status, err);
+             "\",\"status\":\"%s\"%s}%s]}",
+             status, srv.token, ch_status, err,
+             srv.alpn ? ",{\"type\":\"tls-alpn-01\",\"url\":\"" BASE "/chall/1\",\"token\":\"" TOKEN
+                        "\",\"status\":\"pending\"}"
+                      : "");
 }
 
 static void order_body(char *b, size_t cap, const char *status)
@@ -616,6 +647,30 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         }
     }
 
+    if (srv.ovr_path != NULL && strcmp(path, srv.ovr_path) == 0 && srv.ovr_skip-- == 0) {
+        srv.ovr_path = NULL;
+        respond(c, path, srv.ovr_status, srv.ovr_ctype != NULL ? srv.ovr_ctype : "application/json",
+                srv.ovr_extra, srv.ovr_body, true);
+        return;
+    }
+    if (strcmp(path, "/revoke") == 0 || strcmp(path, "/kc") == 0) {
+        /* RFC 8555 §7.6, §7.3.5: 200 and no body needed */
+        if (path[1] == 'r')
+            srv.revokes++;
+        else
+            srv.keychanges++;
+        scopy(srv.lc_payload, sizeof srv.lc_payload, pay);
+        respond(c, path, 200, NULL, NULL, NULL, true);
+        return;
+    }
+    if (strcmp(path, "/acct/1") == 0) {
+        srv.deactivates++;
+        scopy(srv.lc_payload, sizeof srv.lc_payload, pay);
+        snprintf(b, sizeof b, "{\"status\":\"%s\"}",
+                 srv.deact_status != NULL ? srv.deact_status : "deactivated");
+        respond(c, path, 200, "application/json", NULL, b, true);
+        return;
+    }
     if (is_acct) {
         srv.acct_posts++;
         scopy(srv.last_acct_payload, sizeof srv.last_acct_payload, pay);
@@ -631,6 +686,8 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         }
         if (strstr(pay, "\"termsOfServiceAgreed\":true") == NULL)
             violation("ToS not agreed");
+        if (g_eab_check != NULL)
+            g_eab_check(pay, jwk);
         srv.acct_registered = true;
         memcpy(srv.acct_jwk, jwk, sizeof jwk);
         memcpy(srv.acct_x, x, 32);
@@ -735,11 +792,16 @@ static void handle_post(conn_t *c, const char *path, const char *body)
     if (strcmp(path, "/chall/9") == 0) {
         /* dns-01: the fake CA trusts the engine's resolver check */
         srv.chall_posted = true;
-        srv.authz_valid = true;
-        srv.order_status = "ready";
+        if (!srv.authz_invalid) {
+            srv.authz_valid = true;
+            srv.order_status = "ready";
+        }
         respond(c, path, 200, "application/json", NULL,
-                "{\"type\":\"dns-01\",\"url\":\"" BASE
-                "/chall/9\",\"token\":\"dnsTOKENdnsTOKENdns\",\"status\":\"valid\"}",
+                srv.authz_invalid
+                    ? "{\"type\":\"dns-01\",\"url\":\"" BASE
+                      "/chall/9\",\"token\":\"dnsTOKENdnsTOKENdns\",\"status\":\"processing\"}"
+                    : "{\"type\":\"dns-01\",\"url\":\"" BASE
+                      "/chall/9\",\"token\":\"dnsTOKENdnsTOKENdns\",\"status\":\"valid\"}",
                 true);
         return;
     }
@@ -756,6 +818,18 @@ static void handle_post(conn_t *c, const char *path, const char *body)
         }
         respond(c, path, 200, "application/json", "Link: <" BASE "/authz/0>;rel=\"up\"\r\n",
                 "{\"type\":\"http-01\",\"url\":\"" BASE "/chall/0\",\"token\":\"" TOKEN
+                "\",\"status\":\"processing\"}",
+                true);
+        return;
+    }
+    if (strcmp(path, "/chall/1") == 0) {
+        /* tls-alpn-01: the validator connects to the engine's listener */
+        if (strcmp(pay, "{}") != 0)
+            violation("challenge response payload is not {}");
+        srv.chall_posted = true;
+        srv.pending_alpn = 1U + srv.alpn_open_fail + srv.alpn_stall + srv.alpn_hs_fail;
+        respond(c, path, 200, "application/json", NULL,
+                "{\"type\":\"tls-alpn-01\",\"url\":\"" BASE "/chall/1\",\"token\":\"" TOKEN
                 "\",\"status\":\"processing\"}",
                 true);
         return;
@@ -790,7 +864,8 @@ static void handle_post(conn_t *c, const char *path, const char *body)
     if (strcmp(path, "/order/1") == 0) {
         if (pay[0] != '\0')
             violation("order fetch is not POST-as-GET");
-        if (strcmp(srv.order_status, "processing") == 0 && !srv.order_stuck) {
+        if (strcmp(srv.order_status, "processing") == 0 && !srv.order_stuck &&
+            !srv.order_quiet_stuck) {
             srv.order_status = "valid";
         }
         order_body(b, sizeof b, srv.order_status);
@@ -852,6 +927,10 @@ static void serve(conn_t *c)
             srv.silent_count--;
             if (strcmp(method, "POST") == 0 && strcmp(target, "/order") == 0)
                 srv.order_posts++;
+        } else if (strcmp(target, "/dir") == 0 && strcmp(method, "GET") == 0 &&
+                   srv.dir_body != NULL) {
+            srv.dir_gets++;
+            respond(c, target, 200, "application/json", NULL, srv.dir_body, srv.dir_nonce);
         } else if (strcmp(target, "/dir") == 0 && strcmp(method, "GET") == 0 &&
                    srv.profiles != NULL) {
             char d[1024];
@@ -974,6 +1053,19 @@ static picoacme_sock_t conn_new(void)
 static picoacme_err_t t_connect(void *u, const char *host, uint16_t port, picoacme_sock_t *s)
 {
     (void)u;
+    if (g_dns_tcp != NULL && strcmp(host, "127.0.0.1") == 0 && port == 5300U) {
+        if (g_dns_tcp_again > 0) {
+            g_dns_tcp_again--;
+            return PICOACME_AGAIN;
+        }
+        *s = conn_new();
+        g_conn[*s - 3].dns = true;
+        if (g_dns_tcp_reset > 0) {
+            g_dns_tcp_reset--;
+            g_conn[*s - 3].peer_closed = true;
+        }
+        return PICOACME_OK;
+    }
     if (strcmp(host, "ca.test") != 0 || port != 4000U)
         violation("connect to another host");
     if (srv.connect_again > 0) {
@@ -1010,7 +1102,9 @@ static picoacme_err_t t_send(void *u, picoacme_sock_t s, const uint8_t *b, size_
     memcpy(c->in + c->in_len, b, n);
     c->in_len += n;
     g_io++;
-    if (!c->validator)
+    if (c->dns)
+        g_dns_tcp(c);
+    else if (!c->validator)
         serve(c);
     return PICOACME_OK;
 }
@@ -1044,7 +1138,7 @@ static picoacme_err_t t_recv(void *u, picoacme_sock_t s, uint8_t *b, size_t len,
 static void t_close(void *u, picoacme_sock_t s)
 {
     (void)u;
-    if (s == LSOCK || s == 150 /* DNS_SOCK */)
+    if (s == LSOCK || s == LSOCK_ALPN || s == 150 /* DNS_SOCK */)
         return;
     conn_t *c = conn_of(s);
     if (c->validator)
@@ -1057,6 +1151,12 @@ static bool g_listening;
 static picoacme_err_t t_listen(void *u, uint16_t port, picoacme_sock_t *ls)
 {
     (void)u;
+    if (port == ALPN_PORT) {
+        if (srv.listen_fail)
+            return PICOACME_ERR_IO;
+        *ls = LSOCK_ALPN;
+        return PICOACME_OK;
+    }
     assert_int_equal(port, H01_PORT);
     g_listening = true;
     *ls = LSOCK;
@@ -1068,6 +1168,13 @@ static picoacme_err_t t_accept(void *u, picoacme_sock_t ls, picoacme_sock_t *s)
     conn_t *c;
     char req[256];
     (void)u;
+    if (ls == LSOCK_ALPN) {
+        if (srv.pending_alpn == 0)
+            return PICOACME_WANT_READ;
+        srv.pending_alpn--;
+        *s = conn_new();
+        return PICOACME_OK;
+    }
     assert_int_equal(ls, LSOCK);
     if (srv.pending_validators == 0)
         return PICOACME_WANT_READ;
@@ -1114,6 +1221,7 @@ static const picoacme_ident_t g_ids[1] = {{PICOACME_ID_DNS, "a.test"}};
 static uint32_t g_waits[64];
 static unsigned g_nwaits;
 static unsigned g_steps;
+static void (*g_step_hook)(void); /* called after every step (NULL: none) */
 
 /* ENGINE_LOG=1 shows the engine's log while debugging a case. */
 static void log_hook(void *user, int level, const char *fmt, ...)
@@ -1161,6 +1269,10 @@ static void env_open(bool fresh_flash)
     g_cfg.http01_port = H01_PORT;
     g_now = UINT32_MAX - 3000U; /* the run crosses the 32-bit wrap */
     g_listening = false;
+    g_step_hook = NULL;
+    g_eab_check = NULL;
+    g_dns_tcp = NULL;
+    g_dns_tcp_again = g_dns_tcp_reset = 0;
 }
 
 static void env_close(void)
@@ -1177,6 +1289,8 @@ static picoacme_err_t pump_engine(void)
     unsigned idle = 0, io = g_io;
     for (g_steps = 0; g_steps < 200000U; g_steps++) {
         e = picoacme_step(&g_ctx, &w);
+        if (g_step_hook != NULL)
+            g_step_hook();
         /* a peer that never answers: time passes until the engine's deadline */
         idle = g_io == io ? idle + 1U : 0U;
         io = g_io;
@@ -3295,8 +3409,1079 @@ static void test_transport_failures(void **state)
     env_close();
 }
 
+/* ---- tls-alpn-01 through the engine (chall_alpn.c) --------------------------------- */
+
+/* A fake TLS server port: it keeps the certificate the engine hands over,
+ * and a "handshake" that completes checks it holds SHA-256 of the key
+ * authorization (RFC 8737 §3), as the CA's validator would. */
+static struct {
+    uint8_t cert[2048];
+    size_t cert_len;
+    unsigned steps;
+    bool stalled;
+    bool failing;
+} g_ftls;
+
+static picoacme_err_t f_server_open(void *u, picoacme_sock_t sock, const uint8_t *cert, size_t len,
+                                    const uint8_t priv[32])
+{
+    static const uint8_t zero[32];
+    (void)u;
+    (void)conn_of(sock); /* a connection the engine holds */
+    assert_true(memcmp(priv, zero, 32) != 0);
+    srv.alpn_opens++;
+    if (srv.alpn_open_fail > 0) {
+        srv.alpn_open_fail--;
+        return PICOACME_ERR_TLS;
+    }
+    assert_true(len > 0 && len <= sizeof g_ftls.cert);
+    memcpy(g_ftls.cert, cert, len);
+    g_ftls.cert_len = len;
+    g_ftls.steps = 0;
+    g_ftls.stalled = false;
+    g_ftls.failing = false;
+    if (srv.alpn_stall > 0) {
+        srv.alpn_stall--;
+        g_ftls.stalled = true;
+    } else if (srv.alpn_hs_fail > 0) {
+        srv.alpn_hs_fail--;
+        g_ftls.failing = true;
+    }
+    return PICOACME_OK;
+}
+
+static picoacme_err_t f_server_step(void *u)
+{
+    uint8_t d[32];
+    picoacme_iov_t iov;
+    (void)u;
+    g_ftls.steps++;
+    if (g_ftls.stalled)
+        return PICOACME_WANT_READ;
+    if (g_ftls.steps == 1U)
+        return PICOACME_WANT_WRITE;
+    if (g_ftls.failing)
+        return PICOACME_ERR_TLS;
+    iov.ptr = (const uint8_t *)srv.ka_expect;
+    iov.len = strlen(srv.ka_expect);
+    assert_int_equal(g_crypto.sha256(g_crypto.user, &iov, 1, d), PICOACME_OK);
+    if (memmem(g_ftls.cert, g_ftls.cert_len, d, sizeof d) != NULL) {
+        srv.alpn_ok++;
+        srv.authz_valid = true;
+        srv.order_status = "ready";
+    } else {
+        srv.alpn_bad++;
+    }
+    return PICOACME_OK;
+}
+
+static void f_server_close(void *u)
+{
+    (void)u;
+    srv.alpn_closes++;
+}
+
+static picoacme_tls_t g_ftls_port;
+
+static void alpn_env(uint16_t port)
+{
+    memset(&g_ftls, 0, sizeof g_ftls);
+    memset(&g_ftls_port, 0, sizeof g_ftls_port);
+    g_ftls_port.server_open = f_server_open;
+    g_ftls_port.server_step = f_server_step;
+    g_ftls_port.server_close = f_server_close;
+    g_ports.tls = &g_ftls_port;
+    g_cfg.challenges[0] = PICOACME_CHALL_TLSALPN01;
+    g_cfg.n_challenges = 1;
+    g_cfg.http01_port = 0;
+    g_cfg.tlsalpn01_port = port;
+    srv.alpn = true;
+    srv.h01 = false;
+}
+
+/* The built-in responder: a TLS server that cannot start, a validator
+ * that stalls past the 5 s, a failed handshake, then the one that sees
+ * the certificate; each connection closed, the session ended once opened. */
+static void test_tlsalpn01_responder(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    alpn_env(ALPN_PORT);
+    srv.alpn_open_fail = 1;
+    srv.alpn_stall = 1;
+    srv.alpn_hs_fail = 1;
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(srv.alpn_opens, 4);  /* one refused, three sessions */
+    assert_int_equal(srv.alpn_closes, 3); /* the refused one had no session */
+    assert_int_equal(srv.alpn_ok, 1);
+    assert_int_equal(srv.alpn_bad, 0);
+    assert_int_equal(srv.pending_alpn, 0);
+    assert_int_equal(g_ctx.run.served, 1); /* only the good handshake */
+    for (int i = 0; i < NCONN; i++)
+        assert_false(g_conn[i].used); /* every validation connection closed */
+    env_close();
+}
+
+/* The responder cannot start: no TLS server in the port, no listener. */
+static void test_tlsalpn01_cannot_serve(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    alpn_env(ALPN_PORT);
+    g_ftls_port.server_open = NULL;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_ERR_UNSUPPORTED);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "cannot serve tls-alpn-01"));
+    assert_int_equal(srv.reqs, 0);
+    g_ftls_port.server_open = f_server_open;
+    srv.listen_fail = true;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_ERR_IO);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "cannot listen"));
+    assert_int_equal(srv.reqs, 0);
+    env_close();
+}
+
+/* picoacme_tlsalpn_adopt(): the appliance's own HTTPS server hands over a
+ * connection that asked for acme-tls/1 (no built-in listener). */
+static bool g_adopted;
+
+static void adopt_hook(void)
+{
+    picoacme_sock_t s;
+    if (g_adopted || srv.pending_alpn == 0 || g_ctx.alpn.cert_len == 0U)
+        return;
+    srv.pending_alpn--;
+    s = conn_new();
+    assert_int_equal(picoacme_tlsalpn_adopt(&g_ctx, s), PICOACME_OK);
+    /* one validation at a time */
+    assert_int_equal(picoacme_tlsalpn_adopt(&g_ctx, s), PICOACME_ERR_STATE);
+    g_adopted = true;
+}
+
+static void test_tlsalpn01_adopt(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    alpn_env(0);
+    g_adopted = false;
+    assert_int_equal(picoacme_tlsalpn_adopt(NULL, 5), PICOACME_ERR_PARAM);
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_tlsalpn_adopt(&g_ctx, PICOACME_SOCK_NONE), PICOACME_ERR_PARAM);
+    /* no challenge certificate yet */
+    assert_int_equal(picoacme_tlsalpn_adopt(&g_ctx, 5), PICOACME_ERR_STATE);
+    g_step_hook = adopt_hook;
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_OK);
+    assert_int_equal(pump_engine(), PICOACME_OK);
+    g_step_hook = NULL;
+    assert_no_violation();
+    assert_true(g_adopted);
+    assert_int_equal(srv.alpn_ok, 1);
+    assert_int_equal(srv.alpn_closes, 1);
+    assert_int_equal(g_ctx.run.served, 1);
+    for (int i = 0; i < NCONN; i++)
+        assert_false(g_conn[i].used);
+    env_close();
+}
+
+/* Challenge settings that cannot work are refused before any request. */
+static void test_challenge_settings(void **state)
+{
+    static const picoacme_ident_t ip[1] = {{PICOACME_ID_IP, "192.0.2.7"}};
+    static const picoacme_ident_t wild[1] = {{PICOACME_ID_DNS, "*.a.test"}};
+    picoacme_dns01_config_t dns;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    memset(&dns, 0, sizeof dns);
+    g_cfg.challenges[0] = PICOACME_CHALL_DNS01;
+    g_cfg.n_challenges = 1;
+    /* dns-01 without a server and key */
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_ERR_PARAM);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "DNS server and TSIG key"));
+    /* a resolver without a timeout */
+    dns.server = "127.0.0.1";
+    dns.tsig.name = "k.";
+    dns.tsig.secret = (const uint8_t *)"0123456789abcdef0123456789abcdef";
+    dns.tsig.secret_len = 32;
+    dns.resolver = "127.0.0.1";
+    g_cfg.dns01 = &dns;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_ERR_PARAM);
+    /* complete, but the transport has no UDP */
+    dns.timeout_s = 10;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_ERR_UNSUPPORTED);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "no UDP"));
+    /* an unknown type */
+    g_cfg.challenges[0] = (picoacme_chall_type_t)7;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_ERR_PARAM);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "unknown challenge type"));
+    /* an IP address with dns-01 only (RFC 8738 §7) */
+    dns.resolver = NULL;
+    dns.tcp = true;
+    g_cfg.challenges[0] = PICOACME_CHALL_DNS01;
+    g_cfg.ids = ip;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_ERR_PARAM);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "cannot validate an IP"));
+    /* a wildcard with http-01 only */
+    g_cfg.challenges[0] = PICOACME_CHALL_HTTP01;
+    g_cfg.ids = wild;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_issue_start(&g_ctx), PICOACME_ERR_PARAM);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "wildcard name needs dns-01"));
+    assert_int_equal(srv.reqs, 0);
+    g_cfg.ids = g_ids;
+    env_close();
+}
+
+/* ---- dns-01: the RFC 2136 server's failures, the hook's (chall_dns01.c) ---------- */
+
+/* A fake primary over the fake UDP port: it answers each message (an SOA
+ * query or an UPDATE) unsigned with g_ds.rcode and no records, or not at
+ * all; knobs make the port fail the send or the receive. */
+static struct {
+    unsigned rcode;
+    bool silent;      /* never answers */
+    unsigned again;   /* udp_send answers AGAIN (resolving) this often first */
+    bool send_fail;   /* udp_send fails */
+    bool recv_fail;   /* udp_recv fails */
+    bool stray_first; /* an answer of another id comes first */
+    unsigned sends;   /* datagrams sent to the server */
+    unsigned updates; /* of them UPDATEs (opcode 5) */
+    uint8_t answer[512];
+    size_t answer_len;
+    uint8_t stray[64];
+    size_t stray_len;
+    unsigned tcp_wrong_id; /* TCP answers with another id, this often first */
+    unsigned tcp_too_long; /* TCP answers announcing 65,535 bytes, this often first */
+} g_ds;
+
+static picoacme_err_t ds_send(void *u, picoacme_sock_t s, const char *host, uint16_t port,
+                              const uint8_t *b, size_t len)
+{
+    size_t q = 12;
+    (void)u;
+    assert_int_equal(s, DNS_SOCK);
+    assert_string_equal(host, "127.0.0.1");
+    assert_int_equal(port, 5300);
+    if (g_ds.again > 0) {
+        g_ds.again--;
+        return PICOACME_AGAIN;
+    }
+    if (g_ds.send_fail)
+        return PICOACME_ERR_IO;
+    g_ds.sends++;
+    assert_true(len > 12);
+    if (((b[2] >> 3) & 0x0F) == 5)
+        g_ds.updates++;
+    if (g_ds.silent)
+        return PICOACME_OK;
+    while (q < len && b[q] != 0)
+        q += 1U + b[q];
+    q += 5U; /* the root label, type, class of the question (zone) */
+    assert_true(q <= len && q <= sizeof g_ds.answer);
+    memcpy(g_ds.answer, b, q);
+    g_ds.answer[2] = (uint8_t)(b[2] | 0x80); /* QR, the opcode kept */
+    g_ds.answer[3] = (uint8_t)g_ds.rcode;
+    g_ds.answer[4] = 0;
+    g_ds.answer[5] = 1;
+    memset(g_ds.answer + 6, 0, 6);
+    g_ds.answer_len = q;
+    if (g_ds.stray_first) {
+        g_ds.stray_first = false;
+        memcpy(g_ds.stray, g_ds.answer, 12);
+        g_ds.stray[0] ^= 0x5a; /* another id */
+        g_ds.stray_len = 12;
+    }
+    return PICOACME_OK;
+}
+
+static picoacme_err_t ds_recv(void *u, picoacme_sock_t s, uint8_t *b, size_t cap, size_t *got)
+{
+    (void)u;
+    assert_int_equal(s, DNS_SOCK);
+    if (g_ds.recv_fail)
+        return PICOACME_ERR_IO;
+    if (g_ds.stray_len > 0) {
+        memcpy(b, g_ds.stray, g_ds.stray_len);
+        *got = g_ds.stray_len;
+        g_ds.stray_len = 0;
+        g_io++;
+        return PICOACME_OK;
+    }
+    if (g_ds.answer_len == 0)
+        return PICOACME_WANT_READ;
+    assert_true(g_ds.answer_len <= cap);
+    memcpy(b, g_ds.answer, g_ds.answer_len);
+    *got = g_ds.answer_len;
+    g_ds.answer_len = 0;
+    g_io++;
+    return PICOACME_OK;
+}
+
+static const uint8_t g_tsig_secret[32] = "0123456789abcdef0123456789abcdef";
+
+static void ds_env(picoacme_dns01_config_t *dns, const char *zone)
+{
+    memset(&g_ds, 0, sizeof g_ds);
+    g_tp.udp_open = u_open;
+    g_tp.udp_send = ds_send;
+    g_tp.udp_recv = ds_recv;
+    memset(dns, 0, sizeof *dns);
+    dns->server = "127.0.0.1";
+    dns->server_port = 5300;
+    dns->zone = zone;
+    dns->tsig.name = "acme-key";
+    dns->tsig.secret = g_tsig_secret;
+    dns->tsig.secret_len = sizeof g_tsig_secret;
+    g_cfg.challenges[0] = PICOACME_CHALL_DNS01;
+    g_cfg.n_challenges = 1;
+    g_cfg.dns01 = dns;
+    g_cfg.http01_port = 0;
+    srv.h01 = false;
+}
+
+/* One issuance that ends in the dns-01 publish: the error, the state, the
+ * detail the CA's answer produced. */
+static void ds_expect(picoacme_err_t err, const char *detail)
+{
+    picoacme_err_t e = run();
+    const picoacme_problem_t *p = picoacme_last_problem(&g_ctx);
+    if (e != err || strstr(p->detail, detail) == NULL)
+        fail_msg("got %s \"%s\", expected %s \"%s\"", picoacme_err_str(e), p->detail,
+                 picoacme_err_str(err), detail);
+    assert_int_equal(p->state, PICOACME_ST_DNS_PUBLISH);
+    assert_int_equal(p->http_status, 0); /* the DNS exchange, not the last HTTP answer */
+    assert_false(srv.chall_posted);      /* nothing published: no challenge answered */
+    assert_nothing_stored();
+}
+
+static void test_dns01_server_failures(void **state)
+{
+    picoacme_dns01_config_t dns;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    ds_env(&dns, NULL);
+    /* no zone configured: the SOA query finds none */
+    ds_expect(PICOACME_ERR_DNS, "names no zone (SOA)");
+    assert_int_equal(g_ds.sends, 1);
+    assert_int_equal(g_ds.updates, 0);
+    /* the zone given: the UPDATE refused, each RCODE named */
+    dns.zone = "test";
+    g_ds.rcode = PICOACME_DNS_RCODE_REFUSED;
+    ds_expect(PICOACME_ERR_DNS, "refused the update: REFUSED");
+    assert_int_equal(g_ds.updates, 1);
+    g_ds.rcode = PICOACME_DNS_RCODE_SERVFAIL;
+    g_ds.stray_first = true; /* dropped: another id */
+    ds_expect(PICOACME_ERR_DNS, "refused the update: SERVFAIL");
+    g_ds.rcode = PICOACME_DNS_RCODE_NXDOMAIN;
+    ds_expect(PICOACME_ERR_DNS, "refused the update: NXDOMAIN");
+    g_ds.rcode = 4; /* NOTIMP */
+    ds_expect(PICOACME_ERR_DNS, "refused the update: an error");
+    /* silence: sent again after 1 s and 2 s, then given up after 4 s;
+     * the UPDATE may have been applied, so the delete follows (3 tries) */
+    g_ds.sends = 0;
+    g_ds.updates = 0;
+    g_ds.silent = true;
+    ds_expect(PICOACME_ERR_DNS, "did not answer");
+    assert_int_equal(g_ds.sends, 6);
+    assert_int_equal(g_ds.updates, 6);
+    /* the port cannot receive: each try fails at once */
+    g_ds.sends = 0;
+    g_ds.silent = false;
+    g_ds.recv_fail = true;
+    ds_expect(PICOACME_ERR_DNS, "did not answer");
+    assert_int_equal(g_ds.sends, 6);
+    /* a zone that is no DNS name: no message can be built */
+    g_ds.sends = 0;
+    dns.zone = "a..test";
+    ds_expect(PICOACME_ERR_PARAM, "cannot build the DNS message");
+    assert_int_equal(g_ds.sends, 0);
+    dns.zone = "test";
+    /* the server's name still resolving, then it cannot be sent to */
+    g_ds.recv_fail = false;
+    g_ds.again = 2;
+    g_ds.send_fail = true;
+    ds_expect(PICOACME_ERR_DNS, "cannot send to the dns-01 server");
+    assert_int_equal(g_ds.again, 0);
+    assert_no_violation();
+    env_close();
+}
+
+/* A DNS hook that is slow, fails, or publishes and then sees the
+ * challenge fail: the removal follows, and the failure stays the run's. */
+static struct {
+    unsigned again; /* AGAIN this often first */
+    bool fail;      /* then fails the add */
+    unsigned adds, removes;
+} g_hk;
+
+static picoacme_err_t hook_slow(void *user, const char *fqdn, const char *value, bool add)
+{
+    (void)user;
+    assert_string_equal(fqdn, "_acme-challenge.a.test");
+    assert_int_equal(strlen(value), 43);
+    if (g_hk.again > 0) {
+        g_hk.again--;
+        return PICOACME_AGAIN;
+    }
+    if (add && g_hk.fail)
+        return PICOACME_ERR_IO;
+    if (add)
+        g_hk.adds++;
+    else
+        g_hk.removes++;
+    return PICOACME_OK;
+}
+
+static void test_dns01_hook_failures(void **state)
+{
+    static const picoacme_dns_hook_t hook = {NULL, hook_slow};
+    picoacme_dns01_config_t dns;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    memset(&g_hk, 0, sizeof g_hk);
+    memset(&dns, 0, sizeof dns);
+    dns.hook = &hook;
+    g_cfg.challenges[0] = PICOACME_CHALL_DNS01;
+    g_cfg.n_challenges = 1;
+    g_cfg.dns01 = &dns;
+    g_cfg.http01_port = 0;
+    srv.h01 = false;
+    g_hk.again = 3;
+    g_hk.fail = true;
+    assert_int_equal(run(), PICOACME_ERR_DNS);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "hook could not publish"));
+    assert_int_equal(g_hk.again, 0);
+    assert_false(srv.chall_posted);
+    /* a failed add may have done part of it: the removal follows */
+    assert_int_equal(g_hk.adds, 0);
+    assert_int_equal(g_hk.removes, 1);
+    /* published, the authorization fails: removed, the failure kept */
+    g_hk.fail = false;
+    srv.authz_invalid = true;
+    assert_int_equal(run(), PICOACME_ERR_INVALID);
+    assert_int_equal(g_hk.adds, 1);
+    assert_int_equal(g_hk.removes, 2);
+    assert_int_equal(picoacme_last_problem(&g_ctx)->err, PICOACME_ERR_INVALID);
+    assert_nothing_stored();
+    assert_no_violation();
+    env_close();
+}
+
+/* ---- the crypto port failing (request.c, eab.c, lifecycle.c) ---------------------- */
+
+/* A key slot's operation fails, in one engine state or in any (IDLE). */
+typedef struct {
+    int slot; /* -1: never */
+    picoacme_state_t st;
+} fault_t;
+static struct {
+    fault_t gen, pub, exp, sign;
+    int keyauth_hash; /* the key authorization's SHA-256 fails (1) */
+    int random_in;    /* random fails in this state (-1: never) */
+    int write_in;     /* a flash write fails in this state (-1: never) */
+} g_fault;
+static picoacme_storage_t g_fst;
+static picoacme_crypto_t g_fc;
+static void fault_clear(void);
+
+static bool fault_hit(const fault_t *f, picoacme_key_slot_t slot)
+{
+    return f->slot == (int)slot && (f->st == PICOACME_ST_IDLE || g_ctx.run.state == f->st);
+}
+
+static picoacme_err_t fc_generate(void *u, picoacme_key_slot_t slot)
+{
+    return fault_hit(&g_fault.gen, slot) ? PICOACME_ERR_CRYPTO : g_crypto.key_generate(u, slot);
+}
+
+static picoacme_err_t fc_public(void *u, picoacme_key_slot_t slot, uint8_t pub[64])
+{
+    return fault_hit(&g_fault.pub, slot) ? PICOACME_ERR_CRYPTO : g_crypto.key_public(u, slot, pub);
+}
+
+static picoacme_err_t fc_export(void *u, picoacme_key_slot_t slot, uint8_t priv[32])
+{
+    return fault_hit(&g_fault.exp, slot) ? PICOACME_ERR_CRYPTO : g_crypto.key_export(u, slot, priv);
+}
+
+static picoacme_err_t fc_sign(void *u, picoacme_key_slot_t slot, const uint8_t digest[32],
+                              uint8_t sig[64])
+{
+    return fault_hit(&g_fault.sign, slot) ? PICOACME_ERR_CRYPTO
+                                          : g_crypto.key_sign(u, slot, digest, sig);
+}
+
+static picoacme_err_t fc_sha256(void *u, const picoacme_iov_t *iov, size_t n, uint8_t out[32])
+{
+    /* token "." thumbprint: three pieces, the last the 43-byte thumbprint */
+    if (g_fault.keyauth_hash && n == 3U && iov[1].len == 1U && iov[2].len == 43U)
+        return PICOACME_ERR_CRYPTO;
+    return g_crypto.sha256(u, iov, n, out);
+}
+
+static picoacme_err_t fc_random(void *u, uint8_t *b, size_t n)
+{
+    return (int)g_ctx.run.state == g_fault.random_in ? PICOACME_ERR_CRYPTO
+                                                     : g_crypto.random(u, b, n);
+}
+
+static picoacme_err_t fs_write(void *u, size_t off, const uint8_t *b, size_t n)
+{
+    return (int)g_ctx.run.state == g_fault.write_in ? PICOACME_ERR_STORAGE
+                                                    : g_st.write(u, off, b, n);
+}
+
+static void fault_env(void)
+{
+    g_fc = g_crypto;
+    g_fc.key_generate = fc_generate;
+    g_fc.key_public = fc_public;
+    g_fc.key_export = fc_export;
+    g_fc.key_sign = fc_sign;
+    g_fc.sha256 = fc_sha256;
+    g_fc.random = fc_random;
+    g_ports.crypto = &g_fc;
+    g_fst = g_st;
+    g_fst.write = fs_write;
+    g_ports.storage = &g_fst;
+    fault_clear();
+}
+
+static void fault_clear(void)
+{
+    memset(&g_fault, 0, sizeof g_fault);
+    g_fault.gen.slot = g_fault.pub.slot = g_fault.exp.slot = g_fault.sign.slot = -1;
+    g_fault.random_in = g_fault.write_in = -1;
+}
+
+static void fault_set(fault_t *f, picoacme_key_slot_t slot, picoacme_state_t st)
+{
+    fault_clear();
+    f->slot = (int)slot;
+    f->st = st;
+}
+
+/* Run one lifecycle call on a fresh context; its result, the detail checked. */
+static picoacme_err_t lc_run(picoacme_err_t (*start)(picoacme_ctx_t *), const char *detail)
+{
+    picoacme_err_t e;
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    e = start(&g_ctx);
+    if (e == PICOACME_OK)
+        e = pump_engine();
+    if (detail != NULL && strstr(picoacme_last_problem(&g_ctx)->detail, detail) == NULL)
+        fail_msg("detail \"%s\", expected \"%s\"", picoacme_last_problem(&g_ctx)->detail, detail);
+    return e;
+}
+
+static picoacme_err_t revoke10(picoacme_ctx_t *ctx)
+{
+    return picoacme_revoke_start(ctx, 10);
+}
+
+/* Revocation with reason 10 (two digits), a CA that does not deactivate,
+ * and the key rollover failing at each step of the crypto port: nothing
+ * reaches the CA before the failure, the stored account key stays. */
+static void test_lifecycle_failures(void **state)
+{
+    uint8_t before[64], after[64];
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    fault_env();
+    assert_int_equal(run(), PICOACME_OK);
+    assert_int_equal(g_crypto.key_public(g_crypto.user, PICOACME_KEY_ACCOUNT, before), PICOACME_OK);
+    assert_int_equal(picoacme_key_rollover_start(NULL), PICOACME_ERR_PARAM);
+    /* revoke, reason aACompromise (10) */
+    assert_int_equal(lc_run(revoke10, NULL), PICOACME_OK);
+    assert_int_equal(srv.revokes, 1);
+    assert_true(strncmp(srv.lc_payload, "{\"certificate\":\"", 16) == 0);
+    assert_non_null(strstr(srv.lc_payload, "\",\"reason\":10}"));
+    /* a deactivation the CA does not carry out */
+    srv.deact_status = "valid";
+    assert_int_equal(lc_run(picoacme_account_deactivate_start, "did not deactivate"),
+                     PICOACME_ERR_PROTOCOL);
+    assert_int_equal(srv.deactivates, 1);
+    assert_string_equal(srv.lc_payload, "{\"status\":\"deactivated\"}");
+    /* rollover: the new key cannot be generated */
+    fault_set(&g_fault.gen, PICOACME_KEY_CHALLENGE, PICOACME_ST_IDLE);
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_key_rollover_start(&g_ctx), PICOACME_ERR_CRYPTO);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "key generation failed"));
+    /* the old key's JWK for the inner payload */
+    fault_set(&g_fault.pub, PICOACME_KEY_ACCOUNT, PICOACME_ST_KEY_CHANGE);
+    assert_int_equal(lc_run(picoacme_key_rollover_start, "account public key unavailable"),
+                     PICOACME_ERR_CRYPTO);
+    /* the new key's JWK for the inner header */
+    fault_set(&g_fault.pub, PICOACME_KEY_CHALLENGE, PICOACME_ST_KEY_CHANGE);
+    assert_int_equal(lc_run(picoacme_key_rollover_start, "new account public key unavailable"),
+                     PICOACME_ERR_CRYPTO);
+    /* the inner JWS signed by the new key */
+    fault_set(&g_fault.sign, PICOACME_KEY_CHALLENGE, PICOACME_ST_IDLE);
+    assert_int_equal(lc_run(picoacme_key_rollover_start, "signing the key change failed"),
+                     PICOACME_ERR_CRYPTO);
+    assert_int_equal(srv.keychanges, 0);
+    /* the CA took the new key, but it cannot be moved to the account slot */
+    fault_set(&g_fault.exp, PICOACME_KEY_CHALLENGE, PICOACME_ST_IDLE);
+    assert_int_equal(lc_run(picoacme_key_rollover_start, "cannot be moved to its slot"),
+                     PICOACME_ERR_CRYPTO);
+    assert_int_equal(srv.keychanges, 1);
+    {
+        /* the inner JWS (§7.3.5): account and oldKey in its payload */
+        const char *v = NULL;
+        char inner[512];
+        long n = jstr(srv.lc_payload, "payload", &v);
+        assert_true(n > 0);
+        n = b64u_dec(v, (size_t)n, (uint8_t *)inner, sizeof inner - 1U);
+        assert_true(n > 0);
+        inner[n] = '\0';
+        assert_true(strncmp(inner, "{\"account\":\"" BASE "/acct/1\",\"oldKey\":{", 40) == 0);
+    }
+    /* the CA took the new key, but the record cannot be written */
+    fault_clear();
+    g_fault.write_in = PICOACME_ST_KEY_CHANGE;
+    assert_int_equal(lc_run(picoacme_key_rollover_start, "writing it to flash failed"),
+                     PICOACME_ERR_STORAGE);
+    assert_int_equal(srv.keychanges, 2);
+    fault_clear();
+    /* the stored account key is the old one still */
+    assert_int_equal(picoacme_init(&g_ctx, &g_cfg, &g_ports), PICOACME_OK);
+    assert_int_equal(picoacme_account_deactivate_start(&g_ctx), PICOACME_OK);
+    assert_int_equal(g_crypto.key_public(g_crypto.user, PICOACME_KEY_ACCOUNT, after), PICOACME_OK);
+    assert_memory_equal(before, after, 64);
+    srv.deact_status = NULL;
+    assert_int_equal(pump_engine(), PICOACME_OK);
+    assert_int_equal(srv.deactivates, 2);
+    assert_no_violation();
+    env_close();
+}
+
+/* Requests that cannot be built: the account key's JWK (with and without
+ * EAB), the JWS signature, the CSR; a directory URL that is no URL. */
+static void test_request_failures(void **state)
+{
+    static const uint8_t hmac[32] = "hmac-key-hmac-key-hmac-key-hmac";
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    fault_env();
+    fault_set(&g_fault.pub, PICOACME_KEY_ACCOUNT, PICOACME_ST_ACCOUNT);
+    assert_int_equal(run(), PICOACME_ERR_CRYPTO);
+    assert_non_null(
+        strstr(picoacme_last_problem(&g_ctx)->detail, "account public key unavailable"));
+    assert_int_equal(srv.acct_posts, 0);
+    /* with External Account Binding: its JWS needs the JWK first */
+    g_cfg.eab_kid = "kid-1";
+    g_cfg.eab_key = hmac;
+    g_cfg.eab_key_len = sizeof hmac;
+    assert_int_equal(run(), PICOACME_ERR_CRYPTO);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "External Account Binding"));
+    /* a crypto failure is not a buffer too small */
+    assert_null(strstr(picoacme_last_problem(&g_ctx)->detail, "does not fit"));
+    assert_int_equal(srv.acct_posts, 0);
+    g_cfg.eab_kid = NULL;
+    g_cfg.eab_key = NULL;
+    g_cfg.eab_key_len = 0;
+    /* the newOrder JWS cannot be signed */
+    fault_set(&g_fault.sign, PICOACME_KEY_ACCOUNT, PICOACME_ST_ORDER);
+    assert_int_equal(run(), PICOACME_ERR_CRYPTO);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "signing the request failed"));
+    assert_int_equal(srv.acct_posts, 1);
+    assert_int_equal(srv.order_posts, 0);
+    /* the CSR cannot be signed */
+    fault_set(&g_fault.sign, PICOACME_KEY_CERT, PICOACME_ST_IDLE);
+    assert_int_equal(run(), PICOACME_ERR_CRYPTO);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "building the CSR failed"));
+    assert_int_equal(srv.finalizes, 0);
+    fault_clear();
+    /* newNonce is no URL */
+    srv.dir_body = "{\"newNonce\":\"nonce-url\",\"newAccount\":\"" BASE
+                   "/acct\",\"newOrder\":\"" BASE "/order\"}";
+    assert_int_equal(run(), PICOACME_ERR_PROTOCOL);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "URL that cannot be used"));
+    srv.dir_body = NULL;
+    assert_no_violation();
+    assert_nothing_stored();
+    env_close();
+}
+
+/* ---- malformed CA answers (response.c) --------------------------------------------- */
+
+#define ORDER_HEAD                                                                                 \
+    "{\"status\":\"pending\",\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.test\"}],"
+#define LOC_ORDER "Location: " BASE "/order/1\r\n"
+#define LONG_URL                                                                                   \
+    BASE "/0123456789012345678901234567890123456789012345678901234567890123456789012345678901234"  \
+         "56789012345678901234567890123456789012345678901234567890123456789012345678901234567890"  \
+         "0123456789012345678901234567890123456789" /* over PICOACME_URL_MAX */
+
+static const struct hostile_answer {
+    const char *path;
+    int status;
+    const char *ctype;
+    const char *extra;
+    const char *body;
+    picoacme_err_t err;
+    const char *detail;
+} g_hostile[] = {
+    {"/acct", 201, NULL, NULL, "{\"status\":\"valid\"}", PICOACME_ERR_PROTOCOL,
+     "account without a usable Location"},
+    {"/acct", 200, NULL, "Location: " BASE "/acct/1\r\n", "{\"status\":\"deactivated\"}",
+     PICOACME_ERR_INVALID, "deactivated or revoked"},
+    {"/acct", 400, "application/problem+json", NULL, "{\"type\":5,\"detail\":\"odd type\"}",
+     PICOACME_ERR_HTTP, "odd type"}, /* no usable type: no problem, the detail kept */
+    {"/order", 201, NULL, NULL,
+     ORDER_HEAD "\"authorizations\":[\"" BASE "/authz/0\"],\"finalize\":\"" BASE "/finalize\"}",
+     PICOACME_ERR_PROTOCOL, "new order without a usable Location"},
+    {"/order", 202, NULL, LOC_ORDER,
+     ORDER_HEAD "\"authorizations\":[\"" BASE "/authz/0\"],\"finalize\":\"" BASE "/finalize\"}",
+     PICOACME_ERR_HTTP, "unexpected HTTP status"},
+    {"/order", 201, NULL, LOC_ORDER, ORDER_HEAD "\"authorizations\":[\"" BASE "/authz/0\"]}",
+     PICOACME_ERR_PROTOCOL, "finalize"},
+    {"/order", 201, NULL, LOC_ORDER,
+     ORDER_HEAD "\"authorizations\":[\"" BASE "/authz/0\"],\"finalize\":\"" LONG_URL "\"}",
+     PICOACME_ERR_NOSPACE, "longer than PICOACME_URL_MAX"},
+    {"/order", 201, NULL, LOC_ORDER,
+     ORDER_HEAD "\"authorizations\":[],\"finalize\":\"" BASE "/finalize\"}", PICOACME_ERR_PROTOCOL,
+     "order without authorizations"},
+    {"/order", 201, NULL, LOC_ORDER,
+     ORDER_HEAD "\"authorizations\":[\"" BASE "/a/1\",\"" BASE "/a/2\",\"" BASE "/a/3\",\"" BASE
+                "/a/4\",\"" BASE "/a/5\"],\"finalize\":\"" BASE "/finalize\"}",
+     PICOACME_ERR_NOSPACE, "more authorizations than PICOACME_MAX_IDENTIFIERS"},
+    {"/order", 201, NULL, LOC_ORDER,
+     ORDER_HEAD "\"authorizations\":[5],\"finalize\":\"" BASE "/finalize\"}", PICOACME_ERR_PROTOCOL,
+     "authorization URL"},
+    {"/order", 201, NULL, LOC_ORDER,
+     "{\"status\":\"invalid\",\"authorizations\":[\"" BASE "/authz/0\"],\"finalize\":\"" BASE
+     "/finalize\",\"error\":{\"type\":\"urn:ietf:params:acme:error:rejectedIdentifier\","
+     "\"detail\":\"not this name\"}}",
+     PICOACME_ERR_INVALID, "not this name"}, /* the CA's detail kept */
+    {"/order", 201, NULL, LOC_ORDER,
+     "{\"status\":\"invalid\",\"authorizations\":[\"" BASE "/authz/0\"],\"finalize\":\"" BASE
+     "/finalize\"}",
+     PICOACME_ERR_INVALID, "the order became invalid"},
+    {"/cert", 200, "application/pem-certificate-chain", NULL,
+     "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", PICOACME_ERR_PARSE,
+     "cannot be parsed"},
+    {"/cert", 202, "text/plain", NULL, "later", PICOACME_ERR_HTTP, "certificate download failed"},
+    {"/authz/0", 200, NULL, NULL, "{\"status\":\"pending\",\"challenges\":[]}",
+     PICOACME_ERR_PROTOCOL, "without a usable identifier"},
+    {"/authz/0", 200, NULL, NULL,
+     "{\"status\":\"pending\",\"identifier\":{\"type\":\"dns\",\"value\":\"b.test\"},"
+     "\"challenges\":[]}",
+     PICOACME_ERR_PROTOCOL, "identifier not asked for"},
+    {"/authz/0", 200, NULL, NULL,
+     "{\"status\":\"pending\",\"identifier\":{\"type\":\"dns\",\"value\":\"a.test\"},"
+     "\"challenges\":[{\"type\":\"http-01\",\"token\":\"" TOKEN "\"}]}",
+     PICOACME_ERR_PROTOCOL, "url"},
+    {"/authz/0", 200, NULL, NULL,
+     "{\"status\":\"pending\",\"identifier\":{\"type\":\"dns\",\"value\":\"a.test\"},"
+     "\"challenges\":[{\"type\":\"other-01\",\"url\":\"" BASE "/c\",\"token\":\"" TOKEN "\"}]}",
+     PICOACME_ERR_UNSUPPORTED, "none of the allowed challenge types"},
+    {"/authz/0", 200, NULL, NULL,
+     "{\"status\":\"invalid\",\"identifier\":{\"type\":\"dns\",\"value\":\"a.test\"},"
+     "\"challenges\":[{\"type\":\"http-01\",\"url\":\"" BASE "/chall/0\",\"token\":\"" TOKEN
+     "\",\"error\":{\"type\":\"urn:ietf:params:acme:error:unauthorized\","
+     "\"detail\":\"expired before validation\"}}]}",
+     PICOACME_ERR_INVALID, "expired before validation"},
+    {"/chall/0", 200, NULL, NULL,
+     "{\"type\":\"http-01\",\"status\":\"invalid\",\"error\":{\"type\":"
+     "\"urn:ietf:params:acme:error:incorrectResponse\",\"detail\":\"wrong key authorization\"}}",
+     PICOACME_ERR_INVALID, "wrong key authorization"},
+};
+
+static void test_hostile_answers(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    for (size_t i = 0; i < sizeof g_hostile / sizeof g_hostile[0]; i++) {
+        const struct hostile_answer *h = &g_hostile[i];
+        picoacme_err_t e;
+        /* a fresh device: the account is asked for too */
+        env_close();
+        srv_reset(false);
+        env_open(true);
+        srv.ovr_path = h->path;
+        srv.ovr_status = h->status;
+        srv.ovr_ctype = h->ctype;
+        srv.ovr_extra = h->extra;
+        srv.ovr_body = h->body;
+        e = run();
+        if (e != h->err || strstr(picoacme_last_problem(&g_ctx)->detail, h->detail) == NULL)
+            fail_msg("case %zu (%s %d): %s \"%s\", expected %s \"%s\"", i, h->path, h->status,
+                     picoacme_err_str(e), picoacme_last_problem(&g_ctx)->detail,
+                     picoacme_err_str(h->err), h->detail);
+        assert_null(srv.ovr_path); /* the answer was given */
+        if (h->err == PICOACME_ERR_INVALID && strstr(h->body, "rejectedIdentifier") != NULL)
+            assert_problem(PICOACME_ERR_INVALID, PICOACME_ST_ORDER, 201, "rejectedIdentifier");
+        assert_no_violation();
+    }
+    env_close();
+}
+
+/* The directory: without newOrder, or requiring EAB none is configured for. */
+static void test_hostile_directory(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    srv.dir_body = "{\"newNonce\":\"" BASE "/nonce\",\"newAccount\":\"" BASE "/acct\"}";
+    assert_int_equal(run(), PICOACME_ERR_PROTOCOL);
+    assert_string_equal(picoacme_last_problem(&g_ctx)->detail, "newOrder");
+    assert_false(g_ctx.dir.loaded);
+    srv.dir_body = "{\"newNonce\":\"" BASE "/nonce\",\"newAccount\":\"" BASE
+                   "/acct\",\"newOrder\":\"" BASE "/order\",\"meta\":{"
+                   "\"externalAccountRequired\":true}}";
+    assert_int_equal(run(), PICOACME_ERR_UNSUPPORTED);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "requires External Account"));
+    assert_int_equal(srv.acct_posts, 0);
+    assert_no_violation();
+    env_close();
+}
+
+/* Polling the order: "ready" again after finalize is polled on; a
+ * finalize answer with Retry-After waits for it; an order that never
+ * finishes ends after PICOACME_POLL_MAX polls. */
+static void test_order_polls(void **state)
+{
+    char body[1024];
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    snprintf(body, sizeof body,
+             "{\"status\":\"ready\",\"authorizations\":[\"" BASE "/authz/0\"],\"finalize\":\"" BASE
+             "/finalize\"}");
+    srv.ovr_path = "/order/1";
+    srv.ovr_status = 200;
+    srv.ovr_body = body;
+    assert_int_equal(run(), PICOACME_OK);
+    assert_null(srv.ovr_path);
+    assert_int_equal(srv.finalizes, 1);
+    srv_reset(true);
+    srv.order_quiet_stuck = true;
+    srv.ovr_path = "/finalize";
+    srv.ovr_status = 200;
+    srv.ovr_extra = "Retry-After: 2\r\n";
+    srv.ovr_body = "{\"status\":\"processing\",\"authorizations\":[\"" BASE
+                   "/authz/0\"],\"finalize\":\"" BASE "/finalize\"}";
+    srv.order_status = "ready";
+    assert_int_equal(run(), PICOACME_ERR_TIMEOUT);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "PICOACME_POLL_MAX polls"));
+    assert_no_violation();
+    env_close();
+}
+
+/* The challenge's own crypto failing: the key authorization's hash, the
+ * tls-alpn-01 key and certificate, the DNS message id. */
+static void test_challenge_crypto_failures(void **state)
+{
+    picoacme_dns01_config_t dns;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    alpn_env(ALPN_PORT);
+    fault_env();
+    g_fault.keyauth_hash = 1;
+    assert_int_equal(run(), PICOACME_ERR_CRYPTO);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "hashing the key authorization"));
+    fault_set(&g_fault.gen, PICOACME_KEY_CHALLENGE, PICOACME_ST_AUTHZ);
+    assert_int_equal(run(), PICOACME_ERR_CRYPTO);
+    assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "tls-alpn-01 key generation"));
+    fault_set(&g_fault.sign, PICOACME_KEY_CHALLENGE, PICOACME_ST_AUTHZ);
+    assert_int_equal(run(), PICOACME_ERR_CRYPTO);
+    assert_non_null(
+        strstr(picoacme_last_problem(&g_ctx)->detail, "tls-alpn-01 certificate failed"));
+    assert_int_equal(g_ctx.alpn.cert_len, 0);
+    assert_false(srv.chall_posted);
+    assert_int_equal(srv.alpn_opens, 0);
+    /* dns-01: no random id for the message */
+    ds_env(&dns, "test");
+    fault_clear();
+    g_fault.random_in = PICOACME_ST_DNS_PUBLISH;
+    assert_int_equal(run(), PICOACME_ERR_CRYPTO);
+    assert_string_equal(picoacme_last_problem(&g_ctx)->detail, "random");
+    assert_int_equal(g_ds.sends, 0);
+    assert_no_violation();
+    assert_nothing_stored();
+    env_close();
+}
+
+/* The fake primary over TCP: a whole length-prefixed message in, the
+ * answer ds_send() would give out, behind its length. */
+static void dns_tcp_serve(conn_t *c)
+{
+    size_t len;
+    uint8_t pre[2];
+    if (c->in_len < 2)
+        return;
+    len = ((size_t)c->in[0] << 8) | c->in[1];
+    if (c->in_len < 2 + len)
+        return;
+    assert_int_equal(ds_send(NULL, DNS_SOCK, "127.0.0.1", 5300, c->in + 2, len), PICOACME_OK);
+    c->in_len = 0;
+    if (g_ds.answer_len == 0)
+        return; /* silent */
+    if (g_ds.tcp_wrong_id > 0) {
+        g_ds.tcp_wrong_id--;
+        g_ds.answer[0] ^= 0x5a;
+    }
+    pre[0] = (uint8_t)(g_ds.answer_len >> 8);
+    pre[1] = (uint8_t)g_ds.answer_len;
+    if (g_ds.tcp_too_long > 0) {
+        g_ds.tcp_too_long--;
+        pre[0] = pre[1] = 0xff;
+    }
+    out_put(c, pre, 2);
+    out_put(c, g_ds.answer, g_ds.answer_len);
+    g_ds.answer_len = 0;
+}
+
+/* dns-01 over TCP (RFC 7766): the primary's name resolving, a reset
+ * connection, an answer of another id, one longer than the buffer, and
+ * silence: each try on a new connection, three at most. */
+static void test_dns01_tcp_failures(void **state)
+{
+    picoacme_dns01_config_t dns;
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    ds_env(&dns, "test");
+    dns.tcp = true;
+    g_dns_tcp = dns_tcp_serve;
+    g_ds.rcode = PICOACME_DNS_RCODE_REFUSED;
+    g_dns_tcp_again = 2;
+    ds_expect(PICOACME_ERR_DNS, "refused the update: REFUSED");
+    assert_int_equal(g_dns_tcp_again, 0);
+    assert_int_equal(g_ds.sends, 1);
+    /* reset, then an answer of another id: both tried again */
+    g_ds.sends = 0;
+    g_dns_tcp_reset = 1;
+    srv.send_reset = true;
+    g_ds.tcp_wrong_id = 1;
+    ds_expect(PICOACME_ERR_DNS, "refused the update: REFUSED");
+    assert_int_equal(g_ds.sends, 2); /* the reset one never reached it */
+    srv.send_reset = false;
+    /* an answer longer than the receive buffer: tried again */
+    g_ds.sends = 0;
+    g_ds.tcp_too_long = 1;
+    ds_expect(PICOACME_ERR_DNS, "refused the update: REFUSED");
+    assert_int_equal(g_ds.sends, 2);
+    /* silence: three tries for the add, three for the delete */
+    g_ds.sends = 0;
+    g_ds.silent = true;
+    ds_expect(PICOACME_ERR_DNS, "did not answer");
+    assert_int_equal(g_ds.sends, 6);
+    for (int i = 0; i < NCONN; i++)
+        assert_false(g_conn[i].used); /* every connection closed */
+    assert_no_violation();
+    env_close();
+}
+
+/* ---- External Account Binding (eab.c) -------------------------------------------- */
+
+static const uint8_t g_eab_key[32] = "eab-hmac-key-eab-hmac-key-eab-h";
+static unsigned g_eab_ok;
+
+/* The CA's check of RFC 8555 §7.3.4: a JWS over the account's JWK, HS256
+ * with the key it handed out, kid and url in its protected header. */
+static void eab_check(const char *pay, const char *jwk)
+{
+    const char *eab = strstr(pay, "\"externalAccountBinding\":{");
+    const char *p64, *y64, *s64;
+    long pl, yl, sl, n;
+    char prot[512], inner[256];
+    uint8_t sig[64], mac[32];
+    picoacme_iov_t iov[3];
+    if (eab == NULL) {
+        violation("newAccount without externalAccountBinding");
+        return;
+    }
+    pl = jstr(eab, "protected", &p64);
+    yl = jstr(eab, "payload", &y64);
+    sl = jstr(eab, "signature", &s64);
+    assert_true(pl > 0 && yl > 0 && sl > 0);
+    n = b64u_dec(p64, (size_t)pl, (uint8_t *)prot, sizeof prot - 1U);
+    assert_true(n > 0);
+    prot[n] = '\0';
+    if (strcmp(prot, "{\"alg\":\"HS256\",\"kid\":\"kid-1\",\"url\":\"" BASE "/acct\"}") != 0)
+        violation("EAB protected header");
+    n = b64u_dec(y64, (size_t)yl, (uint8_t *)inner, sizeof inner - 1U);
+    assert_true(n > 0);
+    inner[n] = '\0';
+    if (strcmp(inner, jwk) != 0)
+        violation("EAB payload is not the account JWK");
+    iov[0].ptr = (const uint8_t *)p64;
+    iov[0].len = (size_t)pl;
+    iov[1].ptr = (const uint8_t *)".";
+    iov[1].len = 1;
+    iov[2].ptr = (const uint8_t *)y64;
+    iov[2].len = (size_t)yl;
+    assert_int_equal(g_crypto.hmac_sha256(g_crypto.user, g_eab_key, sizeof g_eab_key, iov, 3, mac),
+                     PICOACME_OK);
+    if (b64u_dec(s64, (size_t)sl, sig, sizeof sig) != 32 || memcmp(sig, mac, 32) != 0)
+        violation("EAB MAC does not verify");
+    else
+        g_eab_ok++;
+}
+
+/* A CA that requires EAB: the binding is sent, and verifies. */
+static void test_eab(void **state)
+{
+    (void)state;
+    srv_reset(false);
+    env_open(true);
+    g_eab_check = eab_check;
+    g_eab_ok = 0;
+    srv.dir_body = "{\"newNonce\":\"" BASE "/nonce\",\"newAccount\":\"" BASE
+                   "/acct\",\"newOrder\":\"" BASE "/order\",\"meta\":{"
+                   "\"externalAccountRequired\":true}}";
+    g_cfg.eab_kid = "kid-1";
+    g_cfg.eab_key = g_eab_key;
+    g_cfg.eab_key_len = sizeof g_eab_key;
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(g_eab_ok, 1);
+    assert_int_equal(srv.acct_posts, 1);
+    /* a kid of control characters, each written as \u00XX: the binding's
+     * protected header overflows, said so, nothing sent */
+    {
+        static char kid[101];
+        memset(kid, 1, 100);
+        env_close();
+        srv_reset(false);
+        env_open(true);
+        g_eab_check = eab_check;
+        srv.dir_body = "{\"newNonce\":\"" BASE "/nonce\",\"newAccount\":\"" BASE
+                       "/acct\",\"newOrder\":\"" BASE "/order\"}";
+        g_cfg.eab_kid = kid;
+        g_cfg.eab_key = g_eab_key;
+        g_cfg.eab_key_len = sizeof g_eab_key;
+        assert_int_equal(run(), PICOACME_ERR_NOSPACE);
+        assert_non_null(
+            strstr(picoacme_last_problem(&g_ctx)->detail, "External Account Binding does not fit"));
+        assert_int_equal(srv.acct_posts, 0);
+    }
+    env_close();
+}
+
 int main(void)
 {
+    /* ENGINE_TEST=<glob> runs only the matching cases while debugging */
+    if (getenv("ENGINE_TEST") != NULL)
+        cmocka_set_test_filter(getenv("ENGINE_TEST"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_happy_path),
         cmocka_unit_test(test_account_reuse),
@@ -3336,6 +4521,20 @@ int main(void)
         cmocka_unit_test(test_dns01_propagation),
         cmocka_unit_test(test_request_counts),
         cmocka_unit_test(test_profiles),
+        cmocka_unit_test(test_tlsalpn01_responder),
+        cmocka_unit_test(test_tlsalpn01_cannot_serve),
+        cmocka_unit_test(test_tlsalpn01_adopt),
+        cmocka_unit_test(test_challenge_settings),
+        cmocka_unit_test(test_dns01_server_failures),
+        cmocka_unit_test(test_dns01_hook_failures),
+        cmocka_unit_test(test_lifecycle_failures),
+        cmocka_unit_test(test_request_failures),
+        cmocka_unit_test(test_hostile_answers),
+        cmocka_unit_test(test_hostile_directory),
+        cmocka_unit_test(test_order_polls),
+        cmocka_unit_test(test_challenge_crypto_failures),
+        cmocka_unit_test(test_dns01_tcp_failures),
+        cmocka_unit_test(test_eab),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }
