@@ -22,7 +22,8 @@
 #
 # Environment: FUZZ_BUILD_DIR (build-fuzz; configured and built here if
 # absent, with ASan+UBSan and PICOACME_ASSERTS), FUZZ_JOBS (1),
-# FUZZ_MAX_LEN (4096), FUZZ_MERGE (0), FUZZ_RUNS (0: no bound; else the run
+# FUZZ_MAX_LEN (4096; fuzz_keeper 512, fuzz_flow 2048, fuzz_rfc3339 256:
+# what their harness reads at most, about), FUZZ_MERGE (0), FUZZ_RUNS (0: no bound; else the run
 # also stops after that many executions, e.g. 10000000, whichever is first),
 # FUZZ_SANITIZE (asan: ASan+UBSan; ub: see below).
 #
@@ -43,7 +44,17 @@ ub) BUILD=${FUZZ_BUILD_DIR:-$REPO/build-fuzz-ub}; RBUILD=${FUZZ_REPLAY_BUILD_DIR
 *) echo "FUZZ_SANITIZE is asan or ub" >&2; exit 2 ;;
 esac
 JOBS=${FUZZ_JOBS:-1}
-MAXLEN=${FUZZ_MAX_LEN:-4096}
+# -max_len per target: the bytes its harness can use (fuzz_keeper: 64
+# operations of 3 bytes and a state record of PICOACME_KEEPER_STATE_MAX;
+# fuzz_flow: 64 edits, some with raw bytes; fuzz_rfc3339: one timestamp)
+maxlen() {
+    case $1 in
+    fuzz_keeper) echo "${FUZZ_MAX_LEN:-512}" ;;
+    fuzz_flow) echo "${FUZZ_MAX_LEN:-2048}" ;;
+    fuzz_rfc3339) echo "${FUZZ_MAX_LEN:-256}" ;;
+    *) echo "${FUZZ_MAX_LEN:-4096}" ;;
+    esac
+}
 log() { echo "fuzz: $*" >&2; }
 
 if [ $# -ne 2 ] || ! [ "$2" -gt 0 ] 2>/dev/null; then
@@ -84,6 +95,7 @@ rows=""
 fail=0
 for t in $targets; do
     exe=$BUILD/tests/fuzz/$t
+    MAXLEN=$(maxlen "$t")
     work=$BUILD/fuzz-long/$t
     crashes=$REPO/tests/fuzz/crashes/$t
     rm -rf "$work"
