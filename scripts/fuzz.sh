@@ -128,10 +128,13 @@ for t in $targets; do
         done
         find "$crashes" -newer "$work/log.start" -type f -exec cp {} "$work/new/" \;
         if (cd "$work" && nice "$RBUILD/tests/fuzz/$t" -runs=0 -timeout=10 -rss_limit_mb=2048 \
-            -artifact_prefix="$crashes/asan-" new) >"$work/replay.log" 2>&1; then
+            -artifact_prefix="$work/asan-" new) >"$work/replay.log" 2>&1; then
             log "$t: $(ls "$work/new" | wc -l) new inputs replayed with ASan+UBSan: no error"
         else
             rc=1
+            # a crash the UBSan run did not see: keep its input (asan-crash-*)
+            [ -n "$(find "$crashes" -newer "$work/log.start" -type f)" ] ||
+                cp "$work"/asan-* "$crashes/" 2>/dev/null
             log "$t: replay with ASan+UBSan failed (log: $work/replay.log)"
             grep -m1 -A 12 -E "ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error" \
                 "$work/replay.log" >&2
