@@ -22,14 +22,39 @@
 #
 # Environment: FUZZ_BUILD_DIR (build-fuzz; configured and built here if
 # absent, with ASan+UBSan and PICOACME_ASSERTS), FUZZ_JOBS (1),
-# FUZZ_MAX_LEN (4096), FUZZ_MERGE (0), FUZZ_RUNS (0: no bound; else the run
-# also stops after that many executions, e.g. 10000000, whichever is first).
+# FUZZ_MAX_LEN (4096; fuzz_keeper 512, fuzz_flow 2048, fuzz_rfc3339 256:
+# what their harness reads at most, about), FUZZ_MERGE (0), FUZZ_RUNS (0: no bound; else the run
+# also stops after that many executions, e.g. 10000000, whichever is first),
+# FUZZ_SANITIZE (asan: ASan+UBSan; ub: see below).
+#
+# FUZZ_SANITIZE=ub runs on a build with UBSan and the core's assertions but
+# no ASan (build-fuzz-ub, FUZZ_BUILD_DIR; about twice the executions per
+# second), then replays every input the run added to its corpus and every
+# crash input on the ASan+UBSan build (FUZZ_REPLAY_BUILD_DIR, build-fuzz):
+# a memory error only ASan sees in one of them is a crash of the run (its
+# input is kept in tests/fuzz/crashes/TARGET/ like the others). A memory
+# error on an input the run tried but did not keep is not seen.
 set -u
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${FUZZ_BUILD_DIR:-$REPO/build-fuzz}
+SAN=${FUZZ_SANITIZE:-asan}
+case $SAN in
+asan) BUILD=${FUZZ_BUILD_DIR:-$REPO/build-fuzz} ;;
+ub) BUILD=${FUZZ_BUILD_DIR:-$REPO/build-fuzz-ub}; RBUILD=${FUZZ_REPLAY_BUILD_DIR:-$REPO/build-fuzz} ;;
+*) echo "FUZZ_SANITIZE is asan or ub" >&2; exit 2 ;;
+esac
 JOBS=${FUZZ_JOBS:-1}
-MAXLEN=${FUZZ_MAX_LEN:-4096}
+# -max_len per target: the bytes its harness can use (fuzz_keeper: 64
+# operations of 3 bytes and a state record of PICOACME_KEEPER_STATE_MAX;
+# fuzz_flow: 64 edits, some with raw bytes; fuzz_rfc3339: one timestamp)
+maxlen() {
+    case $1 in
+    fuzz_keeper) echo "${FUZZ_MAX_LEN:-512}" ;;
+    fuzz_flow) echo "${FUZZ_MAX_LEN:-2048}" ;;
+    fuzz_rfc3339) echo "${FUZZ_MAX_LEN:-256}" ;;
+    *) echo "${FUZZ_MAX_LEN:-4096}" ;;
+    esac
+}
 log() { echo "fuzz: $*" >&2; }
 
 if [ $# -ne 2 ] || ! [ "$2" -gt 0 ] 2>/dev/null; then
@@ -39,11 +64,20 @@ fi
 what=$1
 secs=$(($2 * 60))
 
-if [ ! -f "$BUILD/build.ninja" ]; then
-    CC=${CC:-clang} cmake -S "$REPO" -B "$BUILD" -G Ninja -DPICOACME_FUZZ=ON -DPICOACME_ASSERTS=ON \
-        -DPICOACME_LINUX_STATIC=OFF >&2 || exit 1
+# configure (once) and build the fuzzers in $1 with the sanitizers $2
+build() {
+    if [ ! -f "$1/build.ninja" ]; then
+        CC=${CC:-clang} cmake -S "$REPO" -B "$1" -G Ninja -DPICOACME_FUZZ=ON -DPICOACME_ASSERTS=ON \
+            -DPICOACME_LINUX_STATIC=OFF -DPICOACME_FUZZ_SANITIZERS="$2" >&2 || exit 1
+    fi
+    nice cmake --build "$1" -j"$JOBS" --target picoacme_fuzzers >&2 || exit 1
+}
+if [ "$SAN" = ub ]; then
+    build "$BUILD" undefined
+    build "$RBUILD" address,undefined
+else
+    build "$BUILD" address,undefined
 fi
-nice cmake --build "$BUILD" -j"$JOBS" --target picoacme_fuzzers >&2 || exit 1
 
 if [ "$what" = all ]; then
     targets=$(cd "$REPO/tests/fuzz" && ls fuzz_*.c | sed 's/\.c$//')
@@ -61,6 +95,7 @@ rows=""
 fail=0
 for t in $targets; do
     exe=$BUILD/tests/fuzz/$t
+    MAXLEN=$(maxlen "$t")
     work=$BUILD/fuzz-long/$t
     crashes=$REPO/tests/fuzz/crashes/$t
     rm -rf "$work"
@@ -84,6 +119,27 @@ for t in $targets; do
     [ "$JOBS" -gt 1 ] && cat "$work"/fuzz-*.log >>"$work/log" 2>/dev/null
     execs=$(stat number_of_executed_units "$work/log")
     added=$(($(ls "$work/corpus" | wc -l) - before))
+    if [ "$SAN" = ub ]; then
+        # what the run kept and found, once more with ASan: the new corpus
+        # inputs (not in the committed corpus), then the crash inputs
+        mkdir -p "$work/new"
+        for f in "$work/corpus"/*; do
+            [ -e "$REPO/tests/fuzz/corpus/$t/${f##*/}" ] || cp "$f" "$work/new/"
+        done
+        find "$crashes" -newer "$work/log.start" -type f -exec cp {} "$work/new/" \;
+        if (cd "$work" && nice "$RBUILD/tests/fuzz/$t" -runs=0 -timeout=10 -rss_limit_mb=2048 \
+            -artifact_prefix="$work/asan-" new) >"$work/replay.log" 2>&1; then
+            log "$t: $(ls "$work/new" | wc -l) new inputs replayed with ASan+UBSan: no error"
+        else
+            rc=1
+            # a crash the UBSan run did not see: keep its input (asan-crash-*)
+            [ -n "$(find "$crashes" -newer "$work/log.start" -type f)" ] ||
+                cp "$work"/asan-* "$crashes/" 2>/dev/null
+            log "$t: replay with ASan+UBSan failed (log: $work/replay.log)"
+            grep -m1 -A 12 -E "ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error" \
+                "$work/replay.log" >&2
+        fi
+    fi
     ncrash=$(find "$crashes" -newer "$work/log.start" -type f | wc -l)
     c0=$(covft 1p "$work/log"); c1=$(covft '$p' "$work/log")
     mins=$(awk -v s=$(($(date +%s) - $(command stat -c %Y "$work/log.start"))) 'BEGIN {printf "%.1f", s / 60}')

@@ -30,11 +30,12 @@
  *
  * The certificate is made for the engine's own CSR (taken from its finalize
  * request): the leaf carries the CSR's public key and subjectAltName, an
- * authorityKeyIdentifier (for the ARI CertID) and is signed with a P-256 CA
- * key made with wolfCrypt at first use, so the chain check passes and the
- * store is reached. (The crypto port is fake and deterministic, so the CSR
- * and thus the leaf are the same for every input of a scenario: the leaf is
- * signed once per scenario and cached.) Operations that need a stored
+ * authorityKeyIdentifier (for the ARI CertID) of a fixed P-256 CA key, so
+ * the chain check passes and the store is reached; its signature is a
+ * well-formed stand-in made from SHA-256 of the tbs (nothing verifies it),
+ * so every byte is the same in every process. (The crypto port is fake and
+ * deterministic, so the CSR and thus the leaf are the same for every input
+ * of a scenario: the leaf is made once per scenario and cached.) Operations that need a stored
  * certificate start from a flash image made by one clean issuance at first
  * use. The DNS server of RFC 2136 is fake too: it answers the SOA query,
  * signs its UPDATE answers with TSIG (the fake HMAC is a checksum, so it
@@ -61,8 +62,7 @@
 #ifndef WOLFSSL_USER_SETTINGS
 #include <wolfssl/options.h>
 #endif
-#include <wolfssl/wolfcrypt/ecc.h>
-#include <wolfssl/wolfcrypt/random.h>
+#include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/sha256.h>
 
 #include "picoacme.h"
@@ -306,9 +306,14 @@ static bool der_read(const uint8_t *p, const uint8_t *end, uint8_t *tag, const u
     return true;
 }
 
-static WC_RNG g_rng;
-static ecc_key g_ca_key;
-static uint8_t g_ca_pub[65];
+/* The CA's public key: a fixed P-256 point (openssl ecparam -genkey; the
+ * private key is not kept: nothing checks a signature, see der_sign_cert). */
+static const uint8_t g_ca_pub[65] = {
+    0x04, 0x64, 0xbf, 0xe0, 0x09, 0xb3, 0x84, 0xf5, 0x5d, 0xa3, 0x23, 0xce, 0xb3,
+    0x5a, 0x78, 0x2c, 0x1b, 0x55, 0xa6, 0x14, 0x51, 0xc1, 0x11, 0x12, 0xb4, 0x71,
+    0x18, 0x2d, 0xa3, 0xa1, 0xe5, 0xbc, 0xb9, 0x29, 0xd6, 0x52, 0xfd, 0xfc, 0x84,
+    0x6c, 0x20, 0x10, 0xaa, 0x65, 0x9a, 0xb3, 0x1a, 0x31, 0xf7, 0x93, 0xae, 0x4a,
+    0x89, 0x0f, 0xfe, 0x2f, 0xe4, 0xa9, 0x40, 0x63, 0x03, 0xe4, 0x25, 0x52, 0xb8};
 static uint8_t g_ca_der[1024];
 static size_t g_ca_len;
 static uint8_t g_ca_kid[20];
@@ -329,17 +334,32 @@ static size_t der_name(uint8_t *out, const char *cn)
     return der_tlv(out, 0x30, a, n);
 }
 
-/* Certificate: SEQUENCE { tbs, ecdsa-with-SHA256, BIT STRING signature }
- * signed with the CA key. */
+/* Certificate: SEQUENCE { tbs, ecdsa-with-SHA256, BIT STRING signature }.
+ * The signature is an ECDSA-Sig-Value of fixed length whose r and s are
+ * SHA-256 values of the tbs: the engine checks the chain's structure, keys
+ * and names, never a signature (its crypto port is fake too), and the same
+ * input must give the same bytes in every process (a real ECDSA signature,
+ * random k, changed the leaf's bytes and length from one process to the
+ * next, and so what an edit of the certificate answer met). */
 static size_t der_sign_cert(uint8_t *out, const uint8_t *tbs, size_t tbs_len)
 {
-    uint8_t h[32], sig[80], body[2048];
-    word32 sl = sizeof sig - 1U;
-    size_t n = 0;
-    if (wc_Sha256Hash(tbs, (word32)tbs_len, h) != 0 ||
-        wc_ecc_sign_hash(h, sizeof h, sig + 1, &sl, &g_rng, &g_ca_key) != 0) {
+    uint8_t h[32], rs[70], sig[80], body[2048];
+    size_t sl, n = 0;
+    if (wc_Sha256Hash(tbs, (word32)tbs_len, h) != 0) {
         __builtin_trap();
     }
+    for (size_t k = 0; k < 2U; k++) { /* INTEGER r, INTEGER s: 33 bytes each */
+        uint8_t *p = rs + 35U * k;
+        p[0] = 0x02;
+        p[1] = 33;
+        p[2] = 0;
+        memcpy(p + 3, h, 32);
+        p[3] |= 0x80U;
+        if (wc_Sha256Hash(h, sizeof h, h) != 0) {
+            __builtin_trap();
+        }
+    }
+    sl = der_tlv(sig + 1, 0x30, rs, sizeof rs);
     sig[0] = 0;
     memcpy(body, tbs, tbs_len);
     n = tbs_len;
@@ -402,17 +422,11 @@ static void ca_init(void)
 {
     static bool done;
     uint8_t spki[128], pt[80], tbs[2048], ext[256];
-    word32 pl = sizeof g_ca_pub;
     size_t n, e;
     if (done) {
         return;
     }
     done = true;
-    if (wc_InitRng(&g_rng) != 0 || wc_ecc_init(&g_ca_key) != 0 ||
-        wc_ecc_make_key(&g_rng, 32, &g_ca_key) != 0 ||
-        wc_ecc_export_x963(&g_ca_key, g_ca_pub, &pl) != 0 || pl != 65U) {
-        __builtin_trap();
-    }
     static const uint8_t alg_ec[] = {0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48,
                                      0xCE, 0x3D, 0x02, 0x01, 0x06, 0x08, 0x2A,
                                      0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07};
@@ -590,7 +604,9 @@ static picoacme_err_t c_hash(void *u, const picoacme_iov_t *iov, size_t cnt, uin
 }
 
 /* HMAC: a checksum byte and 31 zeros, as in fuzz_dns.c: the fake DNS server
- * finds the MAC of its answers by trying the 256 values. */
+ * finds the MAC of its answers by trying the 256 values (the last value
+ * computed is kept: it is the one to try first). */
+static int g_hmac_last = -1;
 static picoacme_err_t c_hmac(void *u, const uint8_t *k, size_t kl, const picoacme_iov_t *iov,
                              size_t cnt, uint8_t out[32])
 {
@@ -606,6 +622,7 @@ static picoacme_err_t c_hmac(void *u, const uint8_t *k, size_t kl, const picoacm
     }
     memset(out, 0, 32);
     out[0] = sum;
+    g_hmac_last = sum;
     return PICOACME_OK;
 }
 
@@ -1453,16 +1470,34 @@ static void put16(uint8_t *p, unsigned v)
     p[1] = (uint8_t)v;
 }
 
+static bool dns_verifies(const uint8_t *a, size_t n)
+{
+    uint8_t rc = 0;
+    return picoacme_dns_update_answer(a, n, (uint16_t)(a[0] << 8 | a[1]), &g_tsig,
+                                      g_dns_srv.req_mac, &g_cr_dns, &rc) == PICOACME_OK;
+}
+
 /* The MAC of the UPDATE answer a[0..n): the one value of 256 that verifies
- * (the fake HMAC is a checksum byte). */
+ * (the fake HMAC is a checksum byte). The MAC does not cover its own bytes:
+ * the value the first verification computed is tried next, and only when
+ * that fails too are the 256 values tried (as before: the first one that
+ * verifies, else 255). */
 static void dns_sign(uint8_t *a, size_t n)
 {
     memset(a + g_dns_srv.mac_off, 0, 32);
+    g_hmac_last = -1;
+    if (dns_verifies(a, n)) {
+        return;
+    }
+    if (g_hmac_last >= 0) {
+        a[g_dns_srv.mac_off] = (uint8_t)g_hmac_last;
+        if (dns_verifies(a, n)) {
+            return;
+        }
+    }
     for (unsigned v = 0; v < 256U; v++) {
-        uint8_t rc = 0;
         a[g_dns_srv.mac_off] = (uint8_t)v;
-        if (picoacme_dns_update_answer(a, n, (uint16_t)(a[0] << 8 | a[1]), &g_tsig,
-                                       g_dns_srv.req_mac, &g_cr_dns, &rc) == PICOACME_OK) {
+        if (dns_verifies(a, n)) {
             return;
         }
     }
@@ -2153,25 +2188,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     picoacme_abort(&g_ctx);
     /* what a device does at boot with whatever the run left in flash */
-    if (picoacme_stored(&g_ctx, &info) == PICOACME_OK) {
-        /* a record longer than rx (a streamed chain) is read in pieces */
-        uint8_t head[64];
-        size_t hn = 0, hl = 0;
-        if (info.chain_len == 0 ||
-            (info.chain_pem == NULL &&
-             (picoacme_stored_chain_read(&g_ctx, 0, head, sizeof head, &hn, &hl) != PICOACME_OK ||
-              hl != info.chain_len || hn == 0))) {
-            __builtin_trap();
-        }
+    if (picoacme_stored(&g_ctx, &info) == PICOACME_OK &&
+        (info.chain_pem == NULL || info.chain_len == 0)) {
+        __builtin_trap();
     }
     (void)picoacme_stored_load_keys(&g_ctx);
     if (g_ned > 0 && g_ed[0].kind == ED_FLASH && g_ed[0].at == 63U) {
         /* a factory reset; on a flash whose erase fails (ED_FAULT) it
          * fails too, and the record may stay; on a flash whose reads fail
-         * the record cannot be looked for */
-        if (picoacme_store_wipe(&g_st) == PICOACME_OK && !g_fail_read &&
-            picoacme_stored(&g_ctx, &info) != PICOACME_ERR_NOT_FOUND) {
-            __builtin_trap();
+         * the record is not found or the read fails, never found */
+        if (picoacme_store_wipe(&g_st) == PICOACME_OK) {
+            picoacme_err_t e2 = picoacme_stored(&g_ctx, &info);
+            if (e2 == PICOACME_OK || (!g_fail_read && e2 != PICOACME_ERR_NOT_FOUND)) {
+                __builtin_trap();
+            }
         }
     }
     return 0;

@@ -73,10 +73,13 @@ static void check_status(void)
         s.ca >= g_kcfg.n_cas || picoacme_keeper_problem(&g_k) == NULL) {
         __builtin_trap();
     }
-    if (s.ari && s.renew_at_s > s.ari_end_s && s.renew_at_s > s.now_s && !g_set_back) {
+    if (s.ari && s.renew_at_s > s.ari_end_s && s.now_s != PICOACME_TIME_UNKNOWN &&
+        s.renew_at_s > s.now_s && !g_set_back) {
         /* a point picked in the CA's window stays in it; a window already
          * passed means the time it was picked at, not later (unless the
-         * RTC was set back since: then that time is in the future) */
+         * RTC was set back since: then that time is in the future; or the
+         * time is unknown now, after a reboot without RTC: then there is
+         * no now to compare with) */
         __builtin_trap();
     }
 }
