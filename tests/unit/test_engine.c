@@ -4400,7 +4400,7 @@ static unsigned g_eab_ok;
 static void eab_check(const char *pay, const char *jwk)
 {
     const char *eab = strstr(pay, "\"externalAccountBinding\":{");
-    const char *p64, *y64, *s64;
+    const char *p64 = NULL, *y64 = NULL, *s64 = NULL;
     long pl, yl, sl, n;
     char prot[512], inner[256];
     uint8_t sig[64], mac[32];
