@@ -211,7 +211,11 @@ static act_t plan_renewal(picoacme_keeper_t *k, int64_t *at)
         k->why = PICOACME_KEEPER_WHY_BACKOFF;
     }
     *at = issue_at;
-    if (ari_enabled(k) && st->ari_retry_at_s < issue_at && st->failures == 0U) {
+    /* a question about a certificate that has expired by then is not asked
+     * (ari_done() puts "not again" at notAfter: an overdue point past the
+     * expiry must not ask, hear "none" and ask again without end) */
+    if (ari_enabled(k) && st->ari_retry_at_s < issue_at && st->ari_retry_at_s < k->not_after_s &&
+        st->failures == 0U) {
         *at = st->ari_retry_at_s;
         k->why = PICOACME_KEEPER_WHY_ARI_RETRY;
         return ACT_ARI;
@@ -289,7 +293,8 @@ static picoacme_keeper_event_t pump_run(picoacme_keeper_t *k, picoacme_wait_t *w
  * what is left of the certificate, so a fleet coming back from a power cut
  * neither renews its overdue certificates in the minutes it learns the
  * time nor on top of its time questions. Not after failures (the backoff
- * spreads those) or renew-now. */
+ * spreads those) or renew-now, nor for a point in the CA's ARI window: a
+ * window that passed means renew at once (RFC 9773 4.2), never after it. */
 static void overdue_spread(picoacme_keeper_t *k, int64_t now)
 {
     picoacme_keeper_state_t *st = &k->st;
@@ -299,7 +304,7 @@ static void overdue_spread(picoacme_keeper_t *k, int64_t now)
         return;
     }
     k->spread_done = true;
-    if (!k->have_cert || k->renew_now || st->failures > 0U || st->renew_at_s >= now ||
+    if (!k->have_cert || k->renew_now || st->failures > 0U || st->renew_at_s >= now || st->ari ||
         spread == 0U || spread > UINT32_MAX / 2U) {
         return;
     }

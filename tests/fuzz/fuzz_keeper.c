@@ -7,7 +7,8 @@
  *   byte 0   the device: bit 0 two CAs (failover), bit 1 an RTC, bit 2 no
  *            ARI asked, bit 3 no state store (RAM only), bits 4-6 the ARI
  *            answer (off, spread, a fixed window, malformed, HTTP 500), bit
- *            7 a fleet number instead of a random phase
+ *            7 a fleet number instead of a random phase (the lifetime byte;
+ *            an odd one also spreads the boot over 900 s)
  *   byte 1   certificate lifetime: 1 h .. 90 days
  *   then     3 bytes each {op, a, b}:
  *     0 run     pump until a*b+1 simulated minutes passed or an event
@@ -162,6 +163,9 @@ static void setup(uint8_t dev, uint8_t life)
     g_kcfg.no_ari = (dev & 4U) != 0U;
     g_kcfg.state_store = (dev & 8U) ? NULL : &g_dev.state_storage;
     g_kcfg.fleet_index = (dev & 0x80U) ? life : 0U;
+    /* a numbered device with an odd lifetime byte spreads its boot (the
+     * time question and an overdue renewal, keeper.c overdue_spread) */
+    g_kcfg.boot_spread_s = (dev & 0x80U) != 0U && (life & 1U) != 0U ? 900U : 0U;
     boot();
 }
 

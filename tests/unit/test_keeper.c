@@ -853,6 +853,29 @@ static void test_policy_clamps(void **state)
 /* stop in the middle of an enrolment: the run is dropped, the keeper waits
  * and enrols again at its next step; the engine context it owns holds the
  * certificate afterwards */
+/* off until the certificate expired, at a CA without renewalInfo, with a
+ * boot spread: the overdue point is now, after the expiry; the one ARI
+ * question it asks says "none" and must not be asked again and again
+ * (fuzz_keeper found the keeper asking the directory in a loop without
+ * waiting: tests/fuzz/crashes/fuzz_keeper/ari-none-after-expiry-loop) */
+static void test_expired_no_ari_no_loop(void **state)
+{
+    evlog_t log = {0};
+    (void)state;
+    g_ca.ari = FCA_ARI_OFF;
+    g_kcfg.fleet_index = 1;
+    g_kcfg.boot_spread_s = 900;
+    keeper_boot();
+    run(&log, EPOCH + 60, 1);
+    assert_int_equal(log.ev[0], PICOACME_KEEPER_EV_ISSUED);
+    g_clk.ms += (uint64_t)2 * DAY * 1000U; /* off for two days */
+    reboot();
+    uint64_t before = g_ca.requests;
+    run(&log, EPOCH + 2 * DAY + 4 * 3600, 3);
+    assert_int_equal(count_ev(&log, PICOACME_KEEPER_EV_ISSUED), 2);
+    assert_true(g_ca.requests - before <= 12U);
+}
+
 static void test_stop_mid_run(void **state)
 {
     (void)state;
@@ -920,6 +943,7 @@ int main(void)
         cmocka_unit_test_setup(test_file_flash_reboot, setup),
         cmocka_unit_test(test_policy_clamps),
         cmocka_unit_test_setup(test_stop_mid_run, setup),
+        cmocka_unit_test_setup(test_expired_no_ari_no_loop, setup),
         cmocka_unit_test_setup(test_no_time_backoff_wait_bounded, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
