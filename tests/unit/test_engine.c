@@ -2259,6 +2259,12 @@ static void test_ari_certid(void **state)
     c.aki = aki;
     c.serial_len = 0;
     assert_int_equal(picoacme_ari_certid(&c, out, sizeof out, &n), PICOACME_ERR_NOT_FOUND);
+    /* a caller's missing argument */
+    c.serial_len = sizeof serial;
+    assert_int_equal(picoacme_ari_certid(NULL, out, sizeof out, &n), PICOACME_ERR_PARAM);
+    assert_int_equal(picoacme_ari_certid(&c, NULL, sizeof out, &n), PICOACME_ERR_PARAM);
+    assert_int_equal(picoacme_ari_certid(&c, out, sizeof out, NULL), PICOACME_ERR_PARAM);
+    assert_int_equal(picoacme_ari_start(NULL), PICOACME_ERR_PARAM);
 }
 
 /* RFC 3339 date-times against date(1) */
