@@ -35,6 +35,7 @@ set(PICOACME_CORE_BASE_SOURCES
     ${PICOACME_ROOT_DIR}/core/src/http_chars.c
     ${PICOACME_ROOT_DIR}/core/src/http_link.c
     ${PICOACME_ROOT_DIR}/core/src/http_parse.c
+    ${PICOACME_ROOT_DIR}/core/src/http_stream.c
     ${PICOACME_ROOT_DIR}/core/src/http_write.c
     ${PICOACME_ROOT_DIR}/core/src/ip.c
     ${PICOACME_ROOT_DIR}/core/src/json_read.c

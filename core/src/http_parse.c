@@ -30,22 +30,11 @@
 
 #include "http_chars.h"
 #include "http_link.h"
+#include "http_phase.h"
 #include "picoacme_config_defaults.h" /* PICOACME_NONCE_MAX */
 #include "picoacme_http.h"
 #include "picoacme_time.h"
 #include "util.h"
-
-enum {
-    PH_STATUS = 0, /* expecting a status line at scan */
-    PH_HEADERS,    /* header lines until the blank line */
-    PH_BODY_LEN,   /* body of content_length bytes */
-    PH_BODY_CLOSE, /* body delimited by the peer closing */
-    PH_CHUNK_SIZE, /* chunk-size line */
-    PH_CHUNK_DATA, /* chunk_left bytes of chunk data */
-    PH_CHUNK_CRLF, /* CRLF after chunk data */
-    PH_TRAILER,    /* trailer lines until the blank line */
-    PH_DONE
-};
 
 /* Offsets are uint16_t spans. */
 #define SPAN_CAP_MAX 65535U
@@ -661,45 +650,4 @@ picoacme_err_t picoacme_http_parse(picoacme_http_resp_t *r, uint8_t *buf, size_t
         return e;
     }
     return incomplete(r, buf, len, cap, closed);
-}
-
-/* ---- streaming a long body ------------------------------------------------- */
-
-size_t picoacme_http_body_avail(const picoacme_http_resp_t *r, size_t len)
-{
-    size_t n = 0;
-    if (r == NULL || r->phase < PH_BODY_LEN || r->phase == PH_DONE) {
-        return 0;
-    }
-    if (r->phase == PH_BODY_LEN || r->phase == PH_BODY_CLOSE) {
-        n = len > r->scan ? len - r->scan : 0U;
-        if (r->phase == PH_BODY_LEN && n > r->content_length) {
-            n = r->content_length;
-        }
-    } else {
-        n = r->out - r->body.off; /* chunked: decoded so far */
-    }
-    return n;
-}
-
-void picoacme_http_body_drop(picoacme_http_resp_t *r, uint8_t *buf, size_t *len, size_t n)
-{
-    size_t at;
-    if (r == NULL || buf == NULL || len == NULL) {
-        return;
-    }
-    size_t avail = picoacme_http_body_avail(r, *len);
-    n = n < avail ? n : avail;
-    if (n == 0U) {
-        return;
-    }
-    at = r->body.off;
-    memmove(buf + at, buf + at + n, *len - at - n);
-    *len -= n;
-    if (r->phase == PH_BODY_LEN) {
-        r->content_length -= n;
-    } else if (r->phase != PH_BODY_CLOSE) {
-        r->out -= n;
-        r->scan -= n;
-    }
 }
