@@ -45,9 +45,7 @@ uint32_t keeper_rand(picoacme_keeper_t *k)
  * a numbered fleet uses the phase itself, keeper_run.c: failures at the
  * phases' renewal points come back as a shifted copy of their even spread;
  * a hashed value on top of them beat into minute-scale lumps.) */
-enum { SALT_BOOT = 1, SALT_OVERDUE = 2 };
-
-static uint32_t spread_rnd(picoacme_keeper_t *k, uint32_t salt)
+uint32_t keeper_spread_rnd(picoacme_keeper_t *k, uint32_t salt)
 {
     if (k->cfg.fleet_index != 0U) {
         return picoacme_keeper_spread_rnd(k->st.phase_rnd, salt);
@@ -184,7 +182,7 @@ static void boot(picoacme_keeper_t *k)
      * rebooting at once does not ask in the same minute; never more than a
      * quarter of what is left of the certificate */
     uint32_t spread = keeper_cfg_or(k->cfg.boot_spread_s, PICOACME_KEEPER_BOOT_SPREAD_S);
-    uint32_t d = spread == 0U ? 0U : scaled(spread_rnd(k, SALT_BOOT), spread);
+    uint32_t d = spread == 0U ? 0U : scaled(keeper_spread_rnd(k, SALT_BOOT), spread);
     int64_t now = keeper_now(k);
     if (now != PICOACME_TIME_UNKNOWN && (int64_t)d > (k->not_after_s - now) / 4) {
         d = k->not_after_s - now > 0 ? (uint32_t)((k->not_after_s - now) / 4) : 0U;
@@ -208,7 +206,7 @@ static act_t plan_renewal(picoacme_keeper_t *k, int64_t *at)
     k->why = st->ari ? PICOACME_KEEPER_WHY_ARI_WINDOW : PICOACME_KEEPER_WHY_FRACTION;
     if (st->failures > 0U && st->backoff_until_s > issue_at) {
         issue_at = st->backoff_until_s;
-        k->why = PICOACME_KEEPER_WHY_BACKOFF;
+        k->why = st->ca_answered ? PICOACME_KEEPER_WHY_RECOVERY : PICOACME_KEEPER_WHY_BACKOFF;
     }
     *at = issue_at;
     /* a question about a certificate that has expired by then is not asked
@@ -219,6 +217,11 @@ static act_t plan_renewal(picoacme_keeper_t *k, int64_t *at)
         *at = st->ari_retry_at_s;
         k->why = PICOACME_KEEPER_WHY_ARI_RETRY;
         return ACT_ARI;
+    }
+    /* the CA did not answer the last attempt: ask whether it is back
+     * before the renewal (keeper_run.c spreads the renewal after a yes) */
+    if (st->failures > 0U && !st->ca_answered && keeper_ca_unavailable(&st->problem)) {
+        return ACT_PROBE;
     }
     return ACT_ISSUE;
 }
@@ -311,7 +314,7 @@ static void overdue_spread(picoacme_keeper_t *k, int64_t now)
     since = (uint32_t)(keeper_mono(k) - k->boot_mono_ms) / 1000U;
     st->renew_at_s =
         picoacme_keeper_overdue_point(now, k->not_after_s, since < spread ? spread - since : 0U,
-                                      spread * 2U, spread_rnd(k, SALT_OVERDUE));
+                                      spread * 2U, keeper_spread_rnd(k, SALT_OVERDUE));
     keeper_log(k, PICOACME_LOG_LVL_INF, "overdue renewal spread: renew at", st->renew_at_s, now);
     keeper_save_state(k);
 }
@@ -536,14 +539,16 @@ picoacme_ctx_t *picoacme_keeper_ctx(picoacme_keeper_t *k)
 
 const char *picoacme_keeper_phase_str(picoacme_keeper_phase_t p)
 {
-    static const char *const n[] = {"boot", "wait", "learning the time", "renewalInfo", "issuing"};
+    static const char *const n[] = {"boot",        "wait",    "learning the time",
+                                    "renewalInfo", "issuing", "is the CA back"};
     return (unsigned)p < sizeof n / sizeof n[0] ? n[p] : "?";
 }
 
 const char *picoacme_keeper_why_str(picoacme_keeper_why_t w)
 {
     static const char *const n[] = {
-        "-",       "enrolment",  "lifetime fraction", "ARI window", "ARI retry",
-        "backoff", "rate limit", "learning the time", "renew now",  "time unknown"};
+        "-",         "enrolment",    "lifetime fraction", "ARI window",
+        "ARI retry", "backoff",      "rate limit",        "learning the time",
+        "renew now", "time unknown", "CA back: spread"};
     return (unsigned)w < sizeof n / sizeof n[0] ? n[w] : "?";
 }

@@ -16,13 +16,18 @@
 #define ARI_RETRY_MIN_S 60
 #define ARI_RETRY_MAX_S 86400
 
-typedef enum { ACT_NONE = 0, ACT_TIME, ACT_ARI, ACT_ISSUE } act_t;
+typedef enum { ACT_NONE = 0, ACT_TIME, ACT_ARI, ACT_ISSUE, ACT_PROBE } act_t;
+
+/* the salts of keeper_spread_rnd() */
+enum { SALT_BOOT = 1, SALT_OVERDUE = 2, SALT_RECOVERY = 3 };
 
 /* keeper.c */
 uint32_t keeper_mono(const picoacme_keeper_t *k);
 /* the wall clock, or the CA's Date plus the monotonic time since */
 int64_t keeper_now(const picoacme_keeper_t *k);
 uint32_t keeper_rand(picoacme_keeper_t *k);
+/* the random value of a decision that spreads a fleet (salt: which one) */
+uint32_t keeper_spread_rnd(picoacme_keeper_t *k, uint32_t salt);
 void keeper_log(picoacme_keeper_t *k, int lvl, const char *what, int64_t a, int64_t b);
 uint32_t keeper_cfg_or(uint32_t v, uint32_t def);
 void keeper_save_state(picoacme_keeper_t *k);
@@ -36,6 +41,9 @@ act_t keeper_plan(picoacme_keeper_t *k, int64_t now, int64_t *at);
 /* keeper_run.c */
 /* start the engine run of action a (the phase set) */
 picoacme_err_t keeper_start_run(picoacme_keeper_t *k, act_t a);
+/* true when failure p says the CA did not answer (no connection, no
+ * answer in time, TLS failed, a 5xx): the whole fleet of a CA outage */
+bool keeper_ca_unavailable(const picoacme_problem_t *p);
 /* the run ended with e: its outcome into the state; the event to report */
 picoacme_keeper_event_t keeper_run_end(picoacme_keeper_t *k, picoacme_err_t e);
 

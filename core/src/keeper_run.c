@@ -17,11 +17,25 @@ picoacme_err_t keeper_start_run(picoacme_keeper_t *k, act_t a)
     switch (a) {
     case ACT_TIME: k->phase = PICOACME_KEEPER_PH_TIME; return picoacme_directory_start(&k->ctx);
     case ACT_ARI: k->phase = PICOACME_KEEPER_PH_ARI; return picoacme_ari_start(&k->ctx);
+    case ACT_PROBE: k->phase = PICOACME_KEEPER_PH_PROBE; return picoacme_directory_start(&k->ctx);
     default: break;
     }
     k->phase = PICOACME_KEEPER_PH_ISSUE;
     k->renew_now = false;
     return picoacme_issue_start(&k->ctx);
+}
+
+bool keeper_ca_unavailable(const picoacme_problem_t *p)
+{
+    switch (p->err) {
+    case PICOACME_ERR_IO:
+    case PICOACME_ERR_CLOSED:
+    case PICOACME_ERR_TIMEOUT:
+    case PICOACME_ERR_TLS: return true;
+    case PICOACME_ERR_HTTP:
+    case PICOACME_ERR_PROBLEM: return p->http_status >= 500U;
+    default: return false;
+    }
 }
 
 /* ---- the end of a run ---------------------------------------------------- */
@@ -89,6 +103,7 @@ static picoacme_keeper_event_t issue_failed(picoacme_keeper_t *k, picoacme_err_t
     picoacme_keeper_state_t *st = &k->st;
     st->problem = k->ctx.run.problem;
     st->problem.err = e;
+    st->ca_answered = false;
     if (st->failures < UINT16_MAX) {
         st->failures++;
     }
@@ -113,6 +128,7 @@ static picoacme_keeper_event_t issue_done(picoacme_keeper_t *k, int64_t now)
     st->failures = 0;
     st->ca_failures = 0;
     st->backoff_until_s = 0;
+    st->ca_answered = false;
     memset(&st->problem, 0, sizeof st->problem);
     k->issued++;
     keeper_read_cert(k); /* a new certificate: a new plan (saved) */
@@ -191,14 +207,45 @@ static void ari_done(picoacme_keeper_t *k, picoacme_err_t e, int64_t now)
     keeper_save_state(k);
 }
 
+/* The CA answered the probe after failures in which it did not: every
+ * device that failed with it (a CA outage) is coming back now, and each
+ * level of retries pending at the recovery would arrive at the fleet's
+ * renewal rate, all of them at once (3x the mean after a 6-hour outage).
+ * So the renewal waits a point before the retry the device would have made
+ * next (the next backoff level) and in the first half of what is left of
+ * the certificate: the backlog spreads over hours. The probe costs no
+ * request: its directory answer brings the nonce the renewal needed. */
+static void probe_done(picoacme_keeper_t *k, int64_t now)
+{
+    picoacme_keeper_state_t *st = &k->st;
+    uint16_t next = st->failures < UINT16_MAX ? (uint16_t)(st->failures + 1U) : st->failures;
+    uint32_t w = picoacme_keeper_backoff_s(
+        next, keeper_cfg_or(k->cfg.backoff_min_s, PICOACME_KEEPER_BACKOFF_MIN_S),
+        keeper_cfg_or(k->cfg.backoff_max_s, PICOACME_KEEPER_BACKOFF_MAX_S), UINT32_MAX,
+        PICOACME_TIME_UNKNOWN, 0);
+    int64_t half = k->have_cert ? (k->not_after_s - now) / 2 : 0;
+    if ((int64_t)w > half) {
+        w = half > 0 ? (uint32_t)half : 0U;
+    }
+    w = (uint32_t)(((uint64_t)keeper_spread_rnd(k, SALT_RECOVERY) * ((uint64_t)w + 1U)) >> 32);
+    st->ca_answered = true;
+    st->backoff_until_s = now + (int64_t)w;
+    keeper_log(k, PICOACME_LOG_LVL_INF, "the CA answers again: renewal in s", w, now);
+    keeper_save_state(k);
+}
+
 /* The run of phase ended with e. */
 static picoacme_keeper_event_t run_ended(picoacme_keeper_t *k, uint8_t ph, picoacme_err_t e,
                                          int64_t now)
 {
-    if (ph == PICOACME_KEEPER_PH_ISSUE) {
+    bool probe = ph == PICOACME_KEEPER_PH_PROBE && now != PICOACME_TIME_UNKNOWN;
+    if (ph == PICOACME_KEEPER_PH_ISSUE || (probe && e != PICOACME_OK)) {
+        /* a probe the CA did not answer is a failed attempt like any */
         return e == PICOACME_OK ? issue_done(k, now) : issue_failed(k, e, now);
     }
-    if (ph == PICOACME_KEEPER_PH_ARI) {
+    if (probe) {
+        probe_done(k, now);
+    } else if (ph == PICOACME_KEEPER_PH_ARI) {
         ari_done(k, e, now);
     } else if (e != PICOACME_OK || now == PICOACME_TIME_UNKNOWN) {
         /* the time is still unknown: the CA did not answer */

@@ -39,7 +39,7 @@ picoacme_err_t picoacme_keeper_state_encode(const picoacme_keeper_state_t *st, u
     }
     util_wbuf_init(&w, buf, cap);
     util_put8(&w, KS_VERSION);
-    util_put8(&w, st->ari ? 1U : 0U);
+    util_put8(&w, (st->ari ? 1U : 0U) | (st->ca_answered ? 2U : 0U));
     util_put8(&w, st->ca);
     util_put8(&w, st->ca_failures);
     util_put16(&w, st->failures);
@@ -95,6 +95,7 @@ picoacme_err_t picoacme_keeper_state_decode(picoacme_keeper_state_t *st, const u
         return PICOACME_ERR_PARSE;
     }
     st->ari = (buf[1] & 1U) != 0U;
+    st->ca_answered = (buf[1] & 2U) != 0U;
     st->ca = buf[2];
     st->ca_failures = buf[3];
     st->failures = util_get16(buf + 4);

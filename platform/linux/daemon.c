@@ -219,7 +219,8 @@ static void tell_wait(const picoacme_keeper_status_t *st)
 {
     char t[32];
     int64_t renew = st->renew_at_s != 0 ? st->renew_at_s : st->next_at_s;
-    if (st->why == PICOACME_KEEPER_WHY_BACKOFF || st->why == PICOACME_KEEPER_WHY_RATE_LIMIT) {
+    if (st->why == PICOACME_KEEPER_WHY_BACKOFF || st->why == PICOACME_KEEPER_WHY_RATE_LIMIT ||
+        st->why == PICOACME_KEEPER_WHY_RECOVERY) {
         say(LOG_NOTICE, "retrying in %lld s (%s)", (long long)(st->next_at_s - st->now_s),
             picoacme_keeper_why_str(st->why));
         return;

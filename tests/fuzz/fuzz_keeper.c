@@ -69,7 +69,7 @@ static void check_status(void)
 {
     picoacme_keeper_status_t s;
     picoacme_keeper_status(&g_k, &s);
-    if (s.phase > PICOACME_KEEPER_PH_ISSUE || s.why > PICOACME_KEEPER_WHY_TIME_UNKNOWN ||
+    if (s.phase > PICOACME_KEEPER_PH_PROBE || s.why > PICOACME_KEEPER_WHY_RECOVERY ||
         picoacme_keeper_phase_str(s.phase) == NULL || picoacme_keeper_why_str(s.why) == NULL ||
         s.ca >= g_kcfg.n_cas || picoacme_keeper_problem(&g_k) == NULL) {
         __builtin_trap();

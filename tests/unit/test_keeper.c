@@ -215,6 +215,13 @@ static void test_state_codec(void **state)
     assert_true(len <= PICOACME_KEEPER_STATE_MAX);
     assert_int_equal(picoacme_keeper_state_decode(&b, buf, len), PICOACME_OK);
     assert_memory_equal(&a, &b, sizeof a);
+    /* the two flags apart */
+    a.ari = false;
+    a.ca_answered = true;
+    assert_int_equal(picoacme_keeper_state_encode(&a, buf, sizeof buf, &len), PICOACME_OK);
+    assert_int_equal(picoacme_keeper_state_decode(&b, buf, len), PICOACME_OK);
+    assert_false(b.ari);
+    assert_true(b.ca_answered);
     assert_int_equal(picoacme_keeper_state_decode(&b, buf, len - 1U), PICOACME_ERR_PARSE);
     buf[0] = 9;
     assert_int_equal(picoacme_keeper_state_decode(&b, buf, len), PICOACME_ERR_PARSE);
@@ -683,6 +690,68 @@ static void test_backoff_numbered(void **state)
     g_ca.down = false;
 }
 
+/* A renewal the CA did not answer (connections refused): the next attempt
+ * is one directory GET; once the CA answers it, the renewal waits a point
+ * before the next backoff level's retry and in the first half of what is
+ * left (a fleet back from a CA outage spreads its backlog), kept across a
+ * reboot. A failure the CA did answer (rateLimited) gets no probe. */
+static void test_recovery_spread(void **state)
+{
+    (void)state;
+    evlog_t log = {0};
+    g_kcfg.no_ari = true;
+    g_kcfg.fleet_index = 5; /* a deterministic hold */
+    keeper_boot();
+    run(&log, EPOCH + 60, 1);
+    assert_int_equal(log.ev[0], PICOACME_KEEPER_EV_ISSUED);
+    g_ca.down = true;
+    run(&log, status().renew_at_s + 60, 2);
+    assert_int_equal(log.ev[1], PICOACME_KEEPER_EV_RENEWAL_FAILING);
+    picoacme_keeper_status_t s = status();
+    assert_int_equal(s.why, PICOACME_KEEPER_WHY_BACKOFF);
+    assert_int_equal(s.failures, 1);
+    /* still down at the retry: the probe fails, a failure like any */
+    run(&log, s.backoff_until_s + 60, 3);
+    assert_int_equal(log.ev[2], PICOACME_KEEPER_EV_RENEWAL_FAILING);
+    assert_int_equal(status().failures, 2);
+    assert_int_equal(status().why, PICOACME_KEEPER_WHY_BACKOFF);
+    s = status();
+    g_ca.down = false;
+    uint64_t req = g_ca.requests;
+    uint64_t dir = g_ca.by_path[0];
+    run(&log, s.backoff_until_s + 1, 0);
+    assert_int_equal(g_ca.requests, req + 1); /* the directory, nothing else */
+    assert_int_equal(g_ca.by_path[0], dir + 1);
+    s = status();
+    int64_t now = fca_wall(&g_clk);
+    int64_t half = (s.not_after_s - now) / 2;
+    assert_int_equal(s.why, PICOACME_KEEPER_WHY_RECOVERY);
+    assert_int_equal(s.failures, 2);
+    assert_true(s.next_at_s > now + 60);
+    assert_true(s.next_at_s <=
+                now +
+                    (half < PICOACME_KEEPER_BACKOFF_MAX_S ? half : PICOACME_KEEPER_BACKOFF_MAX_S));
+    /* a reboot in the hold: nothing sent before its end, no second probe */
+    reboot();
+    run(&log, s.next_at_s - 1, 0);
+    assert_int_equal(g_ca.requests, req + 1);
+    assert_int_equal(status().why, PICOACME_KEEPER_WHY_RECOVERY);
+    run(&log, s.next_at_s + 120, 4);
+    assert_int_equal(log.ev[3], PICOACME_KEEPER_EV_ISSUED);
+    assert_true(log.at[3] >= s.next_at_s);
+    assert_int_equal(status().failures, 0);
+    assert_int_equal(g_ca.by_path[0], dir + 1); /* the directory is stored: no GET */
+    /* the CA answers rateLimited: its Retry-After, then a renewal at once */
+    g_ca.rl_orders = 1;
+    g_ca.rl_retry_s = 7200; /* past the run budget: the attempt fails */
+    run(&log, status().renew_at_s + 60, 5);
+    assert_int_equal(log.ev[4], PICOACME_KEEPER_EV_RENEWAL_FAILING);
+    dir = g_ca.by_path[0];
+    run(&log, status().rate_limited_until_s + 60, 6);
+    assert_int_equal(log.ev[5], PICOACME_KEEPER_EV_ISSUED);
+    assert_int_equal(g_ca.by_path[0], dir);
+}
+
 /* an overdue renewal found at boot (the point passed while the device was
  * off) waits until the boot spread ended, then a random point in the
  * next 2 x boot_spread_s,
@@ -945,6 +1014,7 @@ int main(void)
         cmocka_unit_test_setup(test_stop_mid_run, setup),
         cmocka_unit_test_setup(test_expired_no_ari_no_loop, setup),
         cmocka_unit_test_setup(test_no_time_backoff_wait_bounded, setup),
+        cmocka_unit_test_setup(test_recovery_spread, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,7 +24,14 @@
  *     the boot spread (boot_spread_s);
  *   - failure: exponential backoff with jitter, a rateLimited Retry-After
  *     honoured, both persisted so a device in a reboot loop does not hammer
- *     the CA; failover over an ordered list of CAs and failback to the
+ *     the CA; after a renewal the CA did not answer (no connection, TLS,
+ *     a timeout, a 5xx), the retry is first one directory GET, and once
+ *     the CA answers it the renewal goes at a random point before the next
+ *     backoff level's retry and in the first half of the certificate's
+ *     remaining life (PICOACME_KEEPER_WHY_RECOVERY), so a fleet back from a
+ *     CA outage spreads its backlog instead of all its pending retries
+ *     arriving at once (the GET's nonce serves the order: no extra request);
+ *     failover over an ordered list of CAs and failback to the
  *     first after a while (the picoacme_failover.h policy, persisted).
  *
  * Its own state (the plan, backoff, failover, ARI window, last problem,
@@ -86,7 +93,7 @@ typedef struct picoacme_keeper_config {
                                  tried again (PICOACME_KEEPER_FAILBACK_S) */
     uint32_t backoff_min_s;   /* first retry delay after a failure
                                  (PICOACME_KEEPER_BACKOFF_MIN_S) */
-    uint32_t backoff_max_s;   /* the delay doubles up to this
+    uint32_t backoff_max_s;   /* the delay grows x8 per failure up to this
                                  (PICOACME_KEEPER_BACKOFF_MAX_S) */
     uint16_t jitter_permille; /* spread of the renewal point, per mille of
                                  the fraction point (PICOACME_KEEPER_JITTER_PERMILLE) */
@@ -146,21 +153,23 @@ typedef enum picoacme_keeper_phase {
     PICOACME_KEEPER_PH_WAIT,     /* waiting for next_at_s */
     PICOACME_KEEPER_PH_TIME,     /* a directory GET to learn the time */
     PICOACME_KEEPER_PH_ARI,      /* asking the CA's renewalInfo */
-    PICOACME_KEEPER_PH_ISSUE     /* an issuance (enrolment or renewal) */
+    PICOACME_KEEPER_PH_ISSUE,    /* an issuance (enrolment or renewal) */
+    PICOACME_KEEPER_PH_PROBE     /* after the CA did not answer: a directory GET, is it back? */
 } picoacme_keeper_phase_t;
 
 /* Why the next action is at next_at_s. */
 typedef enum picoacme_keeper_why {
     PICOACME_KEEPER_WHY_NONE = 0,
-    PICOACME_KEEPER_WHY_ENROL,       /* nothing stored */
-    PICOACME_KEEPER_WHY_FRACTION,    /* the lifetime fraction with the device's phase */
-    PICOACME_KEEPER_WHY_ARI_WINDOW,  /* a point in the CA's suggested window */
-    PICOACME_KEEPER_WHY_ARI_RETRY,   /* asking the CA's renewalInfo again (Retry-After) */
-    PICOACME_KEEPER_WHY_BACKOFF,     /* after failed attempts */
-    PICOACME_KEEPER_WHY_RATE_LIMIT,  /* the CA's rateLimited Retry-After */
-    PICOACME_KEEPER_WHY_LEARN_TIME,  /* the time is unknown: ask the CA's Date */
-    PICOACME_KEEPER_WHY_RENEW_NOW,   /* picoacme_keeper_renew_now() */
-    PICOACME_KEEPER_WHY_TIME_UNKNOWN /* no time and no CA answered yet */
+    PICOACME_KEEPER_WHY_ENROL,        /* nothing stored */
+    PICOACME_KEEPER_WHY_FRACTION,     /* the lifetime fraction with the device's phase */
+    PICOACME_KEEPER_WHY_ARI_WINDOW,   /* a point in the CA's suggested window */
+    PICOACME_KEEPER_WHY_ARI_RETRY,    /* asking the CA's renewalInfo again (Retry-After) */
+    PICOACME_KEEPER_WHY_BACKOFF,      /* after failed attempts */
+    PICOACME_KEEPER_WHY_RATE_LIMIT,   /* the CA's rateLimited Retry-After */
+    PICOACME_KEEPER_WHY_LEARN_TIME,   /* the time is unknown: ask the CA's Date */
+    PICOACME_KEEPER_WHY_RENEW_NOW,    /* picoacme_keeper_renew_now() */
+    PICOACME_KEEPER_WHY_TIME_UNKNOWN, /* no time and no CA answered yet */
+    PICOACME_KEEPER_WHY_RECOVERY      /* the CA answers again after failing: a spread return */
 } picoacme_keeper_why_t;
 
 /* A snapshot from picoacme_keeper_status(). Times are Unix seconds,
@@ -202,6 +211,7 @@ typedef struct picoacme_keeper_state {
     uint8_t ca;          /* the CA in use */
     uint8_t ca_failures; /* in a row with it (failover) */
     bool ari;            /* the window holds for ari_certid */
+    bool ca_answered;    /* after failures: the CA answered the probe (renew at backoff_until_s) */
     char ari_certid[PICOACME_ARI_CERTID_MAX];
     picoacme_problem_t problem; /* the last failure (type and detail truncated on save) */
 } picoacme_keeper_state_t;
