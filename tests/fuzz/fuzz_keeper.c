@@ -288,6 +288,7 @@ static void pure(const uint8_t *d, size_t n)
     st.ca = (uint8_t)pm;
     st.ca_failures = (uint8_t)jm;
     st.ari = (r & 1U) != 0U;
+    st.ca_answered = (r & 2U) != 0U;
     st.problem.http_status = (uint16_t)(r >> 16);
     if (picoacme_keeper_state_encode(&st, buf, sizeof buf, &len) != PICOACME_OK ||
         picoacme_keeper_state_decode(&st2, buf, len) != PICOACME_OK ||
