@@ -382,7 +382,11 @@ static picoacme_err_t account_key(picoacme_ctx_t *ctx)
 {
     const picoacme_crypto_t *c = ctx->ports.crypto;
     size_t len = 0;
-    if (record_of_directory(ctx, &len)) {
+    bool mine = record_of_directory(ctx, &len);
+    /* nothing stored at all (not another CA's record): a new account is
+     * saved at once (response.c on_account()) */
+    ctx->run.account_save = !mine && len == 0U && ctx->ports.storage != NULL;
+    if (mine) {
         ctx->run.account_key_loaded = import_key(ctx, len, T_ACCT_KEY, PICOACME_KEY_ACCOUNT);
         /* with its URL stored, the account needs no lookup (the kid is
          * used at once; a CA that does not know it makes the engine look

@@ -319,6 +319,11 @@ picoacme_err_t record_chain_head(picoacme_ctx_t *ctx, size_t *n);
 /* Save rx[0, len) (a changed copy of the stored record's first len bytes)
  * followed by the stored record's bytes [len, total) as the new record. */
 picoacme_err_t record_save(picoacme_ctx_t *ctx, size_t len, size_t total);
+/* Save a record of the new account alone (directory, account URL and key,
+ * the directory's URLs, profile; no certificate) as the newest record:
+ * when nothing was stored, so that a failed enrolment is retried with the
+ * same account instead of a new one each time. */
+picoacme_err_t record_save_account(picoacme_ctx_t *ctx);
 /* Forget a record being written (a new download starts). */
 void record_stream_reset(picoacme_ctx_t *ctx);
 /* Load the record when it belongs to cfg.directory_url; *len 0 otherwise. */

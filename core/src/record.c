@@ -303,14 +303,15 @@ static size_t key_tlv(const picoacme_crypto_t *c, picoacme_key_slot_t slot, pico
     return n;
 }
 
-/* The keys' TLVs (key_tlv()), wiped from the stack after. */
-static picoacme_err_t put_keys(const picoacme_ctx_t *ctx, picoacme_store_writer_t *w)
+/* The keys' TLVs (key_tlv()), wiped from the stack after; the certificate
+ * key only with cert. */
+static picoacme_err_t put_keys(const picoacme_ctx_t *ctx, picoacme_store_writer_t *w, bool cert)
 {
     const picoacme_crypto_t *c = ctx->ports.crypto;
     uint8_t k[3U + PICOACME_KEY_REF_MAX];
     size_t n = key_tlv(c, PICOACME_KEY_ACCOUNT, T_ACCT_KEY, k);
     picoacme_err_t e = picoacme_store_append(w, k, n);
-    if (e == PICOACME_OK) {
+    if (e == PICOACME_OK && cert) {
         n = key_tlv(c, PICOACME_KEY_CERT, T_CERT_KEY, k);
         e = picoacme_store_append(w, k, n);
     }
@@ -319,13 +320,10 @@ static picoacme_err_t put_keys(const picoacme_ctx_t *ctx, picoacme_store_writer_
 }
 
 /* A new record in the inactive slot: the fields (directory, account, the
- * keys, the directory's URLs, profile), then the chain's TLV header; the
- * chain follows as it arrives. Nothing is the newest record before
- * begin_store() commits it. */
-static picoacme_err_t stream_begin(picoacme_ctx_t *ctx)
+ * keys, the directory's URLs, profile); nothing is the newest record
+ * before picoacme_store_commit(). */
+static picoacme_err_t put_fields(const picoacme_ctx_t *ctx, picoacme_store_writer_t *w, bool cert)
 {
-    picoacme_issue_run_t *is = &ctx->run.u.issue;
-    picoacme_store_writer_t *w = &is->store;
     const char *pf = ctx->cfg.profile;
     size_t pl = pf != NULL ? util_strnlen(pf, PICOACME_PROFILE_MAX) : 0U;
     picoacme_err_t e = picoacme_store_begin(w, ctx->ports.storage);
@@ -338,7 +336,7 @@ static picoacme_err_t stream_begin(picoacme_ctx_t *ctx)
                     util_strnlen(ctx->dir.account_url, sizeof ctx->dir.account_url));
     }
     if (e == PICOACME_OK) {
-        e = put_keys(ctx, w);
+        e = put_keys(ctx, w, cert);
     }
     if (e == PICOACME_OK) {
         e = put_dir_urls(ctx, w);
@@ -346,6 +344,16 @@ static picoacme_err_t stream_begin(picoacme_ctx_t *ctx)
     if (e == PICOACME_OK && pl > 0U) {
         e = put_tlv(w, T_PROFILE, pf, pl);
     }
+    return e;
+}
+
+/* The fields, then the chain's TLV header; the chain follows as it
+ * arrives, begin_store() commits. */
+static picoacme_err_t stream_begin(picoacme_ctx_t *ctx)
+{
+    picoacme_issue_run_t *is = &ctx->run.u.issue;
+    picoacme_store_writer_t *w = &is->store;
+    picoacme_err_t e = put_fields(ctx, w, true);
     if (e == PICOACME_OK) {
         e = put_tlv(w, T_CHAIN, NULL, 0U); /* runs to the record's end */
     }
@@ -384,6 +392,19 @@ void record_stream_reset(picoacme_ctx_t *ctx)
 {
     ctx->run.u.issue.store.open = false;
     ctx->run.u.issue.chain_len = 0;
+}
+
+picoacme_err_t record_save_account(picoacme_ctx_t *ctx)
+{
+    picoacme_store_writer_t *w = &ctx->run.u.issue.store;
+    picoacme_err_t e;
+    PICOACME_ASSERT(!w->open); /* before the chain's record */
+    e = put_fields(ctx, w, false);
+    if (e == PICOACME_OK) {
+        e = picoacme_store_commit(w);
+    }
+    w->open = false;
+    return e;
 }
 
 /* State STORE: the record written while the chain was downloaded, its

@@ -4111,8 +4111,14 @@ static void test_request_failures(void **state)
     assert_int_equal(run(), PICOACME_ERR_CRYPTO);
     assert_non_null(strstr(picoacme_last_problem(&g_ctx)->detail, "building the CSR failed"));
     assert_int_equal(srv.finalizes, 0);
+    /* the account of the first attempt was saved when the CA made it: the
+     * retry uses it (no second account per failed enrolment) */
+    assert_int_equal(srv.acct_posts, 1);
+    assert_nothing_stored(); /* no certificate: an account alone */
     fault_clear();
-    /* newNonce is no URL */
+    /* newNonce is no URL (a fresh device: the directory is read) */
+    env_close();
+    env_open(true);
     srv.dir_body = "{\"newNonce\":\"nonce-url\",\"newAccount\":\"" BASE
                    "/acct\",\"newOrder\":\"" BASE "/order\"}";
     assert_int_equal(run(), PICOACME_ERR_PROTOCOL);

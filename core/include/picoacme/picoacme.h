@@ -367,6 +367,7 @@ typedef struct picoacme_run {
     bool account_key_loaded; /* the account key came from the store */
     bool only_existing;      /* next newAccount uses onlyReturnExisting */
     bool account_known;      /* the stored account URL is used without a lookup */
+    bool account_save;       /* nothing stored: a new account is saved at once */
     uint32_t served;         /* validations answered (http-01, tls-alpn-01) */
     uint32_t served_seen;    /* `served` when last looked at */
     union {
@@ -471,7 +472,12 @@ picoacme_err_t picoacme_init(picoacme_ctx_t *ctx, const picoacme_config_t *cfg,
  * key is imported into the crypto port and its stored URL is the kid at
  * once, with no newAccount lookup (a CA that answers accountDoesNotExist or
  * unauthorized gets the lookup, and a new account if it has none).
- * Otherwise a new account key is generated. A fresh certificate key is always generated. Opens the
+ * Otherwise a new account key is generated; when nothing at all is stored,
+ * the new account (directory, URL, key; no certificate) is written to the
+ * store as soon as the CA made it, so an enrolment that fails later is
+ * retried with the same account, not a new one per attempt (a record of
+ * another CA is never replaced before a certificate arrives).
+ * A fresh certificate key is always generated. Opens the
  * http-01/tls-alpn-01 listeners that cfg names. With PICOACME_ARI, a
  * renewal at the same CA names the stored certificate in "replaces"
  * (RFC 9773 §5); alreadyReplaced or 409 makes it order once more without.
