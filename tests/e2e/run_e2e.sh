@@ -86,6 +86,9 @@
 #   fallback          tls-alpn-01 then http-01 with the tls-alpn-01 responder on
 #                     a port Pebble does not dial: tls-alpn-01 fails, a new
 #                     order succeeds by http-01
+#   account-kept      a first enrolment failing after newAccount (tls-alpn-01
+#                     on a port Pebble does not dial) keeps the account in
+#                     the state (no certificate); the retry uses it
 # harness self-checks with uacme (no picoacme needed):
 #   uacme-one-name, uacme-two-names
 #
@@ -598,6 +601,28 @@ fallback)
         || fail "the -v log shows no fallback to a new order"
     n=$(pebble_new_orders)
     [ "$n" -ge 2 ] || fail "Pebble saw $n new orders, want 2"
+    pass ;;
+account-kept)
+    # a first enrolment that fails after the CA made the account (its only
+    # challenge cannot be validated) keeps that account in the state file:
+    # the next attempt uses it (one account per device, not per attempt)
+    need_picoacme; start_ca
+    read -r dead <<<"$(pebble_free_ports 1)"
+    [ "$dead" != "$PEBBLE_TLSALPN_PORT" ] || fail "port clash"
+    ISSUE_ARGS=(--challenge tls-alpn-01 --tls-alpn01-port "$dead" -v)
+    rc=0
+    mkdir -p "$WORK/out"
+    run_picoacme_issue "$WORK/out" --domain kept.acme.test || rc=$?
+    expect_fail $rc
+    acct=$(sed -n 's/.*account \(http[^ ]*\)$/\1/p' "$WORK/picoacme.err" | head -n 1)
+    [ -n "$acct" ] || fail "the failed run made no account: $(tail -n 3 "$WORK/picoacme.err")"
+    rc=0
+    "$PICOACME" status --state "$WORK/state" >"$WORK/status.out" 2>&1 || rc=$?
+    [ $rc -eq 2 ] || fail "status exited $rc, want 2 (no certificate): $(cat "$WORK/status.out")"
+    ISSUE_ARGS=(-v)
+    issue_ok DNS:kept.acme.test
+    grep -qF "account $acct (stored)" "$WORK/picoacme.err" \
+        || fail "the retry did not use the stored account $acct: $(grep -m2 'account' "$WORK/picoacme.err")"
     pass ;;
 state-not-ours)
     # defect 1: --state naming a file that is not a state file (here the CA
