@@ -225,9 +225,18 @@ case_stored() {
 case_powercut() {
     local base=$work/enroll n d c ok=0
     [ -n "${ENROLL_SERIAL:-}" ] || { fail "powercut: needs the enroll case"; return; }
-    # bytes one save programs, from the enrolment's console
+    # bytes one renewal's save programs: a renewal of a copy of the enrolled
+    # flash, measured (an enrolment programs more: the new account's own
+    # record before the certificate's)
     local total
-    total=$(sed -n 's/.*flash \([0-9]*\) bytes programmed.*/\1/p' "$base/console-enroll.log" | tail -n 1)
+    d=$work/powercut-measure
+    mkdir -p "$d"
+    cp "$base/picoacme-flash.bin" "$d/"
+    boot "$d" measure renew-now
+    total=$(sed -n 's/.*flash \([0-9]*\) bytes programmed.*/\1/p' "$d/console-measure.log" | tail -n 1)
+    if [ "$rc" -ne 0 ] || [ -z "$total" ] || [ "$total" -lt 700 ]; then
+        fail "powercut: the measuring renewal failed (exit $rc, ${total:-no} bytes)"; show "$d/console-measure.log"; return
+    fi
     for n in 0 1 700 $((total / 2)) $((total - 1)); do
         d=$work/powercut-$n
         mkdir -p "$d"
