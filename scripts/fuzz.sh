@@ -116,7 +116,9 @@ for t in $targets; do
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/" corpus) \
         >"$work/log" 2>&1
     rc=$?
-    [ "$JOBS" -gt 1 ] && cat "$work"/fuzz-*.log >>"$work/log" 2>/dev/null
+    # (with -jobs, libFuzzer copies each job's fuzz-N.log into its own
+    # output when the job ends: the log holds them once; appending them
+    # again counted every execution twice)
     execs=$(stat number_of_executed_units "$work/log")
     added=$(($(ls "$work/corpus" | wc -l) - before))
     if [ "$SAN" = ub ]; then
