@@ -53,8 +53,7 @@ uint32_t keeper_spread_rnd(picoacme_keeper_t *k, uint32_t salt)
     return keeper_rand(k);
 }
 
-/* r scaled into [0, n] */
-static uint32_t scaled(uint32_t r, uint32_t n)
+uint32_t keeper_scaled(uint32_t r, uint32_t n)
 {
     return (uint32_t)(((uint64_t)r * ((uint64_t)n + 1U)) >> 32);
 }
@@ -182,7 +181,7 @@ static void boot(picoacme_keeper_t *k)
      * rebooting at once does not ask in the same minute; never more than a
      * quarter of what is left of the certificate */
     uint32_t spread = keeper_cfg_or(k->cfg.boot_spread_s, PICOACME_KEEPER_BOOT_SPREAD_S);
-    uint32_t d = spread == 0U ? 0U : scaled(keeper_spread_rnd(k, SALT_BOOT), spread);
+    uint32_t d = spread == 0U ? 0U : keeper_scaled(keeper_spread_rnd(k, SALT_BOOT), spread);
     int64_t now = keeper_now(k);
     if (now != PICOACME_TIME_UNKNOWN && (int64_t)d > (k->not_after_s - now) / 4) {
         d = k->not_after_s - now > 0 ? (uint32_t)((k->not_after_s - now) / 4) : 0U;
@@ -196,6 +195,21 @@ static void boot(picoacme_keeper_t *k)
 static bool ari_enabled(const picoacme_keeper_t *k)
 {
     return PICOACME_ARI && !k->cfg.no_ari;
+}
+
+/* true when failure p says the CA did not answer (no connection, no
+ * answer in time, TLS failed, a 5xx): the whole fleet of a CA outage */
+static bool ca_unavailable(const picoacme_problem_t *p)
+{
+    switch (p->err) {
+    case PICOACME_ERR_IO:
+    case PICOACME_ERR_CLOSED:
+    case PICOACME_ERR_TIMEOUT:
+    case PICOACME_ERR_TLS: return true;
+    case PICOACME_ERR_HTTP:
+    case PICOACME_ERR_PROBLEM: return p->http_status >= 500U;
+    default: return false;
+    }
 }
 
 /* The next action of a keeper that knows the time and has a certificate. */
@@ -220,7 +234,7 @@ static act_t plan_renewal(picoacme_keeper_t *k, int64_t *at)
     }
     /* the CA did not answer the last attempt: ask whether it is back
      * before the renewal (keeper_run.c spreads the renewal after a yes) */
-    if (st->failures > 0U && !st->ca_answered && keeper_ca_unavailable(&st->problem)) {
+    if (st->failures > 0U && !st->ca_answered && ca_unavailable(&st->problem)) {
         return ACT_PROBE;
     }
     return ACT_ISSUE;

@@ -28,6 +28,8 @@ int64_t keeper_now(const picoacme_keeper_t *k);
 uint32_t keeper_rand(picoacme_keeper_t *k);
 /* the random value of a decision that spreads a fleet (salt: which one) */
 uint32_t keeper_spread_rnd(picoacme_keeper_t *k, uint32_t salt);
+/* r (uniform over 32 bits) scaled into [0, n] */
+uint32_t keeper_scaled(uint32_t r, uint32_t n);
 void keeper_log(picoacme_keeper_t *k, int lvl, const char *what, int64_t a, int64_t b);
 uint32_t keeper_cfg_or(uint32_t v, uint32_t def);
 void keeper_save_state(picoacme_keeper_t *k);
@@ -41,9 +43,6 @@ act_t keeper_plan(picoacme_keeper_t *k, int64_t now, int64_t *at);
 /* keeper_run.c */
 /* start the engine run of action a (the phase set) */
 picoacme_err_t keeper_start_run(picoacme_keeper_t *k, act_t a);
-/* true when failure p says the CA did not answer (no connection, no
- * answer in time, TLS failed, a 5xx): the whole fleet of a CA outage */
-bool keeper_ca_unavailable(const picoacme_problem_t *p);
 /* the run ended with e: its outcome into the state; the event to report */
 picoacme_keeper_event_t keeper_run_end(picoacme_keeper_t *k, picoacme_err_t e);
 

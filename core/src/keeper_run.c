@@ -25,19 +25,6 @@ picoacme_err_t keeper_start_run(picoacme_keeper_t *k, act_t a)
     return picoacme_issue_start(&k->ctx);
 }
 
-bool keeper_ca_unavailable(const picoacme_problem_t *p)
-{
-    switch (p->err) {
-    case PICOACME_ERR_IO:
-    case PICOACME_ERR_CLOSED:
-    case PICOACME_ERR_TIMEOUT:
-    case PICOACME_ERR_TLS: return true;
-    case PICOACME_ERR_HTTP:
-    case PICOACME_ERR_PROBLEM: return p->http_status >= 500U;
-    default: return false;
-    }
-}
-
 /* ---- the end of a run ---------------------------------------------------- */
 
 static void learn_time(picoacme_keeper_t *k)
@@ -227,7 +214,7 @@ static void probe_done(picoacme_keeper_t *k, int64_t now)
     if ((int64_t)w > half) {
         w = half > 0 ? (uint32_t)half : 0U;
     }
-    w = (uint32_t)(((uint64_t)keeper_spread_rnd(k, SALT_RECOVERY) * ((uint64_t)w + 1U)) >> 32);
+    w = keeper_scaled(keeper_spread_rnd(k, SALT_RECOVERY), w);
     st->ca_answered = true;
     st->backoff_until_s = now + (int64_t)w;
     keeper_log(k, PICOACME_LOG_LVL_INF, "the CA answers again: renewal in s", w, now);

@@ -370,7 +370,7 @@ picoacme_err_t on_account(picoacme_ctx_t *ctx, const picoacme_json_t *j)
     }
     cpy(ctx->dir.account_url, sizeof ctx->dir.account_url, span(ctx, r->location), r->location.len);
     LOG(ctx, PICOACME_LOG_LVL_INF, "account %s", ctx->dir.account_url);
-    if (ctx->run.account_save && ctx->run.op == PICOACME_OP_ISSUE) {
+    if (ctx->run.account_save) {
         /* a first enrolment that fails later keeps this account for the
          * next attempt (one account per device, not one per attempt); a
          * failed write only costs that */
