@@ -681,6 +681,7 @@ static uint8_t g_ram[4096];
 static int g_fail_kind; /* 0 read, 1 write, 2 erase */
 static int g_fail_at;   /* the call of that kind that fails (0-based); -1 none */
 static int g_calls[3];
+static size_t g_read_bytes; /* bytes the port has read */
 
 static picoacme_err_t ram_op(int kind)
 {
@@ -694,6 +695,7 @@ static picoacme_err_t ram_read(void *u, size_t off, uint8_t *buf, size_t len)
         return PICOACME_ERR_STORAGE;
     }
     memcpy(buf, g_ram + off, len);
+    g_read_bytes += len;
     return PICOACME_OK;
 }
 
@@ -780,6 +782,35 @@ static void test_port_failures(void **state)
     }
 }
 
+/* What a load reads: both headers, the newest record's payload once for
+ * its CRC and once more into the caller's buffer; the older record only
+ * when the newer one is damaged. */
+static void test_read_cost(void **state)
+{
+    (void)state;
+    picoacme_storage_t st = {NULL, sizeof g_ram, 512, ram_read, ram_write, ram_erase};
+    size_t len = 0;
+    uint32_t gen = 0;
+
+    arm(0, -1);
+    memset(g_ram, 0xFF, sizeof g_ram);
+    pattern(g_old, 700, 1);
+    pattern(g_new, 900, 2);
+    assert_int_equal(picoacme_store_save(&st, g_old, 700), PICOACME_OK); /* A, gen 1 */
+    assert_int_equal(picoacme_store_save(&st, g_new, 900), PICOACME_OK); /* B, gen 2 */
+    g_read_bytes = 0;
+    assert_int_equal(picoacme_store_load(&st, g_buf, sizeof g_buf, &len, &gen), PICOACME_OK);
+    assert_int_equal(gen, 2);
+    assert_int_equal(g_read_bytes, 2U * HDR + 2U * 900U);
+    /* the newer payload damaged: its scan, then the older one's, then the copy */
+    g_ram[sizeof g_ram / 2U + HDR + 10U] ^= 0x01U;
+    g_read_bytes = 0;
+    assert_int_equal(picoacme_store_load(&st, g_buf, sizeof g_buf, &len, &gen), PICOACME_OK);
+    assert_int_equal(gen, 1);
+    assert_memory_equal(g_buf, g_old, 700);
+    assert_int_equal(g_read_bytes, 2U * HDR + 900U + 2U * 700U);
+}
+
 /* A region whose halves exceed 4 GiB: the 32-bit length field bounds the
  * capacity (no flash is touched to compute it). */
 static void test_capacity_bound(void **state)
@@ -849,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_empty_and_geometry),  cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_header_bytes),        cmocka_unit_test(test_alternation),
         cmocka_unit_test(test_corruption),          cmocka_unit_test(test_generation_wrap),
+        cmocka_unit_test(test_read_cost),
         cmocka_unit_test(test_cut_one_block_slots), cmocka_unit_test(test_cut_many_block_slots),
         cmocka_unit_test(test_cut_4k_blocks),       cmocka_unit_test(test_stream),
         cmocka_unit_test(test_port_failures),       cmocka_unit_test(test_capacity_bound),
