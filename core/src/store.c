@@ -169,66 +169,42 @@ static picoacme_err_t crc_region(const picoacme_storage_t *st, size_t off, size_
     return PICOACME_OK;
 }
 
-/* Slot i's header, when it decodes. A port failure is reported as such,
- * never as "no header". */
-static picoacme_err_t slot_header(const picoacme_storage_t *st, size_t slot, unsigned i,
-                                  store_hdr_t *h, bool *ok)
-{
-    uint8_t raw[PICOACME_STORE_HDR_LEN];
-
-    *ok = false;
-    if (st->read(st->user, slot * i, raw, sizeof raw) != PICOACME_OK) {
-        return PICOACME_ERR_STORAGE;
-    }
-    *ok = hdr_decode(raw, slot - PICOACME_STORE_HDR_LEN, h);
-    return PICOACME_OK;
-}
-
-/* Whether slot i's payload has the CRC its header h names. */
-static picoacme_err_t slot_payload(const picoacme_storage_t *st, size_t slot, unsigned i,
-                                   const store_hdr_t *h, bool *valid)
-{
-    uint32_t crc = 0;
-    picoacme_err_t e = crc_region(st, slot * i + PICOACME_STORE_HDR_LEN, (size_t)h->length, &crc);
-
-    *valid = e == PICOACME_OK && crc == h->crc;
-    return e;
-}
-
 /* Finds the newest valid record: *which is 0 (A), 1 (B) or -1 (none). Both
- * headers first; then the payload of the newer one (B only if its
+ * headers first; then the payload CRC of the newer one (B only if its
  * generation is strictly after A's, in serial-number order), and the older
  * one's only when the newer one is not valid: a read costs one pass over
  * the record, not one per slot. */
 static picoacme_err_t find_newest(const picoacme_storage_t *st, size_t slot, int *which,
                                   store_hdr_t *newest)
 {
+    uint8_t raw[PICOACME_STORE_HDR_LEN];
     store_hdr_t h[STORE_SLOTS];
     bool ok[STORE_SLOTS];
-    unsigned first = 0U;
+    unsigned first;
     unsigned k;
 
     for (k = 0; k < STORE_SLOTS; k++) {
-        picoacme_err_t e = slot_header(st, slot, k, &h[k], &ok[k]);
-        if (e != PICOACME_OK) {
-            return e;
+        if (st->read(st->user, slot * k, raw, sizeof raw) != PICOACME_OK) {
+            return PICOACME_ERR_STORAGE; /* a port failure, never "no record" */
         }
+        ok[k] = hdr_decode(raw, slot - PICOACME_STORE_HDR_LEN, &h[k]);
     }
-    if (ok[0] && ok[1] && (int32_t)(h[1].generation - h[0].generation) > 0) {
-        first = 1U;
-    }
+    first = (ok[0] && ok[1] && (int32_t)(h[1].generation - h[0].generation) > 0) ? 1U : 0U;
     *which = -1;
-    for (k = 0; k < STORE_SLOTS; k++) {
-        unsigned i = (first + k) % STORE_SLOTS;
-        bool valid = false;
-        picoacme_err_t e = ok[i] ? slot_payload(st, slot, i, &h[i], &valid) : PICOACME_OK;
+    for (k = 0; k < STORE_SLOTS && *which < 0; k++) {
+        unsigned i = first ^ k;
+        uint32_t crc = 0;
+        if (!ok[i]) {
+            continue;
+        }
+        picoacme_err_t e =
+            crc_region(st, slot * i + PICOACME_STORE_HDR_LEN, (size_t)h[i].length, &crc);
         if (e != PICOACME_OK) {
             return e;
         }
-        if (valid) {
+        if (crc == h[i].crc) {
             *which = (int)i;
             *newest = h[i];
-            break;
         }
     }
     return PICOACME_OK;

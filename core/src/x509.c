@@ -497,15 +497,9 @@ static size_t find(const char *hay, size_t len, size_t from, const char *needle,
     if (len < nlen) {
         return len;
     }
-    /* memchr to each candidate's first byte, then the rest: a certificate's
-     * base64 body is scanned once, not compared at every position */
+    /* the first byte before memcmp: a certificate's base64 body has no '-' */
     for (size_t i = from; i <= len - nlen; i++) {
-        const char *c = memchr(hay + i, needle[0], len - nlen + 1U - i);
-        if (c == NULL) {
-            break;
-        }
-        i = (size_t)(c - hay);
-        if (memcmp(c + 1, needle + 1, nlen - 1U) == 0) {
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, nlen) == 0) {
             return i;
         }
     }
