@@ -169,13 +169,34 @@ static picoacme_err_t crc_region(const picoacme_storage_t *st, size_t off, size_
     return PICOACME_OK;
 }
 
+/* Whether slot i's payload has its header's CRC: read into buf when it
+ * fits in cap (then the bytes handed out are the bytes checked, in one
+ * pass), else streamed through crc_region(). */
+static picoacme_err_t slot_valid(const picoacme_storage_t *st, size_t slot, unsigned i,
+                                 const store_hdr_t *h, uint8_t *buf, size_t cap, bool *valid)
+{
+    size_t off = slot * i + PICOACME_STORE_HDR_LEN;
+    size_t n = (size_t)h->length;
+    uint32_t crc = 0;
+    picoacme_err_t e = PICOACME_OK;
+
+    if (n > cap) {
+        e = crc_region(st, off, n, &crc);
+    } else if (n > 0U) {
+        e = st->read(st->user, off, buf, n) == PICOACME_OK ? PICOACME_OK : PICOACME_ERR_STORAGE;
+        crc = picoacme_crc32(0U, buf, n);
+    }
+    *valid = e == PICOACME_OK && crc == h->crc;
+    return e;
+}
+
 /* Finds the newest valid record: *which is 0 (A), 1 (B) or -1 (none). Both
- * headers first; then the payload CRC of the newer one (B only if its
+ * headers first; then the payload of the newer one (B only if its
  * generation is strictly after A's, in serial-number order), and the older
- * one's only when the newer one is not valid: a read costs one pass over
- * the record, not one per slot. */
+ * one's only when the newer one is not valid. A payload of at most cap
+ * bytes is left in buf: a read costs one pass over the record. */
 static picoacme_err_t find_newest(const picoacme_storage_t *st, size_t slot, int *which,
-                                  store_hdr_t *newest)
+                                  store_hdr_t *newest, uint8_t *buf, size_t cap)
 {
     uint8_t raw[PICOACME_STORE_HDR_LEN];
     store_hdr_t h[STORE_SLOTS];
@@ -193,16 +214,12 @@ static picoacme_err_t find_newest(const picoacme_storage_t *st, size_t slot, int
     *which = -1;
     for (k = 0; k < STORE_SLOTS && *which < 0; k++) {
         unsigned i = first ^ k;
-        uint32_t crc = 0;
-        if (!ok[i]) {
-            continue;
-        }
-        picoacme_err_t e =
-            crc_region(st, slot * i + PICOACME_STORE_HDR_LEN, (size_t)h[i].length, &crc);
+        bool valid = false;
+        picoacme_err_t e = ok[i] ? slot_valid(st, slot, i, &h[i], buf, cap, &valid) : PICOACME_OK;
         if (e != PICOACME_OK) {
             return e;
         }
-        if (crc == h[i].crc) {
+        if (valid) {
             *which = (int)i;
             *newest = h[i];
         }
@@ -216,14 +233,13 @@ picoacme_err_t picoacme_store_load(const picoacme_storage_t *st, uint8_t *buf, s
     size_t slot = slot_size(st);
     store_hdr_t h;
     int which = -1;
-    size_t off;
     picoacme_err_t e;
 
     if (slot == 0U || len == NULL || (buf == NULL && cap != 0U)) {
         return PICOACME_ERR_PARAM;
     }
     *len = 0;
-    e = find_newest(st, slot, &which, &h);
+    e = find_newest(st, slot, &which, &h, buf, cap); /* a record that fits is in buf */
     if (e != PICOACME_OK) {
         return e;
     }
@@ -232,14 +248,6 @@ picoacme_err_t picoacme_store_load(const picoacme_storage_t *st, uint8_t *buf, s
     }
     if ((size_t)h.length > cap) {
         return PICOACME_ERR_NOSPACE;
-    }
-    off = slot * (size_t)which + PICOACME_STORE_HDR_LEN;
-    if (h.length > 0U && st->read(st->user, off, buf, (size_t)h.length) != PICOACME_OK) {
-        return PICOACME_ERR_STORAGE;
-    }
-    /* The bytes handed out are checked themselves, not only the scan. */
-    if (picoacme_crc32(0U, buf, (size_t)h.length) != h.crc) {
-        return PICOACME_ERR_STORAGE;
     }
     *len = (size_t)h.length;
     if (generation != NULL) {
@@ -262,7 +270,9 @@ picoacme_err_t picoacme_store_read(const picoacme_storage_t *st, size_t off, uin
     }
     *n = 0;
     *total = 0;
-    e = find_newest(st, slot, &which, &h); /* checks the whole payload's CRC */
+    /* from the start, a record that fits is read and checked in buf; any
+     * other read is checked by a scan of the whole payload first */
+    e = find_newest(st, slot, &which, &h, buf, off == 0U ? cap : 0U);
     if (e != PICOACME_OK) {
         return e;
     }
@@ -272,12 +282,9 @@ picoacme_err_t picoacme_store_read(const picoacme_storage_t *st, size_t off, uin
     *total = (size_t)h.length;
     want = off >= *total ? 0U : *total - off;
     want = want < cap ? want : cap;
-    if (want > 0U && st->read(st->user, slot * (size_t)which + PICOACME_STORE_HDR_LEN + off, buf,
-                              want) != PICOACME_OK) {
-        return PICOACME_ERR_STORAGE;
-    }
-    /* a whole payload handed out is checked itself, not only the scan */
-    if (off == 0U && want == *total && picoacme_crc32(0U, buf, want) != h.crc) {
+    if (want > 0U && (off != 0U || want < *total) &&
+        st->read(st->user, slot * (size_t)which + PICOACME_STORE_HDR_LEN + off, buf, want) !=
+            PICOACME_OK) {
         return PICOACME_ERR_STORAGE;
     }
     *n = want;
@@ -364,7 +371,7 @@ picoacme_err_t picoacme_store_begin(picoacme_store_writer_t *w, const picoacme_s
         return PICOACME_ERR_PARAM;
     }
     memset(w, 0, sizeof *w);
-    e = find_newest(st, slot, &which, &newest);
+    e = find_newest(st, slot, &which, &newest, NULL, 0U);
     if (e != PICOACME_OK) {
         return e;
     }

@@ -782,9 +782,9 @@ static void test_port_failures(void **state)
     }
 }
 
-/* What a load reads: both headers, the newest record's payload once for
- * its CRC and once more into the caller's buffer; the older record only
- * when the newer one is damaged. */
+/* What a load reads: both headers and the newest record's payload, once:
+ * into the caller's buffer, checked there; the older record only when the
+ * newer one is damaged. A record longer than the buffer is scanned first. */
 static void test_read_cost(void **state)
 {
     (void)state;
@@ -801,14 +801,27 @@ static void test_read_cost(void **state)
     g_read_bytes = 0;
     assert_int_equal(picoacme_store_load(&st, g_buf, sizeof g_buf, &len, &gen), PICOACME_OK);
     assert_int_equal(gen, 2);
-    assert_int_equal(g_read_bytes, 2U * HDR + 2U * 900U);
-    /* the newer payload damaged: its scan, then the older one's, then the copy */
+    assert_int_equal(g_read_bytes, 2U * HDR + 900U);
+    /* the newer payload damaged: it, then the older one */
     g_ram[sizeof g_ram / 2U + HDR + 10U] ^= 0x01U;
     g_read_bytes = 0;
     assert_int_equal(picoacme_store_load(&st, g_buf, sizeof g_buf, &len, &gen), PICOACME_OK);
     assert_int_equal(gen, 1);
     assert_memory_equal(g_buf, g_old, 700);
-    assert_int_equal(g_read_bytes, 2U * HDR + 900U + 2U * 700U);
+    assert_int_equal(g_read_bytes, 2U * HDR + 900U + 700U);
+    /* a buffer too short for the newer record: NOSPACE after its scan */
+    g_ram[sizeof g_ram / 2U + HDR + 10U] ^= 0x01U;
+    g_read_bytes = 0;
+    assert_int_equal(picoacme_store_load(&st, g_buf, 800, &len, &gen), PICOACME_ERR_NOSPACE);
+    assert_int_equal(g_read_bytes, 2U * HDR + 900U);
+    /* the first 800 bytes of it: the scan, then the 800 */
+    size_t n = 0, total = 0;
+    g_read_bytes = 0;
+    assert_int_equal(picoacme_store_read(&st, 0, g_buf, 800, &n, &total), PICOACME_OK);
+    assert_int_equal(n, 800);
+    assert_int_equal(total, 900);
+    assert_memory_equal(g_buf, g_new, 800);
+    assert_int_equal(g_read_bytes, 2U * HDR + 900U + 800U);
 }
 
 /* A region whose halves exceed 4 GiB: the 32-bit length field bounds the
