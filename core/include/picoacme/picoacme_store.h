@@ -50,7 +50,12 @@ size_t picoacme_store_capacity(const picoacme_storage_t *st);
  * Returns one of PICOACME_OK, PICOACME_ERR_PARAM (st not usable, len NULL),
  * PICOACME_ERR_NOT_FOUND (neither slot holds a valid record),
  * PICOACME_ERR_NOSPACE (cap too small), PICOACME_ERR_STORAGE (a port
- * failure, or the payload read into buf fails its CRC). */
+ * failure).
+ *
+ * The newer record's payload is read into buf and its CRC checked there:
+ * the bytes handed out are the bytes checked, in one pass over the flash.
+ * When it fails, the older record is read the same way. A record longer
+ * than cap is checked in flash (a pass) before NOSPACE. */
 picoacme_err_t picoacme_store_load(const picoacme_storage_t *st, uint8_t *buf, size_t cap,
                                    size_t *len, uint32_t *generation);
 
@@ -64,8 +69,9 @@ picoacme_err_t picoacme_store_load(const picoacme_storage_t *st, uint8_t *buf, s
  * n:         gets the bytes read (0 on a failure)
  * total:     gets the payload length (0 when no record is found)
  *
- * The whole payload's CRC is checked in flash first; a read of the whole
- * payload (off 0, cap large enough) is checked in buf too.
+ * A read of the whole payload (off 0, cap large enough) is read and
+ * checked in buf, in one pass, like picoacme_store_load(); any other read
+ * checks the whole payload's CRC in flash first (a pass), then reads.
  * Returns one of PICOACME_OK, PICOACME_ERR_PARAM (st not usable, n or
  * total NULL), PICOACME_ERR_NOT_FOUND (neither slot holds a valid record),
  * PICOACME_ERR_STORAGE (a port failure, or the bytes fail the CRC). */
