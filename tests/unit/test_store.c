@@ -889,14 +889,21 @@ static void test_read_range(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_crc32_vectors),       cmocka_unit_test(test_flash_port),
-        cmocka_unit_test(test_empty_and_geometry),  cmocka_unit_test(test_roundtrip),
-        cmocka_unit_test(test_header_bytes),        cmocka_unit_test(test_alternation),
-        cmocka_unit_test(test_corruption),          cmocka_unit_test(test_generation_wrap),
+        cmocka_unit_test(test_crc32_vectors),
+        cmocka_unit_test(test_flash_port),
+        cmocka_unit_test(test_empty_and_geometry),
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_header_bytes),
+        cmocka_unit_test(test_alternation),
+        cmocka_unit_test(test_corruption),
+        cmocka_unit_test(test_generation_wrap),
         cmocka_unit_test(test_read_cost),
-        cmocka_unit_test(test_cut_one_block_slots), cmocka_unit_test(test_cut_many_block_slots),
-        cmocka_unit_test(test_cut_4k_blocks),       cmocka_unit_test(test_stream),
-        cmocka_unit_test(test_port_failures),       cmocka_unit_test(test_capacity_bound),
+        cmocka_unit_test(test_cut_one_block_slots),
+        cmocka_unit_test(test_cut_many_block_slots),
+        cmocka_unit_test(test_cut_4k_blocks),
+        cmocka_unit_test(test_stream),
+        cmocka_unit_test(test_port_failures),
+        cmocka_unit_test(test_capacity_bound),
         cmocka_unit_test(test_read_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
