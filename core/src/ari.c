@@ -86,12 +86,15 @@ bool ari_order_refused(picoacme_ctx_t *ctx)
 {
     picoacme_issue_run_t *is = &ctx->run.u.issue;
     const picoacme_problem_t *p = &ctx->run.problem;
-    if (!is->ari_replaces || !ctx->dir.ari_offered ||
-        (strcmp(p->type, "alreadyReplaced") != 0 && p->http_status != 409U)) {
+    /* "replaces" is a hint (RFC 9773 §5): a CA that refuses the order over
+     * it gets the order once more without it, whatever it says (409
+     * alreadyReplaced; Pebble 2.10.1's 500 for a serial whose DER starts
+     * with a zero byte; a check of its own). Not a busy or rate-limiting
+     * CA: that is asked again later, as before. */
+    if (!is->ari_replaces || !ctx->dir.ari_offered || p->http_status == 503U ||
+        p->http_status == 429U || strcmp(p->type, "rateLimited") == 0) {
         return false;
     }
-    /* the certificate was replaced already (or the CA objects to
-     * "replaces"): order again without it */
     LOG(ctx, PICOACME_LOG_LVL_WRN, "newOrder without \"replaces\" after %s", p->type);
     is->ari_replaces = false;
     return true;

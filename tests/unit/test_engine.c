@@ -247,6 +247,8 @@ static struct srv {
     const char *ari_body;      /* body */
     const char *ari_extra;     /* and extra header lines */
     unsigned already_replaced; /* newOrders with "replaces" answered 409 alreadyReplaced */
+    unsigned replaces_500;     /* ... answered 500 serverInternal (Pebble 2.10.1, see below) */
+    unsigned replaces_503;     /* ... answered 503, no Retry-After (a busy CA) */
     const char *serial;        /* openssl -set_serial for the issued leaf */
     unsigned ari_gets;
     const char *profiles; /* meta.profiles of the directory (JSON object), NULL none */
@@ -745,6 +747,17 @@ static void handle_post(conn_t *c, const char *path, const char *body)
                     srv.already_replaced--;
                     problem(c, path, 409, "alreadyReplaced",
                             "the certificate has been replaced already", NULL);
+                    return;
+                }
+                if (srv.replaces_500 > 0) {
+                    srv.replaces_500--;
+                    problem(c, path, 500, "serverInternal",
+                            "could not find an order for the given certificate", NULL);
+                    return;
+                }
+                if (srv.replaces_503 > 0) {
+                    srv.replaces_503--;
+                    problem(c, path, 503, "serverInternal", "busy", NULL);
                     return;
                 }
             } else if (strcmp(rest, "}") != 0) {
@@ -2672,6 +2685,31 @@ static void test_ari_replaces(void **state)
     assert_int_equal(run(), PICOACME_OK);
     assert_no_violation();
     assert_int_equal(srv.orders_with_replaces, 1);
+    env_close();
+
+    /* a CA that cannot process "replaces" (Pebble 2.10.1 answers 500 when
+     * the serial's DER starts with a zero byte, RFC 9773 §4.1: it looks the
+     * order up by the hex of the number): once more without */
+    read_file(D "leaf.pem", first, sizeof first);
+    write_file(D "first.pem", first, strlen(first));
+    srv_reset(true);
+    srv.ari = true;
+    srv.replaces_500 = 1;
+    env_open(false);
+    assert_int_equal(run(), PICOACME_OK);
+    assert_no_violation();
+    assert_int_equal(srv.order_posts, 2);
+    assert_int_equal(srv.orders_with_replaces, 1);
+    assert_string_equal(srv.replaces, "");
+    env_close();
+
+    /* a busy CA (503) is not asked again at once, with or without */
+    srv_reset(true);
+    srv.ari = true;
+    srv.replaces_503 = 1;
+    env_open(false);
+    assert_int_not_equal(run(), PICOACME_OK);
+    assert_int_equal(srv.order_posts, 1);
     env_close();
 
     /* a CA without renewalInfo never sees "replaces" (the fake CA counts
