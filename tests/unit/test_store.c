@@ -728,21 +728,29 @@ static void arm(int kind, int at)
     memset(g_calls, 0, sizeof g_calls);
 }
 
+/* The RAM port, erased, no call failing; g_old saved in it (len bytes,
+ * pattern 1, generation 1). */
+static picoacme_storage_t ram_with_old(size_t len)
+{
+    picoacme_storage_t st = {NULL, sizeof g_ram, 512, ram_read, ram_write, ram_erase};
+    arm(0, -1);
+    memset(g_ram, 0xFF, sizeof g_ram);
+    pattern(g_old, len, 1);
+    assert_int_equal(picoacme_store_save(&st, g_old, len), PICOACME_OK);
+    return st;
+}
+
 /* A save or load that meets a failing port call reports STORAGE and the
  * record saved before is the one loaded afterwards; a failing wipe reports
  * STORAGE too. Every call of every kind fails once, in turn. */
 static void test_port_failures(void **state)
 {
     (void)state;
-    picoacme_storage_t st = {NULL, sizeof g_ram, 512, ram_read, ram_write, ram_erase};
+    picoacme_storage_t st = ram_with_old(700);
     size_t len = 0;
     uint32_t gen = 0;
 
-    arm(0, -1);
-    memset(g_ram, 0xFF, sizeof g_ram);
-    pattern(g_old, 700, 1);
     pattern(g_new, 700, 2);
-    assert_int_equal(picoacme_store_save(&st, g_old, 700), PICOACME_OK);
     for (int kind = 0; kind < 3; kind++) {
         for (int at = 0; at < 40; at++) {
             arm(kind, at);
@@ -788,15 +796,11 @@ static void test_port_failures(void **state)
 static void test_read_cost(void **state)
 {
     (void)state;
-    picoacme_storage_t st = {NULL, sizeof g_ram, 512, ram_read, ram_write, ram_erase};
+    picoacme_storage_t st = ram_with_old(700); /* A, gen 1 */
     size_t len = 0;
     uint32_t gen = 0;
 
-    arm(0, -1);
-    memset(g_ram, 0xFF, sizeof g_ram);
-    pattern(g_old, 700, 1);
     pattern(g_new, 900, 2);
-    assert_int_equal(picoacme_store_save(&st, g_old, 700), PICOACME_OK); /* A, gen 1 */
     assert_int_equal(picoacme_store_save(&st, g_new, 900), PICOACME_OK); /* B, gen 2 */
     g_read_bytes = 0;
     assert_int_equal(picoacme_store_load(&st, g_buf, sizeof g_buf, &len, &gen), PICOACME_OK);
