@@ -55,7 +55,8 @@ size_t picoacme_store_capacity(const picoacme_storage_t *st);
  * The newer record's payload is read into buf and its CRC checked there:
  * the bytes handed out are the bytes checked, in one pass over the flash.
  * When it fails, the older record is read the same way. A record longer
- * than cap is checked in flash (a pass) before NOSPACE. */
+ * than cap is checked in flash (a pass) before NOSPACE. After a failure buf
+ * may hold the bytes of a record that failed its CRC. */
 picoacme_err_t picoacme_store_load(const picoacme_storage_t *st, uint8_t *buf, size_t cap,
                                    size_t *len, uint32_t *generation);
 
@@ -74,7 +75,7 @@ picoacme_err_t picoacme_store_load(const picoacme_storage_t *st, uint8_t *buf, s
  * checks the whole payload's CRC in flash first (a pass), then reads.
  * Returns one of PICOACME_OK, PICOACME_ERR_PARAM (st not usable, n or
  * total NULL), PICOACME_ERR_NOT_FOUND (neither slot holds a valid record),
- * PICOACME_ERR_STORAGE (a port failure, or the bytes fail the CRC). */
+ * PICOACME_ERR_STORAGE (a port failure). */
 picoacme_err_t picoacme_store_read(const picoacme_storage_t *st, size_t off, uint8_t *buf,
                                    size_t cap, size_t *n, size_t *total);
 
