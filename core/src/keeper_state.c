@@ -11,6 +11,9 @@
 #define KS_VERSION    1U
 #define KS_HEAD       80U /* version .. the eight times */
 #define KS_DETAIL_MAX 64U
+/* the detail as decode takes it: at most what encode writes, with the NUL */
+#define DETAIL_CAP                                                                                 \
+    (KS_DETAIL_MAX < PICOACME_PROBLEM_DETAIL_MAX ? KS_DETAIL_MAX + 1U : PICOACME_PROBLEM_DETAIL_MAX)
 
 static void put64(util_wbuf_t *w, int64_t v)
 {
@@ -66,7 +69,9 @@ picoacme_err_t picoacme_keeper_state_encode(const picoacme_keeper_state_t *st, u
     return PICOACME_OK;
 }
 
-/* A length-prefixed string at buf[*p] into out (cap bytes with the NUL). */
+/* A length-prefixed string at buf[*p] into out (cap bytes with the NUL).
+ * Only what encode writes is taken: no NUL inside the length (its bytes
+ * after the NUL would stay in out, unseen, and change at the next save). */
 static bool get_str(const uint8_t *buf, size_t len, size_t *p, char *out, size_t cap)
 {
     size_t n;
@@ -74,7 +79,7 @@ static bool get_str(const uint8_t *buf, size_t len, size_t *p, char *out, size_t
         return false;
     }
     n = buf[*p];
-    if (n >= cap || n > len - *p - 1U) {
+    if (n >= cap || n > len - *p - 1U || util_strnlen((const char *)buf + *p + 1U, n) != n) {
         return false;
     }
     memcpy(out, buf + *p + 1U, n);
@@ -113,7 +118,7 @@ picoacme_err_t picoacme_keeper_state_decode(picoacme_keeper_state_t *st, const u
     st->ari_retry_at_s = get64(buf + 72);
     if (!get_str(buf, len, &p, st->ari_certid, sizeof st->ari_certid) ||
         !get_str(buf, len, &p, st->problem.type, sizeof st->problem.type) ||
-        !get_str(buf, len, &p, st->problem.detail, sizeof st->problem.detail)) {
+        !get_str(buf, len, &p, st->problem.detail, DETAIL_CAP)) {
         memset(st, 0, sizeof *st);
         return PICOACME_ERR_PARSE;
     }

@@ -228,6 +228,42 @@ static void test_state_codec(void **state)
     assert_int_equal(picoacme_keeper_state_encode(&a, buf, 40, &len), PICOACME_ERR_NOSPACE);
 }
 
+/* decode takes only what encode writes: a string with a NUL inside its
+ * length (found by fuzz_keeper: the bytes after the NUL stayed in the state,
+ * unseen, and were gone at the next save) or a detail longer than encode
+ * keeps is a damaged record */
+static void test_state_decode_canonical(void **state)
+{
+    (void)state;
+    picoacme_keeper_state_t a, b;
+    uint8_t buf[PICOACME_KEEPER_STATE_MAX + 1U];
+    size_t len = 0;
+    memset(&a, 0, sizeof a);
+    strcpy(a.problem.type, "abc");
+    memset(a.problem.detail, 'x', 64);
+    assert_int_equal(picoacme_keeper_state_encode(&a, buf, sizeof buf, &len), PICOACME_OK);
+    /* head (80), certid "" (1), type 3 "abc" (4), detail 64 */
+    assert_int_equal(len, 80U + 1U + 4U + 1U + 64U);
+    assert_int_equal(buf[81], 3);
+    assert_int_equal(picoacme_keeper_state_decode(&b, buf, len), PICOACME_OK);
+    assert_memory_equal(&a, &b, sizeof a);
+    buf[83] = 0; /* "a\0c" */
+    assert_int_equal(picoacme_keeper_state_decode(&b, buf, len), PICOACME_ERR_PARSE);
+    assert_int_equal(b.problem.type[0], 0);
+    buf[83] = 'b';
+    buf[85] = 65; /* a 65-byte detail: encode cuts at 64 */
+    buf[len] = 'x';
+    assert_int_equal(picoacme_keeper_state_decode(&b, buf, len + 1U), PICOACME_ERR_PARSE);
+    buf[80] = 1; /* a certid of one NUL, type and detail "" */
+    buf[81] = 0;
+    buf[82] = 0;
+    buf[83] = 0;
+    assert_int_equal(picoacme_keeper_state_decode(&b, buf, 84U), PICOACME_ERR_PARSE);
+    buf[81] = 'c';
+    assert_int_equal(picoacme_keeper_state_decode(&b, buf, 84U), PICOACME_OK);
+    assert_string_equal(b.ari_certid, "c");
+}
+
 /* ---- whole keepers on the fake CA ----------------------------------------------- */
 
 static fca_clock_t g_clk;
@@ -995,6 +1031,7 @@ int main(void)
         cmocka_unit_test(test_spread_rnd),
         cmocka_unit_test(test_backoff),
         cmocka_unit_test(test_state_codec),
+        cmocka_unit_test(test_state_decode_canonical),
         cmocka_unit_test_setup(test_init_params, setup),
         cmocka_unit_test_setup(test_enrol_then_renew_at_fraction, setup),
         cmocka_unit_test_setup(test_ari_window_honoured, setup),

@@ -360,9 +360,10 @@ uint32_t picoacme_keeper_backoff_s(uint16_t failures, uint32_t min_s, uint32_t m
 picoacme_err_t picoacme_keeper_state_encode(const picoacme_keeper_state_t *st, uint8_t *buf,
                                             size_t cap, size_t *len);
 
-/* Decode buf[0, len) into st (zeroed first). Returns one of: PICOACME_OK;
- * PICOACME_ERR_PARAM; PICOACME_ERR_PARSE (another version or a bad
- * length). */
+/* Decode buf[0, len) into st (zeroed first; zeroed again on a failure).
+ * Only what encode writes is taken. Returns one of: PICOACME_OK;
+ * PICOACME_ERR_PARAM; PICOACME_ERR_PARSE (another version, a bad length, a
+ * string with a NUL inside its length or longer than encode writes). */
 picoacme_err_t picoacme_keeper_state_decode(picoacme_keeper_state_t *st, const uint8_t *buf,
                                             size_t len);
 
