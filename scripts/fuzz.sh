@@ -25,7 +25,15 @@
 # FUZZ_MAX_LEN (4096; fuzz_keeper 512, fuzz_flow 2048, fuzz_rfc3339 256:
 # what their harness reads at most, about), FUZZ_MERGE (0), FUZZ_RUNS (0: no bound; else the run
 # also stops after that many executions, e.g. 10000000, whichever is first),
-# FUZZ_SANITIZE (asan: ASan+UBSan; ub: see below).
+# FUZZ_SANITIZE (asan: ASan+UBSan; ub: see below), FUZZ_RESUME (0),
+# FUZZ_BUILD (1).
+#
+# A long run in sittings: each run keeps the previous run's directory of
+# the same target as BUILD/fuzz-long/TARGET.prev. FUZZ_RESUME=1 starts from
+# the corpus that run grew (plus the committed one) instead of the committed
+# corpus alone, and FUZZ_BUILD=0 runs the fuzzers as they are built (the same
+# binary as the sitting before, when nothing rebuilt them since). Only
+# libFuzzer's in-memory state starts again; the table counts this sitting.
 #
 # FUZZ_SANITIZE=ub runs on a build with UBSan and the core's assertions but
 # no ASan (build-fuzz-ub, FUZZ_BUILD_DIR; about twice the executions per
@@ -72,7 +80,9 @@ build() {
     fi
     nice cmake --build "$1" -j"$JOBS" --target picoacme_fuzzers >&2 || exit 1
 }
-if [ "$SAN" = ub ]; then
+if [ "${FUZZ_BUILD:-1}" = 0 ]; then
+    log "FUZZ_BUILD=0: the fuzzers of $BUILD as they are"
+elif [ "$SAN" = ub ]; then
     build "$BUILD" undefined
     build "$RBUILD" address,undefined
 else
@@ -98,9 +108,15 @@ for t in $targets; do
     MAXLEN=$(maxlen "$t")
     work=$BUILD/fuzz-long/$t
     crashes=$REPO/tests/fuzz/crashes/$t
-    rm -rf "$work"
+    [ -x "$exe" ] || { log "$t: no fuzzer $exe (FUZZ_BUILD=0 with nothing built?)"; exit 2; }
+    rm -rf "$work.prev"
+    [ ! -d "$work" ] || mv "$work" "$work.prev"
     mkdir -p "$work/corpus" "$crashes"
     cp "$REPO/tests/fuzz/corpus/$t"/* "$work/corpus/" 2>/dev/null
+    if [ "${FUZZ_RESUME:-0}" = 1 ]; then
+        [ -d "$work.prev/corpus" ] || { log "$t: FUZZ_RESUME=1 but no $work.prev/corpus"; exit 2; }
+        cp "$work.prev/corpus"/* "$work/corpus/" 2>/dev/null
+    fi
     before=$(ls "$work/corpus" | wc -l)
     touch "$work/log.start"
     log "$t: $2 min on $JOBS process(es), corpus $before inputs"
