@@ -26,7 +26,10 @@
 # what their harness reads at most, about), FUZZ_MERGE (0), FUZZ_RUNS (0: no bound; else the run
 # also stops after that many executions, e.g. 10000000, whichever is first),
 # FUZZ_SANITIZE (asan: ASan+UBSan; ub: see below), FUZZ_RESUME (0),
-# FUZZ_BUILD (1).
+# FUZZ_BUILD (1), FUZZ_TIMEOUT (10: libFuzzer's -timeout, seconds of wall
+# clock per input; raise it when other work shares the CPUs, or an input of
+# fuzz_keeper's slowest, a second or two of months of one-minute renewalInfo
+# polls, is reported as a hang).
 #
 # A long run in sittings: each run keeps the previous run's directory of
 # the same target as BUILD/fuzz-long/TARGET.prev. FUZZ_RESUME=1 starts from
@@ -52,6 +55,7 @@ ub) BUILD=${FUZZ_BUILD_DIR:-$REPO/build-fuzz-ub}; RBUILD=${FUZZ_REPLAY_BUILD_DIR
 *) echo "FUZZ_SANITIZE is asan or ub" >&2; exit 2 ;;
 esac
 JOBS=${FUZZ_JOBS:-1}
+TMO=${FUZZ_TIMEOUT:-10}
 # -max_len per target: the bytes its harness can use (fuzz_keeper: 64
 # operations of 3 bytes and a state record of PICOACME_KEEPER_STATE_MAX;
 # fuzz_flow: 64 edits, some with raw bytes; fuzz_rfc3339: one timestamp)
@@ -128,7 +132,7 @@ for t in $targets; do
     if [ "${FUZZ_RUNS:-0}" -gt 0 ] 2>/dev/null; then
         par="$par -runs=$FUZZ_RUNS"
     fi
-    (cd "$work" && nice "$exe" $par -max_total_time="$secs" -max_len="$MAXLEN" -timeout=10 \
+    (cd "$work" && nice "$exe" $par -max_total_time="$secs" -max_len="$MAXLEN" -timeout="$TMO" \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/" corpus) \
         >"$work/log" 2>&1
     rc=$?
@@ -145,7 +149,7 @@ for t in $targets; do
             [ -e "$REPO/tests/fuzz/corpus/$t/${f##*/}" ] || cp "$f" "$work/new/"
         done
         find "$crashes" -newer "$work/log.start" -type f -exec cp {} "$work/new/" \;
-        if (cd "$work" && nice "$RBUILD/tests/fuzz/$t" -runs=0 -timeout=10 -rss_limit_mb=2048 \
+        if (cd "$work" && nice "$RBUILD/tests/fuzz/$t" -runs=0 -timeout="$TMO" -rss_limit_mb=2048 \
             -artifact_prefix="$work/asan-" new) >"$work/replay.log" 2>&1; then
             log "$t: $(ls "$work/new" | wc -l) new inputs replayed with ASan+UBSan: no error"
         else
@@ -167,7 +171,7 @@ for t in $targets; do
         log "$t: crashed ($rc): $(ls -t "$crashes" | head -n 3 | tr '\n' ' ')(log: $work/log)"
         grep -m1 -A 12 -E "ERROR: (AddressSanitizer|libFuzzer|UndefinedBehavior)|runtime error" "$work/log" >&2
     fi
-    merge="nice $exe -merge=1 -use_counters=0 -max_len=$MAXLEN -timeout=10"
+    merge="nice $exe -merge=1 -use_counters=0 -max_len=$MAXLEN -timeout=$TMO"
     if [ "${FUZZ_MERGE:-0}" = 1 ]; then
         (cd "$work" && $merge "$REPO/tests/fuzz/corpus/$t" corpus) >"$work/merge.log" 2>&1 &&
             log "$t: committed corpus now $(ls "$REPO/tests/fuzz/corpus/$t" | wc -l) inputs"
