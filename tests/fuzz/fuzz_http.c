@@ -10,7 +10,10 @@
  *
  * Besides the sanitizers, it checks properties: every span lies inside the
  * bytes reported, a response parsed in random pieces gives exactly the
- * result of parsing it in one piece, a URL accepted by the splitter is
+ * result of parsing it in one piece, and so does one whose body is taken
+ * out in random amounts as it comes (r.stream, picoacme_http_body_avail()
+ * and picoacme_http_body_drop(), as the certificate download does; also
+ * before the next bytes are parsed), a URL accepted by the splitter is
  * accepted by the request writer, and an accepted date prints back to
  * itself.
  */
@@ -64,6 +67,73 @@ static uint32_t rng_next(uint32_t *s)
     *s ^= *s >> 17;
     *s ^= *s << 5;
     return *s;
+}
+
+/* The body taken out as it comes: msg in random pieces into a buffer of
+ * cap bytes, a random part of what is available dropped into out (before
+ * and after each parse; all of it when the buffer is full). Returns the
+ * parser's result; *got the bytes taken out, *r its state. */
+static picoacme_err_t parse_streamed(const uint8_t *msg, size_t n, size_t cap, uint32_t seed,
+                                     bool head_only, bool closed, picoacme_http_resp_t *r,
+                                     uint8_t *buf, size_t *len, uint8_t *out, size_t *got)
+{
+    picoacme_err_t e = PICOACME_AGAIN;
+    size_t src = 0;
+    *len = 0;
+    *got = 0;
+    picoacme_http_resp_init(r, head_only);
+    r->stream = true;
+    while (e == PICOACME_AGAIN && (src < n || closed)) {
+        size_t k = n - src < 64U ? n - src : 1U + rng_next(&seed) % 64U;
+        k = k < cap - *len ? k : cap - *len;
+        memcpy(buf + *len, msg + src, k);
+        *len += k;
+        src += k;
+        for (int pass = 0; pass < 2; pass++) {
+            size_t avail = picoacme_http_body_avail(r, *len);
+            size_t take = *len == cap ? avail : rng_next(&seed) % (avail + 1U);
+            check(r->body.off + avail <= *len);
+            memcpy(out + *got, buf + r->body.off, take);
+            *got += take;
+            picoacme_http_body_drop(r, buf, len, take);
+            check(picoacme_http_body_avail(r, *len) == avail - take);
+            if (pass == 0) {
+                e = picoacme_http_parse(r, buf, len, cap, src == n && closed);
+            }
+        }
+        if (e == PICOACME_AGAIN && *len == cap) {
+            return PICOACME_ERR_NOSPACE; /* full, nothing to take out: a head longer than buf */
+        }
+        closed = closed && src < n; /* the close is parsed once */
+    }
+    check(e != PICOACME_OK || picoacme_http_body_avail(r, *len) == 0U);
+    picoacme_http_body_drop(r, buf, len, 1U); /* complete: nothing to drop */
+    picoacme_http_body_drop(NULL, buf, len, 1U);
+    picoacme_http_body_drop(r, NULL, len, 1U);
+    picoacme_http_body_drop(r, buf, NULL, 1U);
+    check(picoacme_http_body_avail(NULL, *len) == 0U);
+    return e;
+}
+
+/* A response parsed whole (e1, r1 over one[]) and streamed give the same
+ * status and body bytes. */
+static void fuzz_stream(const uint8_t *msg, size_t n, size_t cap, uint32_t seed, bool head_only,
+                        bool closed, picoacme_err_t e1, const picoacme_http_resp_t *r1,
+                        const uint8_t *one)
+{
+    static uint8_t buf[4096], out[4096];
+    picoacme_http_resp_t r;
+    size_t len = 0, got = 0;
+    picoacme_err_t e =
+        parse_streamed(msg, n, cap, seed, head_only, closed, &r, buf, &len, out, &got);
+    check(len <= cap && got <= n);
+    if (e1 != PICOACME_OK) {
+        return;
+    }
+    check(e == PICOACME_OK);
+    check(r.status == r1->status && got + r.body.len == r1->body.len);
+    check(memcmp(out, one + r1->body.off, got) == 0);
+    check(memcmp(buf + r.body.off, one + r1->body.off + got, r.body.len) == 0);
 }
 
 static void fuzz_parse(const uint8_t *data, size_t size)
@@ -131,8 +201,10 @@ static void fuzz_parse(const uint8_t *data, size_t size)
     }
 
     if (!whole) {
+        fuzz_stream(msg, n, cap, seed, head_only, closed, PICOACME_ERR_NOSPACE, NULL, NULL);
         return;
     }
+    fuzz_stream(msg, n, cap, seed, head_only, closed, e1, &r1, one);
     check(e1 == e2);
     if (e1 != PICOACME_OK) {
         return;

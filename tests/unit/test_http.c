@@ -844,6 +844,44 @@ static void test_stream_long_body(void **state)
     }
 }
 
+/* The edges of taking a body out: bytes received past a Content-Length
+ * body (the next answer's, before the parser saw them) are not the body's;
+ * nothing to drop, and NULL arguments, change nothing. */
+static void test_stream_edges(void **state)
+{
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n";
+    uint8_t buf[128];
+    size_t hl = sizeof head - 1U, len;
+    picoacme_http_resp_t r;
+    (void)state;
+    picoacme_http_resp_init(&r, false);
+    r.stream = true;
+    memcpy(buf, head, hl);
+    memcpy(buf + hl, "0123", 4);
+    len = hl + 4U;
+    assert_int_equal(picoacme_http_body_avail(&r, len), 0); /* not parsed yet */
+    assert_int_equal(picoacme_http_parse(&r, buf, &len, sizeof buf, false), PICOACME_AGAIN);
+    assert_int_equal(picoacme_http_body_avail(&r, len), 4);
+    /* the rest of the body and the start of the next answer come in */
+    memcpy(buf + len, "456789HTTP/1.1", 14);
+    len += 14U;
+    assert_int_equal(picoacme_http_body_avail(&r, len), 10);
+    picoacme_http_body_drop(&r, buf, &len, 0); /* nothing */
+    picoacme_http_body_drop(NULL, buf, &len, 3);
+    picoacme_http_body_drop(&r, NULL, &len, 3);
+    picoacme_http_body_drop(&r, buf, NULL, 3);
+    assert_int_equal(len, hl + 18U);
+    assert_int_equal(picoacme_http_body_avail(NULL, len), 0);
+    picoacme_http_body_drop(&r, buf, &len, 100); /* clipped to the body's 10 */
+    assert_int_equal(len, hl + 8U);
+    assert_memory_equal(buf + r.body.off, "HTTP/1.1", 8);
+    assert_int_equal(picoacme_http_body_avail(&r, len), 0);
+    assert_int_equal(picoacme_http_parse(&r, buf, &len, sizeof buf, false), PICOACME_OK);
+    assert_int_equal(r.body.len, 0);
+    assert_int_equal(r.consumed, hl); /* the next answer's bytes stay */
+    assert_int_equal(picoacme_http_body_avail(&r, len), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -866,6 +904,7 @@ int main(void)
         cmocka_unit_test(test_request),
         cmocka_unit_test(test_err_str),
         cmocka_unit_test(test_stream_long_body),
+        cmocka_unit_test(test_stream_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
