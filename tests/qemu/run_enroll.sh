@@ -242,7 +242,7 @@ case_powercut() {
     local cuts="" m tries
     for n in 0 1 700 $((total / 2)) $((total - 1)); do
         # each renewal's certificate is another, and its save can be a few
-        # bytes shorter (a serial with a leading zero byte): a cut past
+        # bytes shorter (DER lengths vary with serial and key): a cut past
         # that save's end cuts nothing and the renewal ends well; then the
         # same cut again, one byte before the end of the save it measured
         for tries in 1 2 3; do
